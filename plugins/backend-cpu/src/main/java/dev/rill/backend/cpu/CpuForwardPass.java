@@ -1,0 +1,221 @@
+package dev.rill.backend.cpu;
+
+import dev.rill.nn.Gelu;
+import dev.rill.nn.LayerNorm;
+import dev.rill.nn.RmsNorm;
+import dev.rill.nn.SwiGlu;
+import dev.rill.spi.Architecture;
+import dev.rill.spi.F32Tensor;
+import dev.rill.spi.ForwardPass;
+import dev.rill.spi.KvCache;
+import dev.rill.spi.ModelWeights;
+import dev.rill.spi.PositionalEncoder;
+import dev.rill.spi.Tensor;
+import dev.rill.tensor.MatMul;
+import dev.rill.tensor.Parallel;
+import dev.rill.tensor.Vec;
+
+/**
+ * One forward pass over any mix of rows: each row is a token of some sequence at some position.
+ * A prompt is many rows of one sequence; a batched decode step is one row from each of several
+ * sequences. Every linear layer runs once over all rows, so one pass over the weights serves them all.
+ */
+final class CpuForwardPass implements ForwardPass {
+
+    private final ModelWeights w;
+    private final Architecture a;
+    private final PositionalEncoder pe;
+    private Scratch scratch;
+
+    CpuForwardPass(ModelWeights weights) {
+        this.w = weights;
+        this.a = weights.arch();
+        this.pe = weights.positional();
+    }
+
+    @Override
+    public ModelWeights weights() {
+        return w;
+    }
+
+    @Override
+    public KvCache newCache(int capacity) {
+        if (capacity <= 0) throw new IllegalArgumentException("cache capacity must be > 0");
+        return new CpuKvCache(a.nLayer(), capacity, a.kvDim());
+    }
+
+    @Override
+    public void forward(KvCache cache, int[] tokens, int from, int to, float[] logits) {
+        int M = to - from;
+        if (M <= 0) throw new IllegalArgumentException("no tokens to run");
+        CpuKvCache c = (CpuKvCache) cache;
+        CpuKvCache[] caches = new CpuKvCache[M];
+        int[] pos = new int[M];
+        int[] toks = new int[M];
+        for (int i = 0; i < M; i++) {
+            caches[i] = c;
+            pos[i] = c.length + i;
+            toks[i] = tokens[from + i];
+        }
+        run(caches, toks, pos, new int[]{M - 1}, new float[][]{logits});
+    }
+
+    @Override
+    public void decode(KvCache[] caches, int[] tokens, float[][] logits) {
+        int M = caches.length;
+        CpuKvCache[] cs = new CpuKvCache[M];
+        int[] pos = new int[M];
+        int[] rows = new int[M];
+        for (int i = 0; i < M; i++) {
+            cs[i] = (CpuKvCache) caches[i];
+            pos[i] = cs[i].length;
+            rows[i] = i;
+            for (int j = 0; j < i; j++) {
+                if (cs[j] == cs[i]) throw new IllegalArgumentException("one cache twice in a decode batch");
+            }
+        }
+        run(cs, tokens, pos, rows, logits);
+    }
+
+    /** Runs rows {@code tokens[r]} at {@code pos[r]} of {@code caches[r]}; writes logits of {@code outRows}. */
+    private void run(CpuKvCache[] caches, int[] tokens, int[] pos, int[] outRows, float[][] logits) {
+        int M = tokens.length, C = a.nEmb(), V = a.nVocab();
+        for (int r = 0; r < M; r++) {
+            if (tokens[r] < 0 || tokens[r] >= V) throw new IllegalArgumentException("token " + tokens[r] + " outside the vocabulary [0, " + V + ")");
+            if (pos[r] >= caches[r].capacity) throw new IllegalArgumentException("position " + pos[r] + " beyond the cache's " + caches[r].capacity + " positions");
+            if (pos[r] >= pe.maxPositions()) throw new IllegalArgumentException("position " + pos[r] + " beyond the positional encoding's " + pe.maxPositions() + " positions");
+        }
+        Scratch s = scratch(M);
+        float[] x = s.x;
+        for (int r = 0; r < M; r++) {
+            embedRow(tokens[r], x, r * C);
+            if (pe.addsToEmbeddings()) pe.embed(w.positionalWeights(), x, r * C, pos[r]);
+        }
+        for (int l = 0; l < a.nLayer(); l++) {
+            ModelWeights.Block b = w.blocks().get(l);
+            norm(b.attnNorm(), x, s.h, M);
+            MatMul.forward(b.q(), s.h, M, s.q);
+            MatMul.forward(b.k(), s.h, M, s.k);
+            MatMul.forward(b.v(), s.h, M, s.v);
+            prepareQueriesKeys(b, s, pos, M);
+            for (int r = 0; r < M; r++) {
+                System.arraycopy(s.k, r * a.kvDim(), caches[r].keys[l], pos[r] * a.kvDim(), a.kvDim());
+                System.arraycopy(s.v, r * a.kvDim(), caches[r].values[l], pos[r] * a.kvDim(), a.kvDim());
+            }
+            attention(l, caches, pos, s, M);
+            MatMul.forward(b.o(), s.att, M, s.h);
+            Vec.add(s.h, 0, x, 0, M * C);
+            norm(b.mlpNorm(), x, s.h, M);
+            MatMul.forward(b.up(), s.h, M, s.up);
+            if (a.activation() == Architecture.Activation.SWIGLU) {
+                MatMul.forward(b.gate(), s.h, M, s.gate);
+                SwiGlu.forward(s.gate, s.up, M * a.nHidden());
+                MatMul.forward(b.down(), s.gate, M, s.h);
+            } else {
+                Gelu.forward(s.up, s.up, M * a.nHidden());
+                MatMul.forward(b.down(), s.up, M, s.h);
+            }
+            Vec.add(s.h, 0, x, 0, M * C);
+        }
+        for (int r = 0; r < M; r++) caches[r].length = Math.max(caches[r].length, pos[r] + 1);
+        // Only the requested rows need the final norm and the (large) output projection.
+        int K = outRows.length;
+        float[] last = new float[K * C];
+        for (int i = 0; i < K; i++) System.arraycopy(x, outRows[i] * C, last, i * C, C);
+        float[] normed = new float[K * C];
+        norm(w.finalNorm(), last, normed, K);
+        float[] out = K == 1 ? logits[0] : new float[K * V];
+        MatMul.forward(w.output(), normed, K, out);
+        if (K > 1) for (int i = 0; i < K; i++) System.arraycopy(out, i * V, logits[i], 0, V);
+    }
+
+    private void embedRow(int token, float[] x, int off) {
+        Tensor e = w.tokenEmbedding();
+        if (e instanceof F32Tensor f) {
+            System.arraycopy(f.data(), f.offset() + token * f.rowStride(), x, off, a.nEmb());
+        } else {
+            throw new UnsupportedOperationException("no CPU embedding lookup for type " + e.type());
+        }
+    }
+
+    private void norm(ModelWeights.NormWeights n, float[] in, float[] out, int M) {
+        int C = a.nEmb();
+        F32Tensor wt = (F32Tensor) n.weight();
+        if (a.norm() == Architecture.Norm.LAYER_NORM) {
+            F32Tensor bt = (F32Tensor) n.bias();
+            LayerNorm.forward(out, null, null, in, wt.data(), wt.offset(), bt.data(), bt.offset(), M, C);
+        } else {
+            for (int r = 0; r < M; r++) RmsNorm.forward(out, r * C, in, r * C, wt.data(), wt.offset(), C, a.normEps());
+        }
+    }
+
+    /** Per-head q/k RMSNorm (Qwen 3) and rotation (RoPE) of this step's queries and keys. */
+    private void prepareQueriesKeys(ModelWeights.Block b, Scratch s, int[] pos, int M) {
+        int hs = a.headDim(), qd = a.qDim(), kd = a.kvDim();
+        for (int r = 0; r < M; r++) {
+            for (int h = 0; h < a.nHead(); h++) {
+                int off = r * qd + h * hs;
+                if (b.qNorm() != null) {
+                    F32Tensor qn = (F32Tensor) b.qNorm();
+                    RmsNorm.forward(s.q, off, s.q, off, qn.data(), qn.offset(), hs, a.normEps());
+                }
+                if (pe.rotates()) pe.rotate(s.q, off, pos[r]);
+            }
+            for (int h = 0; h < a.nKvHead(); h++) {
+                int off = r * kd + h * hs;
+                if (b.kNorm() != null) {
+                    F32Tensor kn = (F32Tensor) b.kNorm();
+                    RmsNorm.forward(s.k, off, s.k, off, kn.data(), kn.offset(), hs, a.normEps());
+                }
+                if (pe.rotates()) pe.rotate(s.k, off, pos[r]);
+            }
+        }
+    }
+
+    /** Causal attention of each row's queries over its own cache, positions {@code 0..pos[r]}. */
+    private void attention(int layer, CpuKvCache[] caches, int[] pos, Scratch s, int M) {
+        int hs = a.headDim(), NH = a.nHead(), group = a.nHead() / a.nKvHead(), kd = a.kvDim(), qd = a.qDim();
+        float scale = (float) (1.0 / Math.sqrt(hs));
+        boolean bias = pe.biasesScores();
+        Parallel.forRange(M * NH, 1, (i0, i1) -> {
+            float[] scores = new float[pos[0] + 1];
+            for (int i = i0; i < i1; i++) {
+                int r = i / NH, h = i % NH, kvh = h / group, n = pos[r] + 1;
+                if (scores.length < n) scores = new float[n];
+                float[] keys = caches[r].keys[layer], values = caches[r].values[layer];
+                int q = r * qd + h * hs;
+                for (int t = 0; t < n; t++) scores[t] = scale * Vec.dot(s.q, q, keys, t * kd + kvh * hs, hs);
+                if (bias) pe.scoreBias(h, pos[r], 0, scores, 0, n);
+                float max = Vec.max(scores, 0, n);
+                float sum = Vec.expShift(scores, 0, n, max);
+                int o = r * qd + h * hs;
+                java.util.Arrays.fill(s.att, o, o + hs, 0f);
+                float inv = 1f / sum;
+                for (int t = 0; t < n; t++) Vec.axpy(scores[t] * inv, values, t * kd + kvh * hs, s.att, o, hs);
+            }
+        });
+    }
+
+    private Scratch scratch(int M) {
+        if (scratch == null || scratch.M < M) scratch = new Scratch(a, Math.max(M, 1));
+        return scratch;
+    }
+
+    private static final class Scratch {
+        final int M;
+        final float[] x, h, q, k, v, att, up, gate;
+
+        Scratch(Architecture a, int M) {
+            this.M = M;
+            int C = a.nEmb();
+            x = new float[M * C];
+            h = new float[M * C];
+            q = new float[M * a.qDim()];
+            k = new float[M * a.kvDim()];
+            v = new float[M * a.kvDim()];
+            att = new float[M * a.qDim()];
+            up = new float[M * a.nHidden()];
+            gate = a.activation() == Architecture.Activation.SWIGLU ? new float[M * a.nHidden()] : null;
+        }
+    }
+}

@@ -1,0 +1,48 @@
+package dev.rill.cli;
+
+import io.quarkus.runtime.annotations.QuarkusMain;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code rill} command line. Every command but {@code serve} runs without starting Quarkus,
+ * so training and generation start fast and open no port.
+ */
+@QuarkusMain
+@Command(name = "rill", mixinStandardHelpOptions = true, version = "rill 0.1.0",
+        description = "A Java LLM chat server you can also train.",
+        subcommands = {PluginsCommand.class})
+public final class Rill implements Runnable {
+
+    public static void main(String... args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command line and returns its exit code (for tests). */
+    public static int run(String... args) {
+        CommandLine cli = new CommandLine(new Rill());
+        cli.setExecutionExceptionHandler(new Errors());
+        return cli.execute(args);
+    }
+
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+
+    /** Bad input ends with one clear line on stderr and exit code 1, not a stack trace. */
+    static final class Errors implements CommandLine.IExecutionExceptionHandler {
+        @Override
+        public int handleExecutionException(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
+            if (e instanceof IllegalArgumentException || e instanceof IllegalStateException
+                    || e instanceof java.io.IOException || e instanceof dev.rill.plugin.PluginException
+                    || e instanceof UnsupportedOperationException) {
+                String msg = e instanceof java.nio.file.NoSuchFileException ? "file not found: " + e.getMessage() : e.getMessage();
+                cli.getErr().println("rill " + cli.getCommandName() + ": " + msg);
+                if (Boolean.getBoolean("rill.debug")) e.printStackTrace(cli.getErr());
+                return 1;
+            }
+            throw new RuntimeException(e);
+        }
+    }
+}
