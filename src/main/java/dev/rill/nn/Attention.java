@@ -1,6 +1,7 @@
 package dev.rill.nn;
 
 import dev.rill.spi.PositionalEncoder;
+import dev.rill.tensor.Gemm;
 import dev.rill.tensor.Parallel;
 import dev.rill.tensor.Vec;
 
@@ -45,29 +46,36 @@ public final class Attention {
         });
     }
 
-    /** {@code out (B,T,C)} = softmax(q·kᵀ/√hs + bias) · v, causal. */
+    /** Query rows handled together: the causal mask lets a block skip every key after its last row. */
+    private static final int ROWS = 64;
+
+    /**
+     * {@code out (B,T,C)} = softmax(q·kᵀ/√hs + bias) · v, causal. Per (batch, head), block by
+     * block of query rows, both products run as matrix multiplications on {@link Gemm}.
+     */
     public static void forward(float[] out, float[] att, float[] qkv, PositionalEncoder pe, int B, int T, int C, int NH) {
         int hs = C / NH, C3 = 3 * C;
         float scale = (float) (1.0 / Math.sqrt(hs));
         boolean bias = pe.biasesScores();
         Parallel.forEach(B * NH, bh -> {
             int b = bh / NH, h = bh % NH;
-            for (int t = 0; t < T; t++) {
-                int q = (b * T + t) * C3 + h * hs;
-                int a = (bh * T + t) * T;
-                for (int t2 = 0; t2 <= t; t2++) {
-                    att[a + t2] = scale * Vec.dot(qkv, q, qkv, (b * T + t2) * C3 + C + h * hs, hs);
+            int q = b * T * C3 + h * hs, k = q + C, v = q + 2 * C, a = bh * T * T;
+            float[] kT = new float[hs * T];
+            Gemm.transpose(qkv, k, T, hs, C3, kT, 0);
+            for (int i0 = 0; i0 < T; i0 += ROWS) {
+                int i1 = Math.min(T, i0 + ROWS);
+                // scores[i, j] for i in [i0, i1), j in [0, i1): only keys up to the block's last query.
+                Gemm.gemm(i1 - i0, i1, hs, qkv, q + i0 * C3, C3, 1, kT, 0, T, att, a + i0 * T, T, false);
+                for (int i = i0; i < i1; i++) {
+                    int row = a + i * T;
+                    Vec.scale(scale, att, row, i + 1);
+                    if (bias) pe.scoreBias(h, i, 0, att, row, i + 1);
+                    float max = Vec.max(att, row, i + 1);
+                    float sum = Vec.expShift(att, row, i + 1, max);
+                    Vec.scale(1f / sum, att, row, i + 1);
+                    java.util.Arrays.fill(att, row + i + 1, row + T, 0f);
                 }
-                if (bias) pe.scoreBias(h, t, 0, att, a, t + 1);
-                float max = Vec.max(att, a, t + 1);
-                float sum = Vec.expShift(att, a, t + 1, max);
-                Vec.scale(1f / sum, att, a, t + 1);
-                java.util.Arrays.fill(att, a + t + 1, a + T, 0f);
-                int o = (b * T + t) * C + h * hs;
-                java.util.Arrays.fill(out, o, o + hs, 0f);
-                for (int t2 = 0; t2 <= t; t2++) {
-                    Vec.axpy(att[a + t2], qkv, (b * T + t2) * C3 + 2 * C + h * hs, out, o, hs);
-                }
+                Gemm.gemm(i1 - i0, hs, i1, att, a + i0 * T, T, 1, qkv, v, C3, out, (b * T + i0) * C + h * hs, C, false);
             }
         });
     }
@@ -78,35 +86,28 @@ public final class Attention {
         float scale = (float) (1.0 / Math.sqrt(hs));
         Parallel.forEach(B * NH, bh -> {
             int b = bh / NH, h = bh % NH;
-            float[] datt = new float[T];
-            for (int t = 0; t < T; t++) {
-                int r = (b * T + t) * C3 + h * hs;
-                java.util.Arrays.fill(dqkv, r, r + hs, 0f);
-                java.util.Arrays.fill(dqkv, r + C, r + C + hs, 0f);
-                java.util.Arrays.fill(dqkv, r + 2 * C, r + 2 * C + hs, 0f);
+            int q = b * T * C3 + h * hs, k = q + C, v = q + 2 * C, a = bh * T * T, d = b * T * C + h * hs;
+            float[] vT = new float[hs * T];
+            float[] dS = new float[T * T];
+            Gemm.transpose(qkv, v, T, hs, C3, vT, 0);
+            // dP = dO · Vᵀ, then the softmax backward row by row: dS = P ⊙ (dP − Σ P⊙dP), scaled.
+            for (int i0 = 0; i0 < T; i0 += ROWS) {
+                int i1 = Math.min(T, i0 + ROWS);
+                Gemm.gemm(i1 - i0, i1, hs, dout, d + i0 * C, C, 1, vT, 0, T, dS, i0 * T, T, false);
             }
-            // Later queries touch earlier keys and values: walk t downwards is not needed, since
-            // every row's contributions are sums; any order gives the same result up to rounding.
-            for (int t = 0; t < T; t++) {
-                int a = (bh * T + t) * T;
-                int d = (b * T + t) * C + h * hs;
-                int q = (b * T + t) * C3 + h * hs;
-                float dot = 0f;
-                for (int t2 = 0; t2 <= t; t2++) {
-                    int v = (b * T + t2) * C3 + 2 * C + h * hs;
-                    float g = Vec.dot(dout, d, qkv, v, hs);
-                    datt[t2] = g;
-                    dot += g * att[a + t2];
-                    Vec.axpy(att[a + t2], dout, d, dqkv, v, hs);
-                }
-                for (int t2 = 0; t2 <= t; t2++) {
-                    float dpre = att[a + t2] * (datt[t2] - dot) * scale;
-                    if (dpre == 0f) continue;
-                    int k = (b * T + t2) * C3 + C + h * hs;
-                    Vec.axpy(dpre, qkv, k, dqkv, q, hs);
-                    Vec.axpy(dpre, qkv, q, dqkv, k, hs);
-                }
+            for (int i = 0; i < T; i++) {
+                int row = i * T, p = a + i * T;
+                float dot = Vec.dot(att, p, dS, row, i + 1);
+                for (int j = 0; j <= i; j++) dS[row + j] = att[p + j] * (dS[row + j] - dot) * scale;
+                java.util.Arrays.fill(dS, row + i + 1, row + T, 0f);
             }
+            // dQ = dS · K ; dK = dSᵀ · Q ; dV = Pᵀ · dO  (zeros above the diagonal contribute nothing)
+            for (int i0 = 0; i0 < T; i0 += ROWS) {
+                int i1 = Math.min(T, i0 + ROWS);
+                Gemm.gemm(i1 - i0, hs, i1, dS, i0 * T, T, 1, qkv, k, C3, dqkv, q + i0 * C3, C3, false);
+            }
+            Gemm.gemm(T, hs, T, dS, 0, 1, T, qkv, q, C3, dqkv, k, C3, false);
+            Gemm.gemm(T, hs, T, att, a, 1, T, dout, d, C, dqkv, v, C3, false);
         });
     }
 }

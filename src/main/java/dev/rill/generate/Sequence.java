@@ -1,0 +1,182 @@
+package dev.rill.generate;
+
+import dev.rill.model.LoadedModel;
+import dev.rill.sampling.SamplerChain;
+import dev.rill.spi.ForwardPass;
+import dev.rill.spi.KvCache;
+import dev.rill.spi.StreamDecoder;
+
+import java.util.Arrays;
+import java.util.Optional;
+import java.util.SplittableRandom;
+
+/**
+ * One generation, step by step, exactly as the seed describes: the model sees the last
+ * {@code window} tokens (the context size), gives logits for the next, a token is sampled and
+ * appended, repeat. The KV cache holds the keys and values of the tokens in the window; while the
+ * window has room each new token costs one position. Once it is full, the window slides: the cache
+ * is rebuilt on the last {@code window} tokens, so every token is what a full recompute on the last
+ * {@code window} tokens gives.
+ *
+ * <p>The caller drives it: {@link #nextChunk} gives tokens to run through {@link ForwardPass#forward}
+ * (a prompt may come in several chunks, interleaved with other sequences' steps); when
+ * {@link #readyToSample()}, {@link #accept} takes the logits and samples. A batch scheduler can run
+ * many sequences' single-token steps in one {@link ForwardPass#decode} call.
+ */
+public final class Sequence {
+
+    private final LoadedModel model;
+    private final KvCache cache;
+    private final SamplerChain chain;
+    private final SamplerChain.State samplerState;
+    private final StreamDecoder decoder;
+    private final StopText stopText;
+    private final int window, maxTokens, promptTokens;
+    private final java.util.Set<Integer> endTokens;
+    private int[] tokens;
+    private int count, windowStart, fed, generated;
+    private final StringBuilder text = new StringBuilder();
+    private FinishReason finish;
+    private volatile boolean cancelled;
+    private final long startNanos = System.nanoTime();
+    private long firstTokenNanos, lastTokenNanos;
+
+    public Sequence(LoadedModel model, ForwardPass pass, GenerationRequest request) {
+        this.model = model;
+        this.window = model.maxContext();
+        this.maxTokens = request.maxTokens();
+        this.chain = request.chain();
+        int nVocab = model.weights().arch().nVocab();
+        for (int t : request.prompt()) {
+            if (t < 0 || t >= nVocab) throw new IllegalArgumentException("prompt token " + t + " outside the vocabulary [0, " + nVocab + ")");
+        }
+        long seed = request.seed() != null ? request.seed() : new SplittableRandom().nextLong();
+        this.samplerState = chain.newState(nVocab, new SplittableRandom(seed));
+        this.decoder = model.vocabulary().streamDecoder();
+        this.endTokens = model.vocabulary().endTokens();
+        this.stopText = new StopText(request.stop());
+        int[] prompt = request.prompt();
+        // Crop the prompt to the last `window` tokens.
+        int keep = Math.min(prompt.length, window);
+        this.tokens = Arrays.copyOfRange(prompt, prompt.length - keep, prompt.length + Math.min(maxTokens, 1 << 16));
+        this.count = keep;
+        this.promptTokens = keep;
+        this.cache = pass.newCache(window);
+    }
+
+    public KvCache cache() {
+        return cache;
+    }
+
+    /** Tokens not yet run through the model. */
+    public int pending() {
+        return finish != null ? 0 : count - (windowStart + fed);
+    }
+
+    /** Whether the last forward left the logits of the next token (nothing pending, not finished). */
+    public boolean readyToSample() {
+        return finish == null && pending() == 0;
+    }
+
+    /**
+     * The next up-to-{@code maxChunk} tokens to run at the cache's next positions. They count as
+     * fed once returned: the caller must run them.
+     */
+    public int[] nextChunk(int maxChunk) {
+        int n = Math.min(pending(), Math.max(1, maxChunk));
+        int from = windowStart + fed;
+        fed += n;
+        return Arrays.copyOfRange(tokens, from, from + n);
+    }
+
+    /**
+     * Samples the next token from the logits of the last forward, and returns it (its text may be
+     * empty while held back), or empty if the sequence ended without emitting one (end token,
+     * stop string, cancel).
+     */
+    public Optional<GeneratedToken> accept(float[] logits) {
+        if (finish != null) return Optional.empty();
+        if (cancelled) {
+            finishWith(FinishReason.CANCELLED);
+            return Optional.empty();
+        }
+        if (pending() != 0) throw new IllegalStateException("tokens are still pending; run them before sampling");
+        int next = chain.sample(logits, tokens, count, samplerState);
+        long now = System.nanoTime();
+        if (generated == 0) firstTokenNanos = now;
+        lastTokenNanos = now;
+        int index = generated++;
+        if (endTokens.contains(next)) {
+            finishWith(FinishReason.STOP);
+            return Optional.empty();
+        }
+        append(next);
+        String piece = stopText.push(decoder.push(next));
+        if (stopText.stopped()) {
+            text.append(piece);
+            finishWith(FinishReason.STOP);
+            return piece.isEmpty() ? Optional.empty() : Optional.of(new GeneratedToken(index, next, piece));
+        }
+        if (generated >= maxTokens) {
+            piece += stopText.push(decoder.flush()) + stopText.flush();
+            text.append(piece);
+            finishWith(FinishReason.LENGTH);
+        } else {
+            text.append(piece);
+        }
+        return Optional.of(new GeneratedToken(index, next, piece));
+    }
+
+    private void append(int token) {
+        if (count == tokens.length) tokens = Arrays.copyOf(tokens, tokens.length * 2);
+        tokens[count++] = token;
+        if (fed == window) {
+            // The window is full: slide it and rebuild the cache on the last `window` tokens.
+            windowStart = count - window;
+            fed = 0;
+            cache.truncate(0);
+        }
+    }
+
+    private void finishWith(FinishReason reason) {
+        finish = reason;
+        cache.close();
+    }
+
+    /** Asks the sequence to end; it does at its next {@link #accept} (or now, if the caller stops driving it). */
+    public void cancel() {
+        cancelled = true;
+    }
+
+    public boolean cancelled() {
+        return cancelled;
+    }
+
+    /** Ends a sequence that will not be driven any more (e.g. the client went away mid-prompt). */
+    public void abort() {
+        if (finish == null) finishWith(FinishReason.CANCELLED);
+    }
+
+    public boolean finished() {
+        return finish != null;
+    }
+
+    public int generated() {
+        return generated;
+    }
+
+    public int promptTokens() {
+        return promptTokens;
+    }
+
+    public LoadedModel model() {
+        return model;
+    }
+
+    /** How it went; valid once {@link #finished()}. */
+    public GenerationResult result() {
+        double ttft = generated == 0 ? 0 : (firstTokenNanos - startNanos) / 1e6;
+        double tps = generated > 1 ? (generated - 1) / ((lastTokenNanos - firstTokenNanos) / 1e9) : 0;
+        return new GenerationResult(finish, promptTokens, generated, text.toString(), ttft, tps);
+    }
+}

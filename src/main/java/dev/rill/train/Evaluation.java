@@ -1,0 +1,39 @@
+package dev.rill.train;
+
+import dev.rill.model.Gpt;
+
+/** The model's mean cross-entropy over a text, on every length-{@code T} window at stride {@code T}. */
+public final class Evaluation {
+
+    private Evaluation() {
+    }
+
+    /** The loss and how many windows it covers. */
+    public record Result(double loss, int windows, long tokens) {
+    }
+
+    /**
+     * Windows {@code k = 0, 1, ...}: inputs {@code s[kT .. kT+T)}, targets {@code s[kT+1 .. kT+T]},
+     * run {@code batch} at a time. Every window has {@code T} targets, so the mean over windows is
+     * the mean over tokens.
+     */
+    public static Result crossEntropy(Gpt model, int[] tokens, int batch) {
+        int T = model.config.T();
+        int windows = (tokens.length - 1) / T;
+        if (windows == 0) {
+            throw new IllegalArgumentException("the text gives " + tokens.length + " tokens, fewer than T+1 = " + (T + 1) + " needed for one window");
+        }
+        double sum = 0;
+        for (int w0 = 0; w0 < windows; w0 += batch) {
+            int B = Math.min(batch, windows - w0);
+            int[] x = new int[B * T], y = new int[B * T];
+            for (int b = 0; b < B; b++) {
+                System.arraycopy(tokens, (w0 + b) * T, x, b * T, T);
+                System.arraycopy(tokens, (w0 + b) * T + 1, y, b * T, T);
+            }
+            sum += model.forward(x, y, B, T) * B;
+        }
+        model.releaseActivations();
+        return new Result(sum / windows, windows, (long) windows * T);
+    }
+}

@@ -1,0 +1,39 @@
+package dev.rill.train;
+
+import java.nio.file.Path;
+
+/** What a training run reports as it goes (the command line draws a progress bar from it). */
+public interface TrainingListener {
+
+    /**
+     * @param parameters  model parameters
+     * @param nVocab      vocabulary size
+     * @param trainTokens tokens in the training split
+     * @param valTokens   tokens in the validation split
+     * @param startStep   first step to run (0, or where a resumed run continues)
+     * @param steps       last step + 1
+     */
+    record Start(long parameters, int nVocab, int trainTokens, int valTokens, int startStep, int steps) {
+    }
+
+    /** One optimisation step done. */
+    record Step(int step, int steps, double loss, double learningRate, double gradNorm, double tokensPerSecond,
+                double elapsedSeconds) {
+    }
+
+    default void started(Start start) {
+    }
+
+    default void stepped(Step step) {
+    }
+
+    /** Validation at {@code step}: mean training loss since the last evaluation, and validation loss. */
+    default void evaluated(int step, double trainLoss, double valLoss) {
+    }
+
+    default void sampled(int step, String text) {
+    }
+
+    default void checkpointed(int step, Path dir) {
+    }
+}
