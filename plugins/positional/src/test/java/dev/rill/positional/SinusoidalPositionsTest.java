@@ -31,7 +31,7 @@ class SinusoidalPositionsTest {
 
     @Test
     void tableMatchesVaswaniFormula() {
-        PositionalEncoder pe = encoder(Map.of(), 10000);
+        PositionalEncoder pe = encoder(Map.of("scale", 1), 10000);
         // Position 0: sin 0 = 0 in even columns, cos 0 = 1 in odd ones.
         float[] zero = row(pe, 0);
         for (int k = 0; k < C; k++) assertEquals(k % 2 == 0 ? 0f : 1f, zero[2 + k], 0f);
@@ -67,10 +67,17 @@ class SinusoidalPositionsTest {
     }
 
     @Test
-    void baseSetsTheWavelengths() {
-        PositionalEncoder pe = encoder(Map.of("base", 100), 64);
+    void baseSetsTheWavelengthsAndScaleTheAmplitude() {
+        PositionalEncoder pe = encoder(Map.of("base", 100, "scale", 1), 64);
         float[] r = row(pe, 5);
         assertEquals(Math.sin(5 / Math.pow(100, 6.0 / C)), r[2 + 6], 1e-6);
+        // The default scale is 0.1.
+        float[] scaled = row(encoder(Map.of(), 64), 5);
+        for (int i = 0; i < C / 2; i++) {
+            double angle = 5 / Math.pow(10000, 2.0 * i / C);
+            assertEquals(0.1 * Math.sin(angle), scaled[2 + 2 * i], 1e-7);
+            assertEquals(0.1 * Math.cos(angle), scaled[2 + 2 * i + 1], 1e-7);
+        }
     }
 
     @Test
