@@ -158,11 +158,13 @@ public final class Gpt {
      */
     public double forward(int[] inputs, int[] targets, int B, int T) {
         int V = config.nVocab(), C = config.nEmb(), NH = config.nHead(), L = config.nLayer();
-        if (T > config.T() && !canExceedContext()) {
-            throw new IllegalArgumentException("sequence length " + T + " exceeds the context size T=" + config.T());
+        if (T > config.maxContext()) {
+            throw new IllegalArgumentException("sequence length " + T + " exceeds the model's maximum context "
+                    + (config.maxContext() == config.T() ? "(its training context T=" + config.T() + ")" : config.maxContext()));
         }
         if (T > positional.maxPositions()) {
-            throw new IllegalArgumentException("sequence length " + T + " exceeds the positional encoding's " + positional.maxPositions() + " positions");
+            throw new IllegalArgumentException("sequence length " + T + " exceeds the " + positional.maxPositions()
+                    + " positions of positional encoding '" + config.positional() + "'");
         }
         for (int i = 0; i < B * T; i++) {
             if (inputs[i] < 0 || inputs[i] >= V) throw new IllegalArgumentException("token " + inputs[i] + " outside the vocabulary [0, " + V + ")");
@@ -257,10 +259,6 @@ public final class Gpt {
     /** Logits {@code (B, T, nVocab)} of the last {@link #forward} without targets. */
     public float[] logits() {
         return acts.logits;
-    }
-
-    private boolean canExceedContext() {
-        return config.maxContext() > config.T();
     }
 
     // ---------------------------------------------------------------- inference view

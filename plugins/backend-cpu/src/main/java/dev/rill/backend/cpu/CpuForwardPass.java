@@ -83,6 +83,7 @@ final class CpuForwardPass implements ForwardPass {
         for (int r = 0; r < M; r++) {
             if (tokens[r] < 0 || tokens[r] >= V) throw new IllegalArgumentException("token " + tokens[r] + " outside the vocabulary [0, " + V + ")");
             if (pos[r] >= caches[r].capacity) throw new IllegalArgumentException("position " + pos[r] + " beyond the cache's " + caches[r].capacity + " positions");
+            if (pos[r] >= a.maxContext()) throw new IllegalArgumentException("position " + pos[r] + " beyond the model's maximum context of " + a.maxContext() + " positions");
             if (pos[r] >= pe.maxPositions()) throw new IllegalArgumentException("position " + pos[r] + " beyond the positional encoding's " + pe.maxPositions() + " positions");
         }
         Scratch s = scratch(M);
