@@ -1,8 +1,8 @@
 package dev.rill.nn;
 
 import dev.rill.tensor.Parallel;
+import dev.rill.tensor.VMath;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -24,7 +24,7 @@ public final class Gelu {
             for (; i + S.length() <= i1; i += S.length()) {
                 FloatVector x = FloatVector.fromArray(S, inp, i);
                 FloatVector minus2y = x.mul(x).mul(-2f * K * C3).sub(2f * K).mul(x);          // −2y
-                FloatVector sig = minus2y.lanewise(VectorOperators.EXP).add(1f);              // 1 + e^{−2y}
+                FloatVector sig = VMath.exp(minus2y).add(1f);              // 1 + e^{−2y}
                 x.div(sig).intoArray(out, i);
             }
             for (; i < i1; i++) out[i] = scalar(inp[i]);
@@ -42,7 +42,7 @@ public final class Gelu {
                 FloatVector x = FloatVector.fromArray(S, inp, i);
                 FloatVector x2 = x.mul(x);
                 FloatVector minus2y = x2.mul(-2f * K * C3).sub(2f * K).mul(x);
-                FloatVector s = FloatVector.broadcast(S, 1f).div(minus2y.lanewise(VectorOperators.EXP).add(1f));
+                FloatVector s = FloatVector.broadcast(S, 1f).div(VMath.exp(minus2y).add(1f));
                 FloatVector dy2 = x2.mul(6f * K * C3).add(2f * K);                          // 2·y'
                 FloatVector local = x.mul(s).mul(s.neg().add(1f)).fma(dy2, s);
                 FloatVector g = local.mul(FloatVector.fromArray(S, dout, i));
@@ -57,12 +57,12 @@ public final class Gelu {
     }
 
     static float scalar(float x) {
-        return 0.5f * x * (1f + (float) Math.tanh(K * (x + C3 * x * x * x)));
+        return x / (VMath.exp((x * x * (-2f * K * C3) - 2f * K) * x) + 1f);
     }
 
     static float scalarGrad(float x) {
-        float t = (float) Math.tanh(K * (x + C3 * x * x * x));
-        float sech2 = 1f - t * t;
-        return 0.5f * (1f + t) + 0.5f * x * sech2 * K * (1f + 3f * C3 * x * x);
+        float x2 = x * x;
+        float s = 1f / (VMath.exp((x2 * (-2f * K * C3) - 2f * K) * x) + 1f);
+        return Math.fma(x * s * (1f - s), x2 * (6f * K * C3) + 2f * K, s);
     }
 }

@@ -1,9 +1,9 @@
 package dev.rill.nn;
 
 import dev.rill.tensor.Parallel;
+import dev.rill.tensor.VMath;
 import dev.rill.tensor.Vec;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** LayerNorm with scale and shift over the last dimension ({@code eps = 1e-5}, as GPT-2). */
@@ -29,7 +29,7 @@ public final class LayerNorm {
                     FloatVector d = FloatVector.fromArray(S, inp, x + i).sub(vm);
                     acc = d.fma(d, acc);
                 }
-                float v = acc.reduceLanes(VectorOperators.ADD);
+                float v = VMath.sum(acc);
                 for (; i < C; i++) {
                     float d = inp[x + i] - m;
                     v += d * d;
@@ -79,7 +79,7 @@ public final class LayerNorm {
                     g.add(FloatVector.fromArray(S, dbLocal, i)).intoArray(dbLocal, i);
                     xhat.fma(g, FloatVector.fromArray(S, dwLocal, i)).intoArray(dwLocal, i);
                 }
-                float dnormMean = accMean.reduceLanes(VectorOperators.ADD), dnormNormMean = accDot.reduceLanes(VectorOperators.ADD);
+                float dnormMean = VMath.sum(accMean), dnormNormMean = VMath.sum(accDot);
                 for (; i < C; i++) {
                     float xhat = (inp[x + i] - mean[n]) * rstd[n], g = dout[x + i], dn = w[wOff + i] * g;
                     norm[i] = xhat;

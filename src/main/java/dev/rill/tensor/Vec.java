@@ -24,7 +24,7 @@ public final class Vec {
                 acc1 = FloatVector.fromArray(S, a, ao + i + L).fma(FloatVector.fromArray(S, b, bo + i + L), acc1);
             }
             for (; i + L <= n; i += L) acc0 = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc0);
-            sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+            sum = VMath.sum(acc0.add(acc1));
         } else {
             sum = 0f;
         }
@@ -73,7 +73,7 @@ public final class Vec {
         int i = 0;
         FloatVector acc = FloatVector.zero(S);
         for (; i + L <= n; i += L) acc = acc.add(FloatVector.fromArray(S, x, xo + i));
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = VMath.sum(acc);
         for (; i < n; i++) s += x[xo + i];
         return s;
     }
@@ -90,7 +90,7 @@ public final class Vec {
                 FloatVector v = FloatVector.fromArray(S, x, xo + i);
                 acc = v.fma(v, acc);
             }
-            s += acc.reduceLanes(VectorOperators.ADD);
+            s += VMath.sum(acc);
             acc = FloatVector.zero(S);
         }
         for (; i < n; i++) s += (double) x[xo + i] * x[xo + i];
@@ -119,13 +119,13 @@ public final class Vec {
         FloatVector vm = FloatVector.broadcast(S, max);
         FloatVector acc = FloatVector.zero(S);
         for (; i + L <= n; i += L) {
-            FloatVector e = FloatVector.fromArray(S, x, xo + i).sub(vm).lanewise(VectorOperators.EXP);
+            FloatVector e = VMath.exp(FloatVector.fromArray(S, x, xo + i).sub(vm));
             e.intoArray(x, xo + i);
             acc = acc.add(e);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = VMath.sum(acc);
         for (; i < n; i++) {
-            float e = (float) Math.exp(x[xo + i] - max);
+            float e = VMath.exp(x[xo + i] - max);
             x[xo + i] = e;
             s += e;
         }

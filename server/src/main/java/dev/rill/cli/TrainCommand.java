@@ -102,7 +102,16 @@ final class TrainCommand implements Callable<Integer> {
         public void stepped(Step s) {
             ema = Double.isNaN(ema) ? s.loss() : 0.9 * ema + 0.1 * s.loss();
             long now = System.nanoTime();
-            if (!tty || now - lastDraw < 200_000_000L && s.step() != s.steps()) return;
+            if (!tty) {
+                // Not a terminal (a log file, CI): a plain line now and then instead of a bar.
+                int every = Math.max(1, s.steps() / 50);
+                if (s.step() % every == 0 || s.step() == s.steps()) {
+                    System.out.printf(Locale.ROOT, "step %d/%d: loss %.4f (avg %.4f), lr %.2e, %,.0f tok/s, %.0f s elapsed%n",
+                            s.step(), s.steps(), s.loss(), ema, s.learningRate(), s.tokensPerSecond(), s.elapsedSeconds());
+                }
+                return;
+            }
+            if (now - lastDraw < 200_000_000L && s.step() != s.steps()) return;
             lastDraw = now;
             int width = 24, filled = (int) ((long) width * s.step() / s.steps());
             double perStep = s.elapsedSeconds() / Math.max(1, s.step());
