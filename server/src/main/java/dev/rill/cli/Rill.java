@@ -18,10 +18,17 @@ public final class Rill implements Runnable {
         System.exit(run(args));
     }
 
-    /** Runs the command line and returns its exit code (for tests). */
+    /** Runs the command line and returns its exit code. */
     public static int run(String... args) {
+        return run(null, args);
+    }
+
+    /** Runs the command line with error messages going to {@code err} (for tests); returns the exit code. */
+    public static int run(java.io.PrintWriter err, String... args) {
         CommandLine cli = new CommandLine(new Rill());
         cli.setExecutionExceptionHandler(new Errors());
+        cli.setOverwrittenOptionsAllowed(true);   // the last --option given wins, as in most tools
+        if (err != null) cli.setErr(err);
         return cli.execute(args);
     }
 
