@@ -29,6 +29,7 @@ public final class AtomicFiles {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+        readableByAll(tmp, false);
         try {
             try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp, StandardOpenOption.WRITE), 1 << 16)) {
                 writer.write(out);
@@ -44,6 +45,15 @@ public final class AtomicFiles {
         } finally {
             Files.deleteIfExists(tmp);
         }
+    }
+
+    /**
+     * Temporary files are created private ({@code rw-------}); what they become is an ordinary file
+     * or folder ({@code rw-r--r--}, {@code rwxr-xr-x}) where the file system has POSIX permissions.
+     */
+    public static void readableByAll(Path p, boolean folder) throws IOException {
+        if (!p.getFileSystem().supportedFileAttributeViews().contains("posix")) return;
+        Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString(folder ? "rwxr-xr-x" : "rw-r--r--"));
     }
 
     public static void writeString(Path target, String text) throws IOException {

@@ -57,6 +57,7 @@ public final class Checkpoint {
         Files.createDirectories(parent);
         String name = target.getFileName().toString();
         Path tmp = Files.createTempDirectory(parent, "." + name + ".tmp-");
+        AtomicFiles.readableByAll(tmp, true);
         try {
             writeConfig(tmp.resolve(CONFIG), model.config, vocabulary, tokenizerFile, model.parameterCount());
             List<Safetensors.Entry> tensors = new ArrayList<>();
