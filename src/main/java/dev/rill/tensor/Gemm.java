@@ -21,6 +21,8 @@ public final class Gemm {
     private static final int NR = 2 * L;
     private static final int KC = 256;
     private static final int MC = 64;
+    /** Multiply-adds below which a product runs on the calling thread alone. */
+    static final long PARALLEL_WORK = 1 << 18;
 
     private Gemm() {
     }
@@ -39,7 +41,8 @@ public final class Gemm {
             return;
         }
         long work = (long) M * N * K;
-        if (work < 32_768 || Parallel.threads() == 1) {
+        // Below ~20 µs of work, handing pieces to other cores costs more than it saves.
+        if (work < PARALLEL_WORK || Parallel.threads() == 1) {
             block(0, M, 0, N, K, A, aOff, aRs, aCs, B, bOff, ldb, C, cOff, ldc, accumulate);
         } else if (M >= 4 * MR * Parallel.threads()) {
             // Enough rows: each task takes whole row blocks, all columns.

@@ -178,7 +178,12 @@ final class CpuForwardPass implements ForwardPass {
         int hs = a.headDim(), NH = a.nHead(), group = a.nHead() / a.nKvHead(), kd = a.kvDim(), qd = a.qDim();
         float scale = (float) (1.0 / Math.sqrt(hs));
         boolean bias = pe.biasesScores();
-        Parallel.forRange(M * NH, 1, (i0, i1) -> {
+        // Enough (row, head) pairs per task that each task does at least ~64k multiply-adds.
+        int maxPos = 0;
+        for (int p : pos) maxPos = Math.max(maxPos, p);
+        long perPair = (long) (maxPos + 1) * hs * 2;
+        int grain = (int) Math.max(1, Math.min(M * NH, 65_536 / Math.max(1, perPair)));
+        Parallel.forRange(M * NH, grain, (i0, i1) -> {
             float[] scores = new float[pos[0] + 1];
             for (int i = i0; i < i1; i++) {
                 int r = i / NH, h = i % NH, kvh = h / group, n = pos[r] + 1;
