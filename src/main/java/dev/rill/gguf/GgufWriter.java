@@ -108,8 +108,36 @@ public final class GgufWriter {
         return out.toByteArray();
     }
 
+    /**
+     * The bytes before the tensor data: header, metadata, tensor infos and padding. Tensor
+     * {@code i} then starts at {@code header().length + offset(i)}.
+     */
+    public byte[] header() throws IOException {
+        var out = new java.io.ByteArrayOutputStream();
+        writeHeader(new Counting(out));
+        return out.toByteArray();
+    }
+
+    /** Offset of tensor {@code index} (in the order added) from the start of the data. */
+    public long offset(int index) {
+        long offset = 0;
+        for (int i = 0; i < index; i++) offset = align(offset + tensors.get(i).bytes());
+        return offset;
+    }
+
     private void write(OutputStream out) throws IOException {
         Counting o = new Counting(out);
+        writeHeader(o);
+        long start = o.count;
+        for (PendingTensor t : tensors) {
+            byte[] bytes = t.data().get();
+            if (bytes.length != t.bytes()) throw new IllegalStateException(t.name() + ": " + bytes.length + " bytes, expected " + t.bytes());
+            o.write(bytes);
+            o.pad(align(o.count - start) - (o.count - start));
+        }
+    }
+
+    private void writeHeader(Counting o) throws IOException {
         o.i32(GgufFile.MAGIC);
         o.i32(version);
         o.i64(tensors.size());
@@ -129,13 +157,6 @@ public final class GgufWriter {
             offset = align(offset + t.bytes());
         }
         o.pad(align(o.count) - o.count);
-        long start = o.count;
-        for (PendingTensor t : tensors) {
-            byte[] bytes = t.data().get();
-            if (bytes.length != t.bytes()) throw new IllegalStateException(t.name() + ": " + bytes.length + " bytes, expected " + t.bytes());
-            o.write(bytes);
-            o.pad(align(o.count - start) - (o.count - start));
-        }
     }
 
     private long align(long n) {
