@@ -54,6 +54,9 @@ final class BenchModelCommand implements Runnable {
     @Option(names = "--gen", defaultValue = "64", description = "Tokens decoded one at a time (default ${DEFAULT-VALUE}).")
     int gen;
 
+    @Option(names = "--plugins", paramLabel = "DIR", description = "Also load plugin jars from this folder.")
+    Path pluginDir;
+
     @Option(names = "--repeat", defaultValue = "3", description = "Runs per figure; the median is printed (default ${DEFAULT-VALUE}).")
     int repeat;
 
@@ -114,7 +117,7 @@ final class BenchModelCommand implements Runnable {
     }
 
     private void bench() throws java.io.IOException {
-        PluginRegistry registry = PluginRegistry.load();
+        PluginRegistry registry = PluginRegistry.load(pluginDir);
         int before = Parallel.threads();
         try (GgufModel m = GgufModel.load(model, registry, prompt + gen + 8);
              ForwardPass fp = registry.get(ComputeBackend.class, "cpu").prepare(m.weights(), Params.EMPTY)) {
