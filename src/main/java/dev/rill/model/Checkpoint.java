@@ -128,7 +128,7 @@ public final class Checkpoint {
             info.put("n_vocab", c.nVocab());
             info.put("tokenizer", vocabulary.tokenizer());
             info.put("positional", c.positional());
-            return new LoadedModel(name, dir, model.weights(), vocabulary, null, model, info);
+            return new LoadedModel(name, dir, model.weights(), vocabulary, null, model, info, vocabulary::encode, null);
         }
     }
 

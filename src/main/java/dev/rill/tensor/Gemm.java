@@ -58,6 +58,13 @@ public final class Gemm {
         }
     }
 
+    /** {@code C = A·B} (or {@code +=}) on the calling thread: for callers that already split the work across cores. */
+    static void serial(int M, int N, int K, float[] A, int aOff, int aRs, int aCs,
+                       float[] B, int bOff, int ldb, float[] C, int cOff, int ldc, boolean accumulate) {
+        if (M == 0 || N == 0 || K == 0) return;
+        block(0, M, 0, N, K, A, aOff, aRs, aCs, B, bOff, ldb, C, cOff, ldc, accumulate);
+    }
+
     /** Computes the tile {@code C[i0..i1, j0..j1)} completely. */
     private static void block(int i0, int i1, int j0, int j1, int K, float[] A, int aOff, int aRs, int aCs,
                               float[] B, int bOff, int ldb, float[] C, int cOff, int ldc, boolean accumulate) {

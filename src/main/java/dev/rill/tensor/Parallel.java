@@ -11,19 +11,36 @@ import java.util.function.IntConsumer;
  */
 public final class Parallel {
 
-    private static final int THREADS = Integer.getInteger("rill.threads", Runtime.getRuntime().availableProcessors());
-    private static final ForkJoinPool POOL = THREADS > 1 ? new ForkJoinPool(THREADS, pool -> {
-        var t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
-        t.setName("rill-compute-" + t.getPoolIndex());
-        t.setDaemon(true);
-        return t;
-    }, null, false) : null;
+    private static volatile int THREADS = Integer.getInteger("rill.threads", Runtime.getRuntime().availableProcessors());
+    private static volatile ForkJoinPool POOL = pool(THREADS);
 
     private Parallel() {
     }
 
+    private static ForkJoinPool pool(int threads) {
+        return threads > 1 ? new ForkJoinPool(threads, pool -> {
+            var t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
+            t.setName("rill-compute-" + t.getPoolIndex());
+            t.setDaemon(true);
+            return t;
+        }, null, false) : null;
+    }
+
     public static int threads() {
         return THREADS;
+    }
+
+    /**
+     * Changes the number of compute threads for the whole process (benchmarks compare thread
+     * counts in one run). Not to be called while kernels run.
+     */
+    public static synchronized void setThreads(int threads) {
+        if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        if (threads == THREADS) return;
+        ForkJoinPool old = POOL;
+        POOL = pool(threads);
+        THREADS = threads;
+        if (old != null) old.shutdown();
     }
 
     /** A range body: runs indices {@code [from, to)}. */
@@ -45,13 +62,14 @@ public final class Parallel {
      */
     public static void forRange(int n, int grain, RangeBody body) {
         if (n <= 0) return;
+        ForkJoinPool pool = POOL;
         int chunks = Math.min(ceilDiv(n, Math.max(1, grain)), THREADS * 4);
         // Nested loops run inline: the outer loop already keeps every core busy.
-        if (POOL == null || chunks <= 1 || ForkJoinTask.getPool() == POOL) {
+        if (pool == null || chunks <= 1 || ForkJoinTask.getPool() == pool) {
             body.run(0, n);
             return;
         }
-        POOL.invoke(new Chunk(body, 0, n, ceilDiv(n, chunks)));
+        pool.invoke(new Chunk(body, 0, n, ceilDiv(n, chunks)));
     }
 
     private static int ceilDiv(int a, int b) {

@@ -53,7 +53,7 @@ final class GenerateCommand implements Callable<Integer> {
         Map<String, Object> params = KeyValues.parse(samplingParams, "--sampling-param");
         if (temperature != null) params.put("temperature", temperature);
         SamplerChain samplers = SamplerChain.of(registry, chain == null ? SamplerChain.DEFAULT : chain, params);
-        int[] tokens = loaded.vocabulary().encode(prompt);
+        int[] tokens = loaded.encodePrompt(prompt);
         PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
         try (ForwardPass pass = compute.prepare(loaded.weights(), compute.params(Map.of()))) {
             double loadMs = (System.nanoTime() - t0) / 1e6;

@@ -11,6 +11,7 @@ import dev.rill.spi.KvCache;
 import dev.rill.spi.ModelWeights;
 import dev.rill.spi.PositionalEncoder;
 import dev.rill.spi.Tensor;
+import dev.rill.tensor.MappedTensor;
 import dev.rill.tensor.MatMul;
 import dev.rill.tensor.Parallel;
 import dev.rill.tensor.Vec;
@@ -134,6 +135,9 @@ final class CpuForwardPass implements ForwardPass {
         Tensor e = w.tokenEmbedding();
         if (e instanceof F32Tensor f) {
             System.arraycopy(f.data(), f.offset() + token * f.rowStride(), x, off, a.nEmb());
+        } else if (e instanceof MappedTensor m) {
+            // GGUF embeddings stay in their stored type; only the looked-up row is decoded.
+            m.dequantizeRow(token, x, off);
         } else {
             throw new UnsupportedOperationException("no CPU embedding lookup for type " + e.type());
         }

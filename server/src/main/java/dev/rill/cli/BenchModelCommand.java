@@ -1,0 +1,204 @@
+package dev.rill.cli;
+
+import dev.rill.gguf.GgufModel;
+import dev.rill.gguf.GgufValueType;
+import dev.rill.gguf.GgufWriter;
+import dev.rill.plugin.PluginRegistry;
+import dev.rill.spi.ComputeBackend;
+import dev.rill.spi.ForwardPass;
+import dev.rill.spi.KvCache;
+import dev.rill.spi.Linear;
+import dev.rill.spi.ModelWeights;
+import dev.rill.spi.Params;
+import dev.rill.spi.Tensor;
+import dev.rill.spi.Tensor.DType;
+import dev.rill.tensor.BlockFormats;
+import dev.rill.tensor.MappedTensor;
+import dev.rill.tensor.Parallel;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * {@code rill bench model}: prompt processing and decode speed of a GGUF model on the CPU backend,
+ * per thread count, beside the bandwidth bound (STREAM-triad bandwidth measured here ÷ bytes of
+ * weights read per decoded token). {@code --create} first writes a synthetic random-weight Llama
+ * model (default shaped like stories110M) to benchmark without downloading anything.
+ */
+@Command(name = "model", mixinStandardHelpOptions = true,
+        description = "Prompt-processing and decode tokens/s of a GGUF model, with the memory-bandwidth bound.")
+final class BenchModelCommand implements Runnable {
+
+    @Option(names = "--model", required = true, paramLabel = "FILE", description = "The GGUF file (written first with --create).")
+    Path model;
+
+    @Option(names = "--create", paramLabel = "TYPE", description = "Write a synthetic Llama model to --model first, weights in TYPE: ${COMPLETION-CANDIDATES}.")
+    DType create;
+
+    @Option(names = "--shape", paramLabel = "DIM,LAYERS,HEADS,HIDDEN,VOCAB", defaultValue = "768,12,12,2048,32000",
+            description = "Shape of the synthetic model (default stories110M: ${DEFAULT-VALUE}).")
+    String shape;
+
+    @Option(names = "--threads", split = ",", defaultValue = "1,2", description = "Thread counts to measure (default ${DEFAULT-VALUE}).")
+    int[] threads;
+
+    @Option(names = "--prompt", defaultValue = "128", description = "Prompt length for prompt processing (default ${DEFAULT-VALUE}).")
+    int prompt;
+
+    @Option(names = "--gen", defaultValue = "64", description = "Tokens decoded one at a time (default ${DEFAULT-VALUE}).")
+    int gen;
+
+    @Option(names = "--plugins", paramLabel = "DIR", description = "Also load plugin jars from this folder.")
+    Path pluginDir;
+
+    @Option(names = "--repeat", defaultValue = "3", description = "Runs per figure; the median is printed (default ${DEFAULT-VALUE}).")
+    int repeat;
+
+    @Override
+    public void run() {
+        try {
+            if (create != null) createSynthetic();
+            bench();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private void createSynthetic() throws java.io.IOException {
+        int[] s = Arrays.stream(shape.split(",")).mapToInt(x -> Integer.parseInt(x.trim())).toArray();
+        if (s.length != 5) throw new IllegalArgumentException("--shape needs DIM,LAYERS,HEADS,HIDDEN,VOCAB, got " + shape);
+        int dim = s[0], layers = s[1], heads = s[2], hidden = s[3], vocab = s[4];
+        GgufWriter w = new GgufWriter()
+                .putString("general.architecture", "llama").putString("general.name", "synthetic " + shape + " " + create)
+                .putUInt32("llama.context_length", 1024).putUInt32("llama.embedding_length", dim)
+                .putUInt32("llama.block_count", layers).putUInt32("llama.feed_forward_length", hidden)
+                .putUInt32("llama.attention.head_count", heads).putUInt32("llama.attention.head_count_kv", heads)
+                .putFloat32("llama.attention.layer_norm_rms_epsilon", 1e-5f).putFloat32("llama.rope.freq_base", 10000f)
+                .putString("tokenizer.ggml.model", "gpt2").putString("tokenizer.ggml.pre", "gpt-2");
+        List<String> tokens = new ArrayList<>(vocab);
+        for (int i = 0; i < vocab; i++) tokens.add("t" + i);
+        w.putArray("tokenizer.ggml.tokens", GgufValueType.STRING, tokens).putArray("tokenizer.ggml.merges", GgufValueType.STRING, List.of());
+        SplittableRandom r = new SplittableRandom(110);
+        matrix(w, "token_embd.weight", vocab, dim, r.split());
+        norm(w, "output_norm.weight", dim);
+        matrix(w, "output.weight", vocab, dim, r.split());
+        for (int l = 0; l < layers; l++) {
+            String b = "blk." + l + ".";
+            norm(w, b + "attn_norm.weight", dim);
+            for (String m : List.of("attn_q", "attn_k", "attn_v", "attn_output")) matrix(w, b + m + ".weight", dim, dim, r.split());
+            norm(w, b + "ffn_norm.weight", dim);
+            matrix(w, b + "ffn_gate.weight", hidden, dim, r.split());
+            matrix(w, b + "ffn_up.weight", hidden, dim, r.split());
+            matrix(w, b + "ffn_down.weight", dim, hidden, r.split());
+        }
+        w.write(model);
+        System.out.printf("wrote %s (%.1f MB)%n", model, java.nio.file.Files.size(model) / 1e6);
+    }
+
+    private void matrix(GgufWriter w, String name, int rows, int cols, SplittableRandom r) {
+        float std = (float) (1 / Math.sqrt(cols));
+        w.addTensor(name, create, rows, cols, () -> {
+            float[] x = new float[rows * cols];
+            for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * std);
+            return x;
+        });
+    }
+
+    private static void norm(GgufWriter w, String name, int n) {
+        float[] ones = new float[n];
+        Arrays.fill(ones, 1f);
+        w.addTensor(name, DType.F32, 1, n, ones);
+    }
+
+    private void bench() throws java.io.IOException {
+        PluginRegistry registry = PluginRegistry.load(pluginDir);
+        int before = Parallel.threads();
+        try (GgufModel m = GgufModel.load(model, registry, prompt + gen + 8);
+             ForwardPass fp = registry.get(ComputeBackend.class, "cpu").prepare(m.weights(), Params.EMPTY)) {
+            long bytesPerToken = weightBytesPerToken(m.weights());
+            var info = m.info();
+            System.out.printf(Locale.ROOT, "model %s: %s %s, %.1fM parameters, %.1f MB of weights read per token%n",
+                    model.getFileName(), info.architecture(), info.quantization(), info.parameters() / 1e6, bytesPerToken / 1e6);
+            System.out.printf(Locale.ROOT, "%-8s %14s %14s %14s %16s %10s%n", "threads", "pp" + prompt + " tok/s", "tg" + gen + " tok/s",
+                    "triad GB/s", "bound tok/s", "tg/bound");
+            int V = m.weights().arch().nVocab();
+            int[] tokens = new SplittableRandom(7).ints(prompt + gen, 0, Math.min(V, m.vocabulary().size())).toArray();
+            for (int t : threads) {
+                Parallel.setThreads(t);
+                float[] logits = new float[V];
+                // Warm-up: compile the kernels on this path.
+                KvCache warm = fp.newCache(prompt + gen);
+                fp.forward(warm, tokens, 0, prompt, logits);
+                for (int i = 0; i < 8; i++) fp.forward(warm, tokens, prompt + i, prompt + i + 1, logits);
+                double[] pp = new double[repeat], tg = new double[repeat];
+                for (int k = 0; k < repeat; k++) {
+                    KvCache c = fp.newCache(prompt + gen);
+                    long t0 = System.nanoTime();
+                    fp.forward(c, tokens, 0, prompt, logits);
+                    pp[k] = prompt / ((System.nanoTime() - t0) / 1e9);
+                    KvCache d = fp.newCache(gen + 1);
+                    fp.forward(d, tokens, 0, 1, logits);
+                    t0 = System.nanoTime();
+                    for (int i = 1; i <= gen; i++) fp.forward(d, tokens, i, i + 1, logits);
+                    tg[k] = gen / ((System.nanoTime() - t0) / 1e9);
+                }
+                double bw = triadBandwidth();
+                double bound = bw / bytesPerToken;
+                System.out.printf(Locale.ROOT, "%-8d %14.1f %14.1f %14.1f %16.1f %9.0f%%%n", t, median(pp), median(tg), bw / 1e9, bound, 100 * median(tg) / bound);
+            }
+        } finally {
+            Parallel.setThreads(before);
+        }
+    }
+
+    /** Bytes of every matrix a decode step reads once (all linear layers and the head) plus one embedding row. */
+    static long weightBytesPerToken(ModelWeights w) {
+        long sum = bytes(w.output().weight());
+        Tensor e = w.tokenEmbedding();
+        sum += bytes(e) / e.rows();
+        for (ModelWeights.Block b : w.blocks()) {
+            for (Linear l : new Linear[]{b.q(), b.k(), b.v(), b.o(), b.up(), b.gate(), b.down()}) if (l != null) sum += bytes(l.weight());
+        }
+        return sum;
+    }
+
+    private static long bytes(Tensor t) {
+        return t instanceof MappedTensor m ? m.data().byteSize() : (long) t.rows() * BlockFormats.rowBytes(t.type(), t.cols());
+    }
+
+    /** STREAM triad {@code a = b + s·c} over 3 × 64 MB on the compute threads, best of 5, in bytes/s counted as STREAM does (12 bytes per element). */
+    static double triadBandwidth() {
+        int n = 16 << 20;
+        float[] a = new float[n], b = new float[n], c = new float[n];
+        Arrays.fill(b, 1f);
+        Arrays.fill(c, 2f);
+        double best = 0;
+        for (int k = 0; k < 6; k++) {
+            long t0 = System.nanoTime();
+            Parallel.forRange(n, 1 << 16, (i0, i1) -> {
+                var S = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+                int i = i0;
+                var s = jdk.incubator.vector.FloatVector.broadcast(S, 3f);
+                for (; i + S.length() <= i1; i += S.length()) {
+                    jdk.incubator.vector.FloatVector.fromArray(S, c, i).fma(s, jdk.incubator.vector.FloatVector.fromArray(S, b, i)).intoArray(a, i);
+                }
+                for (; i < i1; i++) a[i] = b[i] + 3f * c[i];
+            });
+            double secs = (System.nanoTime() - t0) / 1e9;
+            if (k > 0) best = Math.max(best, 12.0 * n / secs);
+        }
+        return best;
+    }
+
+    private static double median(double[] x) {
+        double[] s = x.clone();
+        Arrays.sort(s);
+        return s[s.length / 2];
+    }
+}

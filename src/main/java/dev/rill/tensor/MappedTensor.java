@@ -1,0 +1,46 @@
+package dev.rill.tensor;
+
+import dev.rill.spi.Tensor;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A {@code rows × cols} matrix in one of GGML's storage types (F32, F16, BF16 or a block
+ * quantization), kept in a {@link MemorySegment}: usually a slice of a memory-mapped GGUF file, so
+ * its bytes are never copied to the heap. Each row is {@link BlockFormats#rowBytes} bytes, blocks
+ * running along {@code cols}.
+ */
+public record MappedTensor(DType type, int rows, int cols, MemorySegment data) implements Tensor {
+
+    public MappedTensor {
+        if (rows <= 0 || cols <= 0) throw new IllegalArgumentException("bad tensor shape " + rows + "x" + cols);
+        if (cols % BlockFormats.blockSize(type) != 0) {
+            throw new IllegalArgumentException(type + " rows must be a multiple of " + BlockFormats.blockSize(type) + " elements, not " + cols);
+        }
+        long need = (long) rows * BlockFormats.rowBytes(type, cols);
+        if (data.byteSize() != need) {
+            throw new IllegalArgumentException(type + " tensor " + rows + "x" + cols + " needs " + need + " bytes, got " + data.byteSize());
+        }
+    }
+
+    public long rowBytes() {
+        return BlockFormats.rowBytes(type, cols);
+    }
+
+    /** Byte offset of row {@code r} in {@link #data}. */
+    public long rowOffset(int r) {
+        return r * rowBytes();
+    }
+
+    /** Row {@code r} as float32 into {@code out[oo .. oo+cols)}. */
+    public void dequantizeRow(int r, float[] out, int oo) {
+        BlockFormats.dequantize(type, data, rowOffset(r), out, oo, cols);
+    }
+
+    /** The whole tensor as float32 (for small tensors: norms, biases, tests). */
+    public float[] toFloats() {
+        float[] out = new float[Math.multiplyExact(rows, cols)];
+        for (int r = 0; r < rows; r++) dequantizeRow(r, out, r * cols);
+        return out;
+    }
+}
