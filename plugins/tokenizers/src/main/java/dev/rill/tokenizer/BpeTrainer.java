@@ -74,6 +74,7 @@ final class BpeTrainer {
         for (int b = 0; b < 256; b++) byBytes.putIfAbsent(tokens.get(b), b);
         IntList mergeLeft = new IntList(vocabSize);
         IntList mergeRight = new IntList(vocabSize);
+        IntList mergeResult = new IntList(vocabSize);
         LongLongMap merged = new LongLongMap(vocabSize);
 
         initPairs();
@@ -97,6 +98,7 @@ final class BpeTrainer {
                 merged.put(LongLongMap.pair(a, b), n);
                 mergeLeft.add(a);
                 mergeRight.add(b);
+                mergeResult.add(n);
             }
             step++;
             increased.clear();
@@ -115,7 +117,7 @@ final class BpeTrainer {
                 if (pairCount[q] > 0) heap.push(key(pairCount[q], q));
             }
         }
-        return model(tokens, mergeLeft, mergeRight);
+        return model(tokens, mergeLeft, mergeRight, mergeResult);
     }
 
     /** Heap key: the min-heap yields the highest count, then the lowest pair number. */
@@ -263,7 +265,7 @@ final class BpeTrainer {
         return out;
     }
 
-    private TokenizerJson.Model model(List<byte[]> tokens, IntList mergeLeft, IntList mergeRight) {
+    private TokenizerJson.Model model(List<byte[]> tokens, IntList mergeLeft, IntList mergeRight, IntList mergeResult) {
         String[] vocab = new String[tokens.size()];
         for (int id = 0; id < tokens.size(); id++) vocab[id] = ByteLevel.encode(tokens.get(id));
         List<AddedTokens.Token> added = new ArrayList<>();
@@ -278,6 +280,6 @@ final class BpeTrainer {
                 .put("add_prefix_space", false).put("trim_offsets", true).put("use_regex", false);
         JsonNode decoder = TokenizerJson.JSON.createObjectNode().put("type", "ByteLevel").put("add_prefix_space", true)
                 .put("trim_offsets", true).put("use_regex", true);
-        return new TokenizerJson.Model(vocab, mergeLeft.toArray(), mergeRight.toArray(), false, null, added, null, pre, null, decoder);
+        return new TokenizerJson.Model(vocab, mergeLeft.toArray(), mergeRight.toArray(), mergeResult.toArray(), false, null, added, null, pre, null, decoder);
     }
 }

@@ -49,7 +49,6 @@ final class BpeVocabulary implements Vocabulary {
     private final String tokenizer;
     private final Params params;
     private final byte[][] tokenBytes;
-    private final boolean[] added;
     private final AddedTokens addedTokens;
     private final Normalizer normalizer;
     private final PreTokenizer preTokenizer;
@@ -73,11 +72,9 @@ final class BpeVocabulary implements Vocabulary {
         this.normalizer = normalizer;
         this.preTokenizer = preTokenizer;
         this.bpe = bpe;
-        this.added = new boolean[tokenBytes.length];
         Map<String, Integer> specials = new LinkedHashMap<>();
         Set<Integer> ends = new LinkedHashSet<>();
         for (AddedTokens.Token t : addedTokens.all()) {
-            added[t.id()] = true;
             if (t.special()) {
                 specials.put(t.content(), t.id());
                 if (END_TOKEN_NAMES.contains(t.content())) ends.add(t.id());
@@ -183,8 +180,9 @@ final class BpeVocabulary implements Vocabulary {
         return b == null ? new byte[0] : b;
     }
 
-    boolean isAdded(int id) {
-        return id >= 0 && id < added.length && added[id];
+    /** The token of one byte, or -1 when the vocabulary has none. */
+    int byteToken(int b) {
+        return bpe.byteToken(b);
     }
 
     @Override

@@ -33,6 +33,11 @@ final class ByteLevel {
         return BYTE_TO_CHAR[b & 0xFF];
     }
 
+    /** The byte character {@code c} stands for, or -1 if it is not in the byte-level alphabet. */
+    static int byteOf(char c) {
+        return c < CHAR_TO_BYTE.length ? CHAR_TO_BYTE[c] : -1;
+    }
+
     /** The byte-level string of raw bytes. */
     static String encode(byte[] bytes) {
         char[] out = new char[bytes.length];

@@ -35,6 +35,11 @@ final class BytePairEncoder {
         this.wholeTokens = wholeTokens;
     }
 
+    /** The token of one byte, or -1 when the vocabulary has none. */
+    int byteToken(int b) {
+        return byteTokens[b & 0xFF];
+    }
+
     /** Encodes the UTF-8 bytes of one pre-token. */
     int[] encode(byte[] bytes) {
         int n = bytes.length;

@@ -1,10 +1,9 @@
 package dev.rill.tokenizer;
 
-import java.util.Arrays;
-
 /**
  * An open-addressing hash map from {@code long} to {@code long} without boxing: the merge table
- * ((left id, right id) → rank and result) is read once per candidate pair while encoding.
+ * ((left id, right id) → rank and result) is read once per candidate pair while encoding. Keys and
+ * values sit side by side in one array, so a lookup in a large table touches one cache line.
  * Keys must not be {@link #EMPTY}.
  */
 final class LongLongMap {
@@ -13,17 +12,20 @@ final class LongLongMap {
     /** What {@link #get} returns for a missing key. */
     static final long MISSING = Long.MIN_VALUE;
 
-    private long[] keys;
-    private long[] values;
+    private long[] slots; // key at 2i, value at 2i + 1
     private int size;
     private int mask;
 
     LongLongMap(int expected) {
         int capacity = Integer.highestOneBit(Math.max(4, expected * 2 - 1)) << 1;
-        keys = new long[capacity];
-        values = new long[capacity];
-        Arrays.fill(keys, EMPTY);
+        slots = newSlots(capacity);
         mask = capacity - 1;
+    }
+
+    private static long[] newSlots(int capacity) {
+        long[] s = new long[capacity * 2];
+        for (int i = 0; i < s.length; i += 2) s[i] = EMPTY;
+        return s;
     }
 
     /** Packs an ordered pair of token ids into one key. */
@@ -39,8 +41,8 @@ final class LongLongMap {
     long get(long key) {
         int i = slot(key, mask);
         while (true) {
-            long k = keys[i];
-            if (k == key) return values[i];
+            long k = slots[2 * i];
+            if (k == key) return slots[2 * i + 1];
             if (k == EMPTY) return MISSING;
             i = i + 1 & mask;
         }
@@ -51,15 +53,15 @@ final class LongLongMap {
         if (key == EMPTY) throw new IllegalArgumentException("reserved key");
         int i = slot(key, mask);
         while (true) {
-            long k = keys[i];
+            long k = slots[2 * i];
             if (k == key) {
-                values[i] = value;
+                slots[2 * i + 1] = value;
                 return;
             }
             if (k == EMPTY) {
-                keys[i] = key;
-                values[i] = value;
-                if (++size * 2 > keys.length) grow();
+                slots[2 * i] = key;
+                slots[2 * i + 1] = value;
+                if (++size * 2 > mask + 1) grow();
                 return;
             }
             i = i + 1 & mask;
@@ -71,18 +73,16 @@ final class LongLongMap {
     }
 
     private void grow() {
-        long[] oldKeys = keys;
-        long[] oldValues = values;
-        keys = new long[oldKeys.length * 2];
-        values = new long[oldKeys.length * 2];
-        Arrays.fill(keys, EMPTY);
-        mask = keys.length - 1;
-        for (int j = 0; j < oldKeys.length; j++) {
-            if (oldKeys[j] == EMPTY) continue;
-            int i = slot(oldKeys[j], mask);
-            while (keys[i] != EMPTY) i = i + 1 & mask;
-            keys[i] = oldKeys[j];
-            values[i] = oldValues[j];
+        long[] old = slots;
+        int capacity = (mask + 1) * 2;
+        slots = newSlots(capacity);
+        mask = capacity - 1;
+        for (int j = 0; j < old.length; j += 2) {
+            if (old[j] == EMPTY) continue;
+            int i = slot(old[j], mask);
+            while (slots[2 * i] != EMPTY) i = i + 1 & mask;
+            slots[2 * i] = old[j];
+            slots[2 * i + 1] = old[j + 1];
         }
     }
 }

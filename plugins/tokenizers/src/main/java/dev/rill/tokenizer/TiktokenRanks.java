@@ -170,8 +170,19 @@ final class TiktokenRanks {
      * number of ranks.
      */
     static Encoding resolve(String requested, Path file, RankFile f) {
+        Encoding e = pick(requested, file, f);
+        int n = countRanks(f.ranks());
+        if (n != e.ranks()) {
+            throw new IllegalArgumentException(file + " holds " + n + " ranks, but " + e.name() + " has " + e.ranks()
+                    + ": a truncated file, or another encoding's");
+        }
+        return e;
+    }
+
+    private static Encoding pick(String requested, Path file, RankFile f) {
         if (!requested.equals("auto")) {
             Encoding e = KNOWN.get(requested);
+            if (e == null) throw new IllegalArgumentException("unknown tiktoken encoding '" + requested + "'; known: " + String.join(", ", KNOWN.keySet()));
             if (f.pattern() != null && (!f.pattern().equals(e.pattern()) || !f.specials().equals(e.specials()))) {
                 throw new IllegalArgumentException(file + " has the split pattern or special tokens of another encoding than "
                         + requested + "; use encoding=auto");
@@ -179,11 +190,12 @@ final class TiktokenRanks {
             return e;
         }
         if (f.pattern() != null) {
+            int n = countRanks(f.ranks());
             for (Encoding e : KNOWN.values()) {
-                if (e.pattern().equals(f.pattern()) && e.specials().equals(f.specials()) && e.ranks() == countRanks(f.ranks())) return e;
+                if (e.pattern().equals(f.pattern()) && e.specials().equals(f.specials()) && e.ranks() == n) return e;
             }
-            throw new IllegalArgumentException(file + ": its split pattern and special tokens match none of the known encodings "
-                    + String.join(", ", KNOWN.keySet()));
+            throw new IllegalArgumentException(file + ": its split pattern, special tokens and " + n + " ranks match none of the "
+                    + "known encodings " + String.join(", ", KNOWN.keySet()));
         }
         String name = file.getFileName().toString();
         for (Encoding e : KNOWN.values()) if (name.startsWith(e.name())) return e;

@@ -3,6 +3,7 @@ package dev.rill.tokenizer;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -10,9 +11,7 @@ import com.fasterxml.jackson.databind.node.NullNode;
 import dev.rill.io.AtomicFiles;
 import dev.rill.spi.Params;
 
-import java.io.FileNotFoundException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -45,8 +44,9 @@ final class TokenizerJson {
      * @param vocab      the model's token strings by id ({@code null} where the model has none)
      * @param mergeLeft  left token id of each merge, by rank
      * @param mergeRight right token id of each merge, by rank
+     * @param mergeResult the token each merge makes, by rank
      */
-    record Model(String[] vocab, int[] mergeLeft, int[] mergeRight, boolean ignoreMerges, String unkToken,
+    record Model(String[] vocab, int[] mergeLeft, int[] mergeRight, int[] mergeResult, boolean ignoreMerges, String unkToken,
                  List<AddedTokens.Token> added, JsonNode normalizer, JsonNode preTokenizer, JsonNode postProcessor,
                  JsonNode decoder) {
 
@@ -62,36 +62,101 @@ final class TokenizerJson {
     }
 
     /**
-     * Parses and checks a tokenizer.json file.
+     * Parses and checks a tokenizer.json file. The vocabulary and merges (most of a 10 MB file)
+     * are read with the streaming parser; the small parts as trees.
      *
      * @throws IOException              when it cannot be read
      * @throws IllegalArgumentException naming the file and what is malformed or unsupported
      */
     static Model read(Path file) throws IOException {
-        JsonNode root;
-        try (InputStream in = Files.newInputStream(file)) {
-            root = JSON.readTree(in);
-        } catch (FileNotFoundException | NoSuchFileException e) {
-            throw new NoSuchFileException(file.toString());
+        if (!Files.isRegularFile(file)) throw new NoSuchFileException(file.toString());
+        try (JsonParser p = JSON.getFactory().createParser(file.toFile())) {
+            return parse(p);
         } catch (JacksonException e) {
             var loc = e.getLocation();
             throw new IllegalArgumentException(file + " is not valid JSON" + (loc == null ? "" : " (line " + loc.getLineNr()
                     + ", column " + loc.getColumnNr() + ")") + ": " + e.getOriginalMessage());
-        }
-        try {
-            return parse(root);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
         }
     }
 
-    static Model parse(JsonNode root) {
-        if (root == null || !root.isObject()) throw new IllegalArgumentException("not a JSON object; expected a Hugging Face tokenizer.json");
-        JsonNode model = root.get("model");
-        if (model == null || !model.isObject()) {
-            throw new IllegalArgumentException("has no \"model\" object; expected a Hugging Face tokenizer.json");
+    private static Model parse(JsonParser p) throws IOException {
+        if (p.nextToken() != JsonToken.START_OBJECT) {
+            throw new IllegalArgumentException("not a JSON object; expected a Hugging Face tokenizer.json");
         }
-        String type = model.path("type").asText("BPE");
+        Map<String, JsonNode> parts = new HashMap<>();
+        Map<String, JsonNode> modelFields = new HashMap<>();
+        Map<String, Integer> ids = null;
+        List<String[]> mergeStrings = null;
+        boolean hasModel = false;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            JsonToken value = p.nextToken();
+            if (!name.equals("model")) {
+                parts.put(name, p.readValueAsTree());
+                continue;
+            }
+            if (value != JsonToken.START_OBJECT) throw new IllegalArgumentException("\"model\" is not an object");
+            hasModel = true;
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String field = p.currentName();
+                p.nextToken();
+                switch (field) {
+                    case "vocab" -> ids = readVocab(p);
+                    case "merges" -> mergeStrings = readMergeStrings(p);
+                    default -> modelFields.put(field, p.readValueAsTree());
+                }
+            }
+        }
+        if (!hasModel) throw new IllegalArgumentException("has no \"model\" object; expected a Hugging Face tokenizer.json");
+        checkModel(modelFields);
+        if (ids == null) throw new IllegalArgumentException("model.vocab is missing");
+        if (ids.isEmpty()) throw new IllegalArgumentException("model.vocab is empty");
+        if (mergeStrings == null) throw new IllegalArgumentException("model.merges is missing");
+        int maxId = -1;
+        for (int id : ids.values()) maxId = Math.max(maxId, id);
+        String[] vocab = new String[maxId + 1];
+        for (var e : ids.entrySet()) {
+            String other = vocab[e.getValue()];
+            if (other != null) {
+                throw new IllegalArgumentException("model.vocab: tokens " + quote(other) + " and " + quote(e.getKey())
+                        + " both have id " + e.getValue());
+            }
+            vocab[e.getValue()] = e.getKey();
+        }
+
+        Set<String> strings = ids.keySet();
+        for (int b = 0; b < 256; b++) {
+            String c = String.valueOf(ByteLevel.charOf(b));
+            if (canOccurInUtf8(b) && !strings.contains(c)) {
+                throw new IllegalArgumentException("model.vocab has no token for byte 0x" + String.format("%02X", b) + " ("
+                        + quote(c) + "): not a byte-level vocabulary");
+            }
+        }
+        List<AddedTokens.Token> added = readAddedTokens(parts.get("added_tokens"), vocab);
+        int[][] merges = resolveMerges(mergeStrings, ids);
+
+        JsonNode normalizer = nullToNull(parts.get("normalizer"));
+        JsonNode preTokenizer = nullToNull(parts.get("pre_tokenizer"));
+        JsonNode decoder = nullToNull(parts.get("decoder"));
+        normalizer(normalizer); // validate now, so that a bad file fails at load
+        if (!hasByteLevel(preTokenizer)) {
+            throw new IllegalArgumentException("pre_tokenizer " + (preTokenizer == null ? "null" : describe(preTokenizer))
+                    + " has no ByteLevel step: not a byte-level BPE; hf loads byte-level BPE models (GPT-2, Llama 3, Qwen 2/3, GPT-4o)");
+        }
+        preTokenizer(preTokenizer);
+        if (decoder != null && !"ByteLevel".equals(decoder.path("type").asText())) {
+            throw new IllegalArgumentException("decoder " + describe(decoder) + " is not supported; expected ByteLevel or null");
+        }
+        JsonNode unk = modelFields.get("unk_token");
+        return new Model(vocab, merges[0], merges[1], merges[2], modelFields.containsKey("ignore_merges")
+                && modelFields.get("ignore_merges").asBoolean(false), unk == null || unk.isNull() ? null : unk.asText(),
+                added, normalizer, preTokenizer, nullToNull(parts.get("post_processor")), decoder);
+    }
+
+    private static void checkModel(Map<String, JsonNode> model) {
+        String type = model.containsKey("type") ? model.get("type").asText() : "BPE";
         if (!type.equals("BPE")) {
             throw new IllegalArgumentException("model type '" + type + "' is not supported; hf loads byte-level BPE models "
                     + "(GPT-2, Llama 3, Qwen 2/3, GPT-4o families)");
@@ -106,35 +171,10 @@ final class TokenizerJson {
                 throw new IllegalArgumentException("model." + affix + " " + v + " is not supported; byte-level BPE has none");
             }
         }
-        if (model.path("byte_fallback").asBoolean(false)) {
+        if (model.containsKey("byte_fallback") && model.get("byte_fallback").asBoolean(false)) {
             throw new IllegalArgumentException("model.byte_fallback is true: that is a SentencePiece-style BPE, not byte-level; "
                     + "hf loads byte-level BPE models");
         }
-        Map<String, Integer> ids = readVocab(model.get("vocab"));
-        int maxId = -1;
-        for (int id : ids.values()) maxId = Math.max(maxId, id);
-        String[] vocab = new String[maxId + 1];
-        for (var e : ids.entrySet()) vocab[e.getValue()] = e.getKey();
-
-        List<AddedTokens.Token> added = readAddedTokens(root.get("added_tokens"), vocab);
-        int[][] merges = readMerges(model.get("merges"), ids);
-
-        JsonNode normalizer = nullToNull(root.get("normalizer"));
-        JsonNode preTokenizer = nullToNull(root.get("pre_tokenizer"));
-        JsonNode decoder = nullToNull(root.get("decoder"));
-        normalizer(normalizer); // validate now, so that a bad file fails at load
-        if (!hasByteLevel(preTokenizer)) {
-            throw new IllegalArgumentException("pre_tokenizer " + (preTokenizer == null ? "null" : describe(preTokenizer))
-                    + " has no ByteLevel step: not a byte-level BPE; hf loads byte-level BPE models (GPT-2, Llama 3, Qwen 2/3, GPT-4o)");
-        }
-        preTokenizer(preTokenizer);
-        if (decoder != null && !"ByteLevel".equals(decoder.path("type").asText())) {
-            throw new IllegalArgumentException("decoder " + describe(decoder) + " is not supported; expected ByteLevel or null");
-        }
-        JsonNode unk = model.get("unk_token");
-        return new Model(vocab, merges[0], merges[1], model.path("ignore_merges").asBoolean(false),
-                unk == null || unk.isNull() ? null : unk.asText(), added, normalizer, preTokenizer,
-                nullToNull(root.get("post_processor")), decoder);
     }
 
     private static JsonNode nullToNull(JsonNode n) {
@@ -145,26 +185,47 @@ final class TokenizerJson {
         return n.has("type") ? "'" + n.get("type").asText() + "'" : n.toString();
     }
 
-    private static Map<String, Integer> readVocab(JsonNode vocab) {
-        if (vocab == null || !vocab.isObject()) throw new IllegalArgumentException("model.vocab is missing or not an object of token → id");
-        if (vocab.isEmpty()) throw new IllegalArgumentException("model.vocab is empty");
-        Map<String, Integer> ids = new HashMap<>(vocab.size() * 2);
-        Map<Integer, String> byId = new HashMap<>(vocab.size() * 2);
-        for (var it = vocab.fields(); it.hasNext(); ) {
-            var e = it.next();
-            JsonNode v = e.getValue();
-            if (!v.isIntegralNumber() || v.asLong() < 0 || v.asLong() >= MAX_ID) {
-                throw new IllegalArgumentException("model.vocab: token " + quote(e.getKey()) + " has id " + v
+    private static Map<String, Integer> readVocab(JsonParser p) throws IOException {
+        if (p.currentToken() != JsonToken.START_OBJECT) throw new IllegalArgumentException("model.vocab is not an object of token → id");
+        Map<String, Integer> ids = new HashMap<>(1 << 16);
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String token = p.currentName();
+            JsonToken t = p.nextToken();
+            long id = t == JsonToken.VALUE_NUMBER_INT ? p.getLongValue() : -1;
+            if (id < 0 || id >= MAX_ID) {
+                throw new IllegalArgumentException("model.vocab: token " + quote(token) + " has id " + p.getText()
                         + "; ids must be whole numbers in [0, " + MAX_ID + ")");
             }
-            String other = byId.put(v.asInt(), e.getKey());
-            if (other != null) {
-                throw new IllegalArgumentException("model.vocab: tokens " + quote(other) + " and " + quote(e.getKey())
-                        + " both have id " + v.asInt());
-            }
-            ids.put(e.getKey(), v.asInt());
+            ids.put(token, (int) id);
         }
         return ids;
+    }
+
+    private static List<String[]> readMergeStrings(JsonParser p) throws IOException {
+        if (p.currentToken() != JsonToken.START_ARRAY) throw new IllegalArgumentException("model.merges is not an array");
+        List<String[]> out = new ArrayList<>(1 << 16);
+        JsonToken t;
+        while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+            int rank = out.size();
+            if (t == JsonToken.VALUE_STRING) {
+                String m = p.getText();
+                int space = m.indexOf(' ');
+                if (space <= 0 || space == m.length() - 1 || m.indexOf(' ', space + 1) >= 0) {
+                    throw new IllegalArgumentException("model.merges[" + rank + "] " + quote(m) + " is not two tokens separated by one space");
+                }
+                out.add(new String[]{m.substring(0, space), m.substring(space + 1)});
+            } else if (t == JsonToken.START_ARRAY) {
+                String a = p.nextToken() == JsonToken.VALUE_STRING ? p.getText() : null;
+                String b = a != null && p.nextToken() == JsonToken.VALUE_STRING ? p.getText() : null;
+                if (b == null || p.nextToken() != JsonToken.END_ARRAY) {
+                    throw new IllegalArgumentException("model.merges[" + rank + "] is not a pair of token strings [\"a\", \"b\"]");
+                }
+                out.add(new String[]{a, b});
+            } else {
+                throw new IllegalArgumentException("model.merges[" + rank + "] " + p.getText() + " is neither \"a b\" nor [\"a\", \"b\"]");
+            }
+        }
+        return out;
     }
 
     private static List<AddedTokens.Token> readAddedTokens(JsonNode node, String[] vocab) {
@@ -179,57 +240,43 @@ final class TokenizerJson {
             if (!t.isObject() || !t.path("id").isIntegralNumber() || !t.path("content").isTextual()) {
                 throw new IllegalArgumentException(where + " " + t + " needs an integer \"id\" and a string \"content\"");
             }
-            int id = t.get("id").asInt();
+            long id = t.get("id").asLong();
             String content = t.get("content").asText();
-            if (id < 0 || t.get("id").asLong() >= MAX_ID) throw new IllegalArgumentException(where + ": id " + id + " is outside [0, " + MAX_ID + ")");
+            if (id < 0 || id >= MAX_ID) throw new IllegalArgumentException(where + ": id " + id + " is outside [0, " + MAX_ID + ")");
             if (content.isEmpty()) throw new IllegalArgumentException(where + " (id " + id + ") has empty content");
             if (!contents.add(content)) throw new IllegalArgumentException("added token " + quote(content) + " is listed twice");
-            String other = ids.put(id, content);
+            String other = ids.put((int) id, content);
             if (other != null) {
                 throw new IllegalArgumentException("added tokens " + quote(other) + " and " + quote(content) + " both have id " + id);
             }
-            if (id < vocab.length && vocab[id] != null && !vocab[id].equals(content)) {
+            if (id < vocab.length && vocab[(int) id] != null && !vocab[(int) id].equals(content)) {
                 throw new IllegalArgumentException("added token " + quote(content) + " has id " + id + ", which model.vocab gives to "
-                        + quote(vocab[id]));
+                        + quote(vocab[(int) id]));
             }
             boolean special = t.path("special").asBoolean(false);
-            out.add(new AddedTokens.Token(id, content, special, t.path("single_word").asBoolean(false),
+            out.add(new AddedTokens.Token((int) id, content, special, t.path("single_word").asBoolean(false),
                     t.path("lstrip").asBoolean(false), t.path("rstrip").asBoolean(false),
                     t.path("normalized").asBoolean(!special)));
         }
         return out;
     }
 
-    private static int[][] readMerges(JsonNode node, Map<String, Integer> ids) {
-        if (node == null || !node.isArray()) throw new IllegalArgumentException("model.merges is missing or not an array");
-        int[] left = new int[node.size()];
-        int[] right = new int[node.size()];
-        int rank = 0;
-        for (JsonNode m : node) {
-            String a;
-            String b;
-            if (m.isTextual()) {
-                String[] parts = m.asText().split(" ", -1);
-                if (parts.length != 2 || parts[0].isEmpty() || parts[1].isEmpty()) {
-                    throw new IllegalArgumentException("model.merges[" + rank + "] " + quote(m.asText())
-                            + " is not two tokens separated by one space");
-                }
-                a = parts[0];
-                b = parts[1];
-            } else if (m.isArray() && m.size() == 2 && m.get(0).isTextual() && m.get(1).isTextual()) {
-                a = m.get(0).asText();
-                b = m.get(1).asText();
-            } else {
-                throw new IllegalArgumentException("model.merges[" + rank + "] " + m + " is neither \"a b\" nor [\"a\", \"b\"]");
-            }
+    /** Token ids of each merge's left and right parts and of the token it makes, by rank. */
+    private static int[][] resolveMerges(List<String[]> merges, Map<String, Integer> ids) {
+        int n = merges.size();
+        int[] left = new int[n];
+        int[] right = new int[n];
+        int[] result = new int[n];
+        for (int rank = 0; rank < n; rank++) {
+            String a = merges.get(rank)[0];
+            String b = merges.get(rank)[1];
             Integer ia = ids.get(a);
             Integer ib = ids.get(b);
             Integer merged = ids.get(a + b);
-            for (var p : new Object[][]{{a, ia}, {b, ib}}) {
-                if (p[1] == null) {
-                    throw new IllegalArgumentException("model.merges[" + rank + "] (" + quote(a) + ", " + quote(b) + ") names "
-                            + quote((String) p[0]) + ", which is not in model.vocab");
-                }
+            String unknown = ia == null ? a : ib == null ? b : null;
+            if (unknown != null) {
+                throw new IllegalArgumentException("model.merges[" + rank + "] (" + quote(a) + ", " + quote(b) + ") names "
+                        + quote(unknown) + ", which is not in model.vocab");
             }
             if (merged == null) {
                 throw new IllegalArgumentException("model.merges[" + rank + "] (" + quote(a) + ", " + quote(b) + ") makes "
@@ -237,9 +284,9 @@ final class TokenizerJson {
             }
             left[rank] = ia;
             right[rank] = ib;
-            rank++;
+            result[rank] = merged;
         }
-        return new int[][]{left, right};
+        return new int[][]{left, right, result};
     }
 
     private static boolean hasByteLevel(JsonNode pre) {
@@ -307,37 +354,26 @@ final class TokenizerJson {
     }
 
     /**
-     * Builds the vocabulary a {@link Model} describes.
-     *
-     * @throws IllegalArgumentException when a byte that UTF-8 text can contain has no token
+     * Builds the vocabulary a {@link Model} describes (checked by {@link #read} or made by the trainer).
      */
     static BpeVocabulary vocabulary(Model m, String tokenizer, Params params) {
         int size = m.size();
         byte[][] tokenBytes = new byte[size][];
-        Map<String, Integer> byString = new HashMap<>(m.vocab().length * 2);
         BytesTable whole = m.ignoreMerges() ? new BytesTable(m.vocab().length) : null;
+        int[] byteTokens = new int[256];
+        java.util.Arrays.fill(byteTokens, -1);
         for (int id = 0; id < m.vocab().length; id++) {
             String s = m.vocab()[id];
             if (s == null) continue;
             tokenBytes[id] = ByteLevel.decode(s);
-            byString.put(s, id);
+            if (s.length() == 1 && ByteLevel.byteOf(s.charAt(0)) >= 0) byteTokens[ByteLevel.byteOf(s.charAt(0))] = id;
             if (whole != null) whole.putIfAbsent(tokenBytes[id], id);
         }
         for (AddedTokens.Token t : m.added()) tokenBytes[t.id()] = t.content().getBytes(StandardCharsets.UTF_8);
-        int[] byteTokens = new int[256];
-        for (int b = 0; b < 256; b++) {
-            Integer id = byString.get(String.valueOf(ByteLevel.charOf(b)));
-            if (id == null && canOccurInUtf8(b)) {
-                throw new IllegalArgumentException("model.vocab has no token for byte 0x" + String.format("%02X", b) + " ("
-                        + quote(String.valueOf(ByteLevel.charOf(b))) + "): not a byte-level vocabulary");
-            }
-            byteTokens[b] = id == null ? -1 : id;
-        }
         LongLongMap merges = new LongLongMap(m.mergeLeft().length);
         for (int rank = 0; rank < m.mergeLeft().length; rank++) {
-            int merged = byString.get(m.vocab()[m.mergeLeft()[rank]] + m.vocab()[m.mergeRight()[rank]]);
             // A pair listed twice keeps its last rank, as Hugging Face's tokenizers and Tokenizers.js do.
-            merges.put(LongLongMap.pair(m.mergeLeft()[rank], m.mergeRight()[rank]), (long) rank << 32 | merged);
+            merges.put(LongLongMap.pair(m.mergeLeft()[rank], m.mergeRight()[rank]), (long) rank << 32 | m.mergeResult()[rank]);
         }
         Normalizer normalizer = normalizer(m.normalizer());
         return new BpeVocabulary(tokenizer, params, tokenBytes, new AddedTokens(m.added(), normalizer), normalizer,
