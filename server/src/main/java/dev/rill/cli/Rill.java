@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 @QuarkusMain
 @Command(name = "rill", mixinStandardHelpOptions = true, version = "rill 0.1.0",
         description = "A Java LLM chat server you can also train.",
-        subcommands = {PluginsCommand.class, BenchCommand.class})
+        subcommands = {PluginsCommand.class, BenchCommand.class, TokenizeCommand.class, TokenizerCommand.class})
 public final class Rill implements Runnable {
 
     public static void main(String... args) {
