@@ -25,6 +25,7 @@ final class OnigRegex {
     private static final String WORD = "[" + WORD_CHARS + "]";
     private static final String NOT_WORD = "[^" + WORD_CHARS + "]";
     private static final String HEX = "0-9A-Fa-f";
+    private static final Pattern QUANTIFIER = Pattern.compile("\\{(\\d*)(,(\\d*))?}");
 
     private final String source;
     private final StringBuilder out = new StringBuilder();
@@ -128,7 +129,7 @@ final class OnigRegex {
     }
 
     private void brace() {
-        var m = Pattern.compile("\\{(\\d*)(,(\\d*))?}").matcher(source).region(i, source.length());
+        var m = QUANTIFIER.matcher(source).region(i, source.length());
         if (m.lookingAt() && (!m.group(1).isEmpty() || m.group(3) != null && !m.group(3).isEmpty())) {
             String min = m.group(1).isEmpty() ? "0" : m.group(1);
             out.append('{').append(min);
