@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
 @QuarkusMain
 @Command(name = "rill", mixinStandardHelpOptions = true, version = "rill 0.1.0",
         description = "A Java LLM chat server you can also train.",
-        subcommands = {TrainCommand.class, EvalCommand.class, GenerateCommand.class, PluginsCommand.class, BenchCommand.class})
+        subcommands = {TrainCommand.class, EvalCommand.class, GenerateCommand.class, TokenizeCommand.class,
+                TokenizerCommand.class, PluginsCommand.class, BenchCommand.class})
 public final class Rill implements Runnable {
 
     public static void main(String... args) {
@@ -45,7 +46,7 @@ public final class Rill implements Runnable {
                     || e instanceof java.io.IOException || e instanceof dev.rill.plugin.PluginException
                     || e instanceof UnsupportedOperationException) {
                 String msg = e instanceof java.nio.file.NoSuchFileException ? "file not found: " + e.getMessage() : e.getMessage();
-                cli.getErr().println("rill " + cli.getCommandName() + ": " + msg);
+                cli.getErr().println(cli.getCommandSpec().qualifiedName() + ": " + msg);
                 if (Boolean.getBoolean("rill.debug")) e.printStackTrace(cli.getErr());
                 return 1;
             }

@@ -1,0 +1,93 @@
+package dev.rill.tokenizer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rill.plugin.PluginRegistry;
+import dev.rill.spi.Tokenizer;
+import dev.rill.spi.Vocabulary;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * The test inputs: mixed.txt, the expected ids the reference implementations wrote
+ * (src/test/node/generate-fixtures.mjs), and the real vocabularies, read from the npm packages in
+ * src/test/node/node_modules (installed by the build; see the module's pom). Vocabularies are
+ * loaded once per test JVM.
+ */
+final class Fixtures {
+
+    static final Path NODE_DIR = Path.of("src/test/node");
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final PluginRegistry REGISTRY = PluginRegistry.load();
+    private static final Map<String, Vocabulary> LOADED = new ConcurrentHashMap<>();
+
+    /** The fixtures, by name: reference-implementation ids for each vocabulary. */
+    static final String[] NAMES = {"hf-gpt2", "hf-llama3", "hf-qwen3", "hf-gpt4o", "bpe-shakespeare",
+            "tiktoken-cl100k", "tiktoken-o200k", "tiktoken-r50k"};
+
+    private Fixtures() {
+    }
+
+    static String resource(String name) {
+        try (InputStream in = Fixtures.class.getResourceAsStream("/tokenizers/" + name)) {
+            if (in == null) throw new IllegalStateException("test resource tokenizers/" + name + " is missing");
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static String mixedText() {
+        return resource("mixed.txt");
+    }
+
+    static JsonNode expected(String name) {
+        try {
+            return JSON.readTree(resource("expected/" + name + ".json"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A file under src/test/node (a real vocabulary from node_modules); fails the test if it is missing. */
+    static Path nodeFile(String relative) {
+        Path file = NODE_DIR.resolve(relative).normalize();
+        if (!Files.isRegularFile(file)) {
+            fail("reference vocabulary " + file + " is missing: run `npm ci --no-audit --no-fund` in " + NODE_DIR
+                    + " (./mvnw verify does so when node_modules is absent; it needs Node 20+ and npm)");
+        }
+        return file;
+    }
+
+    /** The vocabulary a fixture was computed for, loaded through the plugin registry. */
+    static Vocabulary vocabulary(String name) {
+        return LOADED.computeIfAbsent(name, n -> {
+            JsonNode f = expected(n);
+            Path file = nodeFile(f.get("file").asText());
+            Tokenizer tokenizer = REGISTRY.get(Tokenizer.class, f.get("tokenizer").asText());
+            Map<String, Object> params = new LinkedHashMap<>();
+            f.get("params").fields().forEachRemaining(e -> params.put(e.getKey(), e.getValue().asText()));
+            try {
+                return tokenizer.load(file, tokenizer.params(params));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+    }
+
+    static int[] ids(JsonNode array) {
+        int[] out = new int[array.size()];
+        for (int i = 0; i < out.length; i++) out[i] = array.get(i).asInt();
+        return out;
+    }
+}
