@@ -67,7 +67,7 @@ class TokenizerCommandsTest {
         assertEquals(1, run("tokenize", "--tokenizer", "hf", "--text", "x"));
         assertTrue(err.toString().contains("needs --file"), err.toString());
         assertEquals(1, run("tokenize", "--tokenizer", "nope", "--file", "x", "--text", "x"));
-        assertTrue(err.toString().contains("unknown tokenizer 'nope'; available: bpe, char, hf, tiktoken"), err.toString());
+        assertTrue(err.toString().contains("unknown tokenizer 'nope'; available: bpe, char, gguf, hf, tiktoken"), err.toString());
         Path text = dir.resolve("t.txt");
         Files.writeString(text, "abc");
         assertEquals(1, run("tokenizer", "train", "--vocab-size", "10", "--input", text.toString(), "--output", dir.resolve("o.json").toString()));

@@ -20,7 +20,8 @@ class VocabularyFilesTest {
 
     @Test
     void theProvidersAreRegistered() {
-        assertEquals(List.of("bpe", "char", "hf", "tiktoken"), Fixtures.REGISTRY.names(Tokenizer.class));
+        // gguf comes from the engine (vocabularies read from GGUF metadata).
+        assertEquals(List.of("bpe", "char", "gguf", "hf", "tiktoken"), Fixtures.REGISTRY.names(Tokenizer.class));
         assertTrue(Fixtures.REGISTRY.get(Tokenizer.class, "bpe").trainable());
     }
 
