@@ -28,6 +28,12 @@ final class DeviceProbe {
         } catch (ClassNotFoundException | LinkageError e) {
             return Availability.unavailable("TornadoVM is not on the module path; " + LAUNCH_HINT);
         }
+        // TornadoVM reads a kernel's bytecode through the system class loader, which does not see
+        // jars that only an application class loader (Quarkus's runner) holds.
+        if (ClassLoader.getSystemClassLoader().getResource("dev/rill/backend/tornadovm/Kernels.class") == null) {
+            return Availability.unavailable("TornadoVM cannot read this backend's kernels: its jar is not on the JVM's class path"
+                    + " (run the Quarkus app with -cp quarkus-run.jar:lib/main/<rill-backend-tornadovm jar> io.quarkus.bootstrap.runner.QuarkusEntryPoint, as ./rill does)");
+        }
         if (System.getProperty("tornado.load.runtime.implementation") == null) {
             return Availability.unavailable("TornadoVM's runtime is not configured (no -Dtornado.load.* properties); " + LAUNCH_HINT);
         }
@@ -40,7 +46,17 @@ final class DeviceProbe {
             return Devices.availability();
         } catch (RuntimeException | LinkageError e) {
             Throwable cause = e instanceof ExceptionInInitializerError && e.getCause() != null ? e.getCause() : e;
-            return Availability.unavailable("TornadoVM's runtime failed to start: " + cause);
+            String message = plain(cause.getMessage());
+            if (message.contains("No OpenCL platforms")) {
+                return Availability.unavailable("TornadoVM found no device: no OpenCL platform (install the GPU's OpenCL driver, or PoCL for the CPU; check clinfo)");
+            }
+            return Availability.unavailable("TornadoVM's runtime failed to start: " + cause.getClass().getSimpleName() + ": " + message);
         }
+    }
+
+    /** TornadoVM's message without terminal colours, and without its offer to run on the CPU instead (Rill does not). */
+    static String plain(String message) {
+        if (message == null) return "";
+        return message.replaceAll("\u001B\\[[0-9;]*m", "").replace("Deoptimizing to sequential execution.", "").trim();
     }
 }

@@ -46,6 +46,17 @@ final class Devices {
         return runtime.getBackend(b).getDevice(d);
     }
 
+    /**
+     * TornadoVM's device heap per device, {@code -Dtornado.device.memory} (default 4GB), in bytes, in
+     * TornadoVM's own syntax: a number with an optional K/M/G/T binary unit and B.
+     */
+    static long heapBytes() {
+        String v = System.getProperty("tornado.device.memory", "4GB").trim().toUpperCase(java.util.Locale.ROOT);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)([KMGT]?)B?").matcher(v);
+        if (!m.matches()) throw new IllegalArgumentException("-Dtornado.device.memory=" + v + " is not a size like 8GB");
+        return Long.parseLong(m.group(1)) << (10 * "_KMGT".indexOf(m.group(2).isEmpty() ? "_" : m.group(2)));
+    }
+
     static String describe(TornadoDevice device) {
         return device.getTornadoVMBackend() + " " + device.getPlatformName().trim() + " / " + device.getDeviceName().trim();
     }

@@ -64,9 +64,14 @@ final class TornadoForwardPass implements ForwardPass {
         StepGraph step = new StepGraph(a, w, tables, DeviceWeights.qkNorms(weights), capacity, settings.maxSequences());
 
         long need = w.bytes() + step.kvBytes;
+        String needs = String.format("the model needs %.2f GiB on the device (weights %.2f, KV cache %.2f for %d sequences of %d positions)",
+                gib(need), gib(w.bytes()), gib(step.kvBytes), settings.maxSequences(), capacity);
         if (need > device.getMaxGlobalMemory()) {
-            throw new IllegalArgumentException(String.format("the model needs %.2f GiB on the device (weights %.2f, KV cache %.2f); %s has %.2f GiB",
-                    gib(need), gib(w.bytes()), gib(step.kvBytes), Devices.describe(device), gib(device.getMaxGlobalMemory())));
+            throw new IllegalArgumentException(String.format("%s; %s has %.2f GiB", needs, Devices.describe(device), gib(device.getMaxGlobalMemory())));
+        }
+        if (need > Devices.heapBytes()) {
+            throw new IllegalArgumentException(String.format("%s; TornadoVM's device heap is %.2f GiB: raise it with -Dtornado.device.memory=<size>GB",
+                    needs, gib(Devices.heapBytes())));
         }
         TornadoExecutionPlan root = new TornadoExecutionPlan(step.graph);
         TornadoExecutionPlan plan = root.withDevice(device).withGridScheduler(step.grids);
@@ -151,9 +156,8 @@ final class TornadoForwardPass implements ForwardPass {
             return plan.execute();
         } catch (RuntimeException e) {
             // TornadoVM reports most failures as a bare "bailout"; name the usual causes.
-            throw new IllegalStateException("tornadovm step failed on " + Devices.describe(device) + ": " + e.getMessage()
-                    + " (usual causes: a model larger than TornadoVM's device heap, raise -Dtornado.device.memory=<size>GB;"
-                    + " a kernel the device cannot compile, see -Dtornado.debug=True; a graph bigger than -D"
+            throw new IllegalStateException("tornadovm step failed on " + Devices.describe(device) + ": " + DeviceProbe.plain(e.getMessage())
+                    + " (usual causes: a kernel the device cannot compile, see -Dtornado.debug=True; a graph bigger than -D"
                     + DeviceProbe.BYTECODE_SIZE + ")", e);
         }
     }
