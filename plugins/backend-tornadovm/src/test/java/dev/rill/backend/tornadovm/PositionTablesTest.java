@@ -93,12 +93,7 @@ class PositionTablesTest {
                 for (int i = 0; i < 4; i++) x[off + i] = 2 * x[off + i] + pos;
             }
         };
-        var threeWay = new Stub() {
-            @Override
-            public boolean rotates() {
-                return true;
-            }
-
+        var threeWay = new Rotating() {
             @Override
             public void rotate(float[] v, int off, int pos) {
                 if (pos == 0) return;
@@ -106,12 +101,7 @@ class PositionTablesTest {
                 for (int i = 0; i < 3; i++) v[off + i] -= mean;
             }
         };
-        var cyclic = new Stub() {
-            @Override
-            public boolean rotates() {
-                return true;
-            }
-
+        var cyclic = new Rotating() {
             @Override
             public void rotate(float[] v, int off, int pos) {
                 if (pos == 0) return;
@@ -121,12 +111,7 @@ class PositionTablesTest {
                 v[off + 2] = b;
             }
         };
-        var scaling = new Stub() {
-            @Override
-            public boolean rotates() {
-                return true;
-            }
-
+        var scaling = new Rotating() {
             @Override
             public void rotate(float[] v, int off, int pos) {
                 for (int i = 0; i < 4; i++) v[off + i] *= 1 + pos;
@@ -153,6 +138,13 @@ class PositionTablesTest {
     private static void assertRefused(PositionalEncoder pe, String why) {
         var e = assertThrows(IllegalArgumentException.class, () -> PositionTables.of(pe, List.of(), "odd", 4, 1, 4, 8));
         assertTrue(e.getMessage().contains("'odd'") && e.getMessage().contains(why), e.getMessage());
+    }
+
+    private abstract static class Rotating extends Stub {
+        @Override
+        public boolean rotates() {
+            return true;
+        }
     }
 
     private abstract static class Stub implements PositionalEncoder {

@@ -12,12 +12,27 @@ final class ReferenceEncoders {
     private ReferenceEncoders() {
     }
 
+    /** An encoder without parameters, defined for positions {@code 0 .. positions()-1}. */
+    interface Parameterless extends PositionalEncoder {
+        int positions();
+
+        @Override
+        default Params params() {
+            return Params.EMPTY;
+        }
+
+        @Override
+        default int maxPositions() {
+            return positions();
+        }
+    }
+
     /**
      * RoPE (RoFormer): dimension pair {@code k} turns by {@code pos · base^(−2k/rotary)}. Pairs are
      * {@code (2k, 2k+1)} when {@code interleaved} (Meta), else {@code (k, k + rotary/2)} (HF rotate_half).
      * Only the first {@code rotary} dimensions of a head turn (partial rotary).
      */
-    record Rope(int headDim, int rotary, double base, boolean interleaved, int positions) implements PositionalEncoder {
+    record Rope(int headDim, int rotary, double base, boolean interleaved, int positions) implements Parameterless {
 
         double angle(int pair, int pos) {
             return pos * Math.pow(base, -2.0 * pair / rotary);
@@ -29,16 +44,6 @@ final class ReferenceEncoders {
 
         int second(int pair) {
             return interleaved ? 2 * pair + 1 : pair + rotary / 2;
-        }
-
-        @Override
-        public Params params() {
-            return Params.EMPTY;
-        }
-
-        @Override
-        public int maxPositions() {
-            return positions;
         }
 
         @Override
@@ -59,20 +64,10 @@ final class ReferenceEncoders {
     }
 
     /** ALiBi: head {@code h} adds {@code −slope_h · (queryPos − keyPos)}, slopes {@code 2^(−8(h+1)/nHead)}. */
-    record Alibi(int nHead, int positions) implements PositionalEncoder {
+    record Alibi(int nHead, int positions) implements Parameterless {
 
         double slope(int head) {
             return Math.pow(2, -8.0 * (head + 1) / nHead);
-        }
-
-        @Override
-        public Params params() {
-            return Params.EMPTY;
-        }
-
-        @Override
-        public int maxPositions() {
-            return positions;
         }
 
         @Override
@@ -87,15 +82,10 @@ final class ReferenceEncoders {
     }
 
     /** RoPE and ALiBi at once: a model need not use just one hook. */
-    record RopeAndAlibi(Rope rope, Alibi alibi) implements PositionalEncoder {
+    record RopeAndAlibi(Rope rope, Alibi alibi) implements Parameterless {
 
         @Override
-        public Params params() {
-            return Params.EMPTY;
-        }
-
-        @Override
-        public int maxPositions() {
+        public int positions() {
             return Math.min(rope.positions(), alibi.positions());
         }
 
