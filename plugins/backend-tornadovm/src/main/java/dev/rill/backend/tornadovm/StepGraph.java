@@ -34,7 +34,6 @@ final class StepGraph {
     final FloatArray logits;
     final ImmutableTaskGraph graph;
     final GridScheduler grids = new GridScheduler();
-    final long kvBytes;
 
     private final Architecture a;
     private final TaskGraph tg = new TaskGraph(NAME);
@@ -56,17 +55,12 @@ final class StepGraph {
         scores = new FloatArray(Math.multiplyExact(a.nHead(), capacity));
         hb = new FloatArray(a.nHidden());
         logits = new FloatArray(a.nVocab());
-        long kvPerLayer = (long) slots * capacity * a.kvDim();
-        if (kvPerLayer > Integer.MAX_VALUE - 64) {
-            throw new IllegalArgumentException("the KV cache of one layer (" + slots + " sequences × " + capacity + " positions × "
-                    + a.kvDim() + ") exceeds a TornadoVM array's 2^31 elements; lower max-sequences or context");
-        }
+        int kvPerLayer = (int) (kvBytes(a, capacity, slots) / (2L * a.nLayer() * Float.BYTES));
         FloatArray[] keys = new FloatArray[a.nLayer()], values = new FloatArray[a.nLayer()];
         for (int l = 0; l < a.nLayer(); l++) {
-            keys[l] = new FloatArray((int) kvPerLayer);
-            values[l] = new FloatArray((int) kvPerLayer);
+            keys[l] = new FloatArray(kvPerLayer);
+            values[l] = new FloatArray(kvPerLayer);
         }
-        kvBytes = 2L * a.nLayer() * kvPerLayer * Float.BYTES;
 
         // Tables the model does not use are one-element placeholders: a task argument cannot be null.
         FloatArray positions = table(tables.additive());
@@ -119,6 +113,20 @@ final class StepGraph {
         linear("output", w.output, xb, logits, Kernels.STORE);
         tg.transferToHost(DataTransferMode.UNDER_DEMAND, logits);
         graph = tg.snapshot();
+    }
+
+    /**
+     * Bytes of the keys and values of every layer, {@code slots} sequences of {@code capacity} positions.
+     *
+     * @throws IllegalArgumentException when one layer's keys outgrow a TornadoVM array
+     */
+    static long kvBytes(Architecture a, int capacity, int slots) {
+        long perLayer = (long) slots * capacity * a.kvDim();
+        if (perLayer > Integer.MAX_VALUE - 64) {
+            throw new IllegalArgumentException("the KV cache of one layer (" + slots + " sequences × " + capacity + " positions × "
+                    + a.kvDim() + ") exceeds a TornadoVM array's 2^31 elements; lower max-sequences or context");
+        }
+        return 2L * a.nLayer() * perLayer * Float.BYTES;
     }
 
     /** Tasks in the graph (each one kernel, compiled on first use). */

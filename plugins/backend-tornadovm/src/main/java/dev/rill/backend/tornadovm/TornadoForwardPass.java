@@ -61,11 +61,9 @@ final class TornadoForwardPass implements ForwardPass {
         TornadoDevice device = Devices.select(settings.device());
         PositionTables tables = PositionTables.of(pe, weights.positionalWeights(), describe(pe), a.nEmb(), a.nHead(), a.headDim(), capacity);
         DeviceWeights w = new DeviceWeights(weights);
-        StepGraph step = new StepGraph(a, w, tables, DeviceWeights.qkNorms(weights), capacity, settings.maxSequences());
-
-        long need = w.bytes() + step.kvBytes;
+        long kvBytes = StepGraph.kvBytes(a, capacity, settings.maxSequences()), need = w.bytes() + kvBytes;
         String needs = String.format("the model needs %.2f GiB on the device (weights %.2f, KV cache %.2f for %d sequences of %d positions)",
-                gib(need), gib(w.bytes()), gib(step.kvBytes), settings.maxSequences(), capacity);
+                gib(need), gib(w.bytes()), gib(kvBytes), settings.maxSequences(), capacity);
         if (need > device.getMaxGlobalMemory()) {
             throw new IllegalArgumentException(String.format("%s; %s has %.2f GiB", needs, Devices.describe(device), gib(device.getMaxGlobalMemory())));
         }
@@ -73,6 +71,7 @@ final class TornadoForwardPass implements ForwardPass {
             throw new IllegalArgumentException(String.format("%s; TornadoVM's device heap is %.2f GiB: raise it with -Dtornado.device.memory=<size>GB",
                     needs, gib(Devices.heapBytes())));
         }
+        StepGraph step = new StepGraph(a, w, tables, DeviceWeights.qkNorms(weights), capacity, settings.maxSequences());
         TornadoExecutionPlan root = new TornadoExecutionPlan(step.graph);
         TornadoExecutionPlan plan = root.withDevice(device).withGridScheduler(step.grids);
         if (!settings.fastMath()) {
@@ -81,7 +80,12 @@ final class TornadoForwardPass implements ForwardPass {
         }
         TornadoForwardPass pass = new TornadoForwardPass(weights, step, root, plan, device, capacity, settings.maxSequences());
         long t0 = System.nanoTime();
-        pass.run(0, 0, 0);
+        try {
+            pass.run(0, 0, 0);
+        } catch (RuntimeException e) {
+            pass.close();
+            throw e;
+        }
         LOG.info(() -> String.format("tornadovm: %d kernels compiled and %.1f MiB of weights uploaded to %s in %.1f s",
                 step.tasks(), w.bytes() / 1048576.0, Devices.describe(device), (System.nanoTime() - t0) / 1e9));
         return pass;
