@@ -18,29 +18,27 @@ public final class Attention {
 
     /** Rotates queries and keys in place when the encoder rotates; called before {@link #forward}. */
     public static void rotate(float[] qkv, PositionalEncoder pe, int B, int T, int C, int NH) {
-        if (!pe.rotates()) return;
-        int hs = C / NH;
-        Parallel.forRange(B * T, 8, (r0, r1) -> {
-            for (int r = r0; r < r1; r++) {
-                int t = r % T, base = r * 3 * C;
-                for (int h = 0; h < NH; h++) {
-                    pe.rotate(qkv, base + h * hs, t);
-                    pe.rotate(qkv, base + C + h * hs, t);
-                }
-            }
-        });
+        if (pe.rotates()) eachQueryAndKey(qkv, B, T, C, NH, pe::rotate);
     }
 
     /** Applies the transpose of the rotation to the query and key gradients in place. */
     public static void rotateBackward(float[] dqkv, PositionalEncoder pe, int B, int T, int C, int NH) {
-        if (!pe.rotates()) return;
+        if (pe.rotates()) eachQueryAndKey(dqkv, B, T, C, NH, pe::rotateBackward);
+    }
+
+    /** A map applied in place to one head's vector at a position. */
+    private interface HeadMap {
+        void apply(float[] v, int off, int pos);
+    }
+
+    private static void eachQueryAndKey(float[] qkv, int B, int T, int C, int NH, HeadMap map) {
         int hs = C / NH;
         Parallel.forRange(B * T, 8, (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 int t = r % T, base = r * 3 * C;
                 for (int h = 0; h < NH; h++) {
-                    pe.rotateBackward(dqkv, base + h * hs, t);
-                    pe.rotateBackward(dqkv, base + C + h * hs, t);
+                    map.apply(qkv, base + h * hs, t);
+                    map.apply(qkv, base + C + h * hs, t);
                 }
             }
         });
