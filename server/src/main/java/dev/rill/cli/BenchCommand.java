@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks that print figures: training, decoding, sampling, serving...",
-        subcommands = {})
+        subcommands = {SamplingBench.class})
 final class BenchCommand implements Runnable {
 
     @CommandLine.Spec
