@@ -134,6 +134,18 @@ class FiltersTest {
         assertArrayEquals(new int[]{0, 1, 2}, Arrays.copyOf(c.ids, c.size));
     }
 
+    @Test
+    void exactBoundariesFollowLlamaCpp() {
+        // Four equal logits: every probability is exactly 0.25, so the cumulative mass hits 0.5 exactly.
+        float[] uniform = new float[4];
+        // top-p stops once the mass is at least p: two tokens.
+        assertArrayEquals(new int[]{0, 1}, apply("top-p", Map.of("top_p", 0.5), candidates(uniform)));
+        // typical stops only once the mass exceeds p: three tokens (all equally typical, so by id).
+        assertArrayEquals(new int[]{0, 1, 2}, apply("typical", Map.of("typical_p", 0.5), candidates(uniform)));
+        // min-p keeps a token exactly at the floor: p_i = min_p · p_max.
+        assertArrayEquals(new int[]{0, 1, 2, 3}, apply("min-p", Map.of("min_p", 1.0), candidates(uniform)));
+    }
+
     // --- every filter against a plain reference on random logits with ties ---
 
     /** Reference order: by probability descending, then id ascending. */

@@ -5,7 +5,6 @@ import dev.rill.spi.Candidates;
 import dev.rill.spi.Sampler;
 import org.junit.jupiter.api.Test;
 
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -119,10 +118,12 @@ class TemperatureGreedyMirostatTest {
         SamplerChain chain = SamplerChain.of(REGISTRY, List.of("temperature", "mirostat-v2"), Map.of());
         float[] l = Steps.logOf(0.5, 0.25, 0.125, 0.125);
         SamplerChain.State a = chain.newState(4, SamplerChain.seededRandom(1));
-        chain.sample(l, new int[0], 0, a);
+        for (int i = 0; i < 5; i++) chain.sample(l, new int[0], 0, a);
+        Object muA = a.state().get(MirostatV2.MU);
         SamplerChain.State b = chain.newState(4, SamplerChain.seededRandom(1));
-        assertFalse(b.state().containsKey(MirostatV2.MU));
-        assertTrue(a.state().containsKey(MirostatV2.MU));
-        assertEquals(Arrays.asList(a.state().get(MirostatV2.MU)).size(), 1);
+        assertFalse(b.state().containsKey(MirostatV2.MU), "a new request starts at μ = 2τ");
+        chain.sample(l, new int[0], 0, b);
+        assertEquals(muA, a.state().get(MirostatV2.MU), "another request's token leaves this μ alone");
+        assertTrue(b.state().get(MirostatV2.MU) instanceof Double);
     }
 }
