@@ -17,13 +17,13 @@ import java.util.Arrays;
  * deterministic: when a cut falls inside a run of equal logits, the lower ids survive.
  * Logits must not be NaN; {@code -inf} marks a banned token (probability zero).
  *
- * <p>Selection never sorts the whole vocabulary unless asked to: {@link #keepTop} and
- * {@link #sortTop} use a bounded heap for small {@code k} and a quickselect otherwise, so the
- * cost is about one pass over the live entries plus {@code k log k}.
+ * <p>Selection never sorts the whole vocabulary unless asked to: {@link #keepTop}, {@link #sortTop}
+ * and {@link #keepNucleus} use a bounded heap for small {@code k} and a bucket selection by logit
+ * otherwise, so the cost is a few passes over the live entries plus {@code k log k}.
  */
 public final class Candidates {
 
-    /** Up to this many, the best entries are found with a heap; beyond it, with a quickselect. */
+    /** Up to this many, the best entries are found with a heap; beyond it, with a bucket selection. */
     private static final int HEAP_LIMIT = 1024;
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -45,6 +45,9 @@ public final class Candidates {
     private int[] tmpIds;
     private float[] tmpLogits;
     private boolean[] taken;
+    private int[] work;
+    private double[] bucketWeight;
+    private short[] bucketOf;
 
     public Candidates(int capacity) {
         if (capacity < 1) throw new IllegalArgumentException("candidates need a capacity of at least 1, got " + capacity);
@@ -194,8 +197,7 @@ public final class Candidates {
     /** Sorts the live entries by descending logit (ties by ascending id). */
     public void sortDescending() {
         if (sorted) return;
-        Arrays.sort(packKeys(), 0, size);
-        unpack(size);
+        sortFirst(size);
         sorted = true;
     }
 
@@ -212,11 +214,11 @@ public final class Candidates {
         }
         if (!sorted) {
             if (k <= HEAP_LIMIT) {
-                int m = heapSelect(k);
-                gatherFront(m);
+                gatherFront(heapSelect(k));
             } else {
-                quickSelect(k);
-                unpack(k);
+                markBest(k, true);
+                compactMarked();
+                sortFirst(k);
             }
         }
         size = k;
@@ -234,27 +236,80 @@ public final class Candidates {
             sortDescending();
             return;
         }
+        ensureTmp();
+        int front = 0, back = m;
         if (m <= HEAP_LIMIT) {
-            int found = heapSelect(m);
-            if (taken == null) taken = new boolean[ids.length];
-            for (int j = 0; j < found; j++) taken[heap[j]] = true;
-            int n = found;
+            front = heapSelect(m); // leaves the best m, in order, at the front of tmp
+            for (int j = 0; j < m; j++) taken[heap[j]] = true;
+        } else {
+            markBest(m, true);
+        }
+        for (int i = 0; i < size; i++) {
+            if (taken[i]) {
+                taken[i] = false;
+                if (m > HEAP_LIMIT) {
+                    tmpIds[front] = ids[i];
+                    tmpLogits[front] = logits[i];
+                    front++;
+                }
+            } else {
+                tmpIds[back] = ids[i];
+                tmpLogits[back] = logits[i];
+                back++;
+            }
+        }
+        System.arraycopy(tmpIds, 0, ids, 0, size);
+        System.arraycopy(tmpLogits, 0, logits, 0, size);
+        if (m > HEAP_LIMIT) sortFirst(m);
+    }
+
+    /**
+     * Keeps the smallest set of best entries whose softmax probabilities (over the live entries)
+     * add up to at least {@code p}, and at least {@code minKeep} entries: nucleus (top-p) sampling.
+     * If rounding keeps the total just below {@code p}, keeps everything. Sorted input is cut after
+     * one walk; otherwise the best 256 are tried first (a heap, usually enough for a language
+     * model's peaked distribution), then a bucket selection finds the cut in a few linear passes
+     * and leaves the kept entries unsorted.
+     */
+    public void keepNucleus(double p, int minKeep) {
+        if (size <= 1) return;
+        if (!sorted && size <= NUCLEUS_FIRST_TRY) sortDescending();
+        double sum = expWeights(maxLogit());
+        double target = p * sum;
+        if (sorted) {
+            double cumulative = 0;
             for (int i = 0; i < size; i++) {
-                if (taken[i]) {
-                    taken[i] = false;
-                } else {
-                    tmpIds[n] = ids[i];
-                    tmpLogits[n] = logits[i];
-                    n++;
+                cumulative += probs[i];
+                if (cumulative >= target && i + 1 >= minKeep) {
+                    size = i + 1;
+                    return;
                 }
             }
-            System.arraycopy(tmpIds, 0, ids, 0, size);
-            System.arraycopy(tmpLogits, 0, logits, 0, size);
+            return;
+        }
+        int found = heapSelect(NUCLEUS_FIRST_TRY);
+        double cumulative = 0;
+        for (int j = 0; j < found; j++) {
+            cumulative += probs[heap[j]];
+            if (cumulative >= target && j + 1 >= minKeep) {
+                gatherFront(j + 1);
+                size = j + 1;
+                sorted = true;
+                return;
+            }
+        }
+        int k = markBest(target, false);
+        if (k < 0) return; // the total fell short of p by rounding: keep everything
+        if (k < minKeep) {
+            for (int i = 0; i < size; i++) taken[i] = false;
+            keepTop(minKeep);
         } else {
-            quickSelect(m);
-            unpack(size);
+            compactMarked();
+            size = k;
         }
     }
+
+    private static final int NUCLEUS_FIRST_TRY = 256;
 
     // --- selection internals ---
 
@@ -301,16 +356,128 @@ public final class Candidates {
                 worst = logits[h[0]];
             }
         }
-        // Heap sort in place: repeatedly move the worst to the end, so h[0] ends up the best.
+        sortHeapBestFirst(h, n);
+        for (int j = 0; j < n; j++) {
+            tmpIds[j] = ids[h[j]];
+            tmpLogits[j] = logits[h[j]];
+        }
+        return n;
+    }
+
+    /** Heap sort of a heap (root = worst): repeatedly moves the worst to the end, so h[0] ends up the best. */
+    private void sortHeapBestFirst(int[] h, int n) {
         for (int end = n - 1; end > 0; end--) {
             int t = h[0];
             h[0] = h[end];
             h[end] = t;
             siftDown(h, 0, end);
         }
-        for (int j = 0; j < n; j++) {
-            tmpIds[j] = ids[h[j]];
-            tmpLogits[j] = logits[h[j]];
+    }
+
+    private static final int BUCKETS = 2048;
+    /** Below this many, the entries of a bucket are sorted instead of split again. */
+    private static final int SMALL_BUCKET = 64;
+
+    /**
+     * Marks in {@code taken} the shortest prefix of the best entries (in ranking order) whose weights
+     * add up to at least {@code target}: weights are {@link #probs}, or 1 each when {@code counting}.
+     * Returns the prefix length, or -1 (nothing marked) if all weights together fall short.
+     *
+     * <p>A few linear passes, no sort of the whole: spread the entries over buckets of equal logit
+     * width, mark every bucket before the one where the running weight crosses the target, then do
+     * the same inside that bucket, until it is small enough (or all equal) to sort. Bucket 0 holds
+     * the largest logits; {@code -inf} lands in the last.
+     */
+    private int markBest(double target, boolean counting) {
+        ensureTmp();
+        if (bucketWeight == null) {
+            bucketWeight = new double[BUCKETS];
+            work = new int[ids.length];
+            bucketOf = new short[ids.length];
+        }
+        int[] cur = work;
+        int m = size;
+        boolean all = true; // first level: cur is the identity, so index directly
+        float hi = maxLogit();
+        float lo = minFiniteLogit();
+        double before = 0;
+        int marked = 0;
+        double[] w = bucketWeight;
+        short[] of = bucketOf;
+        while (m > SMALL_BUCKET && hi > lo) {
+            // Float arithmetic is monotone, so a larger logit never lands in a later bucket.
+            float scale = (float) (BUCKETS / ((double) hi - lo));
+            Arrays.fill(w, 0);
+            for (int j = 0; j < m; j++) {
+                int p = all ? j : cur[j];
+                int b = (int) Math.min(BUCKETS - 1, (hi - logits[p]) * scale);
+                of[j] = (short) b;
+                w[b] += counting ? 1 : probs[p];
+            }
+            int crossing = -1;
+            for (int b = 0; b < BUCKETS; b++) {
+                if (before + w[b] >= target) {
+                    crossing = b;
+                    break;
+                }
+                before += w[b];
+            }
+            if (crossing < 0) return unmarkAll();
+            int next = 0;
+            float nextHi = Float.NEGATIVE_INFINITY, nextLo = Float.POSITIVE_INFINITY;
+            for (int j = 0; j < m; j++) {
+                int b = of[j];
+                if (b < crossing) {
+                    taken[all ? j : cur[j]] = true;
+                    marked++;
+                } else if (b == crossing) {
+                    int p = all ? j : cur[j];
+                    cur[next++] = p;
+                    float x = logits[p];
+                    nextHi = Math.max(nextHi, x);
+                    if (x != Float.NEGATIVE_INFINITY) nextLo = Math.min(nextLo, x);
+                }
+            }
+            all = false;
+            m = next;
+            hi = nextHi;
+            lo = nextLo;
+        }
+        if (all) for (int i = 0; i < m; i++) cur[i] = i;
+        // Few entries left, or all with one logit: rank them exactly (ties by id) and walk.
+        for (int i = (m >>> 1) - 1; i >= 0; i--) siftDown(cur, i, m);
+        sortHeapBestFirst(cur, m);
+        for (int j = 0; j < m; j++) {
+            int p = cur[j];
+            taken[p] = true;
+            marked++;
+            before += counting ? 1 : probs[p];
+            if (before >= target) return marked;
+        }
+        return unmarkAll();
+    }
+
+    private float minFiniteLogit() {
+        float min = Float.POSITIVE_INFINITY;
+        for (int i = 0; i < size; i++) if (logits[i] != Float.NEGATIVE_INFINITY) min = Math.min(min, logits[i]);
+        return min;
+    }
+
+    private int unmarkAll() {
+        Arrays.fill(taken, 0, size, false);
+        return -1;
+    }
+
+    /** Keeps the marked entries, in their order, and clears the marks; returns how many. */
+    private int compactMarked() {
+        int n = 0;
+        for (int i = 0; i < size; i++) {
+            if (taken[i]) {
+                taken[i] = false;
+                ids[n] = ids[i];
+                logits[n] = logits[i];
+                n++;
+            }
         }
         return n;
     }
@@ -345,153 +512,17 @@ public final class Candidates {
         h[i] = x;
     }
 
-    /** Packs the live entries into sortable keys and puts the {@code k} smallest (best) first, sorted. */
-    private void quickSelect(int k) {
-        long[] a = packKeys();
-        int lo = 0, hi = size - 1;
-        int depth = depthLimit();
-        while (hi > lo) {
-            if (depth-- == 0) {
-                // Pathological pivots: finish with a sort of what is left (introselect).
-                Arrays.sort(a, lo, hi + 1);
-                break;
-            }
-            partition(a, null, lo, hi);
-            if (k - 1 <= partLeft) hi = partLeft;
-            else if (k - 1 >= partRight) lo = partRight;
-            else break;
-        }
-        Arrays.sort(a, 0, k);
-    }
-
-    /**
-     * Keeps the smallest set of best entries whose softmax probabilities (over the live entries)
-     * add up to at least {@code p}, and at least {@code minKeep} entries: nucleus (top-p) sampling.
-     * If rounding keeps the total just below {@code p}, keeps everything. Sorted input is cut after
-     * one walk; otherwise the best 256 are tried first (a heap), then a quickselect weighted by
-     * probability finds the cut in expected linear time and leaves the kept entries unsorted.
-     */
-    public void keepNucleus(double p, int minKeep) {
-        if (size <= 1) return;
-        if (!sorted && size <= NUCLEUS_FIRST_TRY) sortDescending();
-        double sum = expWeights(maxLogit());
-        double target = p * sum;
-        if (sorted) {
-            double cumulative = 0;
-            for (int i = 0; i < size; i++) {
-                cumulative += probs[i];
-                if (cumulative >= target && i + 1 >= minKeep) {
-                    size = i + 1;
-                    return;
-                }
-            }
-            return;
-        }
-        int found = heapSelect(NUCLEUS_FIRST_TRY);
-        double cumulative = 0;
-        for (int j = 0; j < found; j++) {
-            cumulative += probs[heap[j]];
-            if (cumulative >= target && j + 1 >= minKeep) {
-                gatherFront(j + 1);
-                size = j + 1;
-                sorted = true;
-                return;
-            }
-        }
-        int k = weightedCut(target);
-        if (k < minKeep) {
-            keepTop(minKeep);
-        } else if (k < size) {
-            unpack(k);
-            size = k;
-        }
-    }
-
-    private static final int NUCLEUS_FIRST_TRY = 256;
-
-    /**
-     * The smallest {@code k} such that the {@code k} best entries weigh at least {@code target} (weights
-     * in {@link #probs}); {@code size} if none does. Leaves those {@code k} first in {@link #keys}.
-     */
-    private int weightedCut(double target) {
-        long[] a = packKeys();
-        float[] w = probs; // permuted along with the keys
-        int lo = 0, hi = size - 1;
-        double before = 0; // weight of keys[0..lo), all of which are kept
-        int depth = depthLimit();
-        while (lo < hi) {
-            if (depth-- == 0) {
-                // Pathological pivots: sort what is left and walk it.
-                Arrays.sort(a, lo, hi + 1);
-                float max = maxLogit();
-                for (int i = lo; i <= hi; i++) {
-                    before += Math.exp(unorder(~(int) (a[i] >> 32)) - max);
-                    if (before >= target) return i + 1;
-                }
-                return size;
-            }
-            partition(a, w, lo, hi);
-            int j = partLeft, i = partRight;
-            double left = 0;
-            for (int t = lo; t <= j; t++) left += w[t];
-            if (before + left >= target) {
-                hi = j;
-                continue;
-            }
-            before += left;
-            if (j + 1 < i) { // the pivot sits alone between the two sides
-                before += w[j + 1];
-                if (before >= target) return j + 2;
-            }
-            lo = i;
-        }
-        if (lo == hi && before + w[lo] >= target) return lo + 1;
-        return size;
-    }
-
-    // Results of partition: keys[lo..partLeft] < pivot, keys[partRight..hi] > pivot, anything between equals it.
-    private int partLeft, partRight;
-
-    /** Hoare partition of {@code a[lo..hi]} around the median of three; permutes {@code w} alongside if given. */
-    private void partition(long[] a, float[] w, int lo, int hi) {
-        int mid = (lo + hi) >>> 1;
-        if (a[mid] < a[lo]) swap(a, w, mid, lo);
-        if (a[hi] < a[lo]) swap(a, w, hi, lo);
-        if (a[hi] < a[mid]) swap(a, w, hi, mid);
-        long pivot = a[mid];
-        int i = lo, j = hi;
-        while (i <= j) {
-            while (a[i] < pivot) i++;
-            while (a[j] > pivot) j--;
-            if (i <= j) {
-                swap(a, w, i, j);
-                i++;
-                j--;
-            }
-        }
-        partLeft = j;
-        partRight = i;
-    }
-
-    private int depthLimit() {
-        return 2 * (32 - Integer.numberOfLeadingZeros(size));
-    }
-
-    private long[] packKeys() {
+    /** Packs the first {@code n} live entries into sortable keys. */
+    private long[] packKeys(int n) {
         ensureKeys();
-        for (int i = 0; i < size; i++) keys[i] = key(logits[i], ids[i]);
+        for (int i = 0; i < n; i++) keys[i] = key(logits[i], ids[i]);
         return keys;
     }
 
-    private static void swap(long[] a, float[] w, int i, int j) {
-        long t = a[i];
-        a[i] = a[j];
-        a[j] = t;
-        if (w != null) {
-            float u = w[i];
-            w[i] = w[j];
-            w[j] = u;
-        }
+    /** Sorts the first {@code n} live entries by descending logit, ties by id. */
+    private void sortFirst(int n) {
+        Arrays.sort(packKeys(n), 0, n);
+        unpack(n);
     }
 
     /** Writes the first {@code n} keys back into ids and logits. */
@@ -525,6 +556,7 @@ public final class Candidates {
         if (tmpIds == null) {
             tmpIds = new int[ids.length];
             tmpLogits = new float[ids.length];
+            taken = new boolean[ids.length];
         }
     }
 }

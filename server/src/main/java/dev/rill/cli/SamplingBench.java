@@ -38,7 +38,7 @@ final class SamplingBench implements Runnable {
     @Option(names = "--steps", defaultValue = "5000", description = "Measured steps per vocabulary size (default: ${DEFAULT-VALUE}).")
     int steps;
 
-    @Option(names = "--warmup", defaultValue = "3000", description = "Unmeasured steps first (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup", defaultValue = "3000", description = "Unmeasured steps per size first (default: ${DEFAULT-VALUE}).")
     int warmup;
 
     @Option(names = "--history", defaultValue = "256", description = "Tokens of history given to the chain (default: ${DEFAULT-VALUE}).")
@@ -65,32 +65,42 @@ final class SamplingBench implements Runnable {
         System.out.printf("steps: %d measured after %d warm-up, history %d tokens, %s%n", steps, warmup, historyLength,
                 Runtime.version());
         System.out.printf(Locale.ROOT, "%10s %12s %12s %12s %12s%n", "nVocab", "median µs", "p90 µs", "mean µs", "tokens/s");
-        for (int nVocab : vocabs) {
+        int n = vocabs.size();
+        float[][][] logits = new float[n][][];
+        int[][] history = new int[n][];
+        SamplerChain.State[] states = new SamplerChain.State[n];
+        for (int v = 0; v < n; v++) {
+            int nVocab = vocabs.get(v);
             if (nVocab < 1) throw new IllegalArgumentException("--vocab sizes must be at least 1, got " + nVocab);
             SplittableRandom rnd = new SplittableRandom(seed + nVocab);
-            float[][] logits = new float[VECTORS][nVocab];
-            for (float[] l : logits) {
+            logits[v] = new float[VECTORS][nVocab];
+            for (float[] l : logits[v]) {
                 for (int i = 0; i < nVocab; i++) l[i] = (float) (3 * rnd.nextGaussian());
                 for (int j = 0; j < 5; j++) l[rnd.nextInt(nVocab)] += 12;
             }
-            int[] history = new int[historyLength];
-            for (int i = 0; i < historyLength; i++) history[i] = rnd.nextInt(nVocab);
-            SamplerChain.State state = samplers.newState(nVocab, SamplerChain.seededRandom(seed));
-            long sink = 0;
-            for (int i = 0; i < warmup; i++) sink += samplers.sample(logits[i % VECTORS], history, historyLength, state);
+            history[v] = new int[historyLength];
+            for (int i = 0; i < historyLength; i++) history[v][i] = rnd.nextInt(nVocab);
+            states[v] = samplers.newState(nVocab, SamplerChain.seededRandom(seed));
+        }
+        long sink = 0;
+        // Warm up every size before measuring any, so the JIT has settled on code for all of them.
+        for (int i = 0; i < warmup; i++) {
+            for (int v = 0; v < n; v++) sink += samplers.sample(logits[v][i % VECTORS], history[v], historyLength, states[v]);
+        }
+        for (int v = 0; v < n; v++) {
             long[] nanos = new long[steps];
             for (int i = 0; i < steps; i++) {
                 long t0 = System.nanoTime();
-                sink += samplers.sample(logits[i % VECTORS], history, historyLength, state);
+                sink += samplers.sample(logits[v][i % VECTORS], history[v], historyLength, states[v]);
                 nanos[i] = System.nanoTime() - t0;
             }
             Arrays.sort(nanos);
             double mean = Arrays.stream(nanos).average().orElse(0);
             double median = nanos[steps / 2];
             double p90 = nanos[Math.min(steps - 1, (int) (steps * 0.9))];
-            System.out.printf(Locale.ROOT, "%10d %12.1f %12.1f %12.1f %12.0f%n", nVocab, median / 1e3, p90 / 1e3, mean / 1e3,
+            System.out.printf(Locale.ROOT, "%10d %12.1f %12.1f %12.1f %12.0f%n", vocabs.get(v), median / 1e3, p90 / 1e3, mean / 1e3,
                     1e9 / median);
-            if (sink == Long.MIN_VALUE) System.out.print(""); // keeps the results alive
         }
+        if (sink == Long.MIN_VALUE) System.out.print(""); // keeps the results alive
     }
 }
