@@ -21,41 +21,15 @@ final class Steps {
     }
 
     /** A context for one step; its state map persists across calls like a request's. */
-    static final class Context implements SamplingContext {
-        final Params params;
-        final int[] history;
-        final RandomGenerator random;
-        final Map<String, Object> state = new HashMap<>();
+    record Context(Params params, int[] history, RandomGenerator random, Map<String, Object> state) implements SamplingContext {
 
         Context(Sampler sampler, Map<String, ?> values, int[] history, long seed) {
-            this.params = sampler.params(values);
-            this.history = history;
-            this.random = SamplerChain.seededRandom(seed);
-        }
-
-        @Override
-        public Params params() {
-            return params;
-        }
-
-        @Override
-        public int[] history() {
-            return history;
+            this(sampler.params(values), history, SamplerChain.seededRandom(seed), new HashMap<>());
         }
 
         @Override
         public int historyLength() {
             return history.length;
-        }
-
-        @Override
-        public RandomGenerator random() {
-            return random;
-        }
-
-        @Override
-        public Map<String, Object> state() {
-            return state;
         }
     }
 

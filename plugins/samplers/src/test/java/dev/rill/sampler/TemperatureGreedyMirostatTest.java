@@ -85,7 +85,7 @@ class TemperatureGreedyMirostatTest {
             assertTrue(-Math.log(p[chosen]) / Math.log(2) <= mu || chosen == 0 && !any, "drew a token above μ: " + chosen);
             double surprise = -Math.log(p[chosen] / keptMass) / Math.log(2);
             mu = mu - eta * (surprise - tau);
-            assertEquals(mu, (Double) ctx.state.get(MirostatV2.MU), 1e-5, "μ after step " + step);
+            assertEquals(mu, (Double) ctx.state().get(MirostatV2.MU), 1e-5, "μ after step " + step);
         }
     }
 
