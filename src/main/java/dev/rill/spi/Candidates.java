@@ -48,6 +48,7 @@ public final class Candidates {
     private int[] work;
     private double[] bucketWeight;
     private short[] bucketOf;
+    private int[] bucketStart;
 
     public Candidates(int capacity) {
         if (capacity < 1) throw new IllegalArgumentException("candidates need a capacity of at least 1, got " + capacity);
@@ -519,9 +520,49 @@ public final class Candidates {
         return keys;
     }
 
-    /** Sorts the first {@code n} live entries by descending logit, ties by id. */
+    /** Below this many entries a plain sort of the keys; above, a bucket sort by logit first. */
+    private static final int BUCKET_SORT_MIN = 2048;
+
+    /**
+     * Sorts the first {@code n} live entries by descending logit, ties by id. Large inputs are spread
+     * over about {@code n/8} buckets of equal logit width (a counting pass and a scatter), and only
+     * each bucket is sorted, which avoids most of the mispredicted branches of one big sort.
+     */
     private void sortFirst(int n) {
-        Arrays.sort(packKeys(n), 0, n);
+        float hi = Float.NEGATIVE_INFINITY, lo = Float.POSITIVE_INFINITY;
+        if (n >= BUCKET_SORT_MIN) {
+            for (int i = 0; i < n; i++) {
+                float x = logits[i];
+                hi = Math.max(hi, x);
+                if (x != Float.NEGATIVE_INFINITY) lo = Math.min(lo, x);
+            }
+        }
+        if (!(hi > lo)) { // small, or all logits equal: one sort
+            Arrays.sort(packKeys(n), 0, n);
+            unpack(n);
+            return;
+        }
+        ensureKeys();
+        int nb = n >>> 3;
+        if (work == null) work = new int[ids.length];
+        if (bucketStart == null || bucketStart.length < nb + 1) bucketStart = new int[(ids.length >>> 3) + 1];
+        int[] of = work, start = bucketStart;
+        Arrays.fill(start, 0, nb + 1, 0);
+        float scale = (float) (nb / ((double) hi - lo));
+        for (int i = 0; i < n; i++) {
+            int b = (int) Math.min(nb - 1, (hi - logits[i]) * scale); // monotone: larger logit, earlier bucket
+            of[i] = b;
+            start[b + 1]++;
+        }
+        for (int b = 0; b < nb; b++) start[b + 1] += start[b];
+        for (int i = 0; i < n; i++) keys[start[of[i]]++] = key(logits[i], ids[i]);
+        // start[b] now holds the end of bucket b, which is where bucket b + 1 begins.
+        int from = 0;
+        for (int b = 0; b < nb; b++) {
+            int to = start[b];
+            if (to - from > 1) Arrays.sort(keys, from, to);
+            from = to;
+        }
         unpack(n);
     }
 
