@@ -101,8 +101,12 @@ public final class Candidates {
     /** Index (within the live entries) of the largest logit; ties go to the lowest token id. */
     public int argmax() {
         if (sorted) return 0;
-        int best = 0;
-        for (int i = 1; i < size; i++) if (better(i, best)) best = i;
+        // The max in one vector pass, then the lowest id holding it (a branch that is rarely taken).
+        float max = maxLogit();
+        int best = -1;
+        for (int i = 0; i < size; i++) {
+            if (logits[i] == max && (best < 0 || ids[i] < ids[best])) best = i;
+        }
         return best;
     }
 
