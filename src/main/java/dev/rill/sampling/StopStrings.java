@@ -19,7 +19,7 @@ public final class StopStrings {
 
     /** What one {@link #push} yields: text to send now, and the stop string if one was completed. */
     public record Step(String text, String stop) {
-        /** Whether a stop string was completed: generation ends with {@link FinishReason#STOP}. */
+        /** Whether a stop string was completed: generation ends with finish reason {@code stop}. */
         public boolean stopped() {
             return stop != null;
         }

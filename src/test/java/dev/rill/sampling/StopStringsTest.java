@@ -154,9 +154,4 @@ class StopStringsTest {
         e = assertThrows(IllegalArgumentException.class, () -> StopStrings.of("\uD83D"));
         assertTrue(e.getMessage().contains("lone surrogate"), e.getMessage());
     }
-
-    @Test
-    void finishReasonsHaveTheirWireNames() {
-        assertEquals(List.of("stop", "length", "cancelled"), Arrays.stream(FinishReason.values()).map(FinishReason::wireName).toList());
-    }
 }
