@@ -2,6 +2,7 @@ package dev.rill.generate;
 
 import dev.rill.model.LoadedModel;
 import dev.rill.sampling.SamplerChain;
+import dev.rill.sampling.StopStrings;
 import dev.rill.spi.ForwardPass;
 import dev.rill.spi.KvCache;
 import dev.rill.spi.StreamDecoder;
@@ -30,7 +31,7 @@ public final class Sequence {
     private final SamplerChain chain;
     private final SamplerChain.State samplerState;
     private final StreamDecoder decoder;
-    private final StopText stopText;
+    private final StopStrings stops;
     private final int window, maxTokens, promptTokens;
     private final java.util.Set<Integer> endTokens;
     private int[] tokens;
@@ -54,7 +55,7 @@ public final class Sequence {
         this.samplerState = chain.newState(nVocab, new SplittableRandom(seed));
         this.decoder = model.vocabulary().streamDecoder();
         this.endTokens = model.vocabulary().endTokens();
-        this.stopText = new StopText(request.stop());
+        this.stops = new StopStrings(request.stop());
         int[] prompt = request.prompt();
         // Crop the prompt to the last `window` tokens.
         int keep = Math.min(prompt.length, window);
@@ -107,20 +108,27 @@ public final class Sequence {
         lastTokenNanos = now;
         int index = generated++;
         if (endTokens.contains(next)) {
+            // Text held back (an incomplete character, a possible stop string) is still owed.
+            StopStrings.Step last = stops.push(decoder.flush());
+            String rest = last.text() + (last.stopped() ? "" : stops.finish());
+            text.append(rest);
             finishWith(FinishReason.STOP);
-            return Optional.empty();
+            return rest.isEmpty() ? Optional.empty() : Optional.of(new GeneratedToken(index, next, rest));
         }
         append(next);
-        String piece = stopText.push(decoder.push(next));
-        if (stopText.stopped()) {
+        StopStrings.Step step = stops.push(decoder.push(next));
+        String piece = step.text();
+        if (step.stopped()) {
             text.append(piece);
             finishWith(FinishReason.STOP);
             return piece.isEmpty() ? Optional.empty() : Optional.of(new GeneratedToken(index, next, piece));
         }
         if (generated >= maxTokens) {
-            piece += stopText.push(decoder.flush()) + stopText.flush();
+            StopStrings.Step last = stops.push(decoder.flush());
+            piece += last.text();
+            if (!last.stopped()) piece += stops.finish();
             text.append(piece);
-            finishWith(FinishReason.LENGTH);
+            finishWith(last.stopped() ? FinishReason.STOP : FinishReason.LENGTH);
         } else {
             text.append(piece);
         }

@@ -12,18 +12,30 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.random.RandomGenerator;
+import java.util.random.RandomGeneratorFactory;
 
 /**
  * A chain of sampler steps resolved by name, with one flat map of parameters shared by the chain
- * (each step takes the parameters it declares). If the last step does not select a token, a
- * seeded categorical draw ({@code dist}) is appended.
+ * (each step takes the parameters it declares, so {@code min_keep} reaches top-p, min-p and typical
+ * alike). If the last step does not select a token, a seeded categorical draw ({@code dist}) is
+ * appended.
  */
 public final class SamplerChain {
 
-    /** Rill's default chain. */
-    public static final List<String> DEFAULT = List.of("temperature", "dist");
+    /**
+     * Rill's default chain: llama.cpp's order without the samplers Rill does not have (DRY, XTC,
+     * top-n-σ), with the logit bias in front. Steps whose parameters are neutral by default
+     * ({@code logit_bias} empty, penalties 1/0/0, {@code typical_p} 1) cost nothing, yet a request can
+     * turn them on without naming a chain.
+     */
+    public static final List<String> DEFAULT =
+            List.of("logit-bias", "penalties", "top-k", "typical", "top-p", "min-p", "temperature", "dist");
+
+    /** The random algorithm behind {@link #seededRandom}: specified, so a seed gives the same stream on every JDK. */
+    public static final String RANDOM_ALGORITHM = "L64X128MixRandom";
 
     private final List<Sampler> steps;
     private final List<Params> params;
@@ -34,29 +46,52 @@ public final class SamplerChain {
     }
 
     /**
-     * Resolves {@code names} through the registry and validates {@code values}.
+     * Resolves {@code names} through the registry and validates {@code values} strictly: every
+     * parameter must belong to a step of the chain.
      *
      * @throws IllegalArgumentException on an unknown parameter (listing those the chain accepts) or a bad value
      * @throws dev.rill.plugin.PluginException on an unknown sampler name
      */
     public static SamplerChain of(PluginRegistry registry, List<String> names, Map<String, ?> values) {
+        return of(registry, names, Map.of(), values);
+    }
+
+    /**
+     * Like {@link #of(PluginRegistry, List, Map)}, with two layers of parameters: {@code configured}
+     * (server configuration) applies to the steps that declare each name and is skipped for a chain
+     * without such a step, so a request may swap the chain without clashing with configured values;
+     * {@code requested} (the request) overrides it and must fit the chain. A name no registered
+     * sampler declares is an error in either layer.
+     */
+    public static SamplerChain of(PluginRegistry registry, List<String> names, Map<String, ?> configured,
+                                  Map<String, ?> requested) {
         if (names == null || names.isEmpty()) throw new IllegalArgumentException("the sampler chain is empty; name at least one sampler");
         List<Sampler> steps = new ArrayList<>();
-        for (String n : names) steps.add(registry.get(Sampler.class, n.trim()));
+        for (String n : names) {
+            if (n == null || n.isBlank()) throw new IllegalArgumentException("the sampler chain " + names + " has an empty name");
+            steps.add(registry.get(Sampler.class, n.trim()));
+        }
         for (int i = 0; i < steps.size() - 1; i++) {
             if (steps.get(i).selects()) {
                 throw new IllegalArgumentException("sampler '" + steps.get(i).name() + "' picks the token, so it must come last in the chain");
             }
         }
         if (!steps.getLast().selects()) steps.add(registry.get(Sampler.class, "dist"));
-        Map<String, Object> given = values == null ? Map.of() : new HashMap<>(values);
+
         TreeSet<String> accepted = new TreeSet<>();
         for (Sampler s : steps) for (ParamSpec p : s.parameters()) accepted.add(p.name());
-        for (String key : given.keySet()) {
-            if (!accepted.contains(key)) {
-                throw new IllegalArgumentException("unknown sampling parameter '" + key + "'; the chain "
-                        + steps.stream().map(Sampler::name).toList() + " accepts: "
-                        + (accepted.isEmpty() ? "none" : String.join(", ", accepted)));
+        Map<String, String> owners = owners(registry);
+        Map<String, Object> given = new HashMap<>();
+        if (configured != null) {
+            for (var e : configured.entrySet()) {
+                if (accepted.contains(e.getKey())) given.put(e.getKey(), e.getValue());
+                else if (!owners.containsKey(e.getKey())) throw unknown(e.getKey(), steps, accepted, owners);
+            }
+        }
+        if (requested != null) {
+            for (var e : requested.entrySet()) {
+                if (!accepted.contains(e.getKey())) throw unknown(e.getKey(), steps, accepted, owners);
+                given.put(e.getKey(), e.getValue());
             }
         }
         List<Params> params = new ArrayList<>();
@@ -68,8 +103,51 @@ public final class SamplerChain {
         return new SamplerChain(List.copyOf(steps), List.copyOf(params));
     }
 
+    /** Parameter name → the samplers that declare it, over every registered sampler. */
+    private static Map<String, String> owners(PluginRegistry registry) {
+        Map<String, String> owners = new TreeMap<>();
+        for (Sampler s : registry.all(Sampler.class)) {
+            for (ParamSpec p : s.parameters()) owners.merge(p.name(), s.name(), (a, b) -> a + ", " + b);
+        }
+        return owners;
+    }
+
+    private static IllegalArgumentException unknown(String key, List<Sampler> steps, TreeSet<String> accepted,
+                                                    Map<String, String> owners) {
+        String chain = String.join(",", steps.stream().map(Sampler::name).toList());
+        String accepts = "the chain " + chain + " accepts: " + (accepted.isEmpty() ? "none" : String.join(", ", accepted));
+        if (owners.containsKey(key)) {
+            return new IllegalArgumentException("sampling parameter '" + key + "' belongs to sampler(s) " + owners.get(key)
+                    + ", which the chain " + chain + " does not include; add one to the chain, or drop the parameter ("
+                    + accepts + ")");
+        }
+        return new IllegalArgumentException("unknown sampling parameter '" + key + "'; " + accepts
+                + "; all sampling parameters: " + String.join(", ", owners.keySet()));
+    }
+
+    /** Every sampling parameter any registered sampler declares, by name (the first declaration wins). */
+    public static Map<String, ParamSpec> knownParameters(PluginRegistry registry) {
+        Map<String, ParamSpec> out = new TreeMap<>();
+        for (Sampler s : registry.all(Sampler.class)) for (ParamSpec p : s.parameters()) out.putIfAbsent(p.name(), p);
+        return out;
+    }
+
+    /** A random source for one request: seeded with {@code seed}, reproducible on every JDK. */
+    public static RandomGenerator seededRandom(long seed) {
+        return RandomGeneratorFactory.of(RANDOM_ALGORITHM).create(seed);
+    }
+
     public List<String> names() {
         return steps.stream().map(Sampler::name).toList();
+    }
+
+    /** The parameter values in effect (given or default), flat, as the chain's steps see them. */
+    public Map<String, Object> parameters() {
+        Map<String, Object> out = new TreeMap<>();
+        for (Params p : params) {
+            for (var e : p.asMap().entrySet()) if (e.getValue() != null) out.putIfAbsent(e.getKey(), e.getValue());
+        }
+        return out;
     }
 
     /** A fresh per-request sampling state: candidates buffer, random source, scratch map. */
@@ -77,10 +155,20 @@ public final class SamplerChain {
         return new State(nVocab, random);
     }
 
-    /** Picks the next token from {@code logits} given the tokens so far. */
+    /**
+     * Picks the next token from {@code logits} given the tokens so far.
+     *
+     * @throws IllegalArgumentException if a logit is NaN or {@code +inf}, or a parameter does not fit this
+     *                                  vocabulary (e.g. a logit bias for a token id it lacks)
+     * @throws IllegalStateException    if the chain removed or banned every token
+     */
     public int sample(float[] logits, int[] history, int historyLength, State state) {
+        if (historyLength < 0 || historyLength > (history == null ? 0 : history.length)) {
+            throw new IllegalArgumentException("history length " + historyLength + " does not fit a history of "
+                    + (history == null ? 0 : history.length) + " tokens");
+        }
         Candidates c = state.candidates.reset(logits, state.nVocab);
-        state.history = history;
+        state.history = history == null ? new int[0] : history;
         state.historyLength = historyLength;
         for (int i = 0; i < steps.size(); i++) {
             state.params = params.get(i);
@@ -102,6 +190,8 @@ public final class SamplerChain {
         int historyLength;
 
         State(int nVocab, RandomGenerator random) {
+            if (nVocab < 1) throw new IllegalArgumentException("nVocab must be at least 1, got " + nVocab);
+            if (random == null) throw new IllegalArgumentException("a sampling state needs a random source");
             this.nVocab = nVocab;
             this.candidates = new Candidates(nVocab);
             this.random = random;

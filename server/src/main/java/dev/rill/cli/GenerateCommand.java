@@ -31,7 +31,7 @@ final class GenerateCommand implements Callable<Integer> {
     String prompt;
     @Option(names = "--max-tokens", defaultValue = "200") int maxTokens;
     @Option(names = "--seed", description = "Seed of the sampler's random source (default: random).") Long seed;
-    @Option(names = "--temperature", description = "Softmax temperature; <= 0 is greedy.") Double temperature;
+    @Option(names = "--temperature", description = "Softmax temperature; 0 is greedy.") Double temperature;
     @Option(names = "--sampler", split = ",", paramLabel = "NAME", description = "Sampler chain, e.g. top-k,temperature,dist.")
     List<String> chain;
     @Option(names = "--sampling-param", paramLabel = "K=V", description = "A sampler parameter (repeatable).")

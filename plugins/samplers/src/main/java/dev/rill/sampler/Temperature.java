@@ -8,10 +8,13 @@ import dev.rill.spi.SamplingContext;
 import java.util.List;
 
 /**
- * Divides logits by the temperature. At {@code temperature ≤ 0} keeps only the largest logit, so the
- * draw that follows is greedy (as llama.cpp does).
+ * Divides logits by the temperature, so the draw that follows samples softmax(logits / T). At
+ * {@code temperature = 0} keeps only the most likely token, so the draw is greedy (as in llama.cpp).
  */
 public final class Temperature implements Sampler {
+
+    static final ParamSpec TEMPERATURE = ParamSpec.real("temperature", 0.8, 0, 10,
+            "softmax temperature: below 1 sharpens, above 1 flattens; 0 means greedy");
 
     @Override
     public String name() {
@@ -20,12 +23,12 @@ public final class Temperature implements Sampler {
 
     @Override
     public String description() {
-        return "divide logits by the temperature; temperature <= 0 keeps only the most likely token (greedy)";
+        return "divide logits by the temperature; temperature 0 keeps only the most likely token (greedy)";
     }
 
     @Override
     public List<ParamSpec> parameters() {
-        return List.of(ParamSpec.real("temperature", 0.8, -1, 10, "softmax temperature; <= 0 means greedy"));
+        return List.of(TEMPERATURE);
     }
 
     @Override
@@ -39,7 +42,12 @@ public final class Temperature implements Sampler {
             c.sorted = true;
             return;
         }
-        float inv = (float) (1.0 / t);
-        for (int i = 0; i < c.size; i++) c.logits[i] *= inv;
+        if (t == 1) return;
+        // Shift by the max first: softmax does not change, and (logit - max) / t ≤ 0 cannot overflow
+        // to +inf however small t is (it may underflow to -inf, which is the right limit).
+        float max = c.maxLogit();
+        if (max == Float.NEGATIVE_INFINITY) return;
+        float tf = (float) t;
+        for (int i = 0; i < c.size; i++) c.logits[i] = (c.logits[i] - max) / tf;
     }
 }

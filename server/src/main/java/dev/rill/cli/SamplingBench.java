@@ -1,0 +1,106 @@
+package dev.rill.cli;
+
+import dev.rill.plugin.PluginRegistry;
+import dev.rill.sampling.SamplerChain;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * {@code rill bench sampling}: the time of one sampling step (the whole chain over one logits
+ * vector) for a few vocabulary sizes. Logits are Gaussian (σ = 3, like a language model's spread)
+ * with a few clear favourites; the history is random tokens. Prints median, p90 and mean over many
+ * steps, after a warm-up so that the JIT has compiled the chain.
+ */
+@Command(name = "sampling", mixinStandardHelpOptions = true,
+        description = "Time one sampling step of a sampler chain for several vocabulary sizes (median over many runs).")
+final class SamplingBench implements Runnable {
+
+    @Option(names = "--vocab", split = ",", paramLabel = "N", defaultValue = "65,32000,128256",
+            description = "Vocabulary sizes (default: ${DEFAULT-VALUE}).")
+    List<Integer> vocabs;
+
+    @Option(names = "--chain", split = ",", paramLabel = "NAME",
+            description = "Sampler chain (default: Rill's default chain).")
+    List<String> chain;
+
+    @Option(names = {"-p", "--param"}, paramLabel = "NAME=VALUE",
+            description = "A sampling parameter, e.g. -p top_k=0 -p repeat_penalty=1.1 (repeatable).")
+    Map<String, String> params = new LinkedHashMap<>();
+
+    @Option(names = "--steps", defaultValue = "5000", description = "Measured steps per vocabulary size (default: ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--warmup", defaultValue = "3000", description = "Unmeasured steps per size first (default: ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--history", defaultValue = "256", description = "Tokens of history given to the chain (default: ${DEFAULT-VALUE}).")
+    int historyLength;
+
+    @Option(names = "--seed", defaultValue = "1234", description = "Seed of the logits and the draws (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--plugins", paramLabel = "DIR", description = "Also load plugin jars from this folder.")
+    Path pluginDir;
+
+    /** Different logits vectors cycled through, so the branch predictor cannot learn one. */
+    private static final int VECTORS = 16;
+
+    @Override
+    public void run() {
+        if (steps < 1 || warmup < 0 || historyLength < 0) {
+            throw new IllegalArgumentException("--steps must be at least 1, --warmup and --history at least 0");
+        }
+        PluginRegistry registry = PluginRegistry.load(pluginDir);
+        SamplerChain samplers = SamplerChain.of(registry, chain == null ? SamplerChain.DEFAULT : chain, params);
+        System.out.println("sampler chain: " + String.join(",", samplers.names()));
+        System.out.println("parameters:    " + samplers.parameters());
+        System.out.printf("steps: %d measured after %d warm-up, history %d tokens, %s%n", steps, warmup, historyLength,
+                Runtime.version());
+        System.out.printf(Locale.ROOT, "%10s %12s %12s %12s %12s%n", "nVocab", "median µs", "p90 µs", "mean µs", "tokens/s");
+        int n = vocabs.size();
+        float[][][] logits = new float[n][][];
+        int[][] history = new int[n][];
+        SamplerChain.State[] states = new SamplerChain.State[n];
+        for (int v = 0; v < n; v++) {
+            int nVocab = vocabs.get(v);
+            if (nVocab < 1) throw new IllegalArgumentException("--vocab sizes must be at least 1, got " + nVocab);
+            SplittableRandom rnd = new SplittableRandom(seed + nVocab);
+            logits[v] = new float[VECTORS][nVocab];
+            for (float[] l : logits[v]) {
+                for (int i = 0; i < nVocab; i++) l[i] = (float) (3 * rnd.nextGaussian());
+                for (int j = 0; j < 5; j++) l[rnd.nextInt(nVocab)] += 12;
+            }
+            history[v] = new int[historyLength];
+            for (int i = 0; i < historyLength; i++) history[v][i] = rnd.nextInt(nVocab);
+            states[v] = samplers.newState(nVocab, SamplerChain.seededRandom(seed));
+        }
+        long sink = 0;
+        // Warm up every size before measuring any, so the JIT has settled on code for all of them.
+        for (int i = 0; i < warmup; i++) {
+            for (int v = 0; v < n; v++) sink += samplers.sample(logits[v][i % VECTORS], history[v], historyLength, states[v]);
+        }
+        for (int v = 0; v < n; v++) {
+            long[] nanos = new long[steps];
+            for (int i = 0; i < steps; i++) {
+                long t0 = System.nanoTime();
+                sink += samplers.sample(logits[v][i % VECTORS], history[v], historyLength, states[v]);
+                nanos[i] = System.nanoTime() - t0;
+            }
+            Arrays.sort(nanos);
+            double mean = Arrays.stream(nanos).average().orElse(0);
+            double median = nanos[steps / 2];
+            double p90 = nanos[Math.min(steps - 1, (int) (steps * 0.9))];
+            System.out.printf(Locale.ROOT, "%10d %12.1f %12.1f %12.1f %12.0f%n", vocabs.get(v), median / 1e3, p90 / 1e3, mean / 1e3,
+                    1e9 / median);
+        }
+        if (sink == Long.MIN_VALUE) System.out.print(""); // keeps the results alive
+    }
+}
