@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 @QuarkusMain
 @Command(name = "rill", mixinStandardHelpOptions = true, version = "rill 0.1.0",
         description = "A Java LLM chat server you can also train.",
-        subcommands = {TrainCommand.class, EvalCommand.class, GenerateCommand.class, TokenizeCommand.class,
+        subcommands = {ServeCommand.class, TrainCommand.class, EvalCommand.class, GenerateCommand.class, TokenizeCommand.class,
                 TokenizerCommand.class, PluginsCommand.class, BenchCommand.class})
 public final class Rill implements Runnable {
 

@@ -1,0 +1,89 @@
+package dev.rill.cli;
+
+import io.quarkus.runtime.Quarkus;
+import io.quarkus.runtime.QuarkusApplication;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code rill serve}: starts the Quarkus application (WebSocket chat, OpenAI-style API, web page,
+ * health and metrics). Options become configuration as system properties, which outrank
+ * {@code application.properties} and environment variables; anything not given comes from there.
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Serve a model: WebSocket chat on /ws/chat, the OpenAI-style API on /v1, the web page on /.",
+                "Every option is also configuration (rill.* / quarkus.http.*), settable by environment variable."})
+final class ServeCommand implements Callable<Integer> {
+
+    @Option(names = "--model", paramLabel = "PATH", description = "Checkpoint folder, .gguf file or bundled:NAME (default: the bundled model).")
+    String model;
+    @Option(names = "--model-name", paramLabel = "NAME", description = "Name to serve the model under (default: from the path).")
+    String modelName;
+    @Option(names = "--port", description = "HTTP port (default: 8080).")
+    Integer port;
+    @Option(names = "--host", description = "Interface to listen on (default: 0.0.0.0; 127.0.0.1 for this machine only).")
+    String host;
+    @Option(names = "--backend", description = "Compute backend (default: cpu).")
+    String backend;
+    @Option(names = "--plugins", paramLabel = "DIR", description = "Also load plugin jars from this folder.")
+    Path plugins;
+    @Option(names = "--sampler", split = ",", paramLabel = "NAME", description = "Default sampler chain, e.g. top-k,temperature,dist.")
+    List<String> sampler;
+    @Option(names = "--sampling-param", paramLabel = "K=V", description = "Default sampler parameter (repeatable), e.g. temperature=0.7.")
+    List<String> samplingParams;
+    @Option(names = "--max-concurrent", description = "Generations decoded together (default: 16).")
+    Integer maxConcurrent;
+    @Option(names = "--queue-size", description = "Generations waiting beyond those before requests are refused (default: 64).")
+    Integer queueSize;
+    @Option(names = "--api-key", paramLabel = "KEY", description = "Require this API key (repeatable); see the README for how clients send it.")
+    List<String> apiKeys;
+    @Option(names = "--allowed-origin", paramLabel = "ORIGIN", description = "Allow browser pages from this origin to open the WebSocket (repeatable; * for any).")
+    List<String> origins;
+
+    @Override
+    public Integer call() {
+        if (plugins != null && !Files.isDirectory(plugins)) throw new IllegalArgumentException("--plugins " + plugins + " is not a folder");
+        if (port != null && (port < 0 || port > 65535)) throw new IllegalArgumentException("--port must be in 0..65535 (got " + port + ")");
+        Map<String, String> props = new LinkedHashMap<>();
+        put(props, "rill.model", model);
+        put(props, "rill.model-name", modelName);
+        put(props, "quarkus.http.port", port);
+        put(props, "quarkus.http.host", host);
+        put(props, "rill.backend", backend);
+        put(props, "rill.plugins", plugins == null ? null : plugins.toAbsolutePath());
+        put(props, "rill.sampling.chain", sampler == null ? null : String.join(",", sampler));
+        KeyValues.parse(samplingParams, "--sampling-param").forEach((k, v) -> props.put("rill.sampling.params." + k, v.toString()));
+        put(props, "rill.generation.max-concurrent", maxConcurrent);
+        put(props, "rill.generation.queue-size", queueSize);
+        put(props, "rill.api-keys", apiKeys == null ? null : String.join(",", apiKeys));
+        put(props, "rill.allowed-origins", origins == null ? null : String.join(",", origins));
+        props.forEach(System::setProperty);
+        Quarkus.run(Server.class, new String[0]);
+        return 0;
+    }
+
+    private static void put(Map<String, String> props, String key, Object value) {
+        if (value != null) props.put(key, value.toString());
+    }
+
+    /** Runs until the application is asked to stop (Ctrl-C, SIGTERM). */
+    public static final class Server implements QuarkusApplication {
+        @Override
+        public int run(String... args) {
+            Quarkus.waitForExit();
+            return 0;
+        }
+    }
+
+    static List<String> asList(String csv) {
+        return csv == null ? List.of() : new ArrayList<>(List.of(csv.split(",")));
+    }
+}

@@ -1,0 +1,45 @@
+package dev.rill.server.chat;
+
+import dev.rill.spi.Vocabulary;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Builds the prompt tokens of a conversation within a token budget: while the rendered prompt is
+ * longer than the budget, the oldest turn that is not a system message is dropped (the last message
+ * always stays). If the system messages and the last message alone are still too long, the tokens
+ * are returned as they are and the generation keeps the last {@code T} of them, as the seed says.
+ */
+public final class PromptBuilder {
+
+    /**
+     * @param tokens  the prompt's token indices
+     * @param dropped how many of the oldest turns were left out to fit
+     */
+    public record Prompt(int[] tokens, int dropped) {
+    }
+
+    private PromptBuilder() {
+    }
+
+    public static Prompt build(ChatFormat format, Vocabulary vocabulary, List<ChatMessage> messages, int budget) {
+        if (messages.isEmpty()) throw new IllegalArgumentException("the conversation has no messages");
+        List<ChatMessage> kept = new ArrayList<>(messages);
+        int dropped = 0;
+        while (true) {
+            int[] tokens = vocabulary.encode(format.render(kept), format.allowSpecialTokens());
+            if (tokens.length <= budget) return new Prompt(tokens, dropped);
+            int oldest = -1;
+            for (int i = 0; i < kept.size() - 1; i++) {
+                if (!kept.get(i).isSystem()) {
+                    oldest = i;
+                    break;
+                }
+            }
+            if (oldest < 0) return new Prompt(tokens, dropped);
+            kept.remove(oldest);
+            dropped++;
+        }
+    }
+}

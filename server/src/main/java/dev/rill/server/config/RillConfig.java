@@ -1,0 +1,104 @@
+package dev.rill.server.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Everything the server reads from configuration, under the prefix {@code rill}. Every key can be
+ * set in {@code application.properties}, as a system property ({@code -Drill.model=...}) or as an
+ * environment variable ({@code RILL_MODEL}, {@code RILL_GENERATION_MAX_CONCURRENT}, ...).
+ */
+@ConfigMapping(prefix = "rill")
+public interface RillConfig {
+
+    /** The default model: {@code bundled:NAME}, a Rill checkpoint folder or a .gguf file. */
+    @WithDefault("bundled:shakespeare")
+    String model();
+
+    /** The name the default model is served under (default: derived from {@link #model()}). */
+    Optional<String> modelName();
+
+    /** Further models to serve: name → {@code bundled:NAME}, checkpoint folder or .gguf file. */
+    Map<String, String> models();
+
+    /** The compute backend plugin. */
+    @WithDefault("cpu")
+    String backend();
+
+    /** A folder of plugin jars loaded besides those on the class path. */
+    Optional<Path> plugins();
+
+    /** Exit the application when a model cannot be loaded (else stay up, not ready). */
+    @WithDefault("true")
+    boolean exitOnLoadFailure();
+
+    Sampling sampling();
+
+    Generation generation();
+
+    Limits limits();
+
+    /** API keys; when set, /v1, /api and /ws need one of them. Empty: no authentication. */
+    Optional<List<String>> apiKeys();
+
+    /**
+     * Origins (e.g. {@code https://chat.example.com}) allowed to open the WebSocket besides the
+     * server's own; {@code *} allows any. Requests without an Origin header (non-browser clients) pass.
+     */
+    Optional<List<String>> allowedOrigins();
+
+    interface Sampling {
+        /** The sampler chain, by name (default: the engine's default chain). */
+        Optional<List<String>> chain();
+
+        /** Default parameter values (e.g. {@code rill.sampling.params.temperature=0.7}). */
+        Map<String, String> params();
+    }
+
+    interface Generation {
+        /** Generations decoded together (each has its own KV cache). */
+        @WithDefault("16")
+        int maxConcurrent();
+
+        /** Generations waiting for a slot; beyond that requests are refused (WS "overloaded", HTTP 429). */
+        @WithDefault("64")
+        int queueSize();
+
+        /** Prompt tokens processed per scheduler iteration while other streams decode. */
+        @WithDefault("64")
+        int prefillChunk();
+
+        /** max_tokens when a request gives none. */
+        @WithDefault("256")
+        int defaultMaxTokens();
+
+        /** The largest max_tokens a request may ask for. */
+        @WithDefault("4096")
+        int maxTokens();
+
+        /** Seconds in the Retry-After header of a 429. */
+        @WithDefault("1")
+        int retryAfter();
+    }
+
+    interface Limits {
+        /** Largest WebSocket message handled, in bytes; larger ones get an error frame. */
+        @WithDefault("65536")
+        int maxMessageSize();
+
+        /** Most stop strings per request. */
+        @WithDefault("16")
+        int maxStop();
+
+        /** Longest stop string, in characters. */
+        @WithDefault("256")
+        @WithName("max-stop-length")
+        int maxStopLength();
+    }
+}

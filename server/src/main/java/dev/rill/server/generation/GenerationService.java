@@ -1,0 +1,156 @@
+package dev.rill.server.generation;
+
+import dev.rill.generate.GenerationRequest;
+import dev.rill.plugin.PluginException;
+import dev.rill.sampling.SamplerChain;
+import dev.rill.server.api.ApiException;
+import dev.rill.server.chat.ChatMessage;
+import dev.rill.server.chat.PromptBuilder;
+import dev.rill.server.config.RillConfig;
+import dev.rill.server.metrics.ServerMetrics;
+import dev.rill.server.model.ModelService;
+import dev.rill.server.model.ServedModel;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * What the WebSocket and the HTTP API share: checks a request, builds its prompt and sampler chain,
+ * and submits it to its model's scheduler with metrics attached.
+ */
+@ApplicationScoped
+public class GenerationService {
+
+    private static final Pattern PARAM = Pattern.compile("parameter '([^']+)'");
+
+    @Inject
+    ModelService models;
+    @Inject
+    RillConfig config;
+    @Inject
+    ServerMetrics metrics;
+
+    /**
+     * A generation request as the APIs receive it.
+     *
+     * @param model          model name, or {@code null} for the default
+     * @param messages       a conversation (chat), or {@code null}
+     * @param prompt         raw text to continue (completion), or {@code null}
+     * @param chain          sampler names, or {@code null} for the configured chain
+     * @param samplingParams sampler parameters by name
+     * @param maxTokens      most tokens to generate, or {@code null} for the default
+     * @param stop           stop strings, or {@code null}
+     * @param seed           seed of the sampler's random source, or {@code null}
+     */
+    public record Input(String model, List<ChatMessage> messages, String prompt, List<String> chain,
+                        Map<String, Object> samplingParams, Integer maxTokens, List<String> stop, Long seed) {
+    }
+
+    /** How each API names request fields in errors. */
+    public interface Fields {
+        String model();
+
+        String messages();
+
+        String prompt();
+
+        String maxTokens();
+
+        String stop();
+
+        /** The field of a sampling parameter (e.g. {@code sampling.top_k}, or OpenAI's {@code repetition_penalty}). */
+        String samplingParam(String name);
+
+        /** The field holding the sampler chain. */
+        String chain();
+    }
+
+    /** A checked request, ready to submit. */
+    public record Prepared(ServedModel model, GenerationRequest request, int droppedMessages) {
+    }
+
+    /** @throws ApiException naming the field at fault */
+    public Prepared prepare(Input in, Fields f) {
+        ServedModel served = models.get(in.model(), f.model());
+        var g = config.generation();
+        int maxTokens = in.maxTokens() == null ? g.defaultMaxTokens() : in.maxTokens();
+        if (maxTokens < 1 || maxTokens > g.maxTokens()) {
+            throw ApiException.invalid(f.maxTokens(), f.maxTokens() + " must be between 1 and " + g.maxTokens() + " (got " + maxTokens + ")");
+        }
+        List<String> stop = new ArrayList<>();
+        if (in.stop() != null) {
+            if (in.stop().size() > config.limits().maxStop()) {
+                throw ApiException.invalid(f.stop(), f.stop() + " has " + in.stop().size() + " strings; at most " + config.limits().maxStop() + " are accepted");
+            }
+            for (int i = 0; i < in.stop().size(); i++) {
+                String s = in.stop().get(i);
+                if (s == null || s.isEmpty() || s.length() > config.limits().maxStopLength()) {
+                    throw ApiException.invalid(f.stop(), f.stop() + "[" + i + "] must be a string of 1 to " + config.limits().maxStopLength() + " characters");
+                }
+                stop.add(s);
+            }
+        }
+        SamplerChain chain = chain(in, f);
+        int[] tokens;
+        int dropped = 0;
+        if (in.messages() != null) {
+            if (in.messages().isEmpty()) throw ApiException.invalid(f.messages(), f.messages() + " must hold at least one message");
+            if (served.chat() == null) throw ApiException.invalid(f.messages(), served.chatProblem());
+            int window = served.model().maxContext();
+            // Leave room for the reply, so that it need not slide the window at once.
+            int budget = Math.max(1, window - Math.min(maxTokens, window / 2));
+            PromptBuilder.Prompt prompt = PromptBuilder.build(served.chat(), served.model().vocabulary(), in.messages(), budget);
+            tokens = prompt.tokens();
+            dropped = prompt.dropped();
+            stop.addAll(served.chat().stopStrings());
+        } else {
+            if (in.prompt() == null || in.prompt().isEmpty()) throw ApiException.invalid(f.prompt(), f.prompt() + " is empty; give text to continue");
+            tokens = served.model().vocabulary().encode(in.prompt());
+        }
+        if (tokens.length == 0) throw ApiException.invalid(in.messages() != null ? f.messages() : f.prompt(), "the prompt encodes to no tokens");
+        GenerationRequest request;
+        try {
+            request = new GenerationRequest(tokens, maxTokens, chain, in.seed(), stop);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid(null, e.getMessage());
+        }
+        return new Prepared(served, request, dropped);
+    }
+
+    private SamplerChain chain(Input in, Fields f) {
+        Map<String, Object> params = in.samplingParams() == null ? Map.of() : in.samplingParams();
+        try {
+            return models.sampling().resolve(in.chain(), params);
+        } catch (PluginException e) {
+            throw ApiException.invalid(f.chain(), e.getMessage());
+        } catch (IllegalArgumentException e) {
+            Matcher m = PARAM.matcher(e.getMessage());
+            String param = m.find() ? f.samplingParam(m.group(1)) : (in.chain() != null ? f.chain() : null);
+            throw ApiException.invalid(param, e.getMessage());
+        }
+    }
+
+    /**
+     * Submits a prepared request; the listener gets its tokens.
+     *
+     * @throws ApiException 429 {@code overloaded} when the queue is full
+     */
+    public BatchScheduler.Job submit(String api, Prepared p, long arrivalNanos, BatchScheduler.Listener listener) {
+        try {
+            return p.model().scheduler().submit(p.request(), metrics.measure(api, p.model().name(), arrivalNanos, listener));
+        } catch (OverloadedException e) {
+            metrics.request(api, "overloaded");
+            throw new ApiException(429, "overloaded", null, e.getMessage());
+        }
+    }
+
+    /** Counts a request refused before it reached a scheduler. */
+    public void refused(String api, ApiException e) {
+        metrics.request(api, e.status() == 429 ? "overloaded" : e.status() >= 500 ? "error" : "invalid");
+    }
+}

@@ -1,0 +1,72 @@
+package dev.rill.server.health;
+
+import dev.rill.server.model.ModelService;
+import dev.rill.server.model.ServedModel;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import org.eclipse.microprofile.health.HealthCheck;
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
+import org.eclipse.microprofile.health.Liveness;
+import org.eclipse.microprofile.health.Readiness;
+import org.eclipse.microprofile.health.Startup;
+
+/**
+ * {@code /q/health/ready} and {@code /q/health/started}: UP once every model is loaded (DOWN while
+ * loading or after a failure, with the reason). {@code /q/health/live}: UP while the scheduler threads run.
+ */
+@ApplicationScoped
+public class ModelHealth {
+
+    @Inject
+    ModelService models;
+
+    HealthCheckResponse models(String name) {
+        HealthCheckResponseBuilder b = HealthCheckResponse.named(name).withData("state", models.state().name().toLowerCase(java.util.Locale.ROOT));
+        switch (models.state()) {
+            case READY -> {
+                b.up();
+                for (ServedModel m : models.all()) b.withData("model." + m.name(), "active " + m.scheduler().active() + ", queued " + m.scheduler().queued());
+            }
+            case LOADING -> b.down();
+            case FAILED -> b.down().withData("error", models.failure());
+        }
+        return b.build();
+    }
+
+    @Readiness
+    @ApplicationScoped
+    public static class Ready implements HealthCheck {
+        @Inject
+        ModelHealth health;
+
+        @Override
+        public HealthCheckResponse call() {
+            return health.models("rill-models");
+        }
+    }
+
+    @Startup
+    @ApplicationScoped
+    public static class Started implements HealthCheck {
+        @Inject
+        ModelHealth health;
+
+        @Override
+        public HealthCheckResponse call() {
+            return health.models("rill-models-loaded");
+        }
+    }
+
+    @Liveness
+    @ApplicationScoped
+    public static class Live implements HealthCheck {
+        @Inject
+        ModelService models;
+
+        @Override
+        public HealthCheckResponse call() {
+            return HealthCheckResponse.named("rill-schedulers").status(models.schedulersAlive()).build();
+        }
+    }
+}

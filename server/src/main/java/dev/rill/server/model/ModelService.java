@@ -1,0 +1,184 @@
+package dev.rill.server.model;
+
+import dev.rill.model.LoadedModel;
+import dev.rill.model.Models;
+import dev.rill.plugin.PluginRegistry;
+import dev.rill.server.api.ApiException;
+import dev.rill.server.chat.ChatFormat;
+import dev.rill.server.chat.ChatFormats;
+import dev.rill.server.config.RillConfig;
+import dev.rill.server.generation.BatchScheduler;
+import dev.rill.server.metrics.ServerMetrics;
+import dev.rill.server.sampling.SamplingSettings;
+import dev.rill.spi.ComputeBackend;
+import dev.rill.spi.ForwardPass;
+import io.quarkus.runtime.Quarkus;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Loads the configured models in the background at start-up (so liveness answers at once and
+ * readiness turns UP when they are loaded), prepares each on the compute backend and starts its
+ * batch scheduler. Looks models up by name for requests.
+ */
+@ApplicationScoped
+public class ModelService {
+
+    private static final Logger LOG = Logger.getLogger(ModelService.class);
+
+    /** Where loading stands. */
+    public enum State { LOADING, READY, FAILED }
+
+    @Inject
+    RillConfig config;
+    @Inject
+    ServerMetrics metrics;
+
+    private volatile State state = State.LOADING;
+    private volatile String failure;
+    private volatile Map<String, ServedModel> models = Map.of();
+    private volatile String defaultName;
+    private volatile PluginRegistry registry;
+    private volatile SamplingSettings sampling;
+    private Thread loader;
+
+    void onStart(@Observes StartupEvent event) {
+        loader = Thread.ofPlatform().name("rill-model-loader").start(this::load);
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        if (loader != null) loader.interrupt();
+        for (ServedModel m : models.values()) {
+            m.scheduler().close();
+            m.pass().close();
+        }
+    }
+
+    private void load() {
+        long t0 = System.nanoTime();
+        try {
+            PluginRegistry plugins = PluginRegistry.load(config.plugins().orElse(null));
+            SamplingSettings samplingSettings = new SamplingSettings(plugins,
+                    config.sampling().chain().orElse(null), config.sampling().params());
+            ComputeBackend backend = plugins.get(ComputeBackend.class, config.backend());
+            if (!backend.availability().available()) {
+                throw new IllegalStateException("compute backend '" + backend.name() + "' is unavailable: " + backend.availability().reason());
+            }
+            var g = config.generation();
+            BatchScheduler.Settings settings = new BatchScheduler.Settings(g.maxConcurrent(), g.queueSize(), g.prefillChunk());
+            if (g.defaultMaxTokens() < 1 || g.maxTokens() < g.defaultMaxTokens()) {
+                throw new IllegalArgumentException("rill.generation: need 1 ≤ default-max-tokens ≤ max-tokens (got "
+                        + g.defaultMaxTokens() + " and " + g.maxTokens() + ")");
+            }
+            Map<String, String> specs = new LinkedHashMap<>();
+            specs.put(config.modelName().orElse(""), config.model());
+            specs.putAll(config.models());
+            Map<String, ServedModel> loaded = new LinkedHashMap<>();
+            String first = null;
+            for (Map.Entry<String, String> e : specs.entrySet()) {
+                String name = e.getKey().isEmpty() ? null : e.getKey();
+                LoadedModel model;
+                try {
+                    model = Models.load(e.getValue(), name, plugins);
+                } catch (Exception ex) {
+                    throw new IllegalArgumentException("cannot load model " + (name == null ? "" : "'" + name + "' ")
+                            + "from '" + e.getValue() + "': " + ex.getMessage(), ex);
+                }
+                if (loaded.containsKey(model.name())) {
+                    throw new IllegalArgumentException("two models are served under the name '" + model.name() + "'; set rill.model-name");
+                }
+                ForwardPass pass = backend.prepare(model.weights(), backend.params(Map.of()));
+                BatchScheduler scheduler = new BatchScheduler(model, pass, settings, metrics.observer(model.name()));
+                ChatFormat chat = null;
+                String problem = null;
+                try {
+                    chat = ChatFormats.forModel(model);
+                } catch (IllegalArgumentException ex) {
+                    problem = ex.getMessage();
+                }
+                ServedModel served = new ServedModel(model.name(), model, pass, scheduler, chat, problem, System.currentTimeMillis() / 1000);
+                loaded.put(model.name(), served);
+                metrics.register(served);
+                if (first == null) first = model.name();
+            }
+            registry = plugins;
+            sampling = samplingSettings;
+            models = Collections.unmodifiableMap(loaded);
+            defaultName = first;
+            state = State.READY;
+            LOG.infof("serving %s (default '%s') on backend %s; loaded in %.0f ms", loaded.keySet(), first, backend.name(),
+                    (System.nanoTime() - t0) / 1e6);
+        } catch (Throwable t) {
+            failure = t.getMessage() == null ? t.toString() : t.getMessage();
+            state = State.FAILED;
+            LOG.error("rill: " + failure, t instanceof IllegalArgumentException || t instanceof IllegalStateException ? null : t);
+            if (config.exitOnLoadFailure()) Quarkus.asyncExit(1);
+        }
+    }
+
+    public State state() {
+        return state;
+    }
+
+    /** Why loading failed, when it did. */
+    public String failure() {
+        return failure;
+    }
+
+    /**
+     * The model named {@code name}, or the default model for {@code null}.
+     *
+     * @throws ApiException 503 while loading, 404 for an unknown name
+     */
+    public ServedModel get(String name, String param) {
+        ready();
+        if (name == null || name.isBlank()) return models.get(defaultName);
+        ServedModel m = models.get(name);
+        if (m == null) {
+            throw new ApiException(404, "model_not_found", param, "unknown model '" + name + "'; served: " + String.join(", ", models.keySet()));
+        }
+        return m;
+    }
+
+    public List<ServedModel> all() {
+        return state == State.READY ? List.copyOf(models.values()) : List.of();
+    }
+
+    public String defaultName() {
+        return defaultName;
+    }
+
+    public PluginRegistry registry() {
+        ready();
+        return registry;
+    }
+
+    public SamplingSettings sampling() {
+        ready();
+        return sampling;
+    }
+
+    private void ready() {
+        switch (state) {
+            case LOADING -> throw new ApiException(503, "not_ready", null, "the model is still loading; try again shortly (see /q/health/ready)");
+            case FAILED -> throw new ApiException(503, "not_ready", null, "no model could be loaded: " + failure);
+            case READY -> {
+            }
+        }
+    }
+
+    /** Whether every scheduler thread is alive. */
+    public boolean schedulersAlive() {
+        return new ArrayList<>(models.values()).stream().allMatch(m -> m.scheduler().alive());
+    }
+}

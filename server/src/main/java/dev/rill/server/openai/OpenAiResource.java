@@ -1,0 +1,462 @@
+package dev.rill.server.openai;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rill.generate.GenerationResult;
+import dev.rill.server.api.ApiException;
+import dev.rill.server.api.ErrorBody;
+import dev.rill.server.api.JsonInput;
+import dev.rill.server.chat.ChatMessage;
+import dev.rill.server.generation.BatchScheduler;
+import dev.rill.server.generation.GenerationService;
+import dev.rill.server.model.ModelService;
+import dev.rill.server.model.ServedModel;
+import dev.rill.server.openai.OpenAiResponses.AssistantMessage;
+import dev.rill.server.openai.OpenAiResponses.ChatChoice;
+import dev.rill.server.openai.OpenAiResponses.ChatChunk;
+import dev.rill.server.openai.OpenAiResponses.ChatCompletion;
+import dev.rill.server.openai.OpenAiResponses.ChunkChoice;
+import dev.rill.server.openai.OpenAiResponses.Delta;
+import dev.rill.server.openai.OpenAiResponses.TextChoice;
+import dev.rill.server.openai.OpenAiResponses.TextCompletion;
+import dev.rill.server.openai.OpenAiResponses.Timings;
+import dev.rill.server.openai.OpenAiResponses.Usage;
+import io.smallrye.common.annotation.Blocking;
+import io.vertx.core.http.HttpServerResponse;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.StreamingOutput;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The OpenAI wire format: {@code /v1/chat/completions}, {@code /v1/completions} (JSON, or with
+ * {@code "stream": true} Server-Sent Events ending with {@code data: [DONE]}, usage in the last
+ * chunk) and {@code /v1/models}. A client that goes away cancels its generation within 0.1 s.
+ */
+@Path("/v1")
+@Tag(name = "OpenAI-compatible API")
+public class OpenAiResource {
+
+    static final ObjectMapper OUT = new ObjectMapper();
+    private static final long POLL_MS = 100, KEEP_ALIVE_MS = 15_000;
+    private static final String SSE = "text/event-stream";
+
+    @Inject
+    GenerationService generation;
+    @Inject
+    ModelService models;
+
+    private static final GenerationService.Fields FIELDS = new GenerationService.Fields() {
+        public String model() {
+            return "model";
+        }
+
+        public String messages() {
+            return "messages";
+        }
+
+        public String prompt() {
+            return "prompt";
+        }
+
+        public String maxTokens() {
+            return "max_tokens";
+        }
+
+        public String stop() {
+            return "stop";
+        }
+
+        public String samplingParam(String name) {
+            return name.equals("repeat_penalty") ? "repetition_penalty" : name;
+        }
+
+        public String chain() {
+            return "sampling.chain";
+        }
+    };
+
+    @GET
+    @Path("/models")
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "The models served")
+    public OpenAiResponses.ModelList listModels() {
+        models.registry();   // 503 while loading
+        return new OpenAiResponses.ModelList("list", models.all().stream().map(OpenAiResource::describe).toList());
+    }
+
+    @GET
+    @Path("/models/{id}")
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "One served model")
+    public OpenAiResponses.Model getModel(@PathParam("id") String id) {
+        return describe(models.get(id, "model"));
+    }
+
+    private static OpenAiResponses.Model describe(ServedModel m) {
+        return new OpenAiResponses.Model(m.name(), "model", m.created(), "rill");
+    }
+
+    @POST
+    @Path("/chat/completions")
+    @Blocking
+    @Produces({MediaType.APPLICATION_JSON, SSE})
+    @Operation(summary = "Chat completion; with \"stream\": true, Server-Sent Events of chat.completion.chunk objects ending with data: [DONE]")
+    @RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = OpenAiRequests.Chat.class)))
+    @APIResponse(responseCode = "200", content = {
+            @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ChatCompletion.class)),
+            @Content(mediaType = SSE, schema = @Schema(implementation = ChatChunk.class))})
+    @APIResponse(responseCode = "400", description = "invalid request", content = @Content(schema = @Schema(implementation = ErrorBody.class)))
+    @APIResponse(responseCode = "429", description = "overloaded; see Retry-After", content = @Content(schema = @Schema(implementation = ErrorBody.class)))
+    public Response chat(String body, @Context HttpServerResponse http) {
+        long arrival = System.nanoTime();
+        OpenAiRequests.Chat req = parse(body, OpenAiRequests.Chat.class, "chat");
+        GenerationService.Prepared prepared = prepare("chat", () -> {
+            if (req.tools() != null && !req.tools().isNull() && !(req.tools().isArray() && req.tools().isEmpty())) {
+                throw ApiException.invalid("tools", "tool calls are not supported by Rill");
+            }
+            return input(req, messages(req.messages()), null);
+        });
+        EventQueue events = new EventQueue();
+        BatchScheduler.Job job = generation.submit("chat", prepared, arrival, events);
+        String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
+        long created = System.currentTimeMillis() / 1000;
+        String model = prepared.model().name();
+        if (Boolean.TRUE.equals(req.stream())) {
+            return sse(http, job, events, arrival, new Chunks() {
+                public Object first() {
+                    return new ChatChunk(id, "chat.completion.chunk", created, model, List.of(new ChunkChoice(0, new Delta("assistant", ""), null)), null, null);
+                }
+
+                public Object token(String text) {
+                    return new ChatChunk(id, "chat.completion.chunk", created, model, List.of(new ChunkChoice(0, new Delta(null, text), null)), null, null);
+                }
+
+                public Object last(GenerationResult r, Timings t) {
+                    return new ChatChunk(id, "chat.completion.chunk", created, model, List.of(new ChunkChoice(0, new Delta(null, null), finish(r))),
+                            Usage.of(r.promptTokens(), r.completionTokens()), t);
+                }
+            });
+        }
+        Outcome o = await(http, job, events, arrival);
+        GenerationResult r = o.result();
+        return Response.ok(new ChatCompletion(id, "chat.completion", created, model,
+                List.of(new ChatChoice(0, new AssistantMessage("assistant", r.text()), finish(r))),
+                Usage.of(r.promptTokens(), r.completionTokens()), o.timings()), MediaType.APPLICATION_JSON).build();
+    }
+
+    @POST
+    @Path("/completions")
+    @Blocking
+    @Produces({MediaType.APPLICATION_JSON, SSE})
+    @Operation(summary = "Text completion of a raw prompt (no chat template); with \"stream\": true, Server-Sent Events ending with data: [DONE]")
+    @RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = OpenAiRequests.Completion.class)))
+    @APIResponse(responseCode = "200", content = {
+            @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = TextCompletion.class)),
+            @Content(mediaType = SSE, schema = @Schema(implementation = TextCompletion.class))})
+    @APIResponse(responseCode = "400", description = "invalid request", content = @Content(schema = @Schema(implementation = ErrorBody.class)))
+    @APIResponse(responseCode = "429", description = "overloaded; see Retry-After", content = @Content(schema = @Schema(implementation = ErrorBody.class)))
+    public Response completions(String body, @Context HttpServerResponse http) {
+        long arrival = System.nanoTime();
+        OpenAiRequests.Completion req = parse(body, OpenAiRequests.Completion.class, "completions");
+        String[] promptText = new String[1];
+        GenerationService.Prepared prepared = prepare("completions", () -> {
+            if (req.suffix() != null) throw ApiException.invalid("suffix", "suffix (fill-in-the-middle) is not supported by Rill");
+            promptText[0] = promptText(req.prompt());
+            return input(req, null, promptText[0]);
+        });
+        EventQueue events = new EventQueue();
+        BatchScheduler.Job job = generation.submit("completions", prepared, arrival, events);
+        String id = "cmpl-" + UUID.randomUUID().toString().replace("-", "");
+        long created = System.currentTimeMillis() / 1000;
+        String model = prepared.model().name();
+        boolean echo = Boolean.TRUE.equals(req.echo());
+        if (Boolean.TRUE.equals(req.stream())) {
+            return sse(http, job, events, arrival, new Chunks() {
+                public Object first() {
+                    return echo ? token(promptText[0]) : null;
+                }
+
+                public Object token(String text) {
+                    return new TextCompletion(id, "text_completion", created, model, List.of(new TextChoice(0, text, null, null)), null, null);
+                }
+
+                public Object last(GenerationResult r, Timings t) {
+                    return new TextCompletion(id, "text_completion", created, model, List.of(new TextChoice(0, "", null, finish(r))),
+                            Usage.of(r.promptTokens(), r.completionTokens()), t);
+                }
+            });
+        }
+        Outcome o = await(http, job, events, arrival);
+        GenerationResult r = o.result();
+        return Response.ok(new TextCompletion(id, "text_completion", created, model,
+                List.of(new TextChoice(0, (echo ? promptText[0] : "") + r.text(), null, finish(r))),
+                Usage.of(r.promptTokens(), r.completionTokens()), o.timings()), MediaType.APPLICATION_JSON).build();
+    }
+
+    // ---- requests ----
+
+    private <T> T parse(String body, Class<T> type, String api) {
+        try {
+            if (body == null || body.isBlank()) throw ApiException.invalid(null, "the request has no body; send a JSON object");
+            return JsonInput.bind(JsonInput.LENIENT, JsonInput.parseObject(body), type);
+        } catch (ApiException e) {
+            generation.refused(api, e);
+            throw e;
+        }
+    }
+
+    private GenerationService.Prepared prepare(String api, java.util.function.Supplier<GenerationService.Input> input) {
+        try {
+            return generation.prepare(input.get(), FIELDS);
+        } catch (ApiException e) {
+            generation.refused(api, e);
+            throw e;
+        }
+    }
+
+    private static GenerationService.Input input(OpenAiRequests.Sampling req, List<ChatMessage> messages, String prompt) {
+        if (req.n() != null && req.n() != 1) throw ApiException.invalid("n", "only n = 1 is supported (got " + req.n() + ")");
+        Map<String, Object> params = new LinkedHashMap<>();
+        List<String> chain = null;
+        if (req.sampling() != null) {
+            for (Map.Entry<String, Object> e : req.sampling().entrySet()) {
+                if (e.getKey().equals("chain")) {
+                    if (e.getValue() instanceof List<?> l && l.stream().allMatch(x -> x instanceof String)) chain = l.stream().map(String.class::cast).toList();
+                    else if (e.getValue() instanceof String s) chain = List.of(s.split(","));
+                    else throw ApiException.invalid("sampling.chain", "sampling.chain must be an array of sampler names");
+                } else {
+                    params.put(e.getKey(), e.getValue());
+                }
+            }
+        }
+        put(params, "temperature", req.temperature());
+        put(params, "top_p", req.topP());
+        put(params, "top_k", req.topK());
+        put(params, "min_p", req.minP());
+        put(params, "presence_penalty", req.presencePenalty());
+        put(params, "frequency_penalty", req.frequencyPenalty());
+        put(params, "repeat_penalty", req.repetitionPenalty());
+        if (req.logitBias() != null && !req.logitBias().isEmpty()) {
+            try {
+                params.put("logit_bias", OUT.writeValueAsString(req.logitBias()));
+            } catch (JsonProcessingException e) {
+                throw ApiException.invalid("logit_bias", "logit_bias must be an object of token id → bias");
+            }
+        }
+        return new GenerationService.Input(req.model(), messages, prompt, chain, params, req.maxTokens(), stop(req.stop()), req.seed());
+    }
+
+    private static void put(Map<String, Object> params, String name, Object value) {
+        if (value != null) params.put(name, value);
+    }
+
+    private static List<String> stop(JsonNode stop) {
+        if (stop == null || stop.isNull()) return null;
+        if (stop.isTextual()) return List.of(stop.asText());
+        if (stop.isArray()) {
+            List<String> out = new ArrayList<>();
+            for (int i = 0; i < stop.size(); i++) {
+                if (!stop.get(i).isTextual()) throw ApiException.invalid("stop", "stop[" + i + "] must be a string");
+                out.add(stop.get(i).asText());
+            }
+            return out;
+        }
+        throw ApiException.invalid("stop", "stop must be a string or an array of strings");
+    }
+
+    private static List<ChatMessage> messages(List<OpenAiRequests.Message> in) {
+        if (in == null) throw ApiException.invalid("messages", "messages is required: an array of {role, content}");
+        List<ChatMessage> out = new ArrayList<>();
+        for (int i = 0; i < in.size(); i++) {
+            OpenAiRequests.Message m = in.get(i);
+            String at = "messages[" + i + "]";
+            if (m == null) throw ApiException.invalid(at, at + " must be an object {role, content}");
+            if (m.role() == null) throw ApiException.invalid(at + ".role", at + ".role is required: system, user or assistant");
+            String role = m.role().equals("developer") ? ChatMessage.SYSTEM : m.role();
+            if (!role.equals(ChatMessage.SYSTEM) && !role.equals(ChatMessage.USER) && !role.equals(ChatMessage.ASSISTANT)) {
+                throw ApiException.invalid(at + ".role", at + ".role '" + m.role() + "' is not supported; accepted: system, developer, user, assistant");
+            }
+            out.add(new ChatMessage(role, content(m.content(), at + ".content")));
+        }
+        return out;
+    }
+
+    private static String content(JsonNode content, String at) {
+        if (content == null || content.isNull()) return "";
+        if (content.isTextual()) return content.asText();
+        if (content.isArray()) {
+            StringBuilder sb = new StringBuilder();
+            for (int i = 0; i < content.size(); i++) {
+                JsonNode part = content.get(i);
+                if (!part.isObject() || !"text".equals(part.path("type").asText()) || !part.path("text").isTextual()) {
+                    throw ApiException.invalid(at + "[" + i + "]", at + "[" + i + "] must be a text part {\"type\": \"text\", \"text\": ...}; "
+                            + "Rill's models read text only");
+                }
+                sb.append(part.get("text").asText());
+            }
+            return sb.toString();
+        }
+        throw ApiException.invalid(at, at + " must be a string or an array of text parts");
+    }
+
+    private static String promptText(JsonNode prompt) {
+        if (prompt == null || prompt.isNull()) throw ApiException.invalid("prompt", "prompt is required: the text to continue");
+        if (prompt.isTextual()) return prompt.asText();
+        if (prompt.isArray() && prompt.size() == 1 && prompt.get(0).isTextual()) return prompt.get(0).asText();
+        throw ApiException.invalid("prompt", "prompt must be a string (or an array of exactly one string)");
+    }
+
+    private static String finish(GenerationResult r) {
+        return r.finishReason().wire();
+    }
+
+    // ---- responses ----
+
+    /** The chunks of one streamed response. */
+    private interface Chunks {
+        /** Sent at once, before the first token ({@code null}: nothing). */
+        Object first();
+
+        Object token(String text);
+
+        Object last(GenerationResult result, Timings timings);
+    }
+
+    private record Outcome(GenerationResult result, Timings timings) {
+    }
+
+    /** Waits for the end of a non-streamed generation, cancelling it if the client goes away. */
+    private Outcome await(HttpServerResponse http, BatchScheduler.Job job, EventQueue events, long arrival) {
+        long firstToken = 0;
+        try {
+            while (true) {
+                EventQueue.Event e = events.poll(POLL_MS);
+                if (e == null) {
+                    if (http.closed()) {
+                        job.cancel();
+                        throw new ApiException(499, "client_closed", null, "the client went away");
+                    }
+                    continue;
+                }
+                switch (e) {
+                    case EventQueue.Token t -> {
+                        if (firstToken == 0) firstToken = t.nanos();
+                    }
+                    case EventQueue.Done d -> {
+                        return new Outcome(d.result(), timings(d.result(), firstToken, arrival));
+                    }
+                    case EventQueue.Failed f -> throw failure(f.error());
+                    case EventQueue.Started s -> {
+                    }
+                }
+            }
+        } catch (InterruptedException ie) {
+            job.cancel();
+            Thread.currentThread().interrupt();
+            throw new ApiException(503, "shutting_down", null, "the server is shutting down");
+        }
+    }
+
+    private static ApiException failure(RuntimeException e) {
+        return e instanceof IllegalArgumentException
+                ? ApiException.invalid(null, e.getMessage())
+                : new ApiException(500, "generation_failed", null, "the generation failed: " + e.getMessage());
+    }
+
+    private static Timings timings(GenerationResult r, long firstToken, long arrival) {
+        double ttft = firstToken == 0 ? 0 : (firstToken - arrival) / 1e6;
+        return new Timings(Math.round(ttft * 100) / 100.0, Math.round(r.tokensPerSecond() * 100) / 100.0);
+    }
+
+    /** Streams a generation as Server-Sent Events; a client that goes away cancels it. */
+    private Response sse(HttpServerResponse http, BatchScheduler.Job job, EventQueue events, long arrival, Chunks chunks) {
+        StreamingOutput out = os -> {
+            long firstToken = 0, lastWrite = System.nanoTime();
+            try {
+                Object first = chunks.first();
+                if (first != null) event(os, first);
+                else comment(os);
+                while (true) {
+                    EventQueue.Event e = events.poll(POLL_MS);
+                    if (e == null) {
+                        if (http.closed()) {
+                            job.cancel();
+                            return;
+                        }
+                        // Bytes while the request waits in the queue or its prompt runs, for proxies with idle timeouts.
+                        if (System.nanoTime() - lastWrite > KEEP_ALIVE_MS * 1_000_000) {
+                            comment(os);
+                            lastWrite = System.nanoTime();
+                        }
+                        continue;
+                    }
+                    switch (e) {
+                        case EventQueue.Token t -> {
+                            if (firstToken == 0) firstToken = t.nanos();
+                            if (!t.token().text().isEmpty()) {
+                                event(os, chunks.token(t.token().text()));
+                                lastWrite = System.nanoTime();
+                            }
+                        }
+                        case EventQueue.Done d -> {
+                            event(os, chunks.last(d.result(), timings(d.result(), firstToken, arrival)));
+                            done(os);
+                            return;
+                        }
+                        case EventQueue.Failed f -> {
+                            event(os, ErrorBody.of(failure(f.error())));
+                            done(os);
+                            return;
+                        }
+                        case EventQueue.Started s -> {
+                        }
+                    }
+                }
+            } catch (IOException | RuntimeException ex) {
+                job.cancel();   // the client went away mid-stream
+            } catch (InterruptedException ie) {
+                job.cancel();
+                Thread.currentThread().interrupt();
+            }
+        };
+        return Response.ok(out, SSE).header("Cache-Control", "no-cache").header("X-Accel-Buffering", "no").build();
+    }
+
+    private static void event(OutputStream os, Object data) throws IOException {
+        os.write(("data: " + OUT.writeValueAsString(data) + "\n\n").getBytes(StandardCharsets.UTF_8));
+        os.flush();
+    }
+
+    private static void comment(OutputStream os) throws IOException {
+        os.write(": keep-alive\n\n".getBytes(StandardCharsets.UTF_8));
+        os.flush();
+    }
+
+    private static void done(OutputStream os) throws IOException {
+        os.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+        os.flush();
+    }
+}

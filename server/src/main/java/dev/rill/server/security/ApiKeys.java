@@ -1,0 +1,50 @@
+package dev.rill.server.security;
+
+import dev.rill.server.config.RillConfig;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.List;
+
+/**
+ * The configured API keys ({@code rill.api-keys}). With none configured, everything is open.
+ * Keys are compared in constant time.
+ */
+@ApplicationScoped
+public class ApiKeys {
+
+    /** Header of the HTTP API and the WebSocket handshake: {@code Authorization: Bearer KEY}. */
+    public static final String BEARER = "Bearer ";
+    /** WebSocket query parameter: {@code /ws/chat?api_key=KEY}. */
+    public static final String QUERY_PARAM = "api_key";
+    /** WebSocket subprotocol carrying the key for browsers: {@code new WebSocket(url, ["rill", "rill-key.KEY"])}. */
+    public static final String SUBPROTOCOL_PREFIX = "rill-key.";
+
+    private final List<byte[]> keys;
+
+    @Inject
+    public ApiKeys(RillConfig config) {
+        this.keys = config.apiKeys().orElse(List.of()).stream().map(String::trim).filter(k -> !k.isEmpty())
+                .map(k -> k.getBytes(StandardCharsets.UTF_8)).toList();
+    }
+
+    public boolean enabled() {
+        return !keys.isEmpty();
+    }
+
+    public boolean accepts(String presented) {
+        if (presented == null) return false;
+        byte[] p = presented.trim().getBytes(StandardCharsets.UTF_8);
+        boolean ok = false;
+        for (byte[] k : keys) ok |= MessageDigest.isEqual(k, p);
+        return ok;
+    }
+
+    /** The key of an {@code Authorization} header value, or {@code null}. */
+    public static String fromAuthorization(String header) {
+        if (header == null || header.length() <= BEARER.length() || !header.regionMatches(true, 0, BEARER, 0, BEARER.length())) return null;
+        return header.substring(BEARER.length());
+    }
+}

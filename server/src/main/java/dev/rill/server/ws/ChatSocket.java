@@ -1,0 +1,334 @@
+package dev.rill.server.ws;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rill.generate.GeneratedToken;
+import dev.rill.generate.GenerationResult;
+import dev.rill.server.api.ApiException;
+import dev.rill.server.api.JsonInput;
+import dev.rill.server.chat.ChatMessage;
+import dev.rill.server.config.RillConfig;
+import dev.rill.server.generation.BatchScheduler;
+import dev.rill.server.generation.GenerationService;
+import io.quarkus.websockets.next.OnBinaryMessage;
+import io.quarkus.websockets.next.OnClose;
+import io.quarkus.websockets.next.OnError;
+import io.quarkus.websockets.next.OnOpen;
+import io.quarkus.websockets.next.OnTextMessage;
+import io.quarkus.websockets.next.UserData;
+import io.quarkus.websockets.next.WebSocket;
+import io.quarkus.websockets.next.WebSocketConnection;
+import io.vertx.core.buffer.Buffer;
+import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * {@code /ws/chat}: JSON messages with a {@code type}. The client sends {@code chat} and {@code cancel};
+ * the server answers {@code start}, one {@code token} per sampled token the moment it is sampled,
+ * then {@code done} (or {@code error}). One generation runs per connection at a time; a {@code chat}
+ * while one runs is refused with error {@code busy}. A bad message gets an {@code error} frame and the
+ * connection stays open. Closing the connection cancels its generation.
+ */
+@WebSocket(path = "/ws/chat")
+public class ChatSocket {
+
+    private static final Logger LOG = Logger.getLogger(ChatSocket.class);
+    private static final UserData.TypedKey<Session> SESSION = new UserData.TypedKey<>("rill.ws.session");
+    private static final ObjectMapper OUT = new ObjectMapper();
+    private static final int MAX_ID = 256;
+
+    @Inject
+    GenerationService generation;
+    @Inject
+    RillConfig config;
+
+    /** One connection: its running generation, if any. */
+    private static final class Session {
+        final WebSocketConnection connection;
+        final AtomicReference<Running> current = new AtomicReference<>();
+        final AtomicInteger ids = new AtomicInteger();
+
+        Session(WebSocketConnection connection) {
+            this.connection = connection;
+        }
+
+        void send(Object frame, Running onFailureCancel) {
+            String json;
+            try {
+                json = OUT.writeValueAsString(frame);
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
+            connection.sendText(json).subscribe().with(ok -> {
+            }, failure -> {
+                if (onFailureCancel != null) onFailureCancel.cancel();
+            });
+        }
+    }
+
+    /** A generation of this connection, known by its id before its job exists. */
+    private static final class Running {
+        final String id;
+        volatile BatchScheduler.Job job;
+        volatile boolean cancelRequested;
+
+        Running(String id) {
+            this.id = id;
+        }
+
+        void cancel() {
+            cancelRequested = true;
+            BatchScheduler.Job j = job;
+            if (j != null) j.cancel();
+        }
+    }
+
+    private static final GenerationService.Fields FIELDS = new GenerationService.Fields() {
+        public String model() {
+            return "model";
+        }
+
+        public String messages() {
+            return "messages";
+        }
+
+        public String prompt() {
+            return "prompt";
+        }
+
+        public String maxTokens() {
+            return "max_tokens";
+        }
+
+        public String stop() {
+            return "stop";
+        }
+
+        public String samplingParam(String name) {
+            return "sampling." + name;
+        }
+
+        public String chain() {
+            return "sampling.chain";
+        }
+    };
+
+    @OnOpen
+    public void open(WebSocketConnection connection) {
+        connection.userData().put(SESSION, new Session(connection));
+    }
+
+    @OnTextMessage
+    public void onText(String message, WebSocketConnection connection) {
+        long arrival = System.nanoTime();
+        Session session = session(connection);
+        String id = null;
+        boolean isChat = false;
+        try {
+            checkSize(message);
+            JsonNode node = JsonInput.parseObject(message);
+            if (node.get("id") != null && node.get("id").isTextual()) id = node.get("id").asText();
+            JsonNode type = node.get("type");
+            if (type == null || type.isNull()) throw ApiException.invalid("type", "field 'type' is missing; expected \"chat\" or \"cancel\"");
+            if (!type.isTextual()) throw ApiException.invalid("type", "field 'type' must be a string: \"chat\" or \"cancel\"");
+            switch (type.asText()) {
+                case "chat" -> {
+                    isChat = true;
+                    chat(session, JsonInput.bind(JsonInput.STRICT, node, Frames.Chat.class), arrival);
+                }
+                case "cancel" -> cancel(session, JsonInput.bind(JsonInput.STRICT, node, Frames.Cancel.class));
+                default -> throw new ApiException(400, "unknown_type", "type",
+                        "unknown message type '" + type.asText() + "'; expected \"chat\" or \"cancel\"");
+            }
+        } catch (ApiException e) {
+            if (isChat) generation.refused("ws", e);
+            session.send(new Frames.Error(id, e.code(), e.param(), e.getMessage()), null);
+        } catch (RuntimeException e) {
+            LOG.error("unexpected failure handling a WebSocket message", e);
+            session.send(new Frames.Error(id, "internal_error", null, "internal error: " + e), null);
+        }
+    }
+
+    @OnBinaryMessage
+    public void onBinary(Buffer message, WebSocketConnection connection) {
+        session(connection).send(new Frames.Error(null, "binary_not_supported", null,
+                "binary messages are not part of the protocol; send JSON text messages"), null);
+    }
+
+    @OnClose
+    public void close(WebSocketConnection connection) {
+        Session session = connection.userData().get(SESSION);
+        if (session == null) return;
+        Running running = session.current.getAndSet(null);
+        if (running != null) running.cancel();
+    }
+
+    @OnError
+    public void error(Throwable failure, WebSocketConnection connection) {
+        LOG.debug("WebSocket failure", failure);
+        Session session = connection.userData().get(SESSION);
+        if (session != null && connection.isOpen()) {
+            session.send(new Frames.Error(null, "internal_error", null, "internal error: " + failure.getMessage()), null);
+        }
+    }
+
+    private Session session(WebSocketConnection connection) {
+        Session s = connection.userData().get(SESSION);
+        if (s == null) {
+            s = new Session(connection);
+            connection.userData().put(SESSION, s);
+        }
+        return s;
+    }
+
+    private void checkSize(String message) {
+        int limit = config.limits().maxMessageSize();
+        // Characters never outnumber UTF-8 bytes, and each takes at most 3 bytes (surrogate pairs 4 for 2).
+        if ((long) message.length() * 3 <= limit) return;
+        int bytes = message.length() > limit ? message.length() : message.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > limit) {
+            throw new ApiException(413, "message_too_large", null, "the message has " + (message.length() > limit ? "more than " + limit : bytes)
+                    + " bytes; at most " + limit + " are accepted (rill.limits.max-message-size)");
+        }
+    }
+
+    private void chat(Session session, Frames.Chat chat, long arrival) {
+        if (chat.id() != null && (chat.id().isBlank() || chat.id().length() > MAX_ID)) {
+            throw ApiException.invalid("id", "field 'id' must be a non-blank string of at most " + MAX_ID + " characters");
+        }
+        String id = chat.id() != null ? chat.id() : "chat-" + session.ids.incrementAndGet();
+        Running running = new Running(id);
+        if (!session.current.compareAndSet(null, running)) {
+            Running other = session.current.get();
+            throw new ApiException(409, "busy", "id", "generation '" + (other == null ? "?" : other.id) + "' is still running on this connection; "
+                    + "wait for its done frame or cancel it (one generation at a time per connection; open more connections to run several)");
+        }
+        try {
+            GenerationService.Prepared prepared = generation.prepare(input(chat), FIELDS);
+            running.job = generation.submit("ws", prepared, arrival, new Listener(session, running, prepared, arrival));
+            if (running.cancelRequested) running.job.cancel();
+        } catch (RuntimeException e) {
+            session.current.compareAndSet(running, null);
+            throw e;
+        }
+    }
+
+    private static void cancel(Session session, Frames.Cancel cancel) {
+        if (cancel.id() == null) throw ApiException.invalid("id", "field 'id' is missing: name the generation to cancel");
+        Running running = session.current.get();
+        if (running == null || !running.id.equals(cancel.id())) {
+            throw new ApiException(404, "not_running", "id", "no generation '" + cancel.id() + "' is running on this connection"
+                    + (running != null ? " (running: '" + running.id + "')" : ""));
+        }
+        running.cancel();
+    }
+
+    private static GenerationService.Input input(Frames.Chat chat) {
+        if ((chat.messages() == null) == (chat.prompt() == null)) {
+            throw ApiException.invalid("messages", "give either 'messages' (a conversation) or 'prompt' (text to continue), not "
+                    + (chat.messages() == null ? "neither" : "both"));
+        }
+        List<ChatMessage> messages = null;
+        if (chat.messages() != null) {
+            messages = new ArrayList<>();
+            for (int i = 0; i < chat.messages().size(); i++) {
+                Frames.Message m = chat.messages().get(i);
+                if (m == null) throw ApiException.invalid("messages[" + i + "]", "messages[" + i + "] must be an object {role, content}");
+                try {
+                    messages.add(new ChatMessage(m.role(), m.content()));
+                } catch (IllegalArgumentException e) {
+                    throw ApiException.invalid("messages[" + i + "]" + (m.role() == null || m.content() != null ? ".role" : ".content"),
+                            "messages[" + i + "]: " + e.getMessage());
+                }
+            }
+        }
+        List<String> chain = null;
+        Map<String, Object> params = new java.util.LinkedHashMap<>();
+        if (chat.sampling() != null) {
+            for (Map.Entry<String, Object> e : chat.sampling().entrySet()) {
+                if (e.getKey().equals("chain")) chain = chain(e.getValue());
+                else params.put(e.getKey(), e.getValue());
+            }
+        }
+        return new GenerationService.Input(chat.model(), messages, chat.prompt(), chain, params, chat.maxTokens(),
+                stop(chat.stop()), chat.seed());
+    }
+
+    private static List<String> chain(Object value) {
+        if (value instanceof String s) return List.of(s.split(","));
+        if (value instanceof List<?> list && list.stream().allMatch(x -> x instanceof String)) {
+            return list.stream().map(String.class::cast).toList();
+        }
+        throw ApiException.invalid("sampling.chain", "field 'sampling.chain' must be an array of sampler names (or one comma-separated string)");
+    }
+
+    static List<String> stop(JsonNode stop) {
+        if (stop == null || stop.isNull()) return null;
+        if (stop.isTextual()) return List.of(stop.asText());
+        if (stop.isArray()) {
+            List<String> out = new ArrayList<>();
+            for (int i = 0; i < stop.size(); i++) {
+                if (!stop.get(i).isTextual()) throw ApiException.invalid("stop", "stop[" + i + "] must be a string");
+                out.add(stop.get(i).asText());
+            }
+            return out;
+        }
+        throw ApiException.invalid("stop", "field 'stop' must be a string or an array of strings");
+    }
+
+    /** Sends a generation's frames, in order, from the scheduler thread. */
+    private static final class Listener implements BatchScheduler.Listener {
+        private final Session session;
+        private final Running running;
+        private final GenerationService.Prepared prepared;
+        private final long arrival;
+        private long firstToken;
+
+        Listener(Session session, Running running, GenerationService.Prepared prepared, long arrival) {
+            this.session = session;
+            this.running = running;
+            this.prepared = prepared;
+            this.arrival = arrival;
+        }
+
+        @Override
+        public void onStart(int promptTokens) {
+            session.send(new Frames.Start(running.id, prepared.model().name(), promptTokens, prepared.droppedMessages()), running);
+        }
+
+        @Override
+        public void onToken(GeneratedToken t) {
+            if (firstToken == 0) firstToken = System.nanoTime();
+            session.send(new Frames.Token(running.id, t.index(), t.tokenId(), t.text()), running);
+        }
+
+        @Override
+        public void onDone(GenerationResult r) {
+            // Free the connection's slot before the client can see "done" and send its next chat.
+            session.current.compareAndSet(running, null);
+            double ttft = firstToken == 0 ? 0 : (firstToken - arrival) / 1e6;
+            session.send(new Frames.Done(running.id, r.finishReason().wire(), new Frames.Usage(r.promptTokens(), r.completionTokens()),
+                    new Frames.Timings(round(ttft), round(r.tokensPerSecond()))), null);
+        }
+
+        @Override
+        public void onError(RuntimeException e) {
+            session.current.compareAndSet(running, null);
+            // A request the engine rejected late (e.g. a logit bias for a token the vocabulary lacks) is still the client's to fix.
+            String code = e instanceof IllegalArgumentException ? "invalid_request" : "generation_failed";
+            session.send(new Frames.Error(running.id, code, null, e.getMessage()), null);
+        }
+
+        private static double round(double v) {
+            return Math.round(v * 100) / 100.0;
+        }
+    }
+}
