@@ -105,7 +105,7 @@ public final class SamplingSettings {
         return names;
     }
 
-    private static void insert(List<String> names, String sampler) {
+    static void insert(List<String> names, String sampler) {
         int rank = ORDER.indexOf(sampler);
         int at = names.size();
         // Before the first step that comes later in ORDER, else before a final selecting step.

@@ -1,0 +1,69 @@
+package dev.rill.server.chat;
+
+import dev.rill.server.TinyModel;
+import dev.rill.spi.Vocabulary;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class PromptBuilderTest {
+
+    static final Vocabulary VOCABULARY = TinyModel.load().vocabulary();
+
+    @Test
+    void thePlainFormatReadsLikeThePlay() {
+        String prompt = PlainChatFormat.INSTANCE.render(List.of(new ChatMessage("system", "Be brief."),
+                new ChatMessage("user", "  Good morrow!\n"), new ChatMessage("assistant", "Good morrow."), new ChatMessage("user", "Speak.")));
+        assertEquals("SYSTEM:\nBe brief.\n\nUSER:\nGood morrow!\n\nASSISTANT:\nGood morrow.\n\nUSER:\nSpeak.\n\nASSISTANT:\n", prompt);
+        assertEquals(List.of("\n\n"), PlainChatFormat.INSTANCE.stopStrings());
+    }
+
+    @Test
+    void aConversationThatFitsIsKeptWhole() {
+        List<ChatMessage> messages = List.of(new ChatMessage("user", "Hello"));
+        PromptBuilder.Prompt p = PromptBuilder.build(PlainChatFormat.INSTANCE, VOCABULARY, messages, 100);
+        assertEquals(0, p.dropped());
+        assertArrayEquals(VOCABULARY.encode(PlainChatFormat.INSTANCE.render(messages)), p.tokens());
+    }
+
+    @Test
+    void theOldestTurnsGoFirstAndSystemMessagesAndTheLastMessageStay() {
+        List<ChatMessage> messages = new ArrayList<>();
+        messages.add(new ChatMessage("system", "Be brief."));
+        for (int i = 0; i < 6; i++) messages.add(new ChatMessage(i % 2 == 0 ? "user" : "assistant", "turn number " + i));
+        messages.add(new ChatMessage("user", "last"));
+        int whole = VOCABULARY.encode(PlainChatFormat.INSTANCE.render(messages)).length;
+        for (int budget = whole; budget > 0; budget -= 7) {
+            PromptBuilder.Prompt p = PromptBuilder.build(PlainChatFormat.INSTANCE, VOCABULARY, messages, budget);
+            // What remains is exactly the system message plus the newest turns, rendered.
+            List<ChatMessage> kept = new ArrayList<>();
+            kept.add(messages.getFirst());
+            kept.addAll(messages.subList(1 + p.dropped(), messages.size()));
+            assertArrayEquals(VOCABULARY.encode(PlainChatFormat.INSTANCE.render(kept)), p.tokens(), "budget " + budget);
+            if (p.dropped() < 6) {
+                assertTrue(p.tokens().length <= budget, "fits the budget " + budget);
+                if (p.dropped() > 0) {
+                    List<ChatMessage> oneMore = new ArrayList<>(kept);
+                    oneMore.add(1, messages.get(p.dropped()));
+                    assertTrue(VOCABULARY.encode(PlainChatFormat.INSTANCE.render(oneMore)).length > budget, "drops no more than needed");
+                }
+            }
+        }
+        // Never drops the system message or the last message, even when they alone are too long.
+        PromptBuilder.Prompt tiny = PromptBuilder.build(PlainChatFormat.INSTANCE, VOCABULARY, messages, 1);
+        assertEquals(6, tiny.dropped());
+    }
+
+    @Test
+    void anEmptyConversationIsRefused() {
+        assertThrows(IllegalArgumentException.class, () -> PromptBuilder.build(PlainChatFormat.INSTANCE, VOCABULARY, List.of(), 10));
+        IllegalArgumentException role = assertThrows(IllegalArgumentException.class, () -> new ChatMessage("wizard", "x"));
+        assertTrue(role.getMessage().contains("system, user, assistant"), role.getMessage());
+    }
+}

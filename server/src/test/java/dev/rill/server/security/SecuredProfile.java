@@ -1,0 +1,14 @@
+package dev.rill.server.security;
+
+import io.quarkus.test.junit.QuarkusTestProfile;
+
+import java.util.Map;
+
+/** API keys and an origin allowlist configured. */
+public class SecuredProfile implements QuarkusTestProfile {
+
+    @Override
+    public Map<String, String> getConfigOverrides() {
+        return Map.of("rill.api-keys", "key-one,key-two", "rill.allowed-origins", "https://chat.example.com");
+    }
+}
