@@ -7,7 +7,6 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -81,9 +80,5 @@ final class ServeCommand implements Callable<Integer> {
             Quarkus.waitForExit();
             return 0;
         }
-    }
-
-    static List<String> asList(String csv) {
-        return csv == null ? List.of() : new ArrayList<>(List.of(csv.split(",")));
     }
 }

@@ -13,9 +13,12 @@ import dev.rill.server.model.ServedModel;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -51,23 +54,58 @@ public class GenerationService {
                         Map<String, Object> samplingParams, Integer maxTokens, List<String> stop, Long seed) {
     }
 
-    /** How each API names request fields in errors. */
-    public interface Fields {
-        String model();
+    /**
+     * How an API names request fields in errors.
+     *
+     * @param samplingParam the field of a sampling parameter (e.g. {@code sampling.top_k}, or OpenAI's
+     *                      {@code repetition_penalty} for {@code repeat_penalty})
+     * @param chain         the field holding the sampler chain
+     */
+    public record Fields(String model, String messages, String prompt, String maxTokens, String stop,
+                         UnaryOperator<String> samplingParam, String chain) {
+    }
 
-        String messages();
+    /**
+     * A request's stop strings: a string, an array of strings, or absent.
+     *
+     * @throws ApiException naming {@code field}
+     */
+    public static List<String> stopStrings(JsonNode stop, String field) {
+        if (stop == null || stop.isNull()) return null;
+        if (stop.isTextual()) return List.of(stop.asText());
+        if (stop.isArray()) {
+            List<String> out = new ArrayList<>();
+            for (int i = 0; i < stop.size(); i++) {
+                if (!stop.get(i).isTextual()) throw ApiException.invalid(field, field + "[" + i + "] must be a string");
+                out.add(stop.get(i).asText());
+            }
+            return out;
+        }
+        throw ApiException.invalid(field, "field '" + field + "' must be a string or an array of strings");
+    }
 
-        String prompt();
+    /** A {@code sampling} object split into its chain ({@code null} when absent) and its parameters. */
+    public record Sampling(List<String> chain, Map<String, Object> params) {
 
-        String maxTokens();
-
-        String stop();
-
-        /** The field of a sampling parameter (e.g. {@code sampling.top_k}, or OpenAI's {@code repetition_penalty}). */
-        String samplingParam(String name);
-
-        /** The field holding the sampler chain. */
-        String chain();
+        /** @throws ApiException naming {@code field}.chain when the chain is neither names nor a comma-separated string */
+        public static Sampling of(Map<String, Object> sampling, String field) {
+            List<String> chain = null;
+            Map<String, Object> params = new LinkedHashMap<>();
+            if (sampling != null) {
+                for (Map.Entry<String, Object> e : sampling.entrySet()) {
+                    if (!e.getKey().equals("chain")) {
+                        params.put(e.getKey(), e.getValue());
+                    } else if (e.getValue() instanceof String s) {
+                        chain = List.of(s.split(","));
+                    } else if (e.getValue() instanceof List<?> l && l.stream().allMatch(x -> x instanceof String)) {
+                        chain = l.stream().map(String.class::cast).toList();
+                    } else {
+                        throw ApiException.invalid(field + ".chain", "field '" + field + ".chain' must be an array of sampler names (or one comma-separated string)");
+                    }
+                }
+            }
+            return new Sampling(chain, params);
+        }
     }
 
     /** A checked request, ready to submit. */
@@ -130,7 +168,7 @@ public class GenerationService {
             throw ApiException.invalid(f.chain(), e.getMessage());
         } catch (IllegalArgumentException e) {
             Matcher m = PARAM.matcher(e.getMessage());
-            String param = m.find() ? f.samplingParam(m.group(1)) : (in.chain() != null ? f.chain() : null);
+            String param = m.find() ? f.samplingParam().apply(m.group(1)) : (in.chain() != null ? f.chain() : null);
             throw ApiException.invalid(param, e.getMessage());
         }
     }

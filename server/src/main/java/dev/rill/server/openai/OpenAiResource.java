@@ -68,35 +68,8 @@ public class OpenAiResource {
     @Inject
     ModelService models;
 
-    private static final GenerationService.Fields FIELDS = new GenerationService.Fields() {
-        public String model() {
-            return "model";
-        }
-
-        public String messages() {
-            return "messages";
-        }
-
-        public String prompt() {
-            return "prompt";
-        }
-
-        public String maxTokens() {
-            return "max_tokens";
-        }
-
-        public String stop() {
-            return "stop";
-        }
-
-        public String samplingParam(String name) {
-            return name.equals("repeat_penalty") ? "repetition_penalty" : name;
-        }
-
-        public String chain() {
-            return "sampling.chain";
-        }
-    };
+    private static final GenerationService.Fields FIELDS = new GenerationService.Fields("model", "messages", "prompt",
+            "max_tokens", "stop", name -> name.equals("repeat_penalty") ? "repetition_penalty" : name, "sampling.chain");
 
     @GET
     @Path("/models")
@@ -239,19 +212,8 @@ public class OpenAiResource {
 
     private static GenerationService.Input input(OpenAiRequests.Sampling req, List<ChatMessage> messages, String prompt) {
         if (req.n() != null && req.n() != 1) throw ApiException.invalid("n", "only n = 1 is supported (got " + req.n() + ")");
-        Map<String, Object> params = new LinkedHashMap<>();
-        List<String> chain = null;
-        if (req.sampling() != null) {
-            for (Map.Entry<String, Object> e : req.sampling().entrySet()) {
-                if (e.getKey().equals("chain")) {
-                    if (e.getValue() instanceof List<?> l && l.stream().allMatch(x -> x instanceof String)) chain = l.stream().map(String.class::cast).toList();
-                    else if (e.getValue() instanceof String s) chain = List.of(s.split(","));
-                    else throw ApiException.invalid("sampling.chain", "sampling.chain must be an array of sampler names");
-                } else {
-                    params.put(e.getKey(), e.getValue());
-                }
-            }
-        }
+        GenerationService.Sampling sampling = GenerationService.Sampling.of(req.sampling(), "sampling");
+        Map<String, Object> params = new LinkedHashMap<>(sampling.params());
         put(params, "temperature", req.temperature());
         put(params, "top_p", req.topP());
         put(params, "top_k", req.topK());
@@ -266,25 +228,12 @@ public class OpenAiResource {
                 throw ApiException.invalid("logit_bias", "logit_bias must be an object of token id → bias");
             }
         }
-        return new GenerationService.Input(req.model(), messages, prompt, chain, params, req.maxTokens(), stop(req.stop()), req.seed());
+        return new GenerationService.Input(req.model(), messages, prompt, sampling.chain(), params, req.maxTokens(),
+                GenerationService.stopStrings(req.stop(), "stop"), req.seed());
     }
 
     private static void put(Map<String, Object> params, String name, Object value) {
         if (value != null) params.put(name, value);
-    }
-
-    private static List<String> stop(JsonNode stop) {
-        if (stop == null || stop.isNull()) return null;
-        if (stop.isTextual()) return List.of(stop.asText());
-        if (stop.isArray()) {
-            List<String> out = new ArrayList<>();
-            for (int i = 0; i < stop.size(); i++) {
-                if (!stop.get(i).isTextual()) throw ApiException.invalid("stop", "stop[" + i + "] must be a string");
-                out.add(stop.get(i).asText());
-            }
-            return out;
-        }
-        throw ApiException.invalid("stop", "stop must be a string or an array of strings");
     }
 
     private static List<ChatMessage> messages(List<OpenAiRequests.Message> in) {

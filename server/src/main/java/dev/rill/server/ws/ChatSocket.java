@@ -26,7 +26,6 @@ import org.jboss.logging.Logger;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -91,35 +90,8 @@ public class ChatSocket {
         }
     }
 
-    private static final GenerationService.Fields FIELDS = new GenerationService.Fields() {
-        public String model() {
-            return "model";
-        }
-
-        public String messages() {
-            return "messages";
-        }
-
-        public String prompt() {
-            return "prompt";
-        }
-
-        public String maxTokens() {
-            return "max_tokens";
-        }
-
-        public String stop() {
-            return "stop";
-        }
-
-        public String samplingParam(String name) {
-            return "sampling." + name;
-        }
-
-        public String chain() {
-            return "sampling.chain";
-        }
-    };
+    private static final GenerationService.Fields FIELDS = new GenerationService.Fields("model", "messages", "prompt",
+            "max_tokens", "stop", name -> "sampling." + name, "sampling.chain");
 
     @OnOpen
     public void open(WebSocketConnection connection) {
@@ -250,38 +222,9 @@ public class ChatSocket {
                 }
             }
         }
-        List<String> chain = null;
-        Map<String, Object> params = new java.util.LinkedHashMap<>();
-        if (chat.sampling() != null) {
-            for (Map.Entry<String, Object> e : chat.sampling().entrySet()) {
-                if (e.getKey().equals("chain")) chain = chain(e.getValue());
-                else params.put(e.getKey(), e.getValue());
-            }
-        }
-        return new GenerationService.Input(chat.model(), messages, chat.prompt(), chain, params, chat.maxTokens(),
-                stop(chat.stop()), chat.seed());
-    }
-
-    private static List<String> chain(Object value) {
-        if (value instanceof String s) return List.of(s.split(","));
-        if (value instanceof List<?> list && list.stream().allMatch(x -> x instanceof String)) {
-            return list.stream().map(String.class::cast).toList();
-        }
-        throw ApiException.invalid("sampling.chain", "field 'sampling.chain' must be an array of sampler names (or one comma-separated string)");
-    }
-
-    static List<String> stop(JsonNode stop) {
-        if (stop == null || stop.isNull()) return null;
-        if (stop.isTextual()) return List.of(stop.asText());
-        if (stop.isArray()) {
-            List<String> out = new ArrayList<>();
-            for (int i = 0; i < stop.size(); i++) {
-                if (!stop.get(i).isTextual()) throw ApiException.invalid("stop", "stop[" + i + "] must be a string");
-                out.add(stop.get(i).asText());
-            }
-            return out;
-        }
-        throw ApiException.invalid("stop", "field 'stop' must be a string or an array of strings");
+        GenerationService.Sampling sampling = GenerationService.Sampling.of(chat.sampling(), "sampling");
+        return new GenerationService.Input(chat.model(), messages, chat.prompt(), sampling.chain(), sampling.params(), chat.maxTokens(),
+                GenerationService.stopStrings(chat.stop(), "stop"), chat.seed());
     }
 
     /** Sends a generation's frames, in order, from the scheduler thread. */

@@ -1,0 +1,288 @@
+package dev.rill.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rill.generate.GeneratedToken;
+import dev.rill.generate.GenerationRequest;
+import dev.rill.generate.GenerationResult;
+import dev.rill.generate.Generator;
+import dev.rill.model.LoadedModel;
+import dev.rill.model.Models;
+import dev.rill.plugin.PluginRegistry;
+import dev.rill.server.generation.BatchScheduler;
+import dev.rill.sampling.SamplerChain;
+import dev.rill.spi.ComputeBackend;
+import dev.rill.spi.ForwardPass;
+import dev.rill.tensor.Parallel;
+import io.quarkus.runtime.Quarkus;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code rill bench serve}: starts the server in this JVM on a free localhost port, streams from it
+ * over real WebSocket connections (the JDK's client) and prints, for each number of concurrent
+ * streams, the aggregate tokens/s, time to first token and inter-token latency (p50/p99), then the
+ * engine's own time per token without the server, to show what the WebSocket path adds.
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Serving throughput and latency over real WebSocket streams on localhost, for 1, 4 and 16 concurrent streams,",
+                "and the engine's time per token alone (the WebSocket overhead is the difference)."})
+final class BenchServeCommand implements Callable<Integer> {
+
+    @Option(names = "--model", paramLabel = "PATH", description = "Checkpoint folder, .gguf file or bundled:NAME (default: the bundled model).")
+    String model;
+    @Option(names = "--streams", split = ",", defaultValue = "1,4,16", description = "Concurrent streams per round (default: ${DEFAULT-VALUE}).")
+    List<Integer> streams;
+    @Option(names = "--tokens", defaultValue = "100", description = "Tokens per stream (default: ${DEFAULT-VALUE}; kept within the context).")
+    int tokens;
+    @Option(names = "--prompt", defaultValue = "ROMEO:\n", description = "Prompt of every stream (raw text, no chat template).")
+    String prompt;
+    @Option(names = "--backend", defaultValue = "cpu", description = "Compute backend (default: ${DEFAULT-VALUE}).")
+    String backend;
+    @Option(names = "--timeout", defaultValue = "300", description = "Seconds the whole benchmark may take before it gives up (default: ${DEFAULT-VALUE}).")
+    int timeoutSeconds;
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int MAX_STREAMS = 64;
+
+    /** One stream's timings (nanoTime). */
+    static final class Stream {
+        long sent, first, last;
+        final List<Long> gaps = new ArrayList<>();
+        int tokens;
+        JsonNode done;
+        String error;
+    }
+
+    record Round(int streams, long tokens, double seconds, List<Double> ttftMs, List<Double> itlMs) {
+        double tokensPerSecond() {
+            return tokens / seconds;
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        for (int n : streams) {
+            if (n < 1 || n > MAX_STREAMS) throw new IllegalArgumentException("--streams: each count must be in 1.." + MAX_STREAMS + " (got " + n + ")");
+        }
+        if (tokens < 2) throw new IllegalArgumentException("--tokens must be ≥ 2 (got " + tokens + ")");
+        if (prompt.isEmpty()) throw new IllegalArgumentException("--prompt must not be empty");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
+        PluginRegistry registry = PluginRegistry.load();
+        LoadedModel loaded = Models.load(model, null, registry);
+        int promptTokens = Math.min(loaded.vocabulary().encode(prompt).length, loaded.maxContext());
+        if (promptTokens + tokens > loaded.maxContext()) {
+            tokens = loaded.maxContext() - promptTokens;
+            System.out.printf(Locale.ROOT, "(--tokens lowered to %d so that no stream outgrows the context of %d)%n", tokens, loaded.maxContext());
+        }
+        int most = streams.stream().mapToInt(Integer::intValue).max().orElse(1);
+        int port;
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = socket.getLocalPort();
+        }
+        Map<String, String> props = Map.of(
+                "quarkus.http.host", "127.0.0.1", "quarkus.http.port", Integer.toString(port),
+                "rill.model", model == null ? "bundled:shakespeare" : model, "rill.backend", backend,
+                "rill.generation.max-concurrent", Integer.toString(most), "rill.generation.queue-size", Integer.toString(most),
+                "rill.generation.max-tokens", Integer.toString(Math.max(tokens, 256)),
+                "quarkus.log.level", "WARN", "quarkus.log.category.\"dev.rill\".level", "WARN");
+        props.forEach(System::setProperty);
+        CountDownLatch exited = new CountDownLatch(1);
+        Thread app = Thread.ofPlatform().name("rill-bench-server").start(() ->
+                Quarkus.run(ServeCommand.Server.class, (code, failure) -> exited.countDown()));
+        try {
+            URI base = URI.create("http://127.0.0.1:" + port);
+            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            awaitReady(http, base, deadline);
+            System.out.printf(Locale.ROOT, "rill bench serve: model %s (%s parameters, context %d), backend %s, %d threads, %d tokens per stream, "
+                            + "prompt %d tokens, localhost WebSockets%n", loaded.name(), loaded.info().get("parameters"), loaded.maxContext(),
+                    backend, Parallel.threads(), tokens, promptTokens);
+            round(http, base, Math.min(4, most), Math.min(tokens, 32), deadline);   // JIT warm-up, not reported
+            List<Round> rounds = new ArrayList<>();
+            for (int n : streams) rounds.add(round(http, base, n, tokens, deadline));
+            System.out.printf(Locale.ROOT, "%7s %8s %8s %10s %10s %10s %9s %9s%n", "streams", "tokens", "wall s", "agg tok/s",
+                    "TTFT p50", "TTFT p99", "ITL p50", "ITL p99");
+            for (Round r : rounds) {
+                System.out.printf(Locale.ROOT, "%7d %8d %8.2f %10.1f %8.1fms %8.1fms %7.2fms %7.2fms%n", r.streams(), r.tokens(), r.seconds(),
+                        r.tokensPerSecond(), percentile(r.ttftMs(), 50), percentile(r.ttftMs(), 99), percentile(r.itlMs(), 50), percentile(r.itlMs(), 99));
+            }
+            Round one = rounds.stream().filter(r -> r.streams() == 1).findFirst().orElse(null);
+            Round many = rounds.stream().max((a, b) -> Integer.compare(a.streams(), b.streams())).orElseThrow();
+            if (one != null && many != one) {
+                System.out.printf(Locale.ROOT, "%d streams / 1 stream: %.2fx the aggregate tokens/s (goal for 16: >= 4x)%n",
+                        many.streams(), many.tokensPerSecond() / one.tokensPerSecond());
+            }
+            if (one != null) {
+                double[] engine = engineMsPerToken(registry, loaded);
+                double ws = mean(one.itlMs());
+                System.out.printf(Locale.ROOT, "one stream, mean ms/token: engine alone (Generator) %.3f, batch scheduler alone %.3f, "
+                        + "over the WebSocket %.3f: the server path adds %.3f ms/token over the engine (goal <= 0.2)%n",
+                        engine[0], engine[1], ws, ws - engine[0]);
+            }
+            return 0;
+        } finally {
+            Quarkus.asyncExit(0);
+            exited.await(30, TimeUnit.SECONDS);
+            app.join(TimeUnit.SECONDS.toMillis(5));
+        }
+    }
+
+    private static void awaitReady(HttpClient http, URI base, long deadline) throws Exception {
+        while (System.nanoTime() < deadline) {
+            try {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve("/q/health/ready")).build(), HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200) return;
+                if (r.body().contains("\"error\"")) throw new IllegalStateException("the server could not load the model: " + r.body());
+            } catch (java.io.IOException e) {
+                // not listening yet
+            }
+            Thread.sleep(100);
+        }
+        throw new IllegalStateException("the server did not become ready before the timeout");
+    }
+
+    /** {@code n} concurrent streams of {@code tokens} tokens each, one WebSocket connection per stream. */
+    private Round round(HttpClient http, URI base, int n, int tokens, long deadline) throws Exception {
+        List<Stream> results = Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch finished = new CountDownLatch(n);
+        List<WebSocket> sockets = new ArrayList<>();
+        try {
+            List<Stream> mine = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                Stream s = new Stream();
+                mine.add(s);
+                results.add(s);
+                sockets.add(http.newWebSocketBuilder().buildAsync(URI.create("ws://" + base.getAuthority() + "/ws/chat"), listener(s, finished))
+                        .get(30, TimeUnit.SECONDS));
+            }
+            for (int i = 0; i < n; i++) {
+                String chat = JSON.writeValueAsString(Map.of("type", "chat", "id", "s" + i, "prompt", prompt, "max_tokens", tokens, "seed", i));
+                mine.get(i).sent = System.nanoTime();
+                sockets.get(i).sendText(chat, true);
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || !finished.await(left, TimeUnit.NANOSECONDS)) throw new IllegalStateException("the benchmark ran past --timeout");
+        } finally {
+            for (WebSocket ws : sockets) ws.sendClose(WebSocket.NORMAL_CLOSURE, "done").exceptionally(t -> null);
+        }
+        long start = Long.MAX_VALUE, end = 0, total = 0;
+        List<Double> ttft = new ArrayList<>(), itl = new ArrayList<>();
+        for (Stream s : results) {
+            if (s.error != null) throw new IllegalStateException("a stream failed: " + s.error);
+            start = Math.min(start, s.sent);
+            end = Math.max(end, s.last);
+            total += s.tokens;
+            ttft.add((s.first - s.sent) / 1e6);
+            for (long g : s.gaps) itl.add(g / 1e6);
+        }
+        return new Round(n, total, (end - start) / 1e9, ttft, itl);
+    }
+
+    private static WebSocket.Listener listener(Stream s, CountDownLatch finished) {
+        return new WebSocket.Listener() {
+            final StringBuilder buffer = new StringBuilder();
+
+            @Override
+            public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+                buffer.append(data);
+                if (last) {
+                    long now = System.nanoTime();
+                    String frame = buffer.toString();
+                    buffer.setLength(0);
+                    if (frame.startsWith("{\"type\":\"token\"")) {
+                        if (s.tokens++ == 0) s.first = now;
+                        else s.gaps.add(now - s.last);
+                        s.last = now;
+                    } else if (frame.startsWith("{\"type\":\"done\"") || frame.startsWith("{\"type\":\"error\"")) {
+                        try {
+                            s.done = JSON.readTree(frame);
+                        } catch (Exception e) {
+                            s.error = frame;
+                        }
+                        if (frame.startsWith("{\"type\":\"error\"")) s.error = frame;
+                        finished.countDown();
+                    }
+                }
+                ws.request(1);
+                return null;
+            }
+
+            @Override
+            public void onError(WebSocket ws, Throwable error) {
+                s.error = String.valueOf(error);
+                finished.countDown();
+            }
+        };
+    }
+
+    /**
+     * Mean milliseconds per token of one stream, after a warm-up: {@code [0]} the engine's own
+     * one-at-a-time loop, {@code [1]} the server's batch scheduler without any network.
+     */
+    private double[] engineMsPerToken(PluginRegistry registry, LoadedModel loaded) throws Exception {
+        ComputeBackend compute = registry.get(ComputeBackend.class, backend);
+        SamplerChain chain = SamplerChain.of(registry, SamplerChain.DEFAULT, Map.of());
+        int[] p = loaded.vocabulary().encode(prompt);
+        int runs = 3;
+        try (ForwardPass pass = compute.prepare(loaded.weights(), compute.params(Map.of()))) {
+            Generator generator = new Generator(loaded, pass);
+            double engine = 0;
+            for (int i = -1; i < runs; i++) {
+                GenerationResult r = generator.generateNow(new GenerationRequest(p, tokens, chain, (long) i, List.of()), t -> {
+                });
+                if (i >= 0) engine += 1000.0 / r.tokensPerSecond() / runs;
+            }
+            double scheduled = 0;
+            try (BatchScheduler scheduler = new BatchScheduler(loaded, pass, new BatchScheduler.Settings(1, 0, 64), null)) {
+                for (int i = -1; i < runs; i++) {
+                    CompletableFuture<GenerationResult> done = new CompletableFuture<>();
+                    scheduler.submit(new GenerationRequest(p, tokens, chain, (long) i, List.of()), new BatchScheduler.Listener() {
+                        public void onToken(GeneratedToken token) {
+                        }
+
+                        public void onDone(GenerationResult result) {
+                            done.complete(result);
+                        }
+
+                        public void onError(RuntimeException error) {
+                            done.completeExceptionally(error);
+                        }
+                    });
+                    GenerationResult r = done.get(timeoutSeconds, TimeUnit.SECONDS);
+                    if (i >= 0) scheduled += 1000.0 / r.tokensPerSecond() / runs;
+                }
+            }
+            return new double[]{engine, scheduled};
+        }
+    }
+
+    static double percentile(List<Double> values, double p) {
+        if (values.isEmpty()) return Double.NaN;
+        List<Double> sorted = new ArrayList<>(values);
+        Collections.sort(sorted);
+        int rank = (int) Math.ceil(p / 100.0 * sorted.size());
+        return sorted.get(Math.max(0, Math.min(sorted.size() - 1, rank - 1)));
+    }
+
+    static double mean(List<Double> values) {
+        return values.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+    }
+}

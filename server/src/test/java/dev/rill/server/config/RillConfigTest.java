@@ -1,0 +1,65 @@
+package dev.rill.server.config;
+
+import io.smallrye.config.EnvConfigSource;
+import io.smallrye.config.SmallRyeConfig;
+import io.smallrye.config.SmallRyeConfigBuilder;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Every setting can come from environment variables (Kubernetes), maps included; defaults hold otherwise. */
+class RillConfigTest {
+
+    static RillConfig config(Map<String, String> env) {
+        SmallRyeConfig config = new SmallRyeConfigBuilder().withMapping(RillConfig.class)
+                .withSources(new EnvConfigSource(env, 300)).build();
+        return config.getConfigMapping(RillConfig.class);
+    }
+
+    @Test
+    void defaults() {
+        RillConfig c = config(Map.of());
+        assertEquals("bundled:shakespeare", c.model());
+        assertEquals("cpu", c.backend());
+        assertTrue(c.models().isEmpty());
+        assertTrue(c.apiKeys().isEmpty());
+        assertEquals(16, c.generation().maxConcurrent());
+        assertEquals(64, c.generation().queueSize());
+        assertEquals(64, c.generation().prefillChunk());
+        assertEquals(256, c.generation().defaultMaxTokens());
+        assertEquals(4096, c.generation().maxTokens());
+        assertEquals(65536, c.limits().maxMessageSize());
+    }
+
+    @Test
+    void environmentVariablesSetEverythingIncludingMaps() {
+        RillConfig c = config(Map.of(
+                "RILL_MODEL", "/models/mine",
+                "RILL_MODELS_SECOND", "bundled:shakespeare",
+                "RILL_BACKEND", "tornadovm",
+                "RILL_SAMPLING_CHAIN", "top-k,temperature,dist",
+                "RILL_SAMPLING_PARAMS_TEMPERATURE", "0.7",
+                "RILL_SAMPLING_PARAMS_TOP_K", "20",
+                "RILL_GENERATION_MAX_CONCURRENT", "3",
+                "RILL_LIMITS_MAX_MESSAGE_SIZE", "1000",
+                "RILL_API_KEYS", "k1,k2",
+                "RILL_ALLOWED_ORIGINS", "https://a.example,https://b.example"));
+        assertEquals("/models/mine", c.model());
+        assertEquals(Map.of("second", "bundled:shakespeare"), c.models());
+        assertEquals("tornadovm", c.backend());
+        assertEquals(List.of("top-k", "temperature", "dist"), c.sampling().chain().orElseThrow());
+        assertEquals("0.7", c.sampling().params().get("temperature"));
+        // The key arrives as the environment spells it back (top-k / top.k / top_k); SamplingSettings reads all as top_k.
+        String topK = c.sampling().params().keySet().stream().filter(k -> k.startsWith("top")).findFirst().orElseThrow();
+        assertEquals("top_k", dev.rill.server.sampling.SamplingSettingsAccess.normalize(topK));
+        assertEquals("20", c.sampling().params().get(topK));
+        assertEquals(3, c.generation().maxConcurrent());
+        assertEquals(1000, c.limits().maxMessageSize());
+        assertEquals(List.of("k1", "k2"), c.apiKeys().orElseThrow());
+        assertEquals(List.of("https://a.example", "https://b.example"), c.allowedOrigins().orElseThrow());
+    }
+}
