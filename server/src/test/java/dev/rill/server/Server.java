@@ -40,6 +40,12 @@ public final class Server {
         return found ? sum : 0;
     }
 
+    /** Waits until no generation runs or waits (tests leave the server as they found it). */
+    public static void awaitIdle() throws InterruptedException {
+        awaitMetric("rill_generations_active", "model=\"tiny\"", 0);
+        awaitMetric("rill_generations_queued", "model=\"tiny\"", 0);
+    }
+
     /** Polls a metric until it equals {@code value}; fails after 10 s. */
     public static void awaitMetric(String name, String labels, double value) throws InterruptedException {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);

@@ -1,5 +1,6 @@
 package dev.rill.server.api;
 
+import dev.rill.server.LiveServerTest;
 import dev.rill.server.Server;
 import dev.rill.server.TinyModel;
 import dev.rill.server.TinyModelResource;
@@ -7,7 +8,6 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
 import io.restassured.response.Response;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -25,12 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** /api/*, health, metrics and the OpenAPI document against the running application. */
 @QuarkusTest
 @QuarkusTestResource(TinyModelResource.class)
-class RillApiTest {
+class RillApiTest extends LiveServerTest {
 
-    @BeforeEach
-    void ready() throws InterruptedException {
-        Server.awaitReady();
-    }
 
     static Response post(String path, Object body) {
         return given().contentType("application/json").body(body).post(path);

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -53,6 +54,8 @@ class BatchSchedulerTest {
         volatile int started = -1;
         final List<String> log;
         final String name;
+        /** When set, onStart waits for it: holds the scheduler thread so that later submissions are admitted together. */
+        CountDownLatch hold;
 
         Recorder(String name, List<String> log) {
             this.name = name;
@@ -67,6 +70,13 @@ class BatchSchedulerTest {
         public void onStart(int promptTokens) {
             started = promptTokens;
             if (log != null) log.add(name + ":start");
+            if (hold != null) {
+                try {
+                    hold.await(60, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
         }
 
         @Override
@@ -123,12 +133,15 @@ class BatchSchedulerTest {
             requests.add(new GenerationRequest(prompts[i], maxTokens[i], chain(temperatures[i]), 100L + i, List.of()));
         }
         List<Recorder> recorders = new ArrayList<>();
+        CountDownLatch allSubmitted = new CountDownLatch(1);
         try (BatchScheduler scheduler = new BatchScheduler(model, pass, new BatchScheduler.Settings(3, 10, 8), observer)) {
             for (GenerationRequest r : requests) {
                 Recorder rec = new Recorder();
+                if (recorders.isEmpty()) rec.hold = allSubmitted;   // the first three start together, whatever the test thread's pace
                 recorders.add(rec);
                 scheduler.submit(r, rec);
             }
+            allSubmitted.countDown();
             for (Recorder rec : recorders) rec.await();
         }
         try (ForwardPass reference = TinyModel.prepare(model)) {
@@ -154,18 +167,21 @@ class BatchSchedulerTest {
         List<String> log = Collections.synchronizedList(new ArrayList<>());
         try (BatchScheduler scheduler = new BatchScheduler(model, pass, new BatchScheduler.Settings(2, 0, 8), null)) {
             Recorder a = new Recorder("a", log);
-            scheduler.submit(new GenerationRequest(prompt(5, 7), 100, chain(1.0), 1L, List.of()), a);
-            a.awaitTokens(3);
+            a.hold = new CountDownLatch(1);
+            BatchScheduler.Job ja = scheduler.submit(new GenerationRequest(prompt(1, 7), 100_000, chain(1.0), 1L, List.of()), a);
             Recorder b = new Recorder("b", log);
             scheduler.submit(new GenerationRequest(prompt(TinyModel.T, 8), 5, chain(1.0), 2L, List.of()), b);
+            a.hold.countDown();
             b.await();
+            ja.cancel();
             a.await();
         }
-        // The log is in the scheduler's own order: count a's tokens while b's 128-token prompt ran (16 chunks of 8).
+        // The log is in the scheduler's own order: count a's tokens while b's 128-token prompt ran (16 chunks of 8,
+        // one per step, each step also decoding a's next token).
         List<String> events = List.copyOf(log);
         int from = events.indexOf("b:start"), to = events.indexOf("b:token");
         long aTokens = events.subList(from, to).stream().filter("a:token"::equals).count();
-        assertTrue(aTokens >= 15, "a must keep streaming while b's prompt runs in chunks; it got " + aTokens + " tokens meanwhile");
+        assertEquals(16, aTokens, "a must keep streaming while b's prompt runs in chunks; it got " + aTokens + " tokens meanwhile");
     }
 
     @Test

@@ -11,6 +11,7 @@ import dev.rill.generate.GenerationResult;
 import dev.rill.generate.Generator;
 import dev.rill.model.LoadedModel;
 import dev.rill.sampling.SamplerChain;
+import dev.rill.server.LiveServerTest;
 import dev.rill.server.Server;
 import dev.rill.server.TinyModel;
 import dev.rill.server.TinyModelResource;
@@ -23,8 +24,6 @@ import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
 import io.restassured.response.Response;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.BufferedReader;
@@ -52,20 +51,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The OpenAI-style API against the running application, with RestAssured and LangChain4j's OpenAI client. */
 @QuarkusTest
 @QuarkusTestResource(TinyModelResource.class)
-class OpenAiApiTest {
+class OpenAiApiTest extends LiveServerTest {
 
     @TestHTTPResource("/")
     URI base;
 
-    @BeforeEach
-    void ready() throws InterruptedException {
-        Server.awaitReady();
-    }
 
-    @AfterEach
-    void nothingLeftRunning() throws InterruptedException {
-        Server.awaitMetric("rill_generations_active", "model=\"tiny\"", 0);
-    }
 
     static Response post(String path, Object body) {
         return given().contentType("application/json").body(body).post(path);

@@ -1,5 +1,6 @@
 package dev.rill.server.security;
 
+import dev.rill.server.LiveServerTest;
 import dev.rill.server.Server;
 import dev.rill.server.TinyModelResource;
 import dev.rill.server.WsClient;
@@ -8,7 +9,6 @@ import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.RestAssured;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;
@@ -25,15 +25,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @QuarkusTest
 @TestProfile(SecuredProfile.class)
 @QuarkusTestResource(TinyModelResource.class)
-class SecurityTest {
+class SecurityTest extends LiveServerTest {
 
     @TestHTTPResource("/")
     URI base;
 
-    @BeforeEach
-    void ready() throws InterruptedException {
-        Server.awaitReady();
-    }
 
     @Test
     void theHttpApiNeedsABearerKey() {

@@ -7,6 +7,7 @@ import dev.rill.generate.GenerationResult;
 import dev.rill.generate.Generator;
 import dev.rill.model.LoadedModel;
 import dev.rill.sampling.SamplerChain;
+import dev.rill.server.LiveServerTest;
 import dev.rill.server.Server;
 import dev.rill.server.TinyModel;
 import dev.rill.server.TinyModelResource;
@@ -19,9 +20,7 @@ import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;
@@ -40,7 +39,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The /ws/chat protocol against the running application, with a real WebSocket client. */
 @QuarkusTest
 @QuarkusTestResource(TinyModelResource.class)
-class ChatSocketTest {
+class ChatSocketTest extends LiveServerTest {
 
     static final List<String> CHAIN = List.of("temperature", "dist");
 
@@ -61,16 +60,7 @@ class ChatSocketTest {
         referencePass.close();
     }
 
-    @BeforeEach
-    void ready() throws InterruptedException {
-        Server.awaitReady();
-    }
 
-    @AfterEach
-    void nothingLeftRunning() throws InterruptedException {
-        Server.awaitMetric("rill_generations_active", "model=\"tiny\"", 0);
-        Server.awaitMetric("rill_generations_queued", "model=\"tiny\"", 0);
-    }
 
     static Map<String, Object> chat(String id, String prompt, int maxTokens, long seed) {
         Map<String, Object> m = new LinkedHashMap<>();
