@@ -72,7 +72,11 @@ final class BenchServeCommand implements Callable<Integer> {
         String error;
     }
 
-    record Round(int streams, long tokens, double seconds, List<Double> ttftMs, List<Double> itlMs) {
+    /**
+     * @param serverItlMs mean time between tokens as the server's scheduler emitted them (from its
+     *                    metrics), beside {@code itlMs} as the clients received them
+     */
+    record Round(int streams, long tokens, double seconds, List<Double> ttftMs, List<Double> itlMs, double serverItlMs) {
         double tokensPerSecond() {
             return tokens / seconds;
         }
@@ -115,27 +119,40 @@ final class BenchServeCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "rill bench serve: model %s (%s parameters, context %d), backend %s, %d threads, %d tokens per stream, "
                             + "prompt %d tokens, localhost WebSockets%n", loaded.name(), loaded.info().get("parameters"), loaded.maxContext(),
                     backend, Parallel.threads(), tokens, promptTokens);
-            round(http, base, Math.min(4, most), Math.min(tokens, 32), deadline);   // JIT warm-up, not reported
+            // Warm-up, not reported: the JIT must compile the Vector API kernels and the server path first.
+            engineMsPerToken(registry, loaded);
+            schedulerAlone(registry, loaded, most);
+            round(http, base, 1, tokens, deadline);
+            round(http, base, most, tokens, deadline);
             List<Round> rounds = new ArrayList<>();
-            for (int n : streams) rounds.add(round(http, base, n, tokens, deadline));
-            System.out.printf(Locale.ROOT, "%7s %8s %8s %10s %10s %10s %9s %9s%n", "streams", "tokens", "wall s", "agg tok/s",
-                    "TTFT p50", "TTFT p99", "ITL p50", "ITL p99");
-            for (Round r : rounds) {
-                System.out.printf(Locale.ROOT, "%7d %8d %8.2f %10.1f %8.1fms %8.1fms %7.2fms %7.2fms%n", r.streams(), r.tokens(), r.seconds(),
-                        r.tokensPerSecond(), percentile(r.ttftMs(), 50), percentile(r.ttftMs(), 99), percentile(r.itlMs(), 50), percentile(r.itlMs(), 99));
+            Map<Integer, double[]> alone = new java.util.HashMap<>();
+            for (int n : streams) {
+                rounds.add(round(http, base, n, tokens, deadline));
+                alone.put(n, schedulerAlone(registry, loaded, n));
             }
+            System.out.printf(Locale.ROOT, "%7s %8s %8s %10s %10s %10s %9s %9s %9s %9s %12s %10s%n", "streams", "tokens", "wall s", "agg tok/s",
+                    "TTFT p50", "TTFT p99", "ITL p50", "ITL p99", "ITL mean", "srv ITL", "sched tok/s", "sched ITL");
+            for (Round r : rounds) {
+                double[] a = alone.get(r.streams());
+                System.out.printf(Locale.ROOT, "%7d %8d %8.2f %10.1f %8.1fms %8.1fms %7.2fms %7.2fms %7.2fms %7.2fms %12.1f %8.2fms%n", r.streams(),
+                        r.tokens(), r.seconds(), r.tokensPerSecond(), percentile(r.ttftMs(), 50), percentile(r.ttftMs(), 99),
+                        percentile(r.itlMs(), 50), percentile(r.itlMs(), 99), mean(r.itlMs()), r.serverItlMs(), a[0], a[1]);
+            }
+            System.out.println("(ITL: between the tokens of one stream as its client received them; srv ITL: their mean as the server emitted them;");
+            System.out.println(" sched: the same streams through the batch scheduler alone, no network, right after each round)");
             Round one = rounds.stream().filter(r -> r.streams() == 1).findFirst().orElse(null);
             Round many = rounds.stream().max((a, b) -> Integer.compare(a.streams(), b.streams())).orElseThrow();
             if (one != null && many != one) {
-                System.out.printf(Locale.ROOT, "%d streams / 1 stream: %.2fx the aggregate tokens/s (goal for 16: >= 4x)%n",
-                        many.streams(), many.tokensPerSecond() / one.tokensPerSecond());
+                System.out.printf(Locale.ROOT, "%d streams / 1 stream: %.2fx the aggregate tokens/s over WebSockets, %.2fx through the scheduler alone "
+                        + "(goal for 16: >= 4x)%n", many.streams(), many.tokensPerSecond() / one.tokensPerSecond(),
+                        alone.get(many.streams())[0] / alone.get(1)[0]);
             }
             if (one != null) {
-                double[] engine = engineMsPerToken(registry, loaded);
+                double engine = engineMsPerToken(registry, loaded);
                 double ws = mean(one.itlMs());
                 System.out.printf(Locale.ROOT, "one stream, mean ms/token: engine alone (Generator) %.3f, batch scheduler alone %.3f, "
                         + "over the WebSocket %.3f: the server path adds %.3f ms/token over the engine (goal <= 0.2)%n",
-                        engine[0], engine[1], ws, ws - engine[0]);
+                        engine, alone.get(1)[1], ws, ws - engine);
             }
             return 0;
         } finally {
@@ -163,6 +180,7 @@ final class BenchServeCommand implements Callable<Integer> {
     private Round round(HttpClient http, URI base, int n, int tokens, long deadline) throws Exception {
         List<Stream> results = Collections.synchronizedList(new ArrayList<>());
         CountDownLatch finished = new CountDownLatch(n);
+        double[] itlBefore = serverItl(http, base);
         List<WebSocket> sockets = new ArrayList<>();
         try {
             List<Stream> mine = new ArrayList<>();
@@ -193,7 +211,20 @@ final class BenchServeCommand implements Callable<Integer> {
             ttft.add((s.first - s.sent) / 1e6);
             for (long g : s.gaps) itl.add(g / 1e6);
         }
-        return new Round(n, total, (end - start) / 1e9, ttft, itl);
+        double[] itlAfter = serverItl(http, base);
+        double serverItl = (itlAfter[0] - itlBefore[0]) / Math.max(1, itlAfter[1] - itlBefore[1]) * 1000;
+        return new Round(n, total, (end - start) / 1e9, ttft, itl, serverItl);
+    }
+
+    /** Sum (seconds) and count of the server's inter-token latency histogram, over all models. */
+    private static double[] serverItl(HttpClient http, URI base) throws Exception {
+        String metrics = http.send(HttpRequest.newBuilder(base.resolve("/q/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+        double sum = 0, count = 0;
+        for (String line : metrics.split("\n")) {
+            if (line.startsWith("rill_inter_token_latency_seconds_sum{")) sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            if (line.startsWith("rill_inter_token_latency_seconds_count{")) count += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        }
+        return new double[]{sum, count};
     }
 
     private static WebSocket.Listener listener(Stream s, CountDownLatch finished) {
@@ -233,11 +264,8 @@ final class BenchServeCommand implements Callable<Integer> {
         };
     }
 
-    /**
-     * Mean milliseconds per token of one stream, after a warm-up: {@code [0]} the engine's own
-     * one-at-a-time loop, {@code [1]} the server's batch scheduler without any network.
-     */
-    private double[] engineMsPerToken(PluginRegistry registry, LoadedModel loaded) throws Exception {
+    /** Mean milliseconds per token of one stream in the engine's own one-at-a-time loop (3 runs). */
+    private double engineMsPerToken(PluginRegistry registry, LoadedModel loaded) {
         ComputeBackend compute = registry.get(ComputeBackend.class, backend);
         SamplerChain chain = SamplerChain.of(registry, SamplerChain.DEFAULT, Map.of());
         int[] p = loaded.vocabulary().encode(prompt);
@@ -245,32 +273,51 @@ final class BenchServeCommand implements Callable<Integer> {
         try (ForwardPass pass = compute.prepare(loaded.weights(), compute.params(Map.of()))) {
             Generator generator = new Generator(loaded, pass);
             double engine = 0;
-            for (int i = -1; i < runs; i++) {
+            for (int i = 0; i < runs; i++) {
                 GenerationResult r = generator.generateNow(new GenerationRequest(p, tokens, chain, (long) i, List.of()), t -> {
                 });
-                if (i >= 0) engine += 1000.0 / r.tokensPerSecond() / runs;
+                engine += 1000.0 / r.tokensPerSecond() / runs;
             }
-            double scheduled = 0;
-            try (BatchScheduler scheduler = new BatchScheduler(loaded, pass, new BatchScheduler.Settings(1, 0, 64), null)) {
-                for (int i = -1; i < runs; i++) {
-                    CompletableFuture<GenerationResult> done = new CompletableFuture<>();
-                    scheduler.submit(new GenerationRequest(p, tokens, chain, (long) i, List.of()), new BatchScheduler.Listener() {
-                        public void onToken(GeneratedToken token) {
-                        }
+            return engine;
+        }
+    }
 
-                        public void onDone(GenerationResult result) {
-                            done.complete(result);
-                        }
+    /**
+     * {@code n} concurrent streams through the server's batch scheduler alone (no network):
+     * {@code [0]} aggregate tokens/s, {@code [1]} mean milliseconds between the tokens of a stream.
+     */
+    private double[] schedulerAlone(PluginRegistry registry, LoadedModel loaded, int n) throws Exception {
+        ComputeBackend compute = registry.get(ComputeBackend.class, backend);
+        SamplerChain chain = SamplerChain.of(registry, SamplerChain.DEFAULT, Map.of());
+        int[] p = loaded.vocabulary().encode(prompt);
+        try (ForwardPass pass = compute.prepare(loaded.weights(), compute.params(Map.of()));
+             BatchScheduler scheduler = new BatchScheduler(loaded, pass, new BatchScheduler.Settings(n, 0, 64), null)) {
+            List<CompletableFuture<GenerationResult>> done = new ArrayList<>();
+            long t0 = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                CompletableFuture<GenerationResult> f = new CompletableFuture<>();
+                done.add(f);
+                scheduler.submit(new GenerationRequest(p, tokens, chain, (long) i, List.of()), new BatchScheduler.Listener() {
+                    public void onToken(GeneratedToken token) {
+                    }
 
-                        public void onError(RuntimeException error) {
-                            done.completeExceptionally(error);
-                        }
-                    });
-                    GenerationResult r = done.get(timeoutSeconds, TimeUnit.SECONDS);
-                    if (i >= 0) scheduled += 1000.0 / r.tokensPerSecond() / runs;
-                }
+                    public void onDone(GenerationResult result) {
+                        f.complete(result);
+                    }
+
+                    public void onError(RuntimeException error) {
+                        f.completeExceptionally(error);
+                    }
+                });
             }
-            return new double[]{engine, scheduled};
+            long total = 0;
+            double msPerToken = 0;
+            for (CompletableFuture<GenerationResult> f : done) {
+                GenerationResult r = f.get(timeoutSeconds, TimeUnit.SECONDS);
+                total += r.completionTokens();
+                msPerToken += 1000.0 / r.tokensPerSecond() / n;
+            }
+            return new double[]{total / ((System.nanoTime() - t0) / 1e9), msPerToken};
         }
     }
 
