@@ -1,5 +1,6 @@
 package dev.rill.server.generation;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.rill.generate.GenerationRequest;
 import dev.rill.plugin.PluginException;
 import dev.rill.sampling.SamplerChain;
@@ -13,7 +14,6 @@ import dev.rill.server.model.ServedModel;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

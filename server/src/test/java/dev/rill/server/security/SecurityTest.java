@@ -1,7 +1,6 @@
 package dev.rill.server.security;
 
 import dev.rill.server.LiveServerTest;
-import dev.rill.server.Server;
 import dev.rill.server.TinyModelResource;
 import dev.rill.server.WsClient;
 import io.quarkus.test.common.QuarkusTestResource;
