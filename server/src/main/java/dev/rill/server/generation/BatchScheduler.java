@@ -249,10 +249,11 @@ public final class BatchScheduler implements AutoCloseable {
         }
         if (!decode.isEmpty()) decode(decode);
         int prefillRows = prefill.isEmpty() ? 0 : prefill(prefill, decode.isEmpty() ? Math.max(IDLE_PREFILL, settings.prefillChunk()) : settings.prefillChunk());
+        // Account the step's compute before reporting any generation done, so that "done" means "nothing more to count".
+        observer.onStep(decode.size(), prefillRows, System.nanoTime() - t0);
         for (Job job : List.copyOf(running)) {
             if (job.sequence.finished()) complete(job);
         }
-        observer.onStep(decode.size(), prefillRows, System.nanoTime() - t0);
     }
 
     private void decode(List<Job> jobs) {
