@@ -57,7 +57,7 @@ class ChatSocketTest extends LiveServerTest {
 
     @AfterAll
     static void closeReference() {
-        referencePass.close();
+        if (referencePass != null) referencePass.close();
     }
 
 
