@@ -101,7 +101,7 @@ public class RillResource {
     public List<ModelInfo> listModels() {
         models.registry();   // 503 while loading
         return models.all().stream().map(m -> new ModelInfo(m.name(), m.name().equals(models.defaultName()),
-                String.valueOf(m.model().source()), m.chat() == null ? null : m.chat().name(), m.model().info())).toList();
+                String.valueOf(m.model().source()), m.chat().name(), m.model().info())).toList();
     }
 
     @POST

@@ -4,8 +4,9 @@ import java.util.List;
 
 /**
  * Turns a conversation into the prompt text a model continues with the assistant's reply. Rill's own
- * models use {@link PlainChatFormat}; a model that brings a (Jinja) chat template gets a format that
- * renders it (see {@link ChatFormats#forModel}).
+ * models use {@link PlainChatFormat}; a model that brings a Jinja chat template (GGUF) uses
+ * {@link TemplateChatFormat} (see {@link ChatFormats#forModel}). The model encodes the text
+ * ({@code LoadedModel.encodePrompt}: special tokens and BOS as the model wants).
  */
 public interface ChatFormat {
 
@@ -17,9 +18,4 @@ public interface ChatFormat {
 
     /** Strings that end the assistant's turn (never sent to the client). */
     List<String> stopStrings();
-
-    /** Whether special-token text in the rendered prompt (e.g. {@code <|im_start|>}) is encoded as those tokens. */
-    default boolean allowSpecialTokens() {
-        return false;
-    }
 }

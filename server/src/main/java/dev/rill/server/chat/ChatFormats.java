@@ -8,15 +8,8 @@ public final class ChatFormats {
     private ChatFormats() {
     }
 
-    /**
-     * {@link PlainChatFormat} for a model without a chat template (Rill's own checkpoints). A model
-     * with a Jinja chat template (GGUF) needs a renderer for it; the GGUF work plugs one in here.
-     *
-     * @throws IllegalArgumentException for a template this build cannot render
-     */
+    /** The model's own chat template when it has one (GGUF), else {@link PlainChatFormat}. */
     public static ChatFormat forModel(LoadedModel model) {
-        if (model.chatTemplate() == null || model.chatTemplate().isBlank()) return PlainChatFormat.INSTANCE;
-        throw new IllegalArgumentException("model '" + model.name() + "' comes with a Jinja chat template, and this build has no "
-                + "renderer for it; chat requests cannot be formatted (raw completions still work)");
+        return model.chatTemplate() == null ? PlainChatFormat.INSTANCE : new TemplateChatFormat(model.chatTemplate());
     }
 }

@@ -1,9 +1,8 @@
 package dev.rill.server.chat;
 
-import dev.rill.spi.Vocabulary;
-
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * Builds the prompt tokens of a conversation within a token budget: while the rendered prompt is
@@ -23,12 +22,16 @@ public final class PromptBuilder {
     private PromptBuilder() {
     }
 
-    public static Prompt build(ChatFormat format, Vocabulary vocabulary, List<ChatMessage> messages, int budget) {
+    /**
+     * @param encoder turns the rendered prompt into token ids (the model's {@code encodePrompt})
+     * @throws IllegalArgumentException for an empty conversation or one the chat template rejects
+     */
+    public static Prompt build(ChatFormat format, Function<String, int[]> encoder, List<ChatMessage> messages, int budget) {
         if (messages.isEmpty()) throw new IllegalArgumentException("the conversation has no messages");
         List<ChatMessage> kept = new ArrayList<>(messages);
         int dropped = 0;
         while (true) {
-            int[] tokens = vocabulary.encode(format.render(kept), format.allowSpecialTokens());
+            int[] tokens = encoder.apply(format.render(kept));
             if (tokens.length <= budget) return new Prompt(tokens, dropped);
             int oldest = -1;
             for (int i = 0; i < kept.size() - 1; i++) {

@@ -138,17 +138,25 @@ public class GenerationService {
         int dropped = 0;
         if (in.messages() != null) {
             if (in.messages().isEmpty()) throw ApiException.invalid(f.messages(), f.messages() + " must hold at least one message");
-            if (served.chat() == null) throw ApiException.invalid(f.messages(), served.chatProblem());
             int window = served.model().maxContext();
             // Leave room for the reply, so that it need not slide the window at once.
             int budget = Math.max(1, window - Math.min(maxTokens, window / 2));
-            PromptBuilder.Prompt prompt = PromptBuilder.build(served.chat(), served.model().vocabulary(), in.messages(), budget);
+            PromptBuilder.Prompt prompt;
+            try {
+                prompt = PromptBuilder.build(served.chat(), served.model()::encodePrompt, in.messages(), budget);
+            } catch (IllegalArgumentException e) {
+                throw ApiException.invalid(f.messages(), e.getMessage());   // e.g. the model's template rejects the order of roles
+            }
             tokens = prompt.tokens();
             dropped = prompt.dropped();
             stop.addAll(served.chat().stopStrings());
         } else {
             if (in.prompt() == null || in.prompt().isEmpty()) throw ApiException.invalid(f.prompt(), f.prompt() + " is empty; give text to continue");
-            tokens = served.model().vocabulary().encode(in.prompt());
+            try {
+                tokens = served.model().encodePrompt(in.prompt());
+            } catch (IllegalArgumentException e) {
+                throw ApiException.invalid(f.prompt(), e.getMessage());   // text the vocabulary cannot encode
+            }
         }
         if (tokens.length == 0) throw ApiException.invalid(in.messages() != null ? f.messages() : f.prompt(), "the prompt encodes to no tokens");
         GenerationRequest request;

@@ -4,7 +4,6 @@ import dev.rill.model.LoadedModel;
 import dev.rill.model.Models;
 import dev.rill.plugin.PluginRegistry;
 import dev.rill.server.api.ApiException;
-import dev.rill.server.chat.ChatFormat;
 import dev.rill.server.chat.ChatFormats;
 import dev.rill.server.config.RillConfig;
 import dev.rill.server.generation.BatchScheduler;
@@ -61,6 +60,11 @@ public class ModelService {
         for (ServedModel m : models.values()) {
             m.scheduler().close();
             m.pass().close();
+            try {
+                m.model().close();   // e.g. unmaps a GGUF file
+            } catch (Exception e) {
+                LOG.debugf(e, "closing model %s", m.name());
+            }
         }
     }
 
@@ -99,14 +103,8 @@ public class ModelService {
                 }
                 ForwardPass pass = backend.prepare(model.weights(), backend.params(Map.of()));
                 BatchScheduler scheduler = new BatchScheduler(model, pass, settings, metrics.observer(model.name()));
-                ChatFormat chat = null;
-                String problem = null;
-                try {
-                    chat = ChatFormats.forModel(model);
-                } catch (IllegalArgumentException ex) {
-                    problem = ex.getMessage();
-                }
-                ServedModel served = new ServedModel(model.name(), model, pass, scheduler, chat, problem, System.currentTimeMillis() / 1000);
+                ServedModel served = new ServedModel(model.name(), model, pass, scheduler, ChatFormats.forModel(model),
+                        System.currentTimeMillis() / 1000);
                 loaded.put(model.name(), served);
                 metrics.register(served);
                 if (first == null) first = model.name();

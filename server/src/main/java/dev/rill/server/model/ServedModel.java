@@ -9,10 +9,9 @@ import dev.rill.spi.ForwardPass;
  * A model the server serves: the loaded model, its prepared forward pass, the scheduler that alone
  * drives that pass, and its chat format.
  *
- * @param chat        its chat format, or {@code null} when this build cannot render the model's template
- * @param chatProblem why {@code chat} is {@code null}
- * @param created     when it was loaded (epoch seconds, for {@code /v1/models})
+ * @param chat    its chat format
+ * @param created when it was loaded (epoch seconds, for {@code /v1/models})
  */
 public record ServedModel(String name, LoadedModel model, ForwardPass pass, BatchScheduler scheduler,
-                          ChatFormat chat, String chatProblem, long created) {
+                          ChatFormat chat, long created) {
 }

@@ -11,7 +11,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * The server's sampler chain and default parameters (from configuration), and how a request's
@@ -46,7 +45,7 @@ public final class SamplingSettings {
         this.chain = chain == null || chain.isEmpty() ? SamplerChain.DEFAULT : List.copyOf(chain);
         this.defaults = new LinkedHashMap<>();
         if (defaults != null) defaults.forEach((k, v) -> this.defaults.put(normalize(k), v));
-        Set<String> known = declaredByAny();
+        Set<String> known = SamplerChain.knownParameters(registry).keySet();
         for (String key : this.defaults.keySet()) {
             if (!known.contains(key)) {
                 throw new IllegalArgumentException("rill.sampling.params: unknown sampling parameter '" + key
@@ -80,13 +79,8 @@ public final class SamplingSettings {
     public SamplerChain resolve(List<String> requestChain, Map<String, ?> requested) {
         Map<String, ?> req = requested == null ? Map.of() : requested;
         List<String> names = requestChain != null ? requestChain : extended(req.keySet());
-        Set<String> accepted = declaredBy(names);
-        Map<String, Object> values = new LinkedHashMap<>();
-        defaults.forEach((k, v) -> {
-            if (accepted.contains(k)) values.put(k, v);
-        });
-        values.putAll(req);
-        return SamplerChain.of(registry, names, values);
+        // Configured values apply to the steps that declare them; requested ones must fit the chain.
+        return SamplerChain.of(registry, names, defaults, req);
     }
 
     /** The configured chain with a sampler inserted for each requested parameter it lacks. */
@@ -143,12 +137,6 @@ public final class SamplingSettings {
         if (!names.isEmpty() && !registry.get(Sampler.class, names.getLast().trim()).selects()) {
             for (ParamSpec p : registry.get(Sampler.class, "dist").parameters()) out.add(p.name());
         }
-        return out;
-    }
-
-    private Set<String> declaredByAny() {
-        Set<String> out = new TreeSet<>();
-        for (Sampler s : registry.all(Sampler.class)) for (ParamSpec p : s.parameters()) out.add(p.name());
         return out;
     }
 }

@@ -27,7 +27,7 @@ class PromptBuilderTest {
     @Test
     void aConversationThatFitsIsKeptWhole() {
         List<ChatMessage> messages = List.of(new ChatMessage("user", "Hello"));
-        PromptBuilder.Prompt p = PromptBuilder.build(PlainChatFormat.INSTANCE, VOCABULARY, messages, 100);
+        PromptBuilder.Prompt p = PromptBuilder.build(PlainChatFormat.INSTANCE, VOCABULARY::encode, messages, 100);
         assertEquals(0, p.dropped());
         assertArrayEquals(VOCABULARY.encode(PlainChatFormat.INSTANCE.render(messages)), p.tokens());
     }
@@ -40,7 +40,7 @@ class PromptBuilderTest {
         messages.add(new ChatMessage("user", "last"));
         int whole = VOCABULARY.encode(PlainChatFormat.INSTANCE.render(messages)).length;
         for (int budget = whole; budget > 0; budget -= 7) {
-            PromptBuilder.Prompt p = PromptBuilder.build(PlainChatFormat.INSTANCE, VOCABULARY, messages, budget);
+            PromptBuilder.Prompt p = PromptBuilder.build(PlainChatFormat.INSTANCE, VOCABULARY::encode, messages, budget);
             // What remains is exactly the system message plus the newest turns, rendered.
             List<ChatMessage> kept = new ArrayList<>();
             kept.add(messages.getFirst());
@@ -56,13 +56,13 @@ class PromptBuilderTest {
             }
         }
         // Never drops the system message or the last message, even when they alone are too long.
-        PromptBuilder.Prompt tiny = PromptBuilder.build(PlainChatFormat.INSTANCE, VOCABULARY, messages, 1);
+        PromptBuilder.Prompt tiny = PromptBuilder.build(PlainChatFormat.INSTANCE, VOCABULARY::encode, messages, 1);
         assertEquals(6, tiny.dropped());
     }
 
     @Test
     void anEmptyConversationIsRefused() {
-        assertThrows(IllegalArgumentException.class, () -> PromptBuilder.build(PlainChatFormat.INSTANCE, VOCABULARY, List.of(), 10));
+        assertThrows(IllegalArgumentException.class, () -> PromptBuilder.build(PlainChatFormat.INSTANCE, VOCABULARY::encode, List.of(), 10));
         IllegalArgumentException role = assertThrows(IllegalArgumentException.class, () -> new ChatMessage("wizard", "x"));
         assertTrue(role.getMessage().contains("system, user, assistant"), role.getMessage());
     }
