@@ -32,6 +32,8 @@ final class ServeCommand implements Callable<Integer> {
     String host;
     @Option(names = "--backend", description = "Compute backend (default: cpu).")
     String backend;
+    @Option(names = "--backend-param", paramLabel = "K=V", description = "Compute backend parameter (repeatable), e.g. max-sequences=16.")
+    List<String> backendParams;
     @Option(names = "--plugins", paramLabel = "DIR", description = "Also load plugin jars from this folder.")
     Path plugins;
     @Option(names = "--sampler", split = ",", paramLabel = "NAME", description = "Default sampler chain, e.g. top-k,temperature,dist.")
@@ -57,6 +59,7 @@ final class ServeCommand implements Callable<Integer> {
         put(props, "quarkus.http.port", port);
         put(props, "quarkus.http.host", host);
         put(props, "rill.backend", backend);
+        KeyValues.parse(backendParams, "--backend-param").forEach((k, v) -> props.put("rill.backend.params." + k, v.toString()));
         put(props, "rill.plugins", plugins == null ? null : plugins.toAbsolutePath());
         put(props, "rill.sampling.chain", sampler == null ? null : String.join(",", sampler));
         KeyValues.parse(samplingParams, "--sampling-param").forEach((k, v) -> props.put("rill.sampling.params." + k, v.toString()));

@@ -3,6 +3,7 @@ package dev.rill.server.config;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import io.smallrye.config.WithName;
+import io.smallrye.config.WithParentName;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -27,9 +28,7 @@ public interface RillConfig {
     /** Further models to serve: name → {@code bundled:NAME}, checkpoint folder or .gguf file. */
     Map<String, String> models();
 
-    /** The compute backend plugin. */
-    @WithDefault("cpu")
-    String backend();
+    Backend backend();
 
     /** A folder of plugin jars loaded besides those on the class path. */
     Optional<Path> plugins();
@@ -52,6 +51,16 @@ public interface RillConfig {
      * server's own; {@code *} allows any. Requests without an Origin header (non-browser clients) pass.
      */
     Optional<List<String>> allowedOrigins();
+
+    interface Backend {
+        /** The compute backend plugin ({@code rill.backend}). */
+        @WithParentName
+        @WithDefault("cpu")
+        String name();
+
+        /** Its parameters, e.g. {@code rill.backend.params.max-sequences=16} for tornadovm. */
+        Map<String, String> params();
+    }
 
     interface Sampling {
         /** The sampler chain, by name (default: the engine's default chain). */

@@ -11,6 +11,7 @@ import dev.rill.server.metrics.ServerMetrics;
 import dev.rill.server.sampling.SamplingSettings;
 import dev.rill.spi.ComputeBackend;
 import dev.rill.spi.ForwardPass;
+import dev.rill.spi.Params;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -74,9 +75,15 @@ public class ModelService {
             PluginRegistry plugins = PluginRegistry.load(config.plugins().orElse(null));
             SamplingSettings samplingSettings = new SamplingSettings(plugins,
                     config.sampling().chain().orElse(null), config.sampling().params());
-            ComputeBackend backend = plugins.get(ComputeBackend.class, config.backend());
+            ComputeBackend backend = plugins.get(ComputeBackend.class, config.backend().name());
             if (!backend.availability().available()) {
                 throw new IllegalStateException("compute backend '" + backend.name() + "' is unavailable: " + backend.availability().reason());
+            }
+            Params backendParams;
+            try {
+                backendParams = backend.params(declaredSpelling(backend, config.backend().params()));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("rill.backend.params: " + e.getMessage(), e);
             }
             var g = config.generation();
             BatchScheduler.Settings settings = new BatchScheduler.Settings(g.maxConcurrent(), g.queueSize(), g.prefillChunk());
@@ -101,7 +108,7 @@ public class ModelService {
                 if (loaded.containsKey(model.name())) {
                     throw new IllegalArgumentException("two models are served under the name '" + model.name() + "'; set rill.model-name");
                 }
-                ForwardPass pass = backend.prepare(model.weights(), backend.params(Map.of()));
+                ForwardPass pass = backend.prepare(model.weights(), backendParams);
                 BatchScheduler scheduler = new BatchScheduler(model, pass, settings, metrics.observer(model.name()));
                 ServedModel served = new ServedModel(model.name(), model, pass, scheduler, ChatFormats.forModel(model),
                         System.currentTimeMillis() / 1000);
@@ -122,6 +129,24 @@ public class ModelService {
             LOG.error("rill: " + failure, t instanceof IllegalArgumentException || t instanceof IllegalStateException ? null : t);
             if (config.exitOnLoadFailure()) Quarkus.asyncExit(1);
         }
+    }
+
+    /**
+     * Keys as the plugin spells them: environment variables cannot keep '-', '_' and '.' apart
+     * ({@code RILL_BACKEND_PARAMS_MAX_SEQUENCES} arrives as {@code max.sequences} or similar).
+     */
+    static Map<String, String> declaredSpelling(dev.rill.spi.Plugin plugin, Map<String, String> given) {
+        Map<String, String> out = new LinkedHashMap<>();
+        given.forEach((key, value) -> {
+            String name = plugin.parameters().stream().map(dev.rill.spi.ParamSpec::name)
+                    .filter(n -> loose(n).equals(loose(key))).findFirst().orElse(key);
+            out.put(name, value);
+        });
+        return out;
+    }
+
+    private static String loose(String key) {
+        return key.trim().toLowerCase(java.util.Locale.ROOT).replace('-', '_').replace('.', '_');
     }
 
     public State state() {

@@ -24,7 +24,7 @@ class RillConfigTest {
     void defaults() {
         RillConfig c = config(Map.of());
         assertEquals("bundled:shakespeare", c.model());
-        assertEquals("cpu", c.backend());
+        assertEquals("cpu", c.backend().name());
         assertTrue(c.models().isEmpty());
         assertTrue(c.apiKeys().isEmpty());
         assertEquals(16, c.generation().maxConcurrent());
@@ -37,20 +37,21 @@ class RillConfigTest {
 
     @Test
     void environmentVariablesSetEverythingIncludingMaps() {
-        RillConfig c = config(Map.of(
-                "RILL_MODEL", "/models/mine",
-                "RILL_MODELS_SECOND", "bundled:shakespeare",
-                "RILL_BACKEND", "tornadovm",
-                "RILL_SAMPLING_CHAIN", "top-k,temperature,dist",
-                "RILL_SAMPLING_PARAMS_TEMPERATURE", "0.7",
-                "RILL_SAMPLING_PARAMS_TOP_K", "20",
-                "RILL_GENERATION_MAX_CONCURRENT", "3",
-                "RILL_LIMITS_MAX_MESSAGE_SIZE", "1000",
-                "RILL_API_KEYS", "k1,k2",
-                "RILL_ALLOWED_ORIGINS", "https://a.example,https://b.example"));
+        RillConfig c = config(Map.ofEntries(
+                Map.entry("RILL_MODEL", "/models/mine"),
+                Map.entry("RILL_MODELS_SECOND", "bundled:shakespeare"),
+                Map.entry("RILL_BACKEND", "tornadovm"),
+                Map.entry("RILL_SAMPLING_CHAIN", "top-k,temperature,dist"),
+                Map.entry("RILL_SAMPLING_PARAMS_TEMPERATURE", "0.7"),
+                Map.entry("RILL_SAMPLING_PARAMS_TOP_K", "20"),
+                Map.entry("RILL_GENERATION_MAX_CONCURRENT", "3"),
+                Map.entry("RILL_LIMITS_MAX_MESSAGE_SIZE", "1000"),
+                Map.entry("RILL_API_KEYS", "k1,k2"),
+                Map.entry("RILL_BACKEND_PARAMS_MAX_SEQUENCES", "16"),
+                Map.entry("RILL_ALLOWED_ORIGINS", "https://a.example,https://b.example")));
         assertEquals("/models/mine", c.model());
         assertEquals(Map.of("second", "bundled:shakespeare"), c.models());
-        assertEquals("tornadovm", c.backend());
+        assertEquals("tornadovm", c.backend().name());
         assertEquals(List.of("top-k", "temperature", "dist"), c.sampling().chain().orElseThrow());
         assertEquals("0.7", c.sampling().params().get("temperature"));
         // The key arrives as the environment spells it back (top-k / top.k / top_k); SamplingSettings reads all as top_k.
@@ -60,6 +61,8 @@ class RillConfigTest {
         assertEquals(3, c.generation().maxConcurrent());
         assertEquals(1000, c.limits().maxMessageSize());
         assertEquals(List.of("k1", "k2"), c.apiKeys().orElseThrow());
+        assertEquals(1, c.backend().params().size());
+        assertEquals("16", c.backend().params().values().iterator().next());
         assertEquals(List.of("https://a.example", "https://b.example"), c.allowedOrigins().orElseThrow());
     }
 }
