@@ -20,6 +20,10 @@ const connection = new Connection(settings.apiKey);
 let server = null;          // {models, plugins, generation} once loaded
 let infoProblem = null;     // null, or {kind: 'loading'|'auth'|'failed'|'unreachable', message}
 let running = null;         // the generation in flight: {id, reply, stopping}
+// New chat cancels a running reply; the server takes the next chat once that one's done arrives
+// (one generation per connection), so a chat sent meanwhile waits for it here.
+let draining = null;        // id of a cancelled generation whose done has not arrived
+let queued = null;          // a chat frame waiting for it
 let ids = 0;
 let countdown = null;
 
@@ -104,6 +108,8 @@ connection.addEventListener('state', (e) => {
 });
 
 connection.addEventListener('lost', (e) => {
+  draining = null;
+  queued = null;
   if (running) {
     running.reply.interrupt(running.stopping ? 'stopped; the connection was lost' : 'the connection to the server was lost');
     endRunning();
@@ -116,6 +122,12 @@ $('connection').addEventListener('click', () => connection.retryNow());
 
 connection.addEventListener('frame', (e) => {
   const frame = e.detail;
+  if (draining && frame.id === draining && (frame.type === 'done' || frame.type === 'error')) {
+    draining = null;
+    if (queued) connection.send(queued);
+    queued = null;
+    return;
+  }
   if (frame.type === 'error') {
     onErrorFrame(frame);
     return;
@@ -179,7 +191,9 @@ function send() {
   conversation.addUser(text, settings.mode);
   const reply = conversation.addReply(panel.currentModel()?.name ?? 'model');
   running = { id: frame.id, reply, stopping: false };
-  if (!connection.send(frame)) {
+  if (draining) {
+    queued = frame;
+  } else if (!connection.send(frame)) {
     reply.interrupt('not connected');
     endRunning();
     return;
@@ -191,6 +205,13 @@ function send() {
 
 function stop() {
   if (!running || running.stopping) return;
+  if (queued && queued.id === running.id) {
+    // Never sent (it waited for a cancelled reply to end): nothing ran.
+    queued = null;
+    running.reply.done({ finish_reason: 'cancelled', usage: { completion_tokens: 0 } });
+    endRunning();
+    return;
+  }
   running.stopping = true;
   $('stop').disabled = true;
   if (!connection.send({ type: 'cancel', id: running.id })) {
@@ -215,7 +236,12 @@ function setBusy(busy) {
 
 function newChat() {
   if (running) {
-    connection.send({ type: 'cancel', id: running.id });
+    if (queued) {
+      queued = null;   // never sent: nothing to cancel
+    } else {
+      connection.send({ type: 'cancel', id: running.id });
+      draining = running.id;
+    }
     running = null;
     setBusy(false);
   }

@@ -114,61 +114,15 @@ export class SettingsPanel {
       this.#changed('chain');
       $('chain-add').focus();
     });
-    const maxTokens = $('max-tokens');
-    maxTokens.addEventListener('input', () => {
-      const limit = this.server.generation?.max_tokens?.max;
-      const checked = checkMaxTokens(maxTokens.value, limit);
-      this.#markValidity(maxTokens, $('max-tokens-hint'), checked, this.#maxTokensHint());
-      if (!checked.ok) return;
-      this.settings.maxTokens = checked.value === this.server.generation?.max_tokens?.default ? null : checked.value;
-      $('max-tokens-reset').hidden = this.settings.maxTokens == null;
-      this.#changed('maxTokens');
-    });
-    let maxTokensEntered = null;
-    maxTokens.addEventListener('focus', () => {
-      maxTokensEntered = this.settings.maxTokens;
-    });
-    maxTokens.addEventListener('change', () => {
-      if (!checkMaxTokens(maxTokens.value, this.server.generation?.max_tokens?.max).ok) {
-        this.settings.maxTokens = maxTokensEntered;
-        this.#changed('maxTokens');
-      }
-      this.#renderLength();
-    });
-    $('max-tokens-reset').addEventListener('click', () => {
-      this.settings.maxTokens = null;
-      this.#renderLength();
-      this.#changed('maxTokens');
-      maxTokens.focus();
-    });
-    const seed = $('seed');
     this.seedHint = $('seed-hint').textContent;
-    const seedHint = this.seedHint;
-    seed.addEventListener('input', () => {
-      const checked = checkSeed(seed.value);
-      this.#markValidity(seed, $('seed-hint'), checked, seedHint);
-      if (!checked.ok) return;
-      this.settings.seed = checked.value;
-      $('seed-reset').hidden = this.settings.seed == null;
-      this.#changed('seed');
-    });
-    let seedEntered = null;
-    seed.addEventListener('focus', () => {
-      seedEntered = this.settings.seed;
-    });
-    seed.addEventListener('change', () => {
-      if (!checkSeed(seed.value).ok) {
-        this.settings.seed = seedEntered;
-        this.#changed('seed');
-      }
-      this.#renderLength();
-    });
-    $('seed-reset').addEventListener('click', () => {
-      this.settings.seed = null;
-      this.#renderLength();
-      this.#changed('seed');
-      seed.focus();
-    });
+    this.#wireSetting('max-tokens', 'maxTokens',
+      (raw) => {
+        const checked = checkMaxTokens(raw, this.server.generation?.max_tokens?.max);
+        // The server's default is no override.
+        return checked.ok && checked.value === this.server.generation?.max_tokens?.default ? { ok: true, value: null } : checked;
+      },
+      () => this.#maxTokensHint());
+    this.#wireSetting('seed', 'seed', checkSeed, () => this.seedHint);
     const commitKey = () => {
       const key = $('api-key').value.trim();
       if (key === this.settings.apiKey) return;
@@ -186,6 +140,41 @@ export class SettingsPanel {
       Object.assign(this.settings, fresh, keep);
       this.render();
       this.#changed('reset');
+    });
+  }
+
+  /**
+   * A field of one setting ({@code key}): each accepted value is stored as it is typed; leaving the
+   * field with one that is not accepted puts back the value it had when the field was entered. Its
+   * reset button (id-reset) goes back to the server's value (null).
+   */
+  #wireSetting(id, key, check, normalHint) {
+    const input = $(id);
+    const hint = $(`${id}-hint`);
+    let entered = null;
+    input.addEventListener('focus', () => {
+      entered = this.settings[key];
+    });
+    input.addEventListener('input', () => {
+      const checked = check(input.value);
+      this.#markValidity(input, hint, checked, normalHint());
+      if (!checked.ok) return;
+      this.settings[key] = checked.value;
+      $(`${id}-reset`).hidden = this.settings[key] == null;
+      this.#changed(key);
+    });
+    input.addEventListener('change', () => {
+      if (!check(input.value).ok) {
+        this.settings[key] = entered;
+        this.#changed(key);
+      }
+      this.#renderLength();
+    });
+    $(`${id}-reset`).addEventListener('click', () => {
+      this.settings[key] = null;
+      this.#renderLength();
+      this.#changed(key);
+      input.focus();
     });
   }
 

@@ -1,5 +1,6 @@
 package dev.rill.server.webui;
 
+import dev.rill.sampling.SamplerChain;
 import dev.rill.server.Server;
 import dev.rill.server.TinyModelResource;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -140,6 +141,11 @@ class ChatPageTest {
         return frames.stream().filter(f -> type.equals(f.get("type"))).reduce((a, b) -> b).orElse(null);
     }
 
+    /** The temperature's range as the server declares it, e.g. {@code [0, 10]}. */
+    static String temperatureRange() {
+        return RestAssured.get("/api/plugins").jsonPath().getString("sampler.find { it.name == 'temperature' }.parameters.find { it.name == 'temperature' }.range");
+    }
+
     List<String> texts(String css) {
         return browser.findAll(css).stream().map(WebElement::getText).toList();
     }
@@ -160,11 +166,11 @@ class ChatPageTest {
         assertTrue(browser.find("#model-facts").getText().contains("context 128 tokens"), browser.find("#model-facts").getText());
         // The settings panel is open on a wide window and shows the server's chain and configured values.
         assertTrue(browser.find("#settings").isDisplayed());
-        assertEquals(List.of("temperature", "dist"), texts("#chain .chain-name"));
+        assertEquals(SamplerChain.DEFAULT, texts("#chain .chain-name"));
         WebElement temperature = browser.find("#param-temperature");
         assertEquals(Double.toString(WebUiProfile.CONFIGURED_TEMPERATURE), temperature.getDomProperty("value"));
         String hint = browser.find("#param-temperature-hint").getText();
-        assertTrue(hint.contains("range [-1, 10]") && hint.contains("default 0.9"), hint);
+        assertTrue(hint.contains("range " + temperatureRange()) && hint.contains("default 0.9"), hint);
         assertEquals("32", browser.find("#max-tokens").getDomProperty("value"));
         assertEquals("100000", browser.find("#max-tokens").getDomAttribute("max"));
         assertEquals("", browser.find("#seed").getDomProperty("value"));
@@ -172,7 +178,7 @@ class ChatPageTest {
         browser.find("#custom-chain").click();
         List<String> samplers = RestAssured.get("/api/plugins").jsonPath().getList("sampler.name");
         List<String> offered = new ArrayList<>(samplers);
-        offered.removeAll(List.of("temperature", "dist"));
+        offered.removeAll(SamplerChain.DEFAULT);
         assertEquals(Set.copyOf(offered), Set.copyOf(browser.findAll("#chain-add option").stream().map(o -> o.getDomAttribute("value")).toList()));
         // Every control has an accessible name.
         Object unlabelled = browser.js("""
@@ -276,6 +282,24 @@ class ChatPageTest {
         assertEquals(n + " tokens", figure(reply, "tokens"));
         Server.awaitMetric("rill_requests_total", "outcome=\"cancelled\"", cancelledBefore + 1);
         assertTrue(browser.find("#send").isDisplayed());
+
+        // New chat during a reply cancels it; a message sent at once waits for that and then runs.
+        send("ROMEO:\n");
+        browser.await("the next reply starts", d -> replies().size() == 2 && text(replies().get(1)).length() >= 5);
+        String cancelledId = (String) lastChat().get("id");
+        browser.find("#new-chat").click();
+        assertEquals(0, replies().size());
+        send("JULIET:\n");
+        browser.await("the reply after New chat starts", d -> replies().size() == 1 && text(replies().getFirst()).length() >= 5);
+        browser.find("#stop").click();
+        assertEquals("stopped", awaitReply(1).getAttribute("data-state"));
+        List<Object> order = sent().stream().map(f -> f.get("type") + ":" + f.get("id")).map(Object.class::cast).toList();
+        String newId = (String) lastChat().get("id");
+        assertEquals(List.of("chat:" + cancelledId, "cancel:" + cancelledId, "chat:" + newId, "cancel:" + newId),
+                order.subList(order.size() - 4, order.size()));
+        assertEquals("cancelled", lastOfType(received(cancelledId), "done").get("finish_reason"));
+        assertTrue(received(newId).stream().noneMatch(f -> "error".equals(f.get("type"))), "the server answered busy");
+        Server.awaitMetric("rill_requests_total", "outcome=\"cancelled\"", cancelledBefore + 3);
     }
 
     @Test
@@ -338,9 +362,13 @@ class ChatPageTest {
 
     @Test
     void serverErrorsAreShownInPlainWordsAndLeaveTheHistory() {
+        // The step that picks the token moved up from last place: the server refuses such a chain.
         browser.find("#custom-chain").click();
-        browser.find("button[aria-label='Move up dist']").click();
-        assertEquals(List.of("dist", "temperature"), texts("#chain .chain-name"));
+        List<String> chain = new ArrayList<>(SamplerChain.DEFAULT);
+        browser.find("button[aria-label='Move up " + chain.getLast() + "']").click();
+        String last = chain.removeLast();
+        chain.add(chain.size() - 1, last);
+        assertEquals(chain, texts("#chain .chain-name"));
         send("Hello there");
         WebElement failed = awaitReply(1);
         assertEquals("error", failed.getAttribute("data-state"));
@@ -366,7 +394,7 @@ class ChatPageTest {
         type("#seed", "5");
         type("#system", "Speak plainly.");
         type("#param-temperature", "abc");   // not accepted: the stored value stays
-        assertTrue(browser.find("#param-temperature-hint").getText().contains("range [-1, 10]"));
+        assertTrue(browser.find("#param-temperature-hint").getText().contains("range " + temperatureRange()));
         browser.driver.navigate().refresh();
         awaitConnected();
         assertEquals("0.3", browser.find("#param-temperature").getDomProperty("value"));
@@ -386,7 +414,7 @@ class ChatPageTest {
         // An out-of-range value is refused on the page, with the range.
         browser.find("#param-temperature").sendKeys(Keys.chord(Keys.CONTROL, "a"), "11");
         assertEquals("true", browser.find("#param-temperature").getDomAttribute("aria-invalid"));
-        assertEquals("Not accepted: must be in [-1, 10].", browser.find("#param-temperature-hint").getText());
+        assertEquals("Not accepted: must be in " + temperatureRange() + ".", browser.find("#param-temperature-hint").getText());
         browser.find("#param-temperature").sendKeys(Keys.TAB);
         assertEquals("0.3", browser.find("#param-temperature").getDomProperty("value"));
 

@@ -1,5 +1,6 @@
 package dev.rill.server.webui;
 
+import dev.rill.sampling.SamplerChain;
 import dev.rill.server.Server;
 import dev.rill.server.TinyModelResource;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -49,7 +50,7 @@ class WebPageServingTest {
     @Test
     void generationDefaultsAreTheConfiguredOnes() {
         RestAssured.get("/api/generation").then().statusCode(200)
-                .body("sampling.chain", equalTo(List.of("temperature", "dist")))
+                .body("sampling.chain", equalTo(SamplerChain.DEFAULT))
                 .body("sampling.params.temperature", equalTo((float) WebUiProfile.CONFIGURED_TEMPERATURE))
                 .body("max_tokens.default", equalTo(32))
                 .body("max_tokens.max", equalTo(100000))
