@@ -53,38 +53,33 @@ record AppConfig(Properties props) {
     /** {@code /q} by default: Quarkus's root for its own endpoints. */
     private String nonApplicationRoot() {
         if (management()) return join("/", get("quarkus.management.root-path", "q"));
-        String root = get("quarkus.http.non-application-root-path", "q");
-        return root.startsWith("/") ? root : join(get("quarkus.http.root-path", "/"), root);
+        return path("quarkus.http.non-application-root-path", "q", get("quarkus.http.root-path", "/"));
     }
 
-    private String endpoint(String key, String dflt) {
+    /** A path setting: absolute as given, else relative to {@code under}. */
+    private String path(String key, String dflt, String under) {
         String p = get(key, dflt);
-        return p.startsWith("/") ? p : join(nonApplicationRoot(), p);
+        return p.startsWith("/") ? p : join(under, p);
     }
 
     String healthRoot() {
-        return endpoint("quarkus.smallrye-health.root-path", "health");
+        return path("quarkus.smallrye-health.root-path", "health", nonApplicationRoot());
     }
 
     String livenessPath() {
-        return healthSub("quarkus.smallrye-health.liveness-path", "live");
+        return path("quarkus.smallrye-health.liveness-path", "live", healthRoot());
     }
 
     String readinessPath() {
-        return healthSub("quarkus.smallrye-health.readiness-path", "ready");
+        return path("quarkus.smallrye-health.readiness-path", "ready", healthRoot());
     }
 
     String startupPath() {
-        return healthSub("quarkus.smallrye-health.startup-path", "started");
-    }
-
-    private String healthSub(String key, String dflt) {
-        String p = get(key, dflt);
-        return p.startsWith("/") ? p : join(healthRoot(), p);
+        return path("quarkus.smallrye-health.startup-path", "started", healthRoot());
     }
 
     String metricsPath() {
-        return endpoint("quarkus.micrometer.export.prometheus.path", "metrics");
+        return path("quarkus.micrometer.export.prometheus.path", "metrics", nonApplicationRoot());
     }
 
     /** How often the server pings idle WebSockets; a proxy's read timeout must be longer. */
