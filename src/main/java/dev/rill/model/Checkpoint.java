@@ -5,8 +5,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rill.io.AtomicFiles;
 import dev.rill.io.Safetensors;
+import dev.rill.plugin.PluginException;
 import dev.rill.plugin.PluginRegistry;
 import dev.rill.spi.Params;
+import dev.rill.spi.Plugin;
 import dev.rill.spi.PositionalEncoder;
 import dev.rill.spi.PositionalEncoding;
 import dev.rill.spi.Tokenizer;
@@ -21,7 +23,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * A Rill checkpoint folder: {@code config.json} (Hugging Face GPT-2 keys plus Rill's plugin
@@ -148,8 +149,8 @@ public final class Checkpoint {
         String peName = text(rill.path("positional"), "name", folder);
         String tokName = text(rill.path("tokenizer"), "name", folder);
         String tokFile = text(rill.path("tokenizer"), "file", folder);
-        Tokenizer tokenizer = registry.get(Tokenizer.class, tokName);
-        PositionalEncoding encoding = registry.get(PositionalEncoding.class, peName);
+        Tokenizer tokenizer = plugin(registry, Tokenizer.class, tokName, folder);
+        PositionalEncoding encoding = plugin(registry, PositionalEncoding.class, peName, folder);
         Map<String, Object> tokParams = toMap(rill.path("tokenizer").path("params"));
         Map<String, Object> peParams = toMap(rill.path("positional").path("params"));
         Vocabulary vocab = tokenizer.load(folder.resolve(tokFile), tokenizer.params(tokParams));
@@ -163,6 +164,18 @@ public final class Checkpoint {
         Gpt model = new Gpt(config, pe);
         readWeights(folder.resolve(WEIGHTS), model);
         return new Loaded(folder, model, vocab);
+    }
+
+    /** The plugin a checkpoint names; when it is missing, says which checkpoint needs it and where plugins are looked for. */
+    private static <T extends Plugin> T plugin(PluginRegistry registry, Class<T> family, String name, Path folder) {
+        List<String> names = registry.names(family);
+        if (names.contains(name)) return registry.get(family, name);
+        Path pluginDir = registry.pluginDir();
+        throw new PluginException(folder + " needs the " + PluginRegistry.familyName(family) + " plugin '" + name
+                + "', which is not installed; available: " + String.join(", ", names) + ". "
+                + (pluginDir != null
+                ? "Put the jar that provides '" + name + "' into the plugin folder " + pluginDir.toAbsolutePath()
+                : "No plugin folder is configured: put the jar that provides '" + name + "' into a folder and name it as the plugin folder (--plugins DIR)"));
     }
 
     /** Copies every tensor of a safetensors file into the model, checking names and shapes. */
@@ -221,9 +234,6 @@ public final class Checkpoint {
     }
 
     static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) return;
-        try (Stream<Path> walk = Files.walk(p)) {
-            for (Path q : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(q);
-        }
+        AtomicFiles.deleteTree(p);
     }
 }

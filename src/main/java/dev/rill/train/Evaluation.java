@@ -2,7 +2,7 @@ package dev.rill.train;
 
 import dev.rill.model.Gpt;
 
-/** The model's mean cross-entropy over a text, on every length-{@code T} window at stride {@code T}. */
+/** The model's mean cross-entropy over a text, on every length-{@code T} window at stride {@code T} (or another window length). */
 public final class Evaluation {
 
     private Evaluation() {
@@ -18,10 +18,21 @@ public final class Evaluation {
      * the mean over tokens.
      */
     public static Result crossEntropy(Gpt model, int[] tokens, int batch) {
-        int T = model.config.T();
+        return crossEntropy(model, tokens, batch, model.config.T());
+    }
+
+    /**
+     * The same over windows of {@code window} tokens instead of {@code T}: longer windows reach
+     * positions past the training context, which only encodings that extrapolate define (up to the
+     * model's maximum context; others fail with an error naming the limit).
+     */
+    public static Result crossEntropy(Gpt model, int[] tokens, int batch, int window) {
+        int T = window;
+        if (T <= 0) throw new IllegalArgumentException("the window must be > 0 tokens (got " + T + ")");
+        if (batch <= 0) throw new IllegalArgumentException("the batch must be > 0 windows (got " + batch + ")");
         int windows = (tokens.length - 1) / T;
         if (windows == 0) {
-            throw new IllegalArgumentException("the text gives " + tokens.length + " tokens, fewer than T+1 = " + (T + 1) + " needed for one window");
+            throw new IllegalArgumentException("the text gives " + tokens.length + " tokens, fewer than " + (T + 1) + " needed for one window of " + T);
         }
         double sum = 0;
         for (int w0 = 0; w0 < windows; w0 += batch) {

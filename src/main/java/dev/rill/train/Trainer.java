@@ -16,6 +16,7 @@ import dev.rill.sampling.SamplerChain;
 import dev.rill.spi.ComputeBackend;
 import dev.rill.spi.ForwardPass;
 import dev.rill.spi.Params;
+import dev.rill.spi.PositionalEncoder;
 import dev.rill.spi.PositionalEncoding;
 import dev.rill.spi.Tokenizer;
 import dev.rill.spi.Vocabulary;
@@ -67,7 +68,14 @@ public final class Trainer {
         Vocabulary vocab = tokenizer.train(text, tokParams);
         GptConfig gptConfig = new GptConfig(vocab.size(), config.T(), config.nLayer(), config.nHead(), config.nEmb(),
                 config.maxContext(), encoding.name(), peParams.asMap());
-        Gpt model = new Gpt(gptConfig, encoding.create(Gpt.shape(gptConfig), peParams));
+        PositionalEncoder encoder = encoding.create(Gpt.shape(gptConfig), peParams);
+        if (encoder.maxPositions() < gptConfig.maxContext()) {
+            // Caught here, not at generation time: a checkpoint promising a context its positions cannot reach.
+            throw new IllegalArgumentException("max-context " + gptConfig.maxContext() + " is beyond the " + encoder.maxPositions()
+                    + " positions positional encoding '" + encoding.name() + "' defines for T=" + config.T()
+                    + "; use max-context 0 (= T) or an encoding that runs past T");
+        }
+        Gpt model = new Gpt(gptConfig, encoder);
         model.initialize(config.seed());
         int[] tokens = vocab.encode(text);
         return run(config, tokenizer, vocab, model, tokens, new AdamW(model, config.beta1(), config.beta2(), 1e-8, config.weightDecay()),

@@ -14,7 +14,7 @@ import java.util.concurrent.Callable;
 
 /** {@code rill eval}: mean cross-entropy of a checkpoint over a text file, in nats per token. */
 @Command(name = "eval", mixinStandardHelpOptions = true,
-        description = "Mean cross-entropy (nats/token) of a model over every length-T window (stride T) of a text file.")
+        description = "Mean cross-entropy (nats/token) of a model over every length-T window (stride T) of a text file, or windows of --context.")
 final class EvalCommand implements Callable<Integer> {
 
     @Option(names = "--checkpoint", paramLabel = "DIR", description = "Checkpoint folder (default: the bundled model).")
@@ -23,6 +23,9 @@ final class EvalCommand implements Callable<Integer> {
     Path text;
     @Option(names = "--batch", defaultValue = "8", description = "Windows per forward pass (default: ${DEFAULT-VALUE}).")
     int batch;
+    @Option(names = {"--context", "-T"}, paramLabel = "N",
+            description = "Window length (default: the model's T; longer up to its max context, for encodings that run past T).")
+    Integer context;
     @Option(names = "--plugins", paramLabel = "DIR", description = "Also load plugin jars from this folder.")
     Path pluginDir;
 
@@ -34,8 +37,9 @@ final class EvalCommand implements Callable<Integer> {
         Checkpoint.Loaded loaded = Checkpoint.load(dir, registry);
         String content = Trainer.readText(text);
         int[] tokens = loaded.vocabulary().encode(content);
-        Evaluation.Result r = Evaluation.crossEntropy(loaded.model(), tokens, batch);
-        System.out.printf(Locale.ROOT, "loss %.4f nats/token over %d windows%n", r.loss(), r.windows());
+        int window = context != null ? context : loaded.model().config.T();
+        Evaluation.Result r = Evaluation.crossEntropy(loaded.model(), tokens, batch, window);
+        System.out.printf(Locale.ROOT, "loss %.4f nats/token over %d windows of %d tokens%n", r.loss(), r.windows(), window);
         return 0;
     }
 }

@@ -30,17 +30,20 @@ final class TrainCommand implements Callable<Integer> {
     Integer vocabSize;
     @Option(names = "--tokenizer-param", paramLabel = "K=V", description = "A tokenizer parameter (repeatable).")
     List<String> tokenizerParams;
-    @Option(names = "--positional", defaultValue = "learned", description = "Positional-encoding plugin (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--positional", paramLabel = "NAME", defaultValue = "learned",
+            description = "Positional encoding: learned, sinusoidal, rope, alibi, none, or a plugin's (default: ${DEFAULT-VALUE}; `rill plugins` lists them with their parameters).")
     String positional;
-    @Option(names = "--rope-base", paramLabel = "X", description = "RoPE base θ (with --positional rope).")
+    @Option(names = "--rope-base", paramLabel = "X", description = "RoPE base θ, same as --positional-param base=X (with --positional rope; Llama 3 uses 500000).")
     Double ropeBase;
-    @Option(names = "--positional-param", paramLabel = "K=V", description = "A positional-encoding parameter (repeatable).")
+    @Option(names = "--positional-param", paramLabel = "K=V",
+            description = "A positional-encoding parameter (repeatable), e.g. pairing=half, scaling=linear, factor=4 for rope; scale=1 for sinusoidal.")
     List<String> positionalParams;
     @Option(names = "--n-layer", defaultValue = "4") int nLayer;
     @Option(names = "--n-head", defaultValue = "4") int nHead;
     @Option(names = "--n-emb", defaultValue = "128") int nEmb;
     @Option(names = {"--context", "-T"}, defaultValue = "128", description = "Context size T (default: ${DEFAULT-VALUE}).") int context;
-    @Option(names = "--max-context", defaultValue = "0", description = "Longest context for generation (0 = T; larger only for encodings that extrapolate).") int maxContext;
+    @Option(names = "--max-context", defaultValue = "0",
+            description = "Longest context for generation and evaluation (0 = T; larger only for sinusoidal, rope, alibi, none: positions past T were never trained).") int maxContext;
     @Option(names = "--batch", defaultValue = "16", description = "Windows per step, nBatch (default: ${DEFAULT-VALUE}).") int batch;
     @Option(names = "--steps", defaultValue = "2000") int steps;
     @Option(names = "--lr", defaultValue = "1e-3") double lr;
@@ -73,7 +76,11 @@ final class TrainCommand implements Callable<Integer> {
             Map<String, Object> tok = KeyValues.parse(tokenizerParams, "--tokenizer-param");
             if (vocabSize != null) tok.put("vocab_size", vocabSize);
             Map<String, Object> pe = KeyValues.parse(positionalParams, "--positional-param");
-            if (ropeBase != null) pe.put("base", ropeBase);
+            if (ropeBase != null) {
+                if (!positional.equals("rope")) throw new IllegalArgumentException("--rope-base applies to --positional rope, not " + positional);
+                if (pe.containsKey("base")) throw new IllegalArgumentException("--rope-base and --positional-param base=... both set the RoPE base; give one");
+                pe.put("base", ropeBase);
+            }
             TrainConfig config = new TrainConfig(data.toAbsolutePath().normalize(), out.toAbsolutePath().normalize(),
                     tokenizer, tok, positional, pe, nLayer, nHead, nEmb, context, maxContext, batch, steps, lr, minLr,
                     warmup, weightDecay, beta1, beta2, gradClip, evalInterval, evalBatches,

@@ -9,12 +9,19 @@ import dev.rill.spi.KvCache;
 import dev.rill.spi.ModelShape;
 import dev.rill.spi.Params;
 import dev.rill.spi.PositionalEncoding;
+import dev.rill.train.TrainConfig;
+import dev.rill.train.Trainer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -104,5 +111,21 @@ class BadInputTest {
             e = assertThrows(IllegalArgumentException.class, () -> pass.forward(cache, new int[1], 0, 1, logits));
             assertMentions(e, "position 8", "8 positions");
         }
+    }
+
+    @Test
+    void trainingLearnedPositionsForALongerContextIsRefused(@TempDir Path tmp) throws IOException {
+        Path data = tmp.resolve("text.txt");
+        Files.writeString(data, "to be or not to be\n".repeat(40));
+        TrainConfig config = new TrainConfig(data, tmp.resolve("out"), "char", Map.of(), "learned", Map.of(),
+                1, 2, 8, 8, 16, 4, 2, 1e-3, 1e-4, 0, 0.1, 0.9, 0.99, 1.0, 1, 1, 0, 0, 1, 1, 0.1);
+        var e = assertThrows(IllegalArgumentException.class, () -> new Trainer(TinyGpt.REGISTRY, null).train(config));
+        assertMentions(e, "max-context 16", "8 positions", "'learned'", "T=8", "max-context 0");
+        assertFalse(Files.exists(tmp.resolve("out")), "nothing is written for a refused run");
+        // The same context is fine for an encoding that runs past T.
+        TrainConfig rope = new TrainConfig(data, tmp.resolve("out"), "char", Map.of(), "rope", Map.of(),
+                1, 2, 8, 8, 16, 4, 2, 1e-3, 1e-4, 0, 0.1, 0.9, 0.99, 1.0, 1, 1, 0, 0, 1, 1, 0.1);
+        new Trainer(TinyGpt.REGISTRY, null).train(rope);
+        assertEquals(16, dev.rill.model.Checkpoint.load(tmp.resolve("out"), TinyGpt.REGISTRY).model().config.maxContext());
     }
 }

@@ -17,6 +17,7 @@ final class TinyGpt {
     static final Map<String, Map<String, Object>> VARIANTS = Map.of(
             "learned", Map.of(),
             "sinusoidal", Map.of(),
+            "sinusoidal-paper", Map.of("scale", 1, "base", 100),
             "rope", Map.of(),
             "rope-half", Map.of("pairing", "half", "base", 100),
             "rope-llama3", Map.of("scaling", "llama3", "factor", 4, "original_context", 16, "base", 500),
