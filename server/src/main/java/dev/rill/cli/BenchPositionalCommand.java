@@ -49,26 +49,26 @@ final class BenchPositionalCommand implements Callable<Integer> {
     @Option(names = "--encodings", paramLabel = "SPEC", split = ",", defaultValue = "learned,sinusoidal,rope,alibi,none",
             description = "Encodings to compare, in order (default: ${DEFAULT-VALUE}).")
     List<String> encodings;
-    @Option(names = "--steps", defaultValue = "1500", description = "Optimisation steps per encoding (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", paramLabel = "N", defaultValue = "1000", description = "Optimisation steps per encoding (default: ${DEFAULT-VALUE}).")
     int steps;
-    @Option(names = "--tokenizer", defaultValue = "char", description = "Tokenizer plugin fitted on the text (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--tokenizer", paramLabel = "NAME", defaultValue = "char", description = "Tokenizer plugin fitted on the text (default: ${DEFAULT-VALUE}).")
     String tokenizer;
     @Option(names = "--vocab-size", paramLabel = "N", description = "Vocabulary size, for tokenizers that take one (e.g. bpe).")
     Integer vocabSize;
-    @Option(names = "--n-layer", defaultValue = "4", description = "Blocks (default: ${DEFAULT-VALUE}).") int nLayer;
-    @Option(names = "--n-head", defaultValue = "4", description = "Heads (default: ${DEFAULT-VALUE}).") int nHead;
-    @Option(names = "--n-emb", defaultValue = "128", description = "Embedding width (default: ${DEFAULT-VALUE}).") int nEmb;
-    @Option(names = {"--context", "-T"}, defaultValue = "128", description = "Training context T (default: ${DEFAULT-VALUE}).") int context;
-    @Option(names = "--batch", defaultValue = "16", description = "Windows per step (default: ${DEFAULT-VALUE}).") int batch;
-    @Option(names = "--lr", defaultValue = "1e-3", description = "Peak learning rate (default: ${DEFAULT-VALUE}).") double lr;
-    @Option(names = "--min-lr", defaultValue = "1e-4", description = "Learning rate at the last step (default: ${DEFAULT-VALUE}).") double minLr;
-    @Option(names = "--warmup", defaultValue = "100", description = "Warm-up steps (default: ${DEFAULT-VALUE}).") int warmup;
-    @Option(names = "--weight-decay", defaultValue = "0.1") double weightDecay;
-    @Option(names = "--grad-clip", defaultValue = "1.0") double gradClip;
-    @Option(names = "--seed", defaultValue = "1337") long seed;
+    @Option(names = "--n-layer", paramLabel = "N", defaultValue = "4", description = "Blocks (default: ${DEFAULT-VALUE}).") int nLayer;
+    @Option(names = "--n-head", paramLabel = "N", defaultValue = "4", description = "Heads (default: ${DEFAULT-VALUE}).") int nHead;
+    @Option(names = "--n-emb", paramLabel = "N", defaultValue = "128", description = "Embedding width (default: ${DEFAULT-VALUE}).") int nEmb;
+    @Option(names = {"--context", "-T"}, paramLabel = "N", defaultValue = "128", description = "Training context T (default: ${DEFAULT-VALUE}).") int context;
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "16", description = "Windows per step (default: ${DEFAULT-VALUE}).") int batch;
+    @Option(names = "--lr", paramLabel = "X", defaultValue = "2e-3", description = "Peak learning rate (default: ${DEFAULT-VALUE}).") double lr;
+    @Option(names = "--min-lr", paramLabel = "X", defaultValue = "2e-4", description = "Learning rate at the last step (default: ${DEFAULT-VALUE}).") double minLr;
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "100", description = "Warm-up steps (default: ${DEFAULT-VALUE}).") int warmup;
+    @Option(names = "--weight-decay", paramLabel = "X", defaultValue = "0.1", description = "AdamW weight decay of the matrices (default: ${DEFAULT-VALUE}).") double weightDecay;
+    @Option(names = "--grad-clip", paramLabel = "X", defaultValue = "1.0", description = "Gradient norm clip (default: ${DEFAULT-VALUE}).") double gradClip;
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "1337", description = "Seed of initialisation and batches, the same for every encoding (default: ${DEFAULT-VALUE}).") long seed;
     @Option(names = "--eval-interval", paramLabel = "N", defaultValue = "0",
             description = "Print the validation loss every N steps while training (default: 0 = a fifth of the steps).") int evalInterval;
-    @Option(names = "--eval-batches", defaultValue = "10", description = "Batches averaged for those progress lines (default: ${DEFAULT-VALUE}).") int evalBatches;
+    @Option(names = "--eval-batches", paramLabel = "N", defaultValue = "10", description = "Batches averaged for those progress lines (default: ${DEFAULT-VALUE}).") int evalBatches;
     @Option(names = "--val-tokens", paramLabel = "N", defaultValue = "131072",
             description = "The table's losses are over the first N tokens of the validation split, all of it when shorter (default: ${DEFAULT-VALUE}).")
     int valTokens;
