@@ -166,16 +166,16 @@ public final class Checkpoint {
         return new Loaded(folder, model, vocab);
     }
 
-    /** The plugin a checkpoint names; when it is missing, says which checkpoint needs it and where plugins are looked for. */
+    /** The plugin a checkpoint names; when it is missing, says which checkpoint needs it and where to put it. */
     private static <T extends Plugin> T plugin(PluginRegistry registry, Class<T> family, String name, Path folder) {
-        List<String> names = registry.names(family);
-        if (names.contains(name)) return registry.get(family, name);
-        Path pluginDir = registry.pluginDir();
-        throw new PluginException(folder + " needs the " + PluginRegistry.familyName(family) + " plugin '" + name
-                + "', which is not installed; available: " + String.join(", ", names) + ". "
-                + (pluginDir != null
-                ? "Put the jar that provides '" + name + "' into the plugin folder " + pluginDir.toAbsolutePath()
-                : "No plugin folder is configured: put the jar that provides '" + name + "' into a folder and name it as the plugin folder (--plugins DIR)"));
+        try {
+            return registry.get(family, name);
+        } catch (PluginException e) {
+            Path pluginDir = registry.pluginDir();
+            throw new PluginException(folder + " needs " + PluginRegistry.familyName(family) + " '" + name + "': " + e.getMessage()
+                    + "; to add it, put the jar that provides it into "
+                    + (pluginDir != null ? "the plugin folder " + pluginDir.toAbsolutePath() : "a folder and name that folder as the plugin folder (--plugins DIR)"), e);
+        }
     }
 
     /** Copies every tensor of a safetensors file into the model, checking names and shapes. */

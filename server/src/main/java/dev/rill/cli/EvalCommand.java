@@ -39,7 +39,8 @@ final class EvalCommand implements Callable<Integer> {
         int[] tokens = loaded.vocabulary().encode(content);
         int window = context != null ? context : loaded.model().config.T();
         Evaluation.Result r = Evaluation.crossEntropy(loaded.model(), tokens, batch, window);
-        System.out.printf(Locale.ROOT, "loss %.4f nats/token over %d windows of %d tokens%n", r.loss(), r.windows(), window);
+        System.out.printf(Locale.ROOT, "loss %.4f nats/token over %d windows%s%n", r.loss(), r.windows(),
+                context != null ? " of " + window + " tokens" : "");
         return 0;
     }
 }

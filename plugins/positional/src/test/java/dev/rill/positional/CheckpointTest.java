@@ -114,10 +114,10 @@ class CheckpointTest {
 
         Path plugins = Files.createDirectories(tmp.resolve("plugins"));
         var e = assertThrows(PluginException.class, () -> Checkpoint.load(dir, PluginRegistry.load(plugins)));
-        assertMentions(e, dir.toString(), "positional encoding plugin 'xpos'", "not installed",
-                "available: alibi, learned, none, rope, sinusoidal", "plugin folder " + plugins.toAbsolutePath());
+        assertMentions(e, dir.toString(), "needs positional encoding 'xpos'", "available: alibi, learned, none, rope, sinusoidal",
+                "put the jar that provides it into the plugin folder " + plugins.toAbsolutePath());
 
         e = assertThrows(PluginException.class, () -> Checkpoint.load(dir, TinyGpt.REGISTRY));
-        assertMentions(e, "'xpos'", "No plugin folder is configured", "--plugins DIR");
+        assertMentions(e, dir.toString(), "needs positional encoding 'xpos'", "no plugin folder configured", "--plugins DIR");
     }
 }
