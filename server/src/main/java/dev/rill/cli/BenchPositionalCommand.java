@@ -44,7 +44,7 @@ final class BenchPositionalCommand implements Callable<Integer> {
 
     static final List<String> DEFAULT_ENCODINGS = List.of("learned", "sinusoidal", "rope", "alibi", "none");
 
-    @Option(names = "--data", paramLabel = "FILE", required = true, description = "UTF-8 text file to train and validate on (last 10% held out).")
+    @Option(names = "--data", paramLabel = "FILE", required = true, description = "UTF-8 text file to train and validate on (last 10%% held out).")
     Path data;
     @Option(names = "--encodings", paramLabel = "SPEC", split = ",", defaultValue = "learned,sinusoidal,rope,alibi,none",
             description = "Encodings to compare, in order (default: ${DEFAULT-VALUE}).")
