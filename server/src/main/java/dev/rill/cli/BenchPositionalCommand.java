@@ -49,7 +49,7 @@ final class BenchPositionalCommand implements Callable<Integer> {
     @Option(names = "--encodings", paramLabel = "SPEC", split = ",", defaultValue = "learned,sinusoidal,rope,alibi,none",
             description = "Encodings to compare, in order (default: ${DEFAULT-VALUE}).")
     List<String> encodings;
-    @Option(names = "--steps", paramLabel = "N", defaultValue = "1000", description = "Optimisation steps per encoding (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", paramLabel = "N", defaultValue = "800", description = "Optimisation steps per encoding (default: ${DEFAULT-VALUE}).")
     int steps;
     @Option(names = "--tokenizer", paramLabel = "NAME", defaultValue = "char", description = "Tokenizer plugin fitted on the text (default: ${DEFAULT-VALUE}).")
     String tokenizer;
@@ -60,8 +60,8 @@ final class BenchPositionalCommand implements Callable<Integer> {
     @Option(names = "--n-emb", paramLabel = "N", defaultValue = "128", description = "Embedding width (default: ${DEFAULT-VALUE}).") int nEmb;
     @Option(names = {"--context", "-T"}, paramLabel = "N", defaultValue = "128", description = "Training context T (default: ${DEFAULT-VALUE}).") int context;
     @Option(names = "--batch", paramLabel = "N", defaultValue = "16", description = "Windows per step (default: ${DEFAULT-VALUE}).") int batch;
-    @Option(names = "--lr", paramLabel = "X", defaultValue = "2e-3", description = "Peak learning rate (default: ${DEFAULT-VALUE}).") double lr;
-    @Option(names = "--min-lr", paramLabel = "X", defaultValue = "2e-4", description = "Learning rate at the last step (default: ${DEFAULT-VALUE}).") double minLr;
+    @Option(names = "--lr", paramLabel = "X", defaultValue = "3e-3", description = "Peak learning rate (default: ${DEFAULT-VALUE}).") double lr;
+    @Option(names = "--min-lr", paramLabel = "X", defaultValue = "3e-4", description = "Learning rate at the last step (default: ${DEFAULT-VALUE}).") double minLr;
     @Option(names = "--warmup", paramLabel = "N", defaultValue = "100", description = "Warm-up steps (default: ${DEFAULT-VALUE}).") int warmup;
     @Option(names = "--weight-decay", paramLabel = "X", defaultValue = "0.1", description = "AdamW weight decay of the matrices (default: ${DEFAULT-VALUE}).") double weightDecay;
     @Option(names = "--grad-clip", paramLabel = "X", defaultValue = "1.0", description = "Gradient norm clip (default: ${DEFAULT-VALUE}).") double gradClip;
