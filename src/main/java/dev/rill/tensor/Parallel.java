@@ -1,29 +1,37 @@
 package dev.rill.tensor;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
-import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntConsumer;
 
 /**
- * Splits loops across all cores. A dedicated pool (not the common pool) so that kernels never
- * compete with unrelated tasks and can be sized with {@code -Drill.threads=N}.
+ * Splits loops across all cores: the calling thread and {@code threads − 1} helper threads take
+ * chunks from a shared counter. The caller never waits for a helper to wake up — if none has
+ * started yet it runs the chunks itself — so the many small loops of a decode step (one token,
+ * one matrix–vector product after another) cost no more than running them alone. A dedicated pool
+ * (not the common pool) so that kernels never compete with unrelated tasks; sized with
+ * {@code -Drill.threads=N}.
  */
 public final class Parallel {
 
     private static volatile int THREADS = Integer.getInteger("rill.threads", Runtime.getRuntime().availableProcessors());
-    private static volatile ForkJoinPool POOL = pool(THREADS);
+    private static volatile ExecutorService HELPERS = helpers(THREADS);
+    /** Set while a thread runs a chunk: loops nested in a chunk run inline (the outer loop keeps every core busy). */
+    private static final ThreadLocal<boolean[]> IN_CHUNK = ThreadLocal.withInitial(() -> new boolean[1]);
 
     private Parallel() {
     }
 
-    private static ForkJoinPool pool(int threads) {
-        return threads > 1 ? new ForkJoinPool(threads, pool -> {
-            var t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
-            t.setName("rill-compute-" + t.getPoolIndex());
+    private static ExecutorService helpers(int threads) {
+        if (threads <= 1) return null;
+        AtomicInteger index = new AtomicInteger();
+        return Executors.newFixedThreadPool(threads - 1, r -> {
+            Thread t = new Thread(r, "rill-compute-" + index.getAndIncrement());
             t.setDaemon(true);
             return t;
-        }, null, false) : null;
+        });
     }
 
     public static int threads() {
@@ -37,8 +45,8 @@ public final class Parallel {
     public static synchronized void setThreads(int threads) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         if (threads == THREADS) return;
-        ForkJoinPool old = POOL;
-        POOL = pool(threads);
+        ExecutorService old = HELPERS;
+        HELPERS = helpers(threads);
         THREADS = threads;
         if (old != null) old.shutdown();
     }
@@ -58,44 +66,75 @@ public final class Parallel {
 
     /**
      * Runs {@code body} over {@code [0, n)} in chunks of at least {@code grain} indices,
-     * about four chunks per core so that uneven chunks balance out.
+     * about four chunks per core so that uneven chunks balance out. Each chunk is a fixed range,
+     * whichever thread runs it, so results do not depend on scheduling.
      */
     public static void forRange(int n, int grain, RangeBody body) {
         if (n <= 0) return;
-        ForkJoinPool pool = POOL;
-        int chunks = Math.min(ceilDiv(n, Math.max(1, grain)), THREADS * 4);
-        // Nested loops run inline: the outer loop already keeps every core busy.
-        if (pool == null || chunks <= 1 || ForkJoinTask.getPool() == pool) {
+        ExecutorService helpers = HELPERS;
+        int threads = THREADS;
+        boolean[] inChunk = IN_CHUNK.get();
+        int step = Math.max(Math.max(1, grain), ceilDiv(n, threads * 4));
+        int chunks = ceilDiv(n, step);
+        if (helpers == null || chunks <= 1 || inChunk[0]) {
             body.run(0, n);
             return;
         }
-        pool.invoke(new Chunk(body, 0, n, ceilDiv(n, chunks)));
+        Job job = new Job(body, n, step, chunks);
+        int wanted = Math.min(threads - 1, chunks - 1);
+        for (int i = 0; i < wanted; i++) helpers.execute(job);
+        job.run();
+        job.awaitAll();
     }
 
     private static int ceilDiv(int a, int b) {
         return (a + b - 1) / b;
     }
 
-    private static final class Chunk extends RecursiveAction {
+    /** One loop: chunks handed out by a counter, counted when finished; the first failure is rethrown to the caller. */
+    private static final class Job implements Runnable {
         private final RangeBody body;
-        private final int from, to, step;
+        private final int n, step, chunks;
+        private final AtomicInteger next = new AtomicInteger();
+        private final AtomicInteger finished = new AtomicInteger();
+        private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
-        Chunk(RangeBody body, int from, int to, int step) {
+        Job(RangeBody body, int n, int step, int chunks) {
             this.body = body;
-            this.from = from;
-            this.to = to;
+            this.n = n;
             this.step = step;
+            this.chunks = chunks;
         }
 
         @Override
-        protected void compute() {
-            if (to - from <= step) {
-                body.run(from, to);
-                return;
+        public void run() {
+            boolean[] inChunk = IN_CHUNK.get();
+            inChunk[0] = true;
+            try {
+                for (int c; (c = next.getAndIncrement()) < chunks; ) {
+                    try {
+                        if (failure.get() == null) body.run(c * step, Math.min(n, (c + 1) * step));
+                    } catch (Throwable t) {
+                        failure.compareAndSet(null, t);
+                    } finally {
+                        finished.incrementAndGet();
+                    }
+                }
+            } finally {
+                inChunk[0] = false;
             }
-            int mid = from + ((to - from) / step / 2) * step;
-            if (mid <= from) mid = from + step;
-            invokeAll(new Chunk(body, from, mid, step), new Chunk(body, mid, to, step));
+        }
+
+        /** Waits for chunks other threads are still running (they are short: spin, then yield). */
+        void awaitAll() {
+            for (int spins = 0; finished.get() < chunks; spins++) {
+                if (spins < 10_000) Thread.onSpinWait();
+                else Thread.yield();
+            }
+            Throwable t = failure.get();
+            if (t instanceof RuntimeException e) throw e;
+            if (t instanceof Error e) throw e;
+            if (t != null) throw new RuntimeException(t);
         }
     }
 }
