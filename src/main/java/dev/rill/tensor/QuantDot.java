@@ -26,7 +26,6 @@ public final class QuantDot {
 
     static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
     static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_64;
-    static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
     static final VectorSpecies<Byte> B256 = ByteVector.SPECIES_256;
     static final VectorSpecies<Short> S128 = ShortVector.SPECIES_128;
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -154,16 +153,22 @@ public final class QuantDot {
         int nb = n / QK;
         for (int b = 0; b < nb; b++, off += 18) {
             int xb = xo + b * QK;
-            ByteVector q = ByteVector.fromMemorySegment(B128, s, off + 2, LE);
-            ByteVector lo = q.and((byte) 0xF).sub((byte) 8);
-            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
-            FloatVector p = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xb));
-            p = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, xb + 8), p);
-            p = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + 16), p);
-            p = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, xb + 24), p);
+            // Byte j holds element j (low nibble) and element j + 16 (high nibble). Eight bytes at a
+            // time, so every int8 → float conversion is of a vector's first part (the cheap one).
+            ByteVector q0 = ByteVector.fromMemorySegment(B64, s, off + 2, LE);
+            ByteVector q1 = ByteVector.fromMemorySegment(B64, s, off + 10, LE);
+            FloatVector p = nibbles(q0.and((byte) 0xF)).mul(FloatVector.fromArray(F, x, xb));
+            p = nibbles(q1.and((byte) 0xF)).fma(FloatVector.fromArray(F, x, xb + 8), p);
+            p = nibbles(q0.lanewise(VectorOperators.LSHR, 4)).fma(FloatVector.fromArray(F, x, xb + 16), p);
+            p = nibbles(q1.lanewise(VectorOperators.LSHR, 4)).fma(FloatVector.fromArray(F, x, xb + 24), p);
             acc = p.fma(FloatVector.broadcast(F, half(s, off)), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Eight 4-bit values (0..15) as float lanes minus Q4_0's offset 8. */
+    private static FloatVector nibbles(ByteVector q) {
+        return (FloatVector) q.sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
     }
 
     /** Σ of the 32 nibble values (low or high) at {@code qs} times {@code x[xb..xb+32)}, and Σ x. */
