@@ -134,15 +134,25 @@ class PodSmokeTest {
         }
     }
 
+    @Test
+    void aPathIsRewrittenOnceEvenWhenItsVolumeFolderLiesUnderAnotherMountPoint() {
+        // The build may run under /tmp, so the folders standing for volumes start with the /tmp mount point.
+        Map<String, Path> mounts = new LinkedHashMap<>();
+        mounts.put("/tmp", Path.of("/tmp/build/pod/tmp"));
+        mounts.put("/opt/rill/plugins", Path.of("/tmp/build/pod/opt/rill/plugins"));
+        assertEquals("-Djava.io.tmpdir=/tmp/build/pod/tmp /tmp/build/pod/opt/rill/plugins/x.jar,/tmpfoo",
+                onVolumes("-Djava.io.tmpdir=/tmp /opt/rill/plugins/x.jar,/tmpfoo", mounts));
+    }
+
     /** Rewrites paths under a mount point (as whole words of the value) to the folder standing for that volume. */
     static String onVolumes(String value, Map<String, Path> mounts) {
-        String v = value;
-        List<String> points = mounts.keySet().stream().sorted(Comparator.comparingInt(String::length).reversed()).toList();
-        for (String point : points) {
-            Matcher matcher = Pattern.compile("(?<=^|[\\s=,:])" + Pattern.quote(point) + "(?=$|[/\\s,:])").matcher(v);
-            v = matcher.replaceAll(Matcher.quoteReplacement(mounts.get(point).toString()));
-        }
-        return v;
+        // One pass over the value, longest mount point first, so that a replaced path (which may itself
+        // start with a mount point such as /tmp when the build runs under /tmp) is never rewritten again.
+        if (mounts.isEmpty()) return value;
+        String points = mounts.keySet().stream().sorted(Comparator.comparingInt(String::length).reversed())
+                .map(Pattern::quote).collect(java.util.stream.Collectors.joining("|"));
+        Matcher matcher = Pattern.compile("(?<=^|[\\s=,:])(" + points + ")(?=$|[/\\s,:])").matcher(value);
+        return matcher.replaceAll(r -> Matcher.quoteReplacement(mounts.get(r.group(1)).toString()));
     }
 
     private static void awaitUp(Process pod, Path log, String url, int seconds) throws Exception {
