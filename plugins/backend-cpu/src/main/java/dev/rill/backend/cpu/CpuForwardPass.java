@@ -194,14 +194,14 @@ final class CpuForwardPass implements ForwardPass {
                 if (scores.length < n) scores = new float[n];
                 float[] keys = caches[r].keys[layer], values = caches[r].values[layer];
                 int q = r * qd + h * hs;
-                for (int t = 0; t < n; t++) scores[t] = scale * Vec.dot(s.q, q, keys, t * kd + kvh * hs, hs);
+                Vec.dotEach(s.q, q, keys, kvh * hs, kd, n, hs, scale, scores, 0);
                 if (bias) pe.scoreBias(h, pos[r], 0, scores, 0, n);
                 float max = Vec.max(scores, 0, n);
                 float sum = Vec.expShift(scores, 0, n, max);
                 int o = r * qd + h * hs;
                 java.util.Arrays.fill(s.att, o, o + hs, 0f);
                 float inv = 1f / sum;
-                for (int t = 0; t < n; t++) Vec.axpy(scores[t] * inv, values, t * kd + kvh * hs, s.att, o, hs);
+                Vec.addWeightedRows(scores, 0, inv, values, kvh * hs, kd, n, s.att, o, hs);
             }
         });
     }
