@@ -1,5 +1,6 @@
 package dev.rill.backend.tornadovm;
 
+import dev.rill.model.Checkpoint;
 import dev.rill.model.Gpt;
 import dev.rill.model.GptConfig;
 import dev.rill.spi.ComputeBackend;
@@ -8,6 +9,7 @@ import dev.rill.spi.PositionalEncoder;
 import dev.rill.spi.PositionalEncoding;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -18,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Rill's GPT (learned positions, LayerNorm, GELU, GPT-2's IN_OUT projections, tied head) on the
  * TornadoVM device against the cpu backend: a 64-token greedy generation with the KV cache gives
  * the same tokens and logits within 1e-4. The shape is the default model's class (6 layers, 6 heads,
- * 384 wide, 256 positions, 66 symbols), randomly initialised.
+ * 384 wide, 256 positions, 66 symbols), randomly initialised, and the bundled model itself.
  */
 class GptOnDeviceTest {
 
@@ -41,6 +43,19 @@ class GptOnDeviceTest {
              ForwardPass device = DeviceTests.tornado(tornado, gpt.weights(), Map.of("max-sequences", 1))) {
             double worst = DeviceTests.greedyMatches(cpu, device, prompt, 64, "gpt 6x384");
             System.out.printf("gpt 6x384 learned: 64 greedy tokens identical, max relative logit difference %.3g%n", worst);
+        }
+    }
+
+    @Test
+    void theBundledModelGeneratesAsOnTheCpu() throws Exception {
+        ComputeBackend tornado = DeviceTests.tornadoOrSkip();
+        Checkpoint.Loaded bundled = Checkpoint.load(Path.of(System.getProperty("rill.bundled.model", "../../models/shakespeare")), DeviceTests.REGISTRY);
+        int[] prompt = bundled.vocabulary().encode("ROMEO:\n");
+        try (ForwardPass cpu = DeviceTests.cpu(bundled.model().weights());
+             ForwardPass device = DeviceTests.tornado(tornado, bundled.model().weights(), Map.of("max-sequences", 1))) {
+            double worst = DeviceTests.greedyMatches(cpu, device, prompt, 64, "bundled shakespeare");
+            System.out.printf("bundled shakespeare (%s): 64 greedy tokens identical, max relative logit difference %.3g%n",
+                    bundled.dir(), worst);
         }
     }
 
