@@ -110,12 +110,16 @@ final class BenchServeCommand implements Callable<Integer> {
                 "quarkus.log.level", "WARN", "quarkus.log.category.\"dev.rill\".level", "WARN");
         props.forEach(System::setProperty);
         CountDownLatch exited = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicReference<Throwable> failed = new java.util.concurrent.atomic.AtomicReference<>();
         Thread app = Thread.ofPlatform().name("rill-bench-server").start(() ->
-                Quarkus.run(ServeCommand.Server.class, (code, failure) -> exited.countDown()));
+                Quarkus.run(ServeCommand.Server.class, (code, failure) -> {
+                    failed.set(failure);
+                    exited.countDown();
+                }));
         try {
             URI base = URI.create("http://127.0.0.1:" + port);
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-            awaitReady(http, base, deadline);
+            awaitReady(http, base, deadline, app, failed);
             System.out.printf(Locale.ROOT, "rill bench serve: model %s (%s parameters, context %d), backend %s, %d threads, %d tokens per stream, "
                             + "prompt %d tokens, localhost WebSockets%n", loaded.name(), loaded.info().get("parameters"), loaded.maxContext(),
                     backend, Parallel.threads(), tokens, promptTokens);
@@ -162,8 +166,15 @@ final class BenchServeCommand implements Callable<Integer> {
         }
     }
 
-    private static void awaitReady(HttpClient http, URI base, long deadline) throws Exception {
+    private static void awaitReady(HttpClient http, URI base, long deadline, Thread app,
+                                   java.util.concurrent.atomic.AtomicReference<Throwable> failed) throws Exception {
         while (System.nanoTime() < deadline) {
+            if (!app.isAlive() || failed.get() != null) {
+                Throwable f = failed.get();
+                while (f != null && f.getCause() != null) f = f.getCause();
+                throw new IllegalStateException("the server stopped before it became ready"
+                        + (f == null ? "" : ": " + f.getMessage()));
+            }
             try {
                 HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve("/q/health/ready")).build(), HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() == 200) return;

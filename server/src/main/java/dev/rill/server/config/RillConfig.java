@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * Everything the server reads from configuration, under the prefix {@code rill}. Every key can be
@@ -29,6 +30,12 @@ public interface RillConfig {
     Map<String, String> models();
 
     Backend backend();
+
+    /**
+     * Threads for the model's kernels (default: every core). The engine also reads it as the system
+     * property {@code -Drill.threads=N}; here it can come from any config source, e.g. {@code RILL_THREADS}.
+     */
+    OptionalInt threads();
 
     /** A folder of plugin jars loaded besides those on the class path. */
     Optional<Path> plugins();

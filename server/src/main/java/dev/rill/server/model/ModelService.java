@@ -72,6 +72,11 @@ public class ModelService {
     private void load() {
         long t0 = System.nanoTime();
         try {
+            if (config.threads().isPresent()) {
+                int threads = config.threads().getAsInt();
+                if (threads < 1) throw new IllegalArgumentException("rill.threads must be >= 1 (compute threads), got " + threads);
+                dev.rill.tensor.Parallel.setThreads(threads);
+            }
             PluginRegistry plugins = PluginRegistry.load(config.plugins().orElse(null));
             SamplingSettings samplingSettings = new SamplingSettings(plugins,
                     config.sampling().chain().orElse(null), config.sampling().params());

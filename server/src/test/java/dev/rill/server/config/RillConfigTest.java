@@ -1,6 +1,7 @@
 package dev.rill.server.config;
 
 import io.smallrye.config.EnvConfigSource;
+import io.smallrye.config.PropertiesConfigSource;
 import io.smallrye.config.SmallRyeConfig;
 import io.smallrye.config.SmallRyeConfigBuilder;
 import org.junit.jupiter.api.Test;
@@ -33,6 +34,16 @@ class RillConfigTest {
         assertEquals(256, c.generation().defaultMaxTokens());
         assertEquals(4096, c.generation().maxTokens());
         assertEquals(65536, c.limits().maxMessageSize());
+    }
+
+    @Test
+    void theEnginesThreadsPropertyIsAServerSettingToo() {
+        // -Drill.threads=N (read by the engine) must not fail the server's validation of rill.* keys.
+        SmallRyeConfig config = new SmallRyeConfigBuilder().withMapping(RillConfig.class)
+                .withSources(new PropertiesConfigSource(Map.of("rill.threads", "1"), "test", 400)).build();
+        assertEquals(1, config.getConfigMapping(RillConfig.class).threads().getAsInt());
+        assertTrue(config(Map.of()).threads().isEmpty());
+        assertEquals(3, config(Map.of("RILL_THREADS", "3")).threads().getAsInt());
     }
 
     @Test
