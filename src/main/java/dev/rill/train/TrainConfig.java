@@ -71,6 +71,11 @@ public record TrainConfig(Path data, Path out, String tokenizer, Map<String, Obj
         if (!errors.isEmpty()) throw new IllegalArgumentException("invalid training settings: " + String.join("; ", errors));
     }
 
+    /** How many of {@code nTokens} are for training: the first ones; the last {@code valFraction} are held out. */
+    public int trainTokens(int nTokens) {
+        return (int) (nTokens * (1 - valFraction));
+    }
+
     private static void positive(List<String> errors, String name, int v) {
         if (v <= 0) errors.add(name + " must be > 0 (got " + v + ")");
     }

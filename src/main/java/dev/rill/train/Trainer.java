@@ -109,7 +109,7 @@ public final class Trainer {
     private Result run(TrainConfig config, Tokenizer tokenizer, Vocabulary vocab, Gpt model, int[] tokens, AdamW adam,
                        int startStep, History history, String dataHash) throws IOException {
         int T = config.T(), B = config.nBatch();
-        int nTrain = (int) (tokens.length * (1 - config.valFraction()));
+        int nTrain = config.trainTokens(tokens.length);
         int nVal = tokens.length - nTrain;
         if (nTrain < T + 1) {
             throw new IllegalArgumentException(config.data() + " gives " + tokens.length + " tokens, " + nTrain

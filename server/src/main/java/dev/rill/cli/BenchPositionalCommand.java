@@ -164,7 +164,7 @@ final class BenchPositionalCommand implements Callable<Integer> {
         Checkpoint.Loaded loaded = Checkpoint.load(config.out(), registry);
         Gpt model = loaded.model();
         int[] tokens = loaded.vocabulary().encode(text);
-        int nTrain = (int) (tokens.length * (1 - config.valFraction()));
+        int nTrain = config.trainTokens(tokens.length);
         int[] val = Arrays.copyOfRange(tokens, nTrain, (int) Math.min(tokens.length, (long) nTrain + valTokens));
         int T = config.T(), twoT = 2 * T;
         if (val.length <= twoT) {
