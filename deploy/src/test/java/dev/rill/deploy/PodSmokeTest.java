@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -150,7 +151,7 @@ class PodSmokeTest {
         // start with a mount point such as /tmp when the build runs under /tmp) is never rewritten again.
         if (mounts.isEmpty()) return value;
         String points = mounts.keySet().stream().sorted(Comparator.comparingInt(String::length).reversed())
-                .map(Pattern::quote).collect(java.util.stream.Collectors.joining("|"));
+                .map(Pattern::quote).collect(Collectors.joining("|"));
         Matcher matcher = Pattern.compile("(?<=^|[\\s=,:])(" + points + ")(?=$|[/\\s,:])").matcher(value);
         return matcher.replaceAll(r -> Matcher.quoteReplacement(mounts.get(r.group(1)).toString()));
     }

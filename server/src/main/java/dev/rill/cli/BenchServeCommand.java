@@ -35,6 +35,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * {@code rill bench serve}: starts the server in this JVM on a free localhost port, streams from it
@@ -110,7 +111,7 @@ final class BenchServeCommand implements Callable<Integer> {
                 "quarkus.log.level", "WARN", "quarkus.log.category.\"dev.rill\".level", "WARN");
         props.forEach(System::setProperty);
         CountDownLatch exited = new CountDownLatch(1);
-        java.util.concurrent.atomic.AtomicReference<Throwable> failed = new java.util.concurrent.atomic.AtomicReference<>();
+        AtomicReference<Throwable> failed = new AtomicReference<>();
         Thread app = Thread.ofPlatform().name("rill-bench-server").start(() ->
                 Quarkus.run(ServeCommand.Server.class, (code, failure) -> {
                     failed.set(failure);
@@ -167,7 +168,7 @@ final class BenchServeCommand implements Callable<Integer> {
     }
 
     private static void awaitReady(HttpClient http, URI base, long deadline, Thread app,
-                                   java.util.concurrent.atomic.AtomicReference<Throwable> failed) throws Exception {
+                                   AtomicReference<Throwable> failed) throws Exception {
         while (System.nanoTime() < deadline) {
             if (!app.isAlive() || failed.get() != null) {
                 Throwable f = failed.get();

@@ -12,6 +12,7 @@ import dev.rill.server.sampling.SamplingSettings;
 import dev.rill.spi.ComputeBackend;
 import dev.rill.spi.ForwardPass;
 import dev.rill.spi.Params;
+import dev.rill.tensor.Parallel;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -73,9 +74,11 @@ public class ModelService {
         long t0 = System.nanoTime();
         try {
             if (config.threads().isPresent()) {
-                int threads = config.threads().getAsInt();
-                if (threads < 1) throw new IllegalArgumentException("rill.threads must be >= 1 (compute threads), got " + threads);
-                dev.rill.tensor.Parallel.setThreads(threads);
+                try {
+                    Parallel.setThreads(config.threads().getAsInt());
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("rill.threads: " + e.getMessage(), e);
+                }
             }
             PluginRegistry plugins = PluginRegistry.load(config.plugins().orElse(null));
             SamplingSettings samplingSettings = new SamplingSettings(plugins,
