@@ -57,11 +57,22 @@ final class BenchModelCommand implements Runnable {
     @Option(names = "--plugins", paramLabel = "DIR", description = "Also load plugin jars from this folder.")
     Path pluginDir;
 
+    @Option(names = "--llama-bench", paramLabel = "PATH",
+            description = "Also run llama.cpp's llama-bench (built from source, CPU) on the same file and thread counts, one after the other, and print the ratios.")
+    Path llamaBench;
+
     @Option(names = "--repeat", defaultValue = "3", description = "Runs per figure; the median is printed (default ${DEFAULT-VALUE}).")
     int repeat;
 
     @Override
     public void run() {
+        if (prompt < 1 || gen < 1 || repeat < 1) {
+            throw new IllegalArgumentException("--prompt, --gen and --repeat must be >= 1 (got " + prompt + ", " + gen + ", " + repeat + ")");
+        }
+        for (int t : threads) if (t < 1) throw new IllegalArgumentException("--threads: each count must be >= 1 (got " + t + ")");
+        if (llamaBench != null && !java.nio.file.Files.isExecutable(llamaBench)) {
+            throw new IllegalArgumentException("--llama-bench " + llamaBench + " is not an executable file (build llama.cpp's llama-bench target and pass its path)");
+        }
         try {
             if (create != null) createSynthetic();
             bench();
@@ -81,8 +92,14 @@ final class BenchModelCommand implements Runnable {
                 .putUInt32("llama.attention.head_count", heads).putUInt32("llama.attention.head_count_kv", heads)
                 .putFloat32("llama.attention.layer_norm_rms_epsilon", 1e-5f).putFloat32("llama.rope.freq_base", 10000f)
                 .putString("tokenizer.ggml.model", "gpt2").putString("tokenizer.ggml.pre", "gpt-2");
+        // The 256 byte-level tokens first (GPT-2's byte → character table), so that any text,
+        // "\n" included, tokenizes in Rill and in llama.cpp alike; then filler tokens.
         List<String> tokens = new ArrayList<>(vocab);
-        for (int i = 0; i < vocab; i++) tokens.add("t" + i);
+        for (int b = 0, extra = 0; b < 256 && b < vocab; b++) {
+            boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+            tokens.add(String.valueOf((char) (printable ? b : 256 + extra++)));
+        }
+        for (int i = tokens.size(); i < vocab; i++) tokens.add("t" + i);
         w.putArray("tokenizer.ggml.tokens", GgufValueType.STRING, tokens).putArray("tokenizer.ggml.merges", GgufValueType.STRING, List.of());
         SplittableRandom r = new SplittableRandom(110);
         matrix(w, "token_embd.weight", vocab, dim, r.split());
@@ -125,8 +142,9 @@ final class BenchModelCommand implements Runnable {
             var info = m.info();
             System.out.printf(Locale.ROOT, "model %s: %s %s, %.1fM parameters, %.1f MB of weights read per token%n",
                     model.getFileName(), info.architecture(), info.quantization(), info.parameters() / 1e6, bytesPerToken / 1e6);
-            System.out.printf(Locale.ROOT, "%-8s %14s %14s %14s %16s %10s%n", "threads", "pp" + prompt + " tok/s", "tg" + gen + " tok/s",
+            System.out.printf(Locale.ROOT, "%-9s %14s %14s %14s %16s %10s%n", "threads", "pp" + prompt + " tok/s", "tg" + gen + " tok/s",
                     "triad GB/s", "bound tok/s", "tg/bound");
+            List<String> compared = new ArrayList<>();
             int V = m.weights().arch().nVocab();
             int[] tokens = new SplittableRandom(7).ints(prompt + gen, 0, Math.min(V, m.vocabulary().size())).toArray();
             for (int t : threads) {
@@ -135,7 +153,7 @@ final class BenchModelCommand implements Runnable {
                 // Warm-up: compile the kernels on this path.
                 KvCache warm = fp.newCache(prompt + gen);
                 fp.forward(warm, tokens, 0, prompt, logits);
-                for (int i = 0; i < 8; i++) fp.forward(warm, tokens, prompt + i, prompt + i + 1, logits);
+                for (int i = 0; i < Math.min(8, gen); i++) fp.forward(warm, tokens, prompt + i, prompt + i + 1, logits);
                 double[] pp = new double[repeat], tg = new double[repeat];
                 for (int k = 0; k < repeat; k++) {
                     KvCache c = fp.newCache(prompt + gen);
@@ -150,8 +168,14 @@ final class BenchModelCommand implements Runnable {
                 }
                 double bw = triadBandwidth();
                 double bound = bw / bytesPerToken;
-                System.out.printf(Locale.ROOT, "%-8d %14.1f %14.1f %14.1f %16.1f %9.0f%%%n", t, median(pp), median(tg), bw / 1e9, bound, 100 * median(tg) / bound);
+                System.out.printf(Locale.ROOT, "%-9d %14.1f %14.1f %14.1f %16.1f %9.0f%%%n", t, median(pp), median(tg), bw / 1e9, bound, 100 * median(tg) / bound);
+                if (llamaBench != null) {
+                    double[] ref = LlamaBench.run(llamaBench, model, prompt, gen, t, repeat);
+                    System.out.printf(Locale.ROOT, "%-9s %14.1f %14.1f %14s %16s %9.0f%%%n", "llama.cpp", ref[0], ref[1], "", "", 100 * ref[1] / bound);
+                    compared.add(String.format(Locale.ROOT, "%d thread%s: pp %.2f×, tg %.2f× llama.cpp", t, t == 1 ? "" : "s", median(pp) / ref[0], median(tg) / ref[1]));
+                }
             }
+            compared.forEach(c -> System.out.println("Rill / llama.cpp, " + c));
         } finally {
             Parallel.setThreads(before);
         }
@@ -196,7 +220,7 @@ final class BenchModelCommand implements Runnable {
         return best;
     }
 
-    private static double median(double[] x) {
+    static double median(double[] x) {
         double[] s = x.clone();
         Arrays.sort(s);
         return s[s.length / 2];

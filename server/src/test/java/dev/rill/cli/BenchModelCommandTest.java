@@ -1,0 +1,100 @@
+package dev.rill.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static dev.rill.cli.BenchPositionalCommandTest.rill;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code rill bench model} end to end on a tiny synthetic Q4_0 model: the file is written, loaded and
+ * measured; with {@code --llama-bench} the llama.cpp figures come from the program named, and the
+ * ratios printed are Rill's figures over those. llama.cpp is not built in CI, so that program is a
+ * script printing a real llama-bench JSON report (taken from llama-bench on this very shape).
+ */
+class BenchModelCommandTest {
+
+    @TempDir
+    Path tmp;
+
+    record Out(BenchPositionalCommandTest.Run run, String stdout) {
+    }
+
+    /** Runs the command; its table goes to System.out, which is captured here. */
+    private static Out bench(String... args) {
+        PrintStream saved = System.out;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
+            var run = rill(args);
+            return new Out(run, buf.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(saved);
+        }
+    }
+
+    private static final String[] TINY = {"--create", "Q4_0", "--shape", "64,1,2,128,300", "--threads", "1", "--prompt", "8", "--gen", "4", "--repeat", "1"};
+
+    private String[] args(Path model, String... more) {
+        String[] a = new String[3 + TINY.length + more.length];
+        a[0] = "bench";
+        a[1] = "model";
+        a[2] = "--model=" + model;
+        System.arraycopy(TINY, 0, a, 3, TINY.length);
+        System.arraycopy(more, 0, a, 3 + TINY.length, more.length);
+        return a;
+    }
+
+    @Test
+    void createsMeasuresAndComparesWithLlamaBench() throws IOException {
+        Path fixture = Path.of("src/test/resources/llama-bench/tiny-q4_0.json").toAbsolutePath();
+        Path argsSeen = tmp.resolve("args.txt");
+        Path script = tmp.resolve("llama-bench");
+        Files.writeString(script, "#!/bin/sh\necho \"$@\" > '" + argsSeen + "'\ncat '" + fixture + "'\n");
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
+        Path model = tmp.resolve("tiny.gguf");
+
+        Out out = bench(args(model, "--llama-bench", script.toString()));
+        assertEquals(0, out.run().code(), out.run().err());
+        assertTrue(Files.size(model) > 0);
+        assertTrue(out.stdout().contains("llama Q4_0, 0.1M parameters"), out.stdout());
+        assertEquals("-m " + model + " -p 8 -n 4 -t 1 -r 1 -o json", Files.readString(argsSeen).trim());
+
+        Matcher ours = Pattern.compile("(?m)^1\\s+([\\d.]+)\\s+([\\d.]+)\\s").matcher(out.stdout());
+        assertTrue(ours.find(), out.stdout());
+        double pp = Double.parseDouble(ours.group(1)), tg = Double.parseDouble(ours.group(2));
+        assertTrue(pp > 0 && tg > 0, out.stdout());
+        // The fixture's pp samples are 56619.1, 87134.6 and 90409.8: the median is printed.
+        Matcher ref = Pattern.compile("(?m)^llama\\.cpp\\s+([\\d.]+)\\s+([\\d.]+)").matcher(out.stdout());
+        assertTrue(ref.find(), out.stdout());
+        assertEquals(87134.6, Double.parseDouble(ref.group(1)), 0.05);
+        double refTg = Double.parseDouble(ref.group(2));
+        assertTrue(out.stdout().contains(String.format(Locale.ROOT, "Rill / llama.cpp, 1 thread: pp %.2f×, tg %.2f× llama.cpp", pp / 87134.6, tg / refTg)),
+                out.stdout());
+    }
+
+    @Test
+    void badOptionsAreRefusedNamingThem() throws IOException {
+        Path model = tmp.resolve("m.gguf");
+        var gen = bench("bench", "model", "--model", model.toString(), "--gen", "0").run();
+        assertEquals(1, gen.code());
+        assertTrue(gen.err().contains("--prompt, --gen and --repeat must be >= 1"), gen.err());
+
+        Path notExe = Files.writeString(tmp.resolve("not-a-program"), "");
+        var lb = bench(args(model, "--llama-bench", notExe.toString())).run();
+        assertEquals(1, lb.code());
+        assertTrue(lb.err().contains("--llama-bench " + notExe + " is not an executable file"), lb.err());
+    }
+}
