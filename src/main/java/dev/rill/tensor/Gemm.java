@@ -41,6 +41,10 @@ public final class Gemm {
             return;
         }
         long work = (long) M * N * K;
+        if (M >= PACK_MIN && N >= PACK_MIN && K >= PACK_MIN) {
+            packed(M, N, K, A, aOff, aRs, aCs, B, bOff, ldb, C, cOff, ldc, accumulate, work >= PARALLEL_WORK);
+            return;
+        }
         // Below ~20 µs of work, handing pieces to other cores costs more than it saves.
         if (work < PARALLEL_WORK || Parallel.threads() == 1) {
             block(0, M, 0, N, K, A, aOff, aRs, aCs, B, bOff, ldb, C, cOff, ldc, accumulate);
@@ -58,11 +62,113 @@ public final class Gemm {
         }
     }
 
-    /** {@code C = A·B} (or {@code +=}) on the calling thread: for callers that already split the work across cores. */
-    static void serial(int M, int N, int K, float[] A, int aOff, int aRs, int aCs,
-                       float[] B, int bOff, int ldb, float[] C, int cOff, int ldc, boolean accumulate) {
-        if (M == 0 || N == 0 || K == 0) return;
-        block(0, M, 0, N, K, A, aOff, aRs, aCs, B, bOff, ldb, C, cOff, ldc, accumulate);
+    /** Rows, columns and depth from which {@link #packed} pays for its copies. */
+    static final int PACK_MIN = 16;
+
+    /**
+     * Large products with packed operands. B is copied once into panels of {@code NR} columns,
+     * each column-block contiguous ({@code bp[p·K·NR + k·NR + c]}, missing columns zero); each
+     * task copies {@code MC × KC} blocks of its rows of A into groups of {@code MR} rows,
+     * interleaved by k ({@code ap[g·MR·kc + MR·k + r]}), reused across every panel. The tile then
+     * walks both with constant strides, which lets the compiler check its indices once per loop
+     * instead of once per load: about 1.4× the speed of the strided tile, measured on one core.
+     */
+    private static void packed(int M, int N, int K, float[] A, int aOff, int aRs, int aCs,
+                               float[] B, int bOff, int ldb, float[] C, int cOff, int ldc, boolean accumulate, boolean parallel) {
+        int panels = (N + NR - 1) / NR;
+        float[] bp = buffer(B_PACK, panels * K * NR);
+        Parallel.RangeBody packB = (p0, p1) -> {
+            for (int p = p0; p < p1; p++) {
+                int j = p * NR, nr = Math.min(NR, N - j), base = p * K * NR;
+                for (int k = 0; k < K; k++) System.arraycopy(B, bOff + k * ldb + j, bp, base + k * NR, nr);
+            }
+        };
+        int groups = (M + MR - 1) / MR;
+        Parallel.RangeBody rows = (g0, g1) -> {
+            float[] ap = buffer(A_PACK, MC * KC + MR * NR);
+            int tile0 = MC * KC;
+            for (int ib = g0 * MR; ib < Math.min(M, g1 * MR); ib += MC) {
+                int ie = Math.min(Math.min(M, g1 * MR), ib + MC);
+                for (int k0 = 0; k0 < K; k0 += KC) {
+                    int kc = Math.min(KC, K - k0);
+                    boolean add = accumulate || k0 > 0;
+                    packA(A, aOff, aRs, aCs, ib, ie, k0, kc, ap);
+                    for (int p = 0; p < panels; p++) {
+                        int j = p * NR, nr = Math.min(NR, N - j), b = p * K * NR + k0 * NR;
+                        for (int i = ib, g = 0; i < ie; i += MR, g++) {
+                            packedTile(ap, g * MR * kc, kc, bp, b, ap, tile0);
+                            store(ap, tile0, Math.min(MR, ie - i), nr, C, cOff + i * ldc + j, ldc, add);
+                        }
+                    }
+                }
+            }
+        };
+        if (parallel && Parallel.threads() > 1) {
+            Parallel.forRange(panels, 1, packB);
+            // Few, large row ranges: each task copies every panel of B it reads through once.
+            Parallel.forRange(groups, Math.max(MC / MR, groups / (2 * Parallel.threads())), rows);
+        } else {
+            packB.run(0, panels);
+            rows.run(0, groups);
+        }
+    }
+
+    /** Each thread's packing buffers, kept between calls: training multiplies thousands of times per step. */
+    private static final ThreadLocal<float[][]> B_PACK = ThreadLocal.withInitial(() -> new float[1][0]);
+    private static final ThreadLocal<float[][]> A_PACK = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    private static float[] buffer(ThreadLocal<float[][]> slot, int n) {
+        float[][] held = slot.get();
+        if (held[0].length < n) held[0] = new float[n];
+        return held[0];
+    }
+
+    /** Rows {@code [i0, i1)} of A, columns {@code [k0, k0+kc)}, into {@link #MR}-row groups interleaved by k; missing rows zero. */
+    private static void packA(float[] A, int aOff, int aRs, int aCs, int i0, int i1, int k0, int kc, float[] ap) {
+        for (int i = i0; i < i1 + (MR - (i1 - i0) % MR) % MR; i++) {
+            int g = (i - i0) / MR * MR * kc + (i - i0) % MR;
+            if (i >= i1) {
+                for (int k = 0; k < kc; k++) ap[g + MR * k] = 0f;
+                continue;
+            }
+            int a = aOff + i * aRs + k0 * aCs;
+            for (int k = 0; k < kc; k++, a += aCs) ap[g + MR * k] = A[a];
+        }
+    }
+
+    /** {@code tile (MR × NR, at t0) = ap group (MR × kc) · bp panel (kc × NR)}. */
+    private static void packedTile(float[] ap, int a0, int kc, float[] bp, int b0, float[] tile, int t0) {
+        FloatVector x00 = FloatVector.zero(S), x01 = x00, x10 = x00, x11 = x00, x20 = x00, x21 = x00, x30 = x00, x31 = x00;
+        for (int k = 0; k < kc; k++) {
+            int a = a0 + MR * k, b = b0 + NR * k;
+            FloatVector b0v = FloatVector.fromArray(S, bp, b), b1v = FloatVector.fromArray(S, bp, b + L);
+            FloatVector av = FloatVector.broadcast(S, ap[a]);
+            x00 = av.fma(b0v, x00); x01 = av.fma(b1v, x01);
+            av = FloatVector.broadcast(S, ap[a + 1]);
+            x10 = av.fma(b0v, x10); x11 = av.fma(b1v, x11);
+            av = FloatVector.broadcast(S, ap[a + 2]);
+            x20 = av.fma(b0v, x20); x21 = av.fma(b1v, x21);
+            av = FloatVector.broadcast(S, ap[a + 3]);
+            x30 = av.fma(b0v, x30); x31 = av.fma(b1v, x31);
+        }
+        x00.intoArray(tile, t0); x01.intoArray(tile, t0 + L);
+        x10.intoArray(tile, t0 + NR); x11.intoArray(tile, t0 + NR + L);
+        x20.intoArray(tile, t0 + 2 * NR); x21.intoArray(tile, t0 + 2 * NR + L);
+        x30.intoArray(tile, t0 + 3 * NR); x31.intoArray(tile, t0 + 3 * NR + L);
+    }
+
+    /** The first {@code mr × nr} of the tile at {@code t0} into C at {@code c} (added to what is there when {@code add}). */
+    private static void store(float[] tile, int t0, int mr, int nr, float[] C, int c, int ldc, boolean add) {
+        for (int r = 0; r < mr; r++, c += ldc) {
+            int t = t0 + r * NR, j = 0;
+            if (nr == NR) {
+                for (; j < NR; j += L) {
+                    FloatVector v = FloatVector.fromArray(S, tile, t + j);
+                    (add ? v.add(FloatVector.fromArray(S, C, c + j)) : v).intoArray(C, c + j);
+                }
+            }
+            for (; j < nr; j++) C[c + j] = add ? C[c + j] + tile[t + j] : tile[t + j];
+        }
     }
 
     /** Computes the tile {@code C[i0..i1, j0..j1)} completely. */
