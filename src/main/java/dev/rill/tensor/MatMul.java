@@ -3,8 +3,6 @@ package dev.rill.tensor;
 import dev.rill.spi.F32Tensor;
 import dev.rill.spi.Linear;
 import dev.rill.spi.Tensor;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@code y = x·W + b} for a {@link Linear} of any layout, over {@code M} rows: the one entry point
@@ -15,14 +13,14 @@ import jdk.incubator.vector.VectorSpecies;
  * the cores by output (Q4_0 with the rows quantized to int8 first, {@link Int8Activations}; F32
  * in tiles of 4 outputs, {@link F32Tiles}); many rows (a prompt) take matrix–matrix tiles: each task dequantizes a
  * panel of {@link #PANEL} outputs once into a small float buffer and multiplies every row of
- * {@code x} with it in register tiles of 4 rows × 16 outputs ({@code x} packed once per call), so
+ * {@code x} with it in {@link Gemm}'s packed register tiles ({@code x} packed once per call), so
  * each weight is decoded once
  * per call rather than once per token.
  */
 public final class MatMul {
 
-    /** Outputs per dequantized panel (two vectors of 8). */
-    static final int PANEL = 16;
+    /** Outputs per dequantized panel: one column panel of {@link Gemm}'s register tile. */
+    static final int PANEL = Gemm.NR;
     /** From this many rows on, panels beat per-row dot products. */
     static final int PANEL_MIN_ROWS = 6;
     /**
@@ -97,11 +95,13 @@ public final class MatMul {
 
     private static void mappedPanels(MappedTensor w, float[] x, int M, float[] y, int in, int out) {
         int panels = (out + PANEL - 1) / PANEL;
-        float[] xp = packRows(x, M, in);
+        // x packed once into Gemm's row groups: every panel's tiles then read it with constant strides.
+        float[] xp = new float[(M + Gemm.MR - 1) / Gemm.MR * Gemm.MR * in];
+        Gemm.packA(x, 0, in, 1, 0, M, 0, in, xp);
         Parallel.forRange(panels, 1, (p0, p1) -> {
             float[] panel = new float[in * PANEL];
             float[] rows = new float[PANEL * in];
-            float[] tile = new float[MR * PANEL];
+            float[] tile = new float[Gemm.MR * PANEL];
             for (int p = p0; p < p1; p++) {
                 int r0 = p * PANEL, nr = Math.min(PANEL, out - r0);
                 for (int r = 0; r < nr; r++) w.dequantizeRow(r0 + r, rows, r * in);
@@ -112,51 +112,11 @@ public final class MatMul {
                         for (int k = k0, ri = r * in; k < k1; k++) panel[k * PANEL + r] = rows[ri + k];
                     }
                 }
-                for (int m = 0; m < M; m += MR) {
-                    tile(xp, m * in, in, panel, tile);
-                    for (int i = 0; i < Math.min(MR, M - m); i++) System.arraycopy(tile, i * PANEL, y, (m + i) * out + r0, nr);
+                for (int m = 0; m < M; m += Gemm.MR) {
+                    Gemm.packedTile(xp, m * in, in, panel, 0, tile, 0);
+                    Gemm.store(tile, 0, Math.min(Gemm.MR, M - m), nr, y, m * out + r0, out, false);
                 }
             }
         });
-    }
-
-    /** Rows of x per tile. */
-    private static final int MR = 4;
-    private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
-
-    /**
-     * {@code x} in groups of {@link #MR} rows, each group column-major ({@code xp[g·MR·in + MR·k + i]
-     * = x[g·MR + i, k]}, missing rows zero): the tile then reads its four values for step {@code k}
-     * side by side, with one index the compiler can check once per loop instead of per load (about
-     * 1.4× the speed of reading {@code x} through row strides, measured).
-     */
-    private static float[] packRows(float[] x, int M, int in) {
-        float[] xp = new float[(M + MR - 1) / MR * MR * in];
-        for (int m = 0; m < M; m++) {
-            int g = m / MR * MR * in + m % MR, xo = m * in;
-            for (int k = 0; k < in; k++) xp[g + MR * k] = x[xo + k];
-        }
-        return xp;
-    }
-
-    /** {@code tile (4 × 16) = rows of xp from xo (4 rows, packed) · panel (in × 16)}. */
-    private static void tile(float[] xp, int xo, int in, float[] panel, float[] tile) {
-        FloatVector c00 = FloatVector.zero(F8), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-        for (int k = 0; k < in; k++) {
-            FloatVector b0 = FloatVector.fromArray(F8, panel, PANEL * k), b1 = FloatVector.fromArray(F8, panel, PANEL * k + 8);
-            int a = xo + MR * k;
-            FloatVector av = FloatVector.broadcast(F8, xp[a]);
-            c00 = av.fma(b0, c00); c01 = av.fma(b1, c01);
-            av = FloatVector.broadcast(F8, xp[a + 1]);
-            c10 = av.fma(b0, c10); c11 = av.fma(b1, c11);
-            av = FloatVector.broadcast(F8, xp[a + 2]);
-            c20 = av.fma(b0, c20); c21 = av.fma(b1, c21);
-            av = FloatVector.broadcast(F8, xp[a + 3]);
-            c30 = av.fma(b0, c30); c31 = av.fma(b1, c31);
-        }
-        c00.intoArray(tile, 0); c01.intoArray(tile, 8);
-        c10.intoArray(tile, 16); c11.intoArray(tile, 24);
-        c20.intoArray(tile, 32); c21.intoArray(tile, 40);
-        c30.intoArray(tile, 48); c31.intoArray(tile, 56);
     }
 }
