@@ -11,21 +11,24 @@ import dev.rill.spi.Tensor;
  *
  * <p>Mapped weights: a few rows (decode) take one {@link QuantDot} per (row, output), spread over
  * the cores by output (Q4_0 with the rows quantized to int8 first, {@link Int8Activations}; F32
- * in tiles of 4 outputs, {@link F32Tiles}); many rows (a prompt) take matrix–matrix tiles
- * ({@link #rowTiles}): each task decodes a few weight rows into a small float buffer and multiplies
- * them with every row of {@code x}, so each weight is decoded once per call rather than once per
- * token.
+ * in tiles of 4 outputs, {@link F32Tiles}); many rows (a prompt) take matrix–matrix tiles: each task dequantizes a
+ * panel of {@link #PANEL} outputs once into a small float buffer and multiplies every row of
+ * {@code x} with it in {@link Gemm}'s packed register tiles ({@code x} packed once per call), so
+ * each weight is decoded once
+ * per call rather than once per token.
  */
 public final class MatMul {
 
-    /** From this many rows on, row tiles beat per-row dot products. */
-    static final int TILES_MIN_ROWS = 6;
+    /** Outputs per dequantized panel: one column panel of {@link Gemm}'s register tile. */
+    static final int PANEL = Gemm.NR;
+    /** From this many rows on, panels beat per-row dot products. */
+    static final int PANEL_MIN_ROWS = 6;
     /**
      * Mapped F32 weights take {@link F32Tiles} (read in place) below this many rows: measured on
-     * one core, 16 GFLOP/s at 8 rows against 14 for row tiles, whose 16-row panels of {@code x}
-     * are half empty there; 18 against 25 at 16 rows, 19 against 30 at 48.
+     * one core, 21–22 GFLOP/s at 8–16 rows against 10–13 for panels, whose copying only pays off
+     * from about 32 rows (29 against 22 GFLOP/s at 128).
      */
-    static final int F32_TILES_MAX_ROWS = 12;
+    static final int F32_TILES_MAX_ROWS = 32;
 
     private MatMul() {
     }
@@ -46,8 +49,8 @@ public final class MatMul {
                 int groups = (out + F32Tiles.NR - 1) / F32Tiles.NR;
                 Parallel.forRange(groups, 8, (g0, g1) ->
                         F32Tiles.rows(m.data(), x, M, y, in, out, g0 * F32Tiles.NR, Math.min(out, g1 * F32Tiles.NR)));
-            } else if (M < TILES_MIN_ROWS) mappedRows(m, x, M, y, in, out);
-            else rowTiles(m, x, M, y, in, out);
+            } else if (M < PANEL_MIN_ROWS) mappedRows(m, x, M, y, in, out);
+            else mappedPanels(m, x, M, y, in, out);
         } else {
             throw new UnsupportedOperationException("no CPU matmul for weights of type " + w.type() + " in " + w.getClass().getSimpleName()
                     + " (supported: heap F32, or mapped F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K)");
@@ -90,71 +93,30 @@ public final class MatMul {
         });
     }
 
-    /** Weight rows per tile of {@link #rowTiles}. */
-    private static final int WR = 6;
-
-    /**
-     * {@code y = x·Wᵀ} for many rows of {@code x}, computed as {@code yᵀ = W·xᵀ}: {@code x} is
-     * transposed once into panels of {@link Gemm#NR} rows ({@code xT[p·in·NR + k·NR + j] =
-     * x[p·NR + j, k]}, missing rows zero), and each task decodes {@link #WR} weight rows at a time
-     * into a small float buffer, as they are stored (no transposing of weights), then multiplies
-     * them with every panel in a 6 × 16 register tile: each weight is decoded once per call.
-     */
-    private static void rowTiles(MappedTensor w, float[] x, int M, float[] y, int in, int out) {
-        int np = Gemm.NR, xPanels = (M + np - 1) / np;
-        float[] xT = new float[xPanels * in * np];
-        for (int m = 0; m < M; m++) {
-            int base = m / np * in * np + m % np, xo = m * in;
-            for (int k = 0; k < in; k++) xT[base + k * np] = x[xo + k];
-        }
-        int groups = (out + WR - 1) / WR;
-        Parallel.forRange(groups, 1, (g0, g1) -> {
-            float[] rows = new float[WR * in];
-            float[] tile = new float[WR * np];
-            for (int g = g0; g < g1; g++) {
-                int o0 = g * WR, nr = Math.min(WR, out - o0);
-                for (int r = 0; r < nr; r++) w.dequantizeRow(o0 + r, rows, r * in);
-                if (nr < WR) java.util.Arrays.fill(rows, nr * in, WR * in, 0f);
-                for (int p = 0; p < xPanels; p++) {
-                    rowTile(rows, in, xT, p * in * np, tile);
-                    int m0 = p * np, nm = Math.min(np, M - m0);
+    private static void mappedPanels(MappedTensor w, float[] x, int M, float[] y, int in, int out) {
+        int panels = (out + PANEL - 1) / PANEL;
+        // x packed once into Gemm's row groups: every panel's tiles then read it with constant strides.
+        float[] xp = new float[(M + Gemm.MR - 1) / Gemm.MR * Gemm.MR * in];
+        Gemm.packA(x, 0, in, 1, 0, M, 0, in, xp);
+        Parallel.forRange(panels, 1, (p0, p1) -> {
+            float[] panel = new float[in * PANEL];
+            float[] rows = new float[PANEL * in];
+            float[] tile = new float[Gemm.MR * PANEL];
+            for (int p = p0; p < p1; p++) {
+                int r0 = p * PANEL, nr = Math.min(PANEL, out - r0);
+                for (int r = 0; r < nr; r++) w.dequantizeRow(r0 + r, rows, r * in);
+                // Transposed 64 columns at a time, so the part of the panel being written stays in L1.
+                for (int k0 = 0; k0 < in; k0 += 64) {
+                    int k1 = Math.min(in, k0 + 64);
                     for (int r = 0; r < nr; r++) {
-                        for (int j = 0; j < nm; j++) y[(m0 + j) * out + o0 + r] = tile[r * np + j];
+                        for (int k = k0, ri = r * in; k < k1; k++) panel[k * PANEL + r] = rows[ri + k];
                     }
+                }
+                for (int m = 0; m < M; m += Gemm.MR) {
+                    Gemm.packedTile(xp, m * in, in, panel, 0, tile, 0);
+                    Gemm.store(tile, 0, Math.min(Gemm.MR, M - m), nr, y, m * out + r0, out, false);
                 }
             }
         });
-    }
-
-    /** {@code tile (WR × NR) = w (WR rows of length in) · the xT panel at xo (in × NR)}. */
-    private static void rowTile(float[] w, int in, float[] xT, int xo, float[] tile) {
-        var S = Gemm.S;
-        int L = Gemm.L, np = Gemm.NR;
-        var z = jdk.incubator.vector.FloatVector.zero(S);
-        var c00 = z; var c01 = z; var c10 = z; var c11 = z; var c20 = z; var c21 = z;
-        var c30 = z; var c31 = z; var c40 = z; var c41 = z; var c50 = z; var c51 = z;
-        int w1 = in, w2 = 2 * in, w3 = 3 * in, w4 = 4 * in, w5 = 5 * in;
-        for (int k = 0; k < in; k++) {
-            var b0 = jdk.incubator.vector.FloatVector.fromArray(S, xT, xo + np * k);
-            var b1 = jdk.incubator.vector.FloatVector.fromArray(S, xT, xo + np * k + L);
-            var a = jdk.incubator.vector.FloatVector.broadcast(S, w[k]);
-            c00 = a.fma(b0, c00); c01 = a.fma(b1, c01);
-            a = jdk.incubator.vector.FloatVector.broadcast(S, w[w1 + k]);
-            c10 = a.fma(b0, c10); c11 = a.fma(b1, c11);
-            a = jdk.incubator.vector.FloatVector.broadcast(S, w[w2 + k]);
-            c20 = a.fma(b0, c20); c21 = a.fma(b1, c21);
-            a = jdk.incubator.vector.FloatVector.broadcast(S, w[w3 + k]);
-            c30 = a.fma(b0, c30); c31 = a.fma(b1, c31);
-            a = jdk.incubator.vector.FloatVector.broadcast(S, w[w4 + k]);
-            c40 = a.fma(b0, c40); c41 = a.fma(b1, c41);
-            a = jdk.incubator.vector.FloatVector.broadcast(S, w[w5 + k]);
-            c50 = a.fma(b0, c50); c51 = a.fma(b1, c51);
-        }
-        c00.intoArray(tile, 0); c01.intoArray(tile, L);
-        c10.intoArray(tile, np); c11.intoArray(tile, np + L);
-        c20.intoArray(tile, 2 * np); c21.intoArray(tile, 2 * np + L);
-        c30.intoArray(tile, 3 * np); c31.intoArray(tile, 3 * np + L);
-        c40.intoArray(tile, 4 * np); c41.intoArray(tile, 4 * np + L);
-        c50.intoArray(tile, 5 * np); c51.intoArray(tile, 5 * np + L);
     }
 }

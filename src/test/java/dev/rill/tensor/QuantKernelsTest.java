@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * Block formats and the kernels over them: quantize → dequantize stays within each format's error
  * bound; the vector dot products agree with the scalar definition; {@link MatMul} over mapped
- * weights (decode rows and prompt tiles) agrees with a float64 product of the dequantized matrix.
+ * weights (decode rows and prompt panels) agrees with a float64 product of the dequantized matrix.
  */
 class QuantKernelsTest {
 
@@ -153,19 +153,19 @@ class QuantKernelsTest {
 
     @Test
     void matMulOverMappedWeightsMatchesFloat64ForDecodeAndPromptShapes() {
-        int in = 512, out = 37; // 37: a ragged last group of weight rows
+        int in = 512, out = 37; // 37: panels with a ragged last panel
         float[] wf = gaussian(in * out, 21, 0.3f);
         float[] bias = gaussian(out, 22, 1f);
         for (DType t : DType.values()) {
             MappedTensor w = mapped(t, wf, out, in);
             Linear lin = new Linear(w, F32Tensor.vector(bias, 0, out), Linear.Layout.OUT_IN);
-            for (int M : new int[]{1, 3, MatMul.TILES_MIN_ROWS, 13, 40}) {
+            for (int M : new int[]{1, 3, MatMul.PANEL_MIN_ROWS, 13, 40}) {
                 float[] x = gaussian(M * in, 30 + M, 1f);
                 float[] y = new float[M * out];
                 MatMul.forward(lin, x, M, y);
                 // Decode rows of types with an integer kernel multiply int8-quantized activations:
                 // the reference then takes those same activations (their error is tested below).
-                double[] ref = reference(w, M < MatMul.TILES_MIN_ROWS && QuantDot.integerKernel(t) ? int8Rows(x, M, in) : x, M);
+                double[] ref = reference(w, M < MatMul.PANEL_MIN_ROWS && QuantDot.integerKernel(t) ? int8Rows(x, M, in) : x, M);
                 for (int i = 0; i < y.length; i++) {
                     assertEquals(ref[i] + bias[i % out], y[i], 2e-4 * Math.sqrt(in), t + " M=" + M + " element " + i);
                 }
