@@ -1,37 +1,36 @@
 package dev.rill.tensor;
 
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 
 /**
  * Splits loops across all cores: the calling thread and {@code threads − 1} helper threads take
  * chunks from a shared counter. The caller never waits for a helper to wake up — if none has
  * started yet it runs the chunks itself — so the many small loops of a decode step (one token,
- * one matrix–vector product after another) cost no more than running them alone. A dedicated pool
+ * one matrix–vector product after another) cost no more than running them alone. Helpers wait for
+ * the next loop spinning for {@link #SPIN_NANOS} before they park: decode publishes loops
+ * microseconds apart, and waking a parked thread takes longer than many of them. Dedicated threads
  * (not the common pool) so that kernels never compete with unrelated tasks; sized with
  * {@code -Drill.threads=N}.
  */
 public final class Parallel {
 
     private static volatile int THREADS = Integer.getInteger("rill.threads", Runtime.getRuntime().availableProcessors());
-    private static volatile ExecutorService HELPERS = helpers(THREADS);
+    private static volatile Helpers HELPERS = helpers(THREADS);
+    /** How long an idle helper spins for the next loop before it parks. */
+    static final long SPIN_NANOS = 50_000;
     /** Set while a thread runs a chunk: loops nested in a chunk run inline (the outer loop keeps every core busy). */
     private static final ThreadLocal<boolean[]> IN_CHUNK = ThreadLocal.withInitial(() -> new boolean[1]);
 
     private Parallel() {
     }
 
-    private static ExecutorService helpers(int threads) {
-        if (threads <= 1) return null;
-        AtomicInteger index = new AtomicInteger();
-        return Executors.newFixedThreadPool(threads - 1, r -> {
-            Thread t = new Thread(r, "rill-compute-" + index.getAndIncrement());
-            t.setDaemon(true);
-            return t;
-        });
+    private static Helpers helpers(int threads) {
+        return threads <= 1 ? null : new Helpers(threads - 1);
     }
 
     public static int threads() {
@@ -45,7 +44,7 @@ public final class Parallel {
     public static synchronized void setThreads(int threads) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         if (threads == THREADS) return;
-        ExecutorService old = HELPERS;
+        Helpers old = HELPERS;
         HELPERS = helpers(threads);
         THREADS = threads;
         if (old != null) old.shutdown();
@@ -71,7 +70,7 @@ public final class Parallel {
      */
     public static void forRange(int n, int grain, RangeBody body) {
         if (n <= 0) return;
-        ExecutorService helpers = HELPERS;
+        Helpers helpers = HELPERS;
         int threads = THREADS;
         boolean[] inChunk = IN_CHUNK.get();
         int step = Math.max(Math.max(1, grain), ceilDiv(n, threads * 4));
@@ -81,10 +80,13 @@ public final class Parallel {
             return;
         }
         Job job = new Job(body, n, step, chunks);
-        int wanted = Math.min(threads - 1, chunks - 1);
-        for (int i = 0; i < wanted; i++) helpers.execute(job);
+        helpers.publish(job);
         job.run();
-        job.awaitAll();
+        try {
+            job.awaitAll();
+        } finally {
+            helpers.retire(job);
+        }
     }
 
     private static int ceilDiv(int a, int b) {
@@ -135,6 +137,67 @@ public final class Parallel {
             if (t instanceof RuntimeException e) throw e;
             if (t instanceof Error e) throw e;
             if (t != null) throw new RuntimeException(t);
+        }
+    }
+
+    /**
+     * The helper threads. Each joins the newest published loop once, then spins for the next one
+     * for {@link #SPIN_NANOS} and parks; publishing unparks the parked ones. A helper may miss a
+     * loop (it was busy, or a newer one replaced it): its caller then runs those chunks itself.
+     */
+    private static final class Helpers {
+        private final Thread[] threads;
+        private final AtomicIntegerArray parked;
+        private final AtomicLong published = new AtomicLong();
+        private final AtomicReference<Job> current = new AtomicReference<>();
+        private volatile boolean stopped;
+
+        Helpers(int n) {
+            threads = new Thread[n];
+            parked = new AtomicIntegerArray(n);
+            for (int i = 0; i < n; i++) {
+                int index = i;
+                threads[i] = new Thread(() -> loop(index), "rill-compute-" + i);
+                threads[i].setDaemon(true);
+                threads[i].start();
+            }
+        }
+
+        void publish(Job job) {
+            current.set(job);
+            published.incrementAndGet();
+            for (int i = 0; i < threads.length; i++) if (parked.get(i) == 1) LockSupport.unpark(threads[i]);
+        }
+
+        /** Drops the finished loop (and what its body holds on to) unless a newer one replaced it. */
+        void retire(Job job) {
+            current.compareAndSet(job, null);
+        }
+
+        void shutdown() {
+            stopped = true;
+            for (Thread t : threads) LockSupport.unpark(t);
+        }
+
+        private void loop(int index) {
+            long seen = published.get();
+            while (!stopped) {
+                long now = published.get();
+                if (now != seen) {
+                    seen = now;
+                    Job job = current.get();
+                    if (job != null) job.run();
+                    continue;
+                }
+                long deadline = System.nanoTime() + SPIN_NANOS;
+                while (published.get() == seen && System.nanoTime() < deadline) Thread.onSpinWait();
+                if (published.get() != seen) continue;
+                // Parked is set before the last look, and publish sets its count before reading
+                // parked: one of the two always sees the other, so no loop is slept through.
+                parked.set(index, 1);
+                if (published.get() == seen && !stopped) LockSupport.park(this);
+                parked.set(index, 0);
+            }
         }
     }
 }
