@@ -10,9 +10,10 @@ import java.nio.ByteOrder;
 /**
  * {@code y (M, out) = x (M, in) · Wᵀ} for a memory-mapped float32 {@code W (out, in)}, read in
  * place: a tile of 3 rows of {@code x} × 4 rows of {@code W} (or 1 × 8 for a single row of
- * {@code x}) keeps up to 12 vector accumulators along
- * {@code in}, so each loaded vector feeds 3 or 4 fused multiply-adds, and no weight is copied or
- * transposed first (the other formats must be decoded to floats; F32 need not be).
+ * {@code x}) keeps up to 12 vector accumulators along {@code in}, so each loaded weight vector
+ * feeds up to 3 fused multiply-adds and each row of {@code x} is loaded once for 4 or 8 weight
+ * rows; no weight is copied or transposed first (the other formats must be decoded to floats; F32
+ * need not be).
  */
 final class F32Tiles {
 

@@ -11,7 +11,9 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Register-blocked: a 4-row × 2-vector tile of C stays in registers while K streams through
  * (broadcast one A element, load one B vector, fused multiply-add), and K is cut into blocks so
- * the B panel under the tile stays in L1. Rows are spread across cores.
+ * the B panel under the tile stays in L1. Rows are spread across cores. From
+ * {@link #PACK_MIN_ROWS} rows on, both operands are first copied into packed layouts the tile
+ * walks with constant strides ({@link #packed}); fewer rows read them through their strides.
  */
 public final class Gemm {
 

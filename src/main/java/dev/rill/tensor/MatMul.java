@@ -10,12 +10,12 @@ import dev.rill.spi.Tensor;
  * {@link MappedTensor} in F32/F16/BF16/Q8_0/Q4_0/Q4_K/Q5_K/Q6_K).
  *
  * <p>Mapped weights: a few rows (decode) take one {@link QuantDot} per (row, output), spread over
- * the cores by output (Q4_0 with the rows quantized to int8 first, {@link Int8Activations}; F32
- * in tiles of 4 outputs, {@link F32Tiles}); many rows (a prompt) take matrix–matrix tiles: each task dequantizes a
- * panel of {@link #PANEL} outputs once into a small float buffer and multiplies every row of
- * {@code x} with it in {@link Gemm}'s packed register tiles ({@code x} packed once per call), so
- * each weight is decoded once
- * per call rather than once per token.
+ * the cores by output (Q4_0 with the rows quantized to int8 first, {@link Int8Activations}); F32
+ * below {@link #F32_TILES_MAX_ROWS} rows is read in place in register tiles ({@link F32Tiles}).
+ * Many rows (a prompt) take matrix–matrix tiles: each task dequantizes a panel of {@link #PANEL}
+ * outputs once into a small float buffer and multiplies every row of {@code x} with it in
+ * {@link Gemm}'s packed register tiles ({@code x} packed once per call), so each weight is decoded
+ * once per call rather than once per token.
  */
 public final class MatMul {
 

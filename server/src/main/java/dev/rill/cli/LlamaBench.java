@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -44,8 +43,8 @@ final class LlamaBench {
     }
 
     private static double median(JsonNode samples) {
-        List<Double> v = new ArrayList<>();
-        samples.forEach(s -> v.add(s.asDouble()));
-        return v.isEmpty() ? Double.NaN : BenchModelCommand.median(v.stream().mapToDouble(Double::doubleValue).toArray());
+        double[] v = new double[samples.size()];
+        for (int i = 0; i < v.length; i++) v[i] = samples.get(i).asDouble();
+        return v.length == 0 ? Double.NaN : BenchModelCommand.median(v);
     }
 }

@@ -42,6 +42,8 @@ public final class Rill implements Runnable {
     static final class Errors implements CommandLine.IExecutionExceptionHandler {
         @Override
         public int handleExecutionException(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
+            // Commands that run as Runnable wrap their I/O failures; the cause is the message.
+            if (e instanceof java.io.UncheckedIOException u) e = u.getCause();
             if (e instanceof IllegalArgumentException || e instanceof IllegalStateException
                     || e instanceof java.io.IOException || e instanceof dev.rill.plugin.PluginException
                     || e instanceof UnsupportedOperationException) {

@@ -16,13 +16,15 @@ import java.util.regex.Pattern;
 
 import static dev.rill.cli.BenchPositionalCommandTest.rill;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@code rill bench model} end to end on a tiny synthetic Q4_0 model: the file is written, loaded and
  * measured; with {@code --llama-bench} the llama.cpp figures come from the program named, and the
  * ratios printed are Rill's figures over those. llama.cpp is not built in CI, so that program is a
- * script printing a real llama-bench JSON report (taken from llama-bench on this very shape).
+ * script printing a real llama-bench JSON report (taken from llama-bench on this very shape); a
+ * llama-bench that fails or reports nothing ends the command with one clear line.
  */
 class BenchModelCommandTest {
 
@@ -91,6 +93,21 @@ class BenchModelCommandTest {
         var gen = bench("bench", "model", "--model", model.toString(), "--gen", "0").run();
         assertEquals(1, gen.code());
         assertTrue(gen.err().contains("--prompt, --gen and --repeat must be >= 1"), gen.err());
+
+        Path failing = tmp.resolve("failing-llama-bench");
+        Files.writeString(failing, "#!/bin/sh\nexit 3\n");
+        Files.setPosixFilePermissions(failing, PosixFilePermissions.fromString("rwx------"));
+        var fails = bench(args(model, "--llama-bench", failing.toString())).run();
+        assertEquals(1, fails.code());
+        assertTrue(fails.err().contains(failing + " -m " + model + " -p 8 -n 4 -t 1 -r 1 -o json exited with 3"), fails.err());
+        assertFalse(fails.err().contains("\tat "), "one line, no stack trace: " + fails.err());
+
+        Path silent = tmp.resolve("silent-llama-bench");
+        Files.writeString(silent, "#!/bin/sh\necho '[]'\n");
+        Files.setPosixFilePermissions(silent, PosixFilePermissions.fromString("rwx------"));
+        var empty = bench(args(model, "--llama-bench", silent.toString())).run();
+        assertEquals(1, empty.code());
+        assertTrue(empty.err().contains("llama-bench printed no pp/tg results"), empty.err());
 
         Path notExe = Files.writeString(tmp.resolve("not-a-program"), "");
         var lb = bench(args(model, "--llama-bench", notExe.toString())).run();
