@@ -9,10 +9,19 @@ import java.lang.foreign.MemorySegment;
  * quantization), kept in a {@link MemorySegment}: usually a slice of a memory-mapped GGUF file, so
  * its bytes are never copied to the heap. Each row is {@link BlockFormats#rowBytes} bytes, blocks
  * running along {@code cols}.
+ *
+ * <p>Quantized matrices the CPU multiplies are repacked once, on first use, into the layout of
+ * the integer kernels ({@link PackedWeights}); that copy lives as long as this tensor. (Not a
+ * record for that reason: the copy is a cache, not part of the value.)
  */
-public record MappedTensor(DType type, int rows, int cols, MemorySegment data) implements Tensor {
+public final class MappedTensor implements Tensor {
 
-    public MappedTensor {
+    private final DType type;
+    private final int rows, cols;
+    private final MemorySegment data;
+    private volatile PackedWeights packed;
+
+    public MappedTensor(DType type, int rows, int cols, MemorySegment data) {
         if (rows <= 0 || cols <= 0) throw new IllegalArgumentException("bad tensor shape " + rows + "x" + cols);
         if (cols % BlockFormats.blockSize(type) != 0) {
             throw new IllegalArgumentException(type + " rows must be a multiple of " + BlockFormats.blockSize(type) + " elements, not " + cols);
@@ -21,6 +30,29 @@ public record MappedTensor(DType type, int rows, int cols, MemorySegment data) i
         if (data.byteSize() != need) {
             throw new IllegalArgumentException(type + " tensor " + rows + "x" + cols + " needs " + need + " bytes, got " + data.byteSize());
         }
+        this.type = type;
+        this.rows = rows;
+        this.cols = cols;
+        this.data = data;
+    }
+
+    @Override
+    public DType type() {
+        return type;
+    }
+
+    @Override
+    public int rows() {
+        return rows;
+    }
+
+    @Override
+    public int cols() {
+        return cols;
+    }
+
+    public MemorySegment data() {
+        return data;
     }
 
     public long rowBytes() {
@@ -42,5 +74,27 @@ public record MappedTensor(DType type, int rows, int cols, MemorySegment data) i
         float[] out = new float[Math.multiplyExact(rows, cols)];
         for (int r = 0; r < rows; r++) dequantizeRow(r, out, r * cols);
         return out;
+    }
+
+    /** Whether the integer kernels take this matrix ({@link PackedWeights#supports} its type and it fits their arrays). */
+    boolean packable() {
+        return PackedWeights.supports(type) && PackedWeights.fits(type, rows, cols);
+    }
+
+    /** The repacked copy for the integer kernels, built on first use. */
+    PackedWeights packed() {
+        PackedWeights p = packed;
+        if (p == null) {
+            synchronized (this) {
+                p = packed;
+                if (p == null) packed = p = new PackedWeights(this);
+            }
+        }
+        return p;
+    }
+
+    @Override
+    public String toString() {
+        return "MappedTensor[" + type + " " + rows + "x" + cols + "]";
     }
 }

@@ -49,7 +49,8 @@ public final class MatMul {
                 int groups = (out + F32Tiles.NR - 1) / F32Tiles.NR;
                 Parallel.forRange(groups, 8, (g0, g1) ->
                         F32Tiles.rows(m.data(), x, M, y, in, out, g0 * F32Tiles.NR, Math.min(out, g1 * F32Tiles.NR)));
-            } else if (M < PANEL_MIN_ROWS) mappedRows(m, x, M, y, in, out);
+            } else if (integerPath(m, M)) packed(m, x, M, y, out);
+            else if (M < PANEL_MIN_ROWS) mappedRows(m, x, M, y, in, out);
             else mappedPanels(m, x, M, y, in, out);
         } else {
             throw new UnsupportedOperationException("no CPU matmul for weights of type " + w.type() + " in " + w.getClass().getSimpleName()
@@ -73,18 +74,22 @@ public final class MatMul {
         });
     }
 
+    static final boolean PACKED_PROMPTS = Boolean.getBoolean("rill.packedPrompts");
+
+    /** Whether {@code M} rows times {@code m} take the integer kernels (and so int8-quantized activations). */
+    static boolean integerPath(MappedTensor m, int M) {
+        return m.packable() && (M < PANEL_MIN_ROWS || PACKED_PROMPTS);
+    }
+
+    /** Quantized weights through the integer kernels: activations quantized once, groups of rows spread over the cores. */
+    private static void packed(MappedTensor w, float[] x, int M, float[] y, int out) {
+        PackedWeights p = w.packed();
+        Int8Activations xq = Int8Activations.of(x, M, w.cols(), PackedWeights.activationBlock(w.type()));
+        Parallel.forRange(p.groups, 2, (g0, g1) -> p.multiply(xq, M, y, out, g0, g1));
+    }
+
     private static void mappedRows(MappedTensor w, float[] x, int M, float[] y, int in, int out) {
         long rowBytes = w.rowBytes();
-        if (QuantDot.integerKernel(w.type())) {
-            Int8Activations[] xq = new Int8Activations[M];
-            for (int m = 0; m < M; m++) xq[m] = Int8Activations.of(x, m * in, in);
-            Parallel.forRange(out, 32, (o0, o1) -> {
-                for (int o = o0; o < o1; o++) {
-                    for (int m = 0; m < M; m++) y[m * out + o] = QuantDot.dot(w.type(), w.data(), o * rowBytes, xq[m], in);
-                }
-            });
-            return;
-        }
         Parallel.forRange(out, 32, (o0, o1) -> {
             for (int o = o0; o < o1; o++) {
                 long off = o * rowBytes;

@@ -52,21 +52,6 @@ public final class QuantDot {
         };
     }
 
-    /** Whether {@link #dot(DType, MemorySegment, long, Int8Activations, int)} has an integer kernel for weights of type {@code t}. */
-    public static boolean integerKernel(DType t) {
-        return VECTOR && t == DType.Q4_0;
-    }
-
-    /**
-     * {@code Σ row[i]·x[i]} with the activations quantized to int8 ({@link Int8Activations}):
-     * integer products per block, one float multiply-add per block by both scales. Only for the
-     * types {@link #integerKernel} accepts.
-     */
-    public static float dot(DType t, MemorySegment s, long off, Int8Activations x, int n) {
-        if (!integerKernel(t)) throw new IllegalArgumentException("no integer kernel for " + t + " (only Q4_0)");
-        return q4_0(s, off, x, n);
-    }
-
     /** The definition: dequantize a block at a time, then multiply. */
     static float scalar(DType t, MemorySegment s, long off, float[] x, int xo, int n) {
         int bs = Math.max(BlockFormats.blockSize(t), 256);
@@ -181,42 +166,6 @@ public final class QuantDot {
             acc = p.fma(FloatVector.broadcast(F, half(s, off)), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
-    }
-
-    /**
-     * One Q4_0 block (its 16 bytes at {@code o}) times 32 int8 activations from {@code xb}: 16
-     * lanes, lane j holding {@code w[j]·x[j] + w[j+16]·x[j+16]} (|·| ≤ 2·8·127, so 16 bits hold it).
-     */
-    private static ShortVector q4_0Block(MemorySegment s, long o, short[] xq, int xb) {
-        ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B128, s, o, LE).convertShape(VectorOperators.B2S, S256, 0);
-        ShortVector lo = v.and((short) 0xF).sub((short) 8);
-        ShortVector hi = v.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).sub((short) 8);
-        return lo.mul(ShortVector.fromArray(S256, xq, xb)).add(hi.mul(ShortVector.fromArray(S256, xq, xb + 16)));
-    }
-
-    /**
-     * The 16 short lanes summed in pairs into 8 int lanes, as floats. Each int lane holds
-     * {@code hi·2¹⁶ + (lo mod 2¹⁶)}; adding {@code lo·2¹⁶} and shifting back down leaves
-     * {@code hi + lo} exactly, since |hi + lo| < 2¹⁵.
-     */
-    private static FloatVector pairSums(ShortVector p) {
-        IntVector i = p.reinterpretAsInts();
-        return (FloatVector) i.add(i.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
-    }
-
-    static float q4_0(MemorySegment s, long off, Int8Activations x, int n) {
-        short[] xq = x.q();
-        float[] dx = x.d();
-        FloatVector acc = FloatVector.zero(F), acc2 = acc;
-        int nb = n / QK, b = 0;
-        // Two blocks per step: two independent chains keep both multipliers busy.
-        for (; b + 2 <= nb; b += 2, off += 36) {
-            ShortVector p = q4_0Block(s, off + 2, xq, b * QK), r = q4_0Block(s, off + 20, xq, b * QK + QK);
-            acc = pairSums(p).fma(FloatVector.broadcast(F, half(s, off) * dx[b]), acc);
-            acc2 = pairSums(r).fma(FloatVector.broadcast(F, half(s, off + 18) * dx[b + 1]), acc2);
-        }
-        if (b < nb) acc = pairSums(q4_0Block(s, off + 2, xq, b * QK)).fma(FloatVector.broadcast(F, half(s, off) * dx[b]), acc);
-        return acc.add(acc2).reduceLanes(VectorOperators.ADD);
     }
 
     /** Eight 4-bit values (0..15) as float lanes minus Q4_0's offset 8. */

@@ -165,7 +165,7 @@ class QuantKernelsTest {
                 MatMul.forward(lin, x, M, y);
                 // Decode rows of types with an integer kernel multiply int8-quantized activations:
                 // the reference then takes those same activations (their error is tested below).
-                double[] ref = reference(w, M < MatMul.PANEL_MIN_ROWS && QuantDot.integerKernel(t) ? int8Rows(x, M, in) : x, M);
+                double[] ref = reference(w, MatMul.integerPath(w, M) ? int8Rows(x, M, in, PackedWeights.activationBlock(t)) : x, M);
                 for (int i = 0; i < y.length; i++) {
                     assertEquals(ref[i] + bias[i % out], y[i], 2e-4 * Math.sqrt(in), t + " M=" + M + " element " + i);
                 }
@@ -189,65 +189,7 @@ class QuantKernelsTest {
         }
     }
 
-    private static float[] int8Rows(float[] x, int M, int in) {
-        float[] r = new float[M * in];
-        for (int m = 0; m < M; m++) System.arraycopy(Int8Activations.of(x, m * in, in).toFloats(), 0, r, m * in, in);
-        return r;
-    }
-
-    /** Each value within half a step ({@code d/2}) of its block, the step {@code amax/127}, values in −127..127. */
-    @Test
-    void int8ActivationsRoundWithinHalfAStep() {
-        float[] x = gaussian(256, 41, 3f);
-        java.util.Arrays.fill(x, 64, 96, 0f); // an all-zero block
-        Int8Activations a = Int8Activations.of(x, 0, x.length);
-        float[] back = a.toFloats();
-        for (int i = 0; i < x.length; i++) {
-            double d = amax(x, i, 32) / 127;
-            assertEquals(d, a.d()[i / 32], 1e-6 * d);
-            assertTrue(Math.abs(a.q()[i]) <= 127, "value " + i + " = " + a.q()[i]);
-            assertEquals(x[i], back[i], d / 2 * (1 + 1e-5) + 1e-12, "element " + i);
-        }
-        assertEquals(0f, back[70]);
-        assertThrows(IllegalArgumentException.class, () -> Int8Activations.of(x, 0, 100));
-    }
-
-    /**
-     * The integer kernels give the exact product of the weights with the quantized activations
-     * (float rounding aside), and differ from the float product by at most the activations'
-     * rounding: Σ over blocks of d/2 · Σ|w|.
-     */
-    @Test
-    void integerDotsAreExactOnQuantizedActivationsAndCloseToTheFloatProduct() {
-        int n = 1024 + 32; // an odd block count: the kernel's tail block
-        float[] w = gaussian(3 * n, 51, 0.5f);
-        float[] x = gaussian(n, 52, 1f);
-        Int8Activations x8 = Int8Activations.of(x, 0, n);
-        float[] xq = x8.toFloats();
-        int kernels = 0;
-        for (DType t : DType.values()) {
-            if (!QuantDot.integerKernel(t)) {
-                assertThrows(IllegalArgumentException.class, () -> QuantDot.dot(t, MemorySegment.ofArray(new byte[0]), 0, x8, n));
-                continue;
-            }
-            kernels++;
-            MemorySegment s = MemorySegment.ofArray(BlockFormats.quantize(t, w, 0, w.length));
-            for (int row = 0; row < 3; row++) {
-                long off = row * BlockFormats.rowBytes(t, n);
-                float[] deq = new float[n];
-                BlockFormats.dequantize(t, s, off, deq, 0, n);
-                double onQuantized = 0, onFloats = 0, mag = 0, bound = 0;
-                for (int i = 0; i < n; i++) {
-                    onQuantized += (double) deq[i] * xq[i];
-                    onFloats += (double) deq[i] * x[i];
-                    mag += Math.abs((double) deq[i] * xq[i]);
-                    bound += Math.abs(deq[i]) * x8.d()[i / 32] / 2;
-                }
-                float got = QuantDot.dot(t, s, off, x8, n);
-                assertEquals(onQuantized, got, 1e-5 * mag + 1e-6, t + " row " + row);
-                assertEquals(onFloats, got, bound + 1e-5 * mag, t + " row " + row + " against the float activations");
-            }
-        }
-        assertEquals(QuantDot.VECTOR ? 1 : 0, kernels, "types with an integer kernel");
+    private static float[] int8Rows(float[] x, int M, int in, int block) {
+        return Int8Activations.of(x, M, in, block).toFloats();
     }
 }

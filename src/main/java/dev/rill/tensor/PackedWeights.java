@@ -1,0 +1,333 @@
+package dev.rill.tensor;
+
+import dev.rill.spi.Tensor.DType;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+
+import static dev.rill.tensor.BlockFormats.I8;
+import static dev.rill.tensor.BlockFormats.QK;
+import static dev.rill.tensor.BlockFormats.QK_K;
+import static dev.rill.tensor.BlockFormats.half;
+import static dev.rill.tensor.BlockFormats.u8;
+
+/**
+ * A quantized matrix (Q4_0, Q8_0, Q4_K, Q5_K, Q6_K) repacked once for integer kernels, as
+ * llama.cpp repacks Q4_0 and Q4_K into interleaved blocks at load time. Rows are taken in groups of
+ * {@link #R} (one int lane of a vector per row: 16 with 512-bit vectors); within a group the
+ * weights are interleaved so that one vector of 16-bit lanes holds {@code (row r, input 2k)} and
+ * {@code (row r, input 2k+1)} for every row of the group. Multiplying it by the pair of activations
+ * {@code (x[2k], x[2k+1])} broadcast to every int lane ({@link Int8Activations#pairs()}) is then one
+ * 16-bit multiply for 2·R products, accumulated in 16-bit lanes as long as they cannot overflow,
+ * then summed in pairs into one int lane per row: no horizontal sums, and no conversion of a weight
+ * to float. Each block's integer sum is scaled once per row group (scales stored as a vector of R
+ * floats per block, K-quant sub-block scales as R bytes).
+ *
+ * <p>Weight codes are stored in 8 bits (Q8_0; Q6_K as {@code q−32}; Q5_K) or 4 bits (Q4_0, Q4_K: one
+ * byte holds inputs {@code 4c+j} and {@code 4c+2+j} of a row), so the memory read per weight stays
+ * that of the file, except Q6_K (8 bits instead of 6.6: unpacking its 2-bit parts cost more than
+ * the bytes saved) and Q5_K. The last group is padded with zero rows.
+ */
+final class PackedWeights {
+
+    static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Bytes widened to one vector of shorts. */
+    static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(S.vectorBitSize() / 2));
+    /** One byte per row of a group, widened to one vector of ints. */
+    static final VectorSpecies<Byte> BR = VectorSpecies.of(byte.class, VectorShape.forBitSize(I.length() * 8));
+    /** Rows per group. */
+    static final int R = I.length();
+    /** Bytes of one interleaved chunk (= 16-bit lanes of one vector). */
+    static final int CHUNK = 2 * R;
+
+    final DType type;
+    final int rows, cols, groups;
+    /** Bytes per group of rows. */
+    final int groupBytes;
+    /** Interleaved weight codes. */
+    final byte[] q;
+    /** Per group and block (32 for Q4_0/Q8_0, 256 for K-quants): R row scales; K4/K5 also R minimum scales. */
+    final float[] d, dmin;
+    /** K-quants, per group and sub-block (32 for Q4_K/Q5_K, 16 for Q6_K): R integer scales; Q4_K/Q5_K also R minimums. */
+    final byte[] sc, mn;
+
+    /** Whether {@code t} has packed kernels on this CPU. */
+    static boolean supports(DType t) {
+        return QuantDot.VECTOR && S.length() == 2 * R && switch (t) {
+            case Q4_0, Q8_0, Q4_K, Q5_K, Q6_K -> true;
+            default -> false;
+        };
+    }
+
+    /** Whether a {@code rows × cols} matrix of type {@code t} fits the packed arrays. */
+    static boolean fits(DType t, int rows, int cols) {
+        long padded = (long) (rows + R - 1) / R * R;
+        return padded * cols <= Integer.MAX_VALUE - 64;
+    }
+
+    /** Values per activation scale for weights of type {@code t}. */
+    static int activationBlock(DType t) {
+        return t == DType.Q4_0 || t == DType.Q8_0 ? QK : QK_K;
+    }
+
+    private static boolean nibbles(DType t) {
+        return t == DType.Q4_0 || t == DType.Q4_K;
+    }
+
+    PackedWeights(MappedTensor w) {
+        if (!supports(w.type()) || !fits(w.type(), w.rows(), w.cols())) throw new IllegalArgumentException("no packed kernels for " + w.type() + " " + w.rows() + "x" + w.cols());
+        type = w.type();
+        rows = w.rows();
+        cols = w.cols();
+        groups = (rows + R - 1) / R;
+        groupBytes = nibbles(type) ? R * cols / 2 : R * cols;
+        q = new byte[groups * groupBytes];
+        int blocks = cols / BlockFormats.blockSize(type);
+        d = new float[groups * blocks * R];
+        boolean k45 = type == DType.Q4_K || type == DType.Q5_K;
+        dmin = k45 ? new float[d.length] : null;
+        int subs = type == DType.Q6_K ? cols / 16 : cols / QK;
+        sc = type == DType.Q4_K || type == DType.Q5_K || type == DType.Q6_K ? new byte[groups * subs * R] : null;
+        mn = k45 ? new byte[groups * subs * R] : null;
+        Parallel.forRange(groups, 1, (g0, g1) -> {
+            int[] codes = new int[BlockFormats.blockSize(type)];
+            for (int g = g0; g < g1; g++) {
+                for (int r = 0; r < R && g * R + r < rows; r++) packRow(w, g, r, blocks, codes);
+            }
+        });
+    }
+
+    private void packRow(MappedTensor w, int g, int r, int blocks, int[] codes) {
+        MemorySegment s = w.data();
+        long row = w.rowOffset(g * R + r);
+        int bs = codes.length, bb = BlockFormats.blockBytes(type);
+        int subsPerBlock = type == DType.Q6_K ? 16 : bs / QK;
+        for (int b = 0; b < blocks; b++) {
+            long off = row + (long) b * bb;
+            int db = (g * blocks + b) * R + r;
+            switch (type) {
+                case Q4_0 -> {
+                    d[db] = half(s, off);
+                    for (int j = 0; j < 16; j++) {
+                        int v = u8(s, off + 2 + j);
+                        codes[j] = v & 0xF;
+                        codes[j + 16] = v >> 4;
+                    }
+                }
+                case Q8_0 -> {
+                    d[db] = half(s, off);
+                    for (int j = 0; j < QK; j++) codes[j] = s.get(I8, off + 2 + j);
+                }
+                case Q4_K, Q5_K -> {
+                    d[db] = half(s, off);
+                    dmin[db] = half(s, off + 2);
+                    for (int j = 0; j < 8; j++) {
+                        int si = ((g * blocks + b) * subsPerBlock + j) * R + r;
+                        sc[si] = (byte) BlockFormats.scaleK4(s, off + 4, j);
+                        mn[si] = (byte) BlockFormats.minK4(s, off + 4, j);
+                    }
+                    boolean five = type == DType.Q5_K;
+                    long qs = off + (five ? 48 : 16);
+                    for (int j = 0; j < 4; j++) {
+                        for (int l = 0; l < 32; l++) {
+                            int v = u8(s, qs + 32 * j + l), h = five ? u8(s, off + 16 + l) : 0;
+                            codes[64 * j + l] = (v & 0xF) | (((h >> (2 * j)) & 1) << 4);
+                            codes[64 * j + 32 + l] = (v >> 4) | (((h >> (2 * j + 1)) & 1) << 4);
+                        }
+                    }
+                }
+                case Q6_K -> {
+                    d[db] = half(s, off + 208);
+                    for (int j = 0; j < 16; j++) sc[((g * blocks + b) * 16 + j) * R + r] = s.get(I8, off + 192 + j);
+                    for (int h = 0; h < 2; h++) {
+                        for (int l = 0; l < 32; l++) {
+                            int lo0 = u8(s, off + 64 * h + l), lo1 = u8(s, off + 64 * h + 32 + l), hi = u8(s, off + 128 + 32 * h + l);
+                            codes[128 * h + l] = ((lo0 & 0xF) | ((hi & 3) << 4)) - 32;
+                            codes[128 * h + 32 + l] = ((lo1 & 0xF) | (((hi >> 2) & 3) << 4)) - 32;
+                            codes[128 * h + 64 + l] = ((lo0 >> 4) | (((hi >> 4) & 3) << 4)) - 32;
+                            codes[128 * h + 96 + l] = ((lo1 >> 4) | ((hi >> 6) << 4)) - 32;
+                        }
+                    }
+                }
+                default -> throw new IllegalStateException(type.toString());
+            }
+            int base = g * groupBytes;
+            if (nibbles(type)) {
+                for (int c = 0; c < bs / 4; c++) {
+                    int o = base + (b * bs / 4 + c) * CHUNK + 2 * r;
+                    q[o] = (byte) (codes[4 * c] | (codes[4 * c + 2] << 4));
+                    q[o + 1] = (byte) (codes[4 * c + 1] | (codes[4 * c + 3] << 4));
+                }
+            } else {
+                for (int c = 0; c < bs / 2; c++) {
+                    int o = base + (b * bs / 2 + c) * CHUNK + 2 * r;
+                    q[o] = (byte) codes[2 * c];
+                    q[o + 1] = (byte) codes[2 * c + 1];
+                }
+            }
+        }
+    }
+
+    /** {@code y[m·out + o] = Σ W[o]·x[m]} for the rows of groups {@code [g0, g1)} and every row {@code m} of {@code x}. */
+    void multiply(Int8Activations x, int M, float[] y, int out, int g0, int g1) {
+        for (int g = g0; g < g1; g++) {
+            int valid = Math.min(R, rows - g * R);
+            for (int m = 0; m < M; m++) {
+                FloatVector v = switch (type) {
+                    case Q4_0 -> q4_0(x, m, g);
+                    case Q8_0 -> q8_0(x, m, g);
+                    case Q4_K -> q4_K(x, m, g);
+                    case Q5_K -> q5_K(x, m, g);
+                    case Q6_K -> q6_K(x, m, g);
+                    default -> throw new IllegalStateException(type.toString());
+                };
+                if (valid == R) v.intoArray(y, m * out + g * R);
+                else v.intoArray(y, m * out + g * R, F.indexInRange(0, valid));
+            }
+        }
+    }
+
+    /** A chunk of 8-bit codes, sign-extended to 16 bits. */
+    private ShortVector bytes(int o) {
+        return (ShortVector) ByteVector.fromArray(B, q, o).convertShape(VectorOperators.B2S, S, 0);
+    }
+
+    /** A chunk of two 4-bit codes per byte, zero-extended to 16 bits (low nibble: first pair of inputs; high: second). */
+    private ShortVector nibbles(int o) {
+        return (ShortVector) ByteVector.fromArray(B, q, o).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+    }
+
+    /** The activation pair {@code pairs[k]} in every int lane, seen as 16-bit lanes. */
+    private static ShortVector pair(int[] pairs, int k) {
+        return IntVector.broadcast(I, pairs[k]).reinterpretAsShorts();
+    }
+
+    /**
+     * Adjacent 16-bit lanes summed into one int lane: each int holds {@code hi·2¹⁶ + (lo mod 2¹⁶)},
+     * so {@code hi} is its arithmetic shift by 16 and {@code lo} that of its low half shifted up
+     * (the sum of two full 16-bit lanes needs 17 bits: it is formed in ints).
+     */
+    private static IntVector pairSum(ShortVector p) {
+        IntVector i = p.reinterpretAsInts();
+        return i.lanewise(VectorOperators.ASHR, 16).add(i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+    }
+
+    private static FloatVector floats(IntVector v) {
+        return (FloatVector) v.convert(VectorOperators.I2F, 0);
+    }
+
+    /** Unsigned 8-bit scales of a group's R rows as ints. */
+    private IntVector unsignedScales(byte[] a, int o) {
+        return (IntVector) ByteVector.fromArray(BR, a, o).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+    }
+
+    // Per block of 32: codes 0..15 times |x| ≤ 127, 16 products per 16-bit lane (≤ 30,480); the
+    // offset 8 is taken out of the int sum as 8·Σx.
+    private FloatVector q4_0(Int8Activations x, int m, int g) {
+        int nb = cols / QK, qo = g * groupBytes, p = m * (cols / 2), xb = m * nb, db = g * nb * R;
+        int[] pairs = x.pairs();
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < nb; b++, db += R) {
+            ShortVector s = ShortVector.zero(S);
+            for (int c = 0; c < 8; c++, qo += CHUNK, p += 2) {
+                ShortVector v = nibbles(qo);
+                s = s.add(v.and((short) 0xF).mul(pair(pairs, p))).add(v.lanewise(VectorOperators.LSHR, 4).mul(pair(pairs, p + 1)));
+            }
+            IntVector sum = pairSum(s).sub(8 * x.sums()[xb + b]);
+            acc = floats(sum).fma(FloatVector.fromArray(F, d, db).mul(x.d()[xb + b]), acc);
+        }
+        return acc;
+    }
+
+    // Per block of 32: products ≤ 127², two per 16-bit lane, then into ints.
+    private FloatVector q8_0(Int8Activations x, int m, int g) {
+        int nb = cols / QK, qo = g * groupBytes, p = m * (cols / 2), xb = m * nb, db = g * nb * R;
+        int[] pairs = x.pairs();
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < nb; b++, db += R) {
+            IntVector sum = IntVector.zero(I);
+            for (int c = 0; c < 16; c += 2, qo += 2 * CHUNK, p += 2) {
+                sum = sum.add(pairSum(bytes(qo).mul(pair(pairs, p)).add(bytes(qo + CHUNK).mul(pair(pairs, p + 1)))));
+            }
+            acc = floats(sum).fma(FloatVector.fromArray(F, d, db).mul(x.d()[xb + b]), acc);
+        }
+        return acc;
+    }
+
+    // Per sub-block of 32: codes 0..15, 16 products per 16-bit lane (≤ 30,480); sub-block scales
+    // and minimums applied in ints, d and dmin once per super-block of 256.
+    private FloatVector q4_K(Int8Activations x, int m, int g) {
+        int nb = cols / QK_K, qo = g * groupBytes, p = m * (cols / 2), xb = m * nb, db = g * nb * R;
+        int[] pairs = x.pairs(), sums = x.sums();
+        int so = g * nb * 8 * R, xs = m * (cols / QK);
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < nb; b++, db += R) {
+            IntVector isum = IntVector.zero(I), imin = IntVector.zero(I);
+            for (int j = 0; j < 8; j++, so += R, xs++) {
+                ShortVector s = ShortVector.zero(S);
+                for (int c = 0; c < 8; c++, qo += CHUNK, p += 2) {
+                    ShortVector v = nibbles(qo);
+                    s = s.add(v.and((short) 0xF).mul(pair(pairs, p))).add(v.lanewise(VectorOperators.LSHR, 4).mul(pair(pairs, p + 1)));
+                }
+                isum = isum.add(pairSum(s).mul(unsignedScales(sc, so)));
+                imin = imin.add(unsignedScales(mn, so).mul(sums[xs]));
+            }
+            float dx = x.d()[xb + b];
+            acc = floats(isum).fma(FloatVector.fromArray(F, d, db).mul(dx), acc);
+            acc = floats(imin).fma(FloatVector.fromArray(F, dmin, db).mul(-dx), acc);
+        }
+        return acc;
+    }
+
+    // As Q4_K with 5-bit codes in bytes: products ≤ 31·127, 8 per 16-bit lane, so each sub-block
+    // of 32 is summed as two halves.
+    private FloatVector q5_K(Int8Activations x, int m, int g) {
+        int nb = cols / QK_K, qo = g * groupBytes, p = m * (cols / 2), xb = m * nb, db = g * nb * R;
+        int[] pairs = x.pairs(), sums = x.sums();
+        int so = g * nb * 8 * R, xs = m * (cols / QK);
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < nb; b++, db += R) {
+            IntVector isum = IntVector.zero(I), imin = IntVector.zero(I);
+            for (int j = 0; j < 8; j++, so += R, xs++) {
+                IntVector sub = IntVector.zero(I);
+                for (int h = 0; h < 2; h++) {
+                    ShortVector s = ShortVector.zero(S);
+                    for (int c = 0; c < 8; c++, qo += CHUNK, p++) s = s.add(bytes(qo).mul(pair(pairs, p)));
+                    sub = sub.add(pairSum(s));
+                }
+                isum = isum.add(sub.mul(unsignedScales(sc, so)));
+                imin = imin.add(unsignedScales(mn, so).mul(sums[xs]));
+            }
+            float dx = x.d()[xb + b];
+            acc = floats(isum).fma(FloatVector.fromArray(F, d, db).mul(dx), acc);
+            acc = floats(imin).fma(FloatVector.fromArray(F, dmin, db).mul(-dx), acc);
+        }
+        return acc;
+    }
+
+    // Per 16 inputs (one int8 scale): codes −32..31, 8 products per 16-bit lane (≤ 32,512).
+    private FloatVector q6_K(Int8Activations x, int m, int g) {
+        int nb = cols / QK_K, qo = g * groupBytes, p = m * (cols / 2), xb = m * nb, db = g * nb * R;
+        int[] pairs = x.pairs();
+        int so = g * nb * 16 * R;
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < nb; b++, db += R) {
+            IntVector isum = IntVector.zero(I);
+            for (int j = 0; j < 16; j++, so += R) {
+                ShortVector s = ShortVector.zero(S);
+                for (int c = 0; c < 8; c++, qo += CHUNK, p++) s = s.add(bytes(qo).mul(pair(pairs, p)));
+                isum = isum.add(pairSum(s).mul((IntVector) ByteVector.fromArray(BR, sc, so).convertShape(VectorOperators.B2I, I, 0)));
+            }
+            acc = floats(isum).fma(FloatVector.fromArray(F, d, db).mul(x.d()[xb + b]), acc);
+        }
+        return acc;
+    }
+}
