@@ -176,22 +176,34 @@ final class PackedWeights {
         }
     }
 
-    /** {@code y[m·out + o] = Σ W[o]·x[m]} for the rows of groups {@code [g0, g1)} and every row {@code m} of {@code x}. */
+    /** Bytes of activations one pass over a range of groups keeps in cache (about a quarter of a core's L2). */
+    private static final int ACTIVATION_BYTES = 256 << 10;
+
+    /**
+     * {@code y[m·out + o] = Σ W[o]·x[m]} for the rows of groups {@code [g0, g1)} and every row
+     * {@code m} of {@code x}. Many rows of {@code x} (a prompt) are taken a slice at a time, each
+     * slice small enough to stay in cache while the groups stream past it.
+     */
     void multiply(Int8Activations x, int M, float[] y, int out, int g0, int g1) {
-        for (int g = g0; g < g1; g++) {
-            int valid = Math.min(R, rows - g * R);
-            for (int m = 0; m < M; m++) {
-                FloatVector v = switch (type) {
-                    case Q4_0 -> q4_0(x, m, g);
-                    case Q8_0 -> q8_0(x, m, g);
-                    case Q4_K -> q4_K(x, m, g);
-                    case Q5_K -> q5_K(x, m, g);
-                    case Q6_K -> q6_K(x, m, g);
-                    default -> throw new IllegalStateException(type.toString());
-                };
-                if (valid == R) v.intoArray(y, m * out + g * R);
-                else v.intoArray(y, m * out + g * R, F.indexInRange(0, valid));
-            }
+        int slice = Math.max(1, ACTIVATION_BYTES / (2 * cols));
+        for (int m0 = 0; m0 < M; m0 += slice) {
+            for (int g = g0; g < g1; g++) multiply(x, m0, Math.min(M, m0 + slice), y, out, g);
+        }
+    }
+
+    private void multiply(Int8Activations x, int m0, int m1, float[] y, int out, int g) {
+        int valid = Math.min(R, rows - g * R);
+        for (int m = m0; m < m1; m++) {
+            FloatVector v = switch (type) {
+                case Q4_0 -> q4_0(x, m, g);
+                case Q8_0 -> q8_0(x, m, g);
+                case Q4_K -> q4_K(x, m, g);
+                case Q5_K -> q5_K(x, m, g);
+                case Q6_K -> q6_K(x, m, g);
+                default -> throw new IllegalStateException(type.toString());
+            };
+            if (valid == R) v.intoArray(y, m * out + g * R);
+            else v.intoArray(y, m * out + g * R, F.indexInRange(0, valid));
         }
     }
 

@@ -6,6 +6,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -28,8 +29,6 @@ public final class QuantDot {
     static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_64;
     static final VectorSpecies<Byte> B256 = ByteVector.SPECIES_256;
     static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
-    static final VectorSpecies<Short> S128 = ShortVector.SPECIES_128;
-    static final VectorSpecies<Short> S256 = ShortVector.SPECIES_256;
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /** Whether the vector kernels run (the CPU has at least 256-bit vectors). */
     static final boolean VECTOR = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 256 && !Boolean.getBoolean("rill.scalarQuant");
@@ -81,20 +80,28 @@ public final class QuantDot {
         return sum;
     }
 
-    /** Eight halves at {@code o} as floats: sign, then exponent and mantissa rebased by 2^112 (exact for finite halves). */
+    /** Full-width vectors for the 16-bit float types (memory-bound: one conversion per weight). */
+    static final VectorSpecies<Float> FW = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> IW = IntVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Short> SW = VectorSpecies.of(short.class, VectorShape.forBitSize(FW.vectorBitSize() / 2));
+
+    /**
+     * {@code FW.length()} halves at {@code o} as floats. Sign-extended to 32 bits and shifted up by
+     * 13, a half's sign fills bits 28..31 and its exponent and mantissa land where a float's go;
+     * clearing bits 28..30 leaves a float 2^−112 times the half, exact for finite halves (zero and
+     * subnormals included), and one multiply rebases it.
+     */
     static FloatVector halves(MemorySegment s, long o) {
-        IntVector h = (IntVector) ShortVector.fromMemorySegment(S128, s, o, LE).convertShape(VectorOperators.S2I, IntVector.SPECIES_256, 0);
-        IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
-        FloatVector mag = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
-        return mag.reinterpretAsInts().or(sign).reinterpretAsFloats();
+        IntVector h = (IntVector) ShortVector.fromMemorySegment(SW, s, o, LE).convertShape(VectorOperators.S2I, IW, 0);
+        return h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f);
     }
 
     static float f16(MemorySegment s, long off, float[] x, int xo, int n) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        int i = 0;
-        for (; i + 16 <= n; i += 16) {
-            a0 = halves(s, off + 2L * i).fma(FloatVector.fromArray(F, x, xo + i), a0);
-            a1 = halves(s, off + 2L * i + 16).fma(FloatVector.fromArray(F, x, xo + i + 8), a1);
+        FloatVector a0 = FloatVector.zero(FW), a1 = a0;
+        int L = FW.length(), i = 0;
+        for (; i + 2 * L <= n; i += 2 * L) {
+            a0 = halves(s, off + 2L * i).fma(FloatVector.fromArray(FW, x, xo + i), a0);
+            a1 = halves(s, off + 2L * (i + L)).fma(FloatVector.fromArray(FW, x, xo + i + L), a1);
         }
         float sum = a0.add(a1).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) sum += half(s, off + 2L * i) * x[xo + i];
@@ -102,16 +109,16 @@ public final class QuantDot {
     }
 
     static FloatVector bf16s(MemorySegment s, long o) {
-        return ((IntVector) ShortVector.fromMemorySegment(S128, s, o, LE).convertShape(VectorOperators.S2I, IntVector.SPECIES_256, 0))
+        return ((IntVector) ShortVector.fromMemorySegment(SW, s, o, LE).convertShape(VectorOperators.S2I, IW, 0))
                 .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 
     static float bf16(MemorySegment s, long off, float[] x, int xo, int n) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        int i = 0;
-        for (; i + 16 <= n; i += 16) {
-            a0 = bf16s(s, off + 2L * i).fma(FloatVector.fromArray(F, x, xo + i), a0);
-            a1 = bf16s(s, off + 2L * i + 16).fma(FloatVector.fromArray(F, x, xo + i + 8), a1);
+        FloatVector a0 = FloatVector.zero(FW), a1 = a0;
+        int L = FW.length(), i = 0;
+        for (; i + 2 * L <= n; i += 2 * L) {
+            a0 = bf16s(s, off + 2L * i).fma(FloatVector.fromArray(FW, x, xo + i), a0);
+            a1 = bf16s(s, off + 2L * (i + L)).fma(FloatVector.fromArray(FW, x, xo + i + L), a1);
         }
         float sum = a0.add(a1).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) sum += Float.intBitsToFloat(s.get(BlockFormats.I16, off + 2L * i) << 16) * x[xo + i];

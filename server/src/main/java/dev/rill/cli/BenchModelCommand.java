@@ -28,8 +28,10 @@ import java.util.SplittableRandom;
 /**
  * {@code rill bench model}: prompt processing and decode speed of a GGUF model on the CPU backend,
  * per thread count, beside the bandwidth bound (STREAM-triad bandwidth measured here ÷ bytes of
- * weights read per decoded token). {@code --create} first writes a synthetic random-weight Llama
- * model (default shaped like stories110M) to benchmark without downloading anything.
+ * weights read per decoded token) and the machine's load average when each figure was taken.
+ * {@code --create} first writes a synthetic random-weight Llama model (default shaped like
+ * stories110M; {@code --shape llama-1b} like Llama 3.2 1B, with grouped-query attention) in one
+ * type, or in the {@code Q4_K_M} mix, to benchmark without downloading anything.
  */
 @Command(name = "model", mixinStandardHelpOptions = true,
         description = "Prompt-processing and decode tokens/s of a GGUF model, with the memory-bandwidth bound.")
@@ -38,18 +40,21 @@ final class BenchModelCommand implements Runnable {
     @Option(names = "--model", required = true, paramLabel = "FILE", description = "The GGUF file (written first with --create).")
     Path model;
 
-    @Option(names = "--create", paramLabel = "TYPE", description = "Write a synthetic Llama model to --model first, weights in TYPE: ${COMPLETION-CANDIDATES}.")
-    DType create;
+    @Option(names = "--create", paramLabel = "TYPE",
+            description = "Write a synthetic Llama model to --model first, weights in TYPE: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K, "
+                    + "or Q4_K_M (Q4_K with Q6_K output and ffn_down, as llama.cpp's Q4_K_M mixes them).")
+    String create;
 
-    @Option(names = "--shape", paramLabel = "DIM,LAYERS,HEADS,HIDDEN,VOCAB", defaultValue = "768,12,12,2048,32000",
-            description = "Shape of the synthetic model (default stories110M: ${DEFAULT-VALUE}).")
+    @Option(names = "--shape", paramLabel = "SHAPE", defaultValue = "stories110m",
+            description = "Shape of the synthetic model: DIM,LAYERS,HEADS,[KV_HEADS,]HIDDEN,VOCAB, or stories15m (288,6,6,768,32000), "
+                    + "stories110m (768,12,12,2048,32000; the default) or llama-1b (Llama 3.2 1B: 2048,16,32,8,8192,128256).")
     String shape;
 
     @Option(names = "--threads", split = ",", defaultValue = "1,2", description = "Thread counts to measure (default ${DEFAULT-VALUE}).")
     int[] threads;
 
-    @Option(names = "--prompt", defaultValue = "128", description = "Prompt length for prompt processing (default ${DEFAULT-VALUE}).")
-    int prompt;
+    @Option(names = "--prompt", split = ",", defaultValue = "128,512", description = "Prompt lengths for prompt processing (default ${DEFAULT-VALUE}).")
+    int[] prompt;
 
     @Option(names = "--gen", defaultValue = "64", description = "Tokens decoded one at a time (default ${DEFAULT-VALUE}).")
     int gen;
@@ -66,8 +71,8 @@ final class BenchModelCommand implements Runnable {
 
     @Override
     public void run() {
-        if (prompt < 1 || gen < 1 || repeat < 1) {
-            throw new IllegalArgumentException("--prompt, --gen and --repeat must be >= 1 (got " + prompt + ", " + gen + ", " + repeat + ")");
+        if (Arrays.stream(prompt).min().orElse(0) < 1 || gen < 1 || repeat < 1) {
+            throw new IllegalArgumentException("--prompt, --gen and --repeat must be >= 1 (got " + Arrays.toString(prompt) + ", " + gen + ", " + repeat + ")");
         }
         for (int t : threads) if (t < 1) throw new IllegalArgumentException("--threads: each count must be >= 1 (got " + t + ")");
         if (llamaBench != null && !java.nio.file.Files.isExecutable(llamaBench)) {
@@ -81,15 +86,50 @@ final class BenchModelCommand implements Runnable {
         }
     }
 
+    /** Synthetic shapes by name: the models the README's tables are measured on. */
+    private static final java.util.Map<String, String> SHAPES = java.util.Map.of(
+            "stories15m", "288,6,6,6,768,32000",
+            "stories110m", "768,12,12,12,2048,32000",
+            "llama-1b", "2048,16,32,8,8192,128256");
+
+    /** {@code dim, layers, heads, kvHeads, hidden, vocab} from {@code --shape}. */
+    static int[] shape(String spec) {
+        String v = SHAPES.getOrDefault(spec.trim().toLowerCase(Locale.ROOT), spec);
+        int[] s;
+        try {
+            s = Arrays.stream(v.split(",")).mapToInt(x -> Integer.parseInt(x.trim())).toArray();
+        } catch (NumberFormatException e) {
+            s = new int[0];
+        }
+        if (s.length == 5) s = new int[]{s[0], s[1], s[2], s[2], s[3], s[4]};
+        if (s.length != 6 || Arrays.stream(s).min().getAsInt() < 1 || s[0] % s[2] != 0 || s[2] % s[3] != 0) {
+            throw new IllegalArgumentException("--shape needs DIM,LAYERS,HEADS,[KV_HEADS,]HIDDEN,VOCAB (positive; DIM a multiple of HEADS, HEADS of KV_HEADS) or one of "
+                    + new java.util.TreeSet<>(SHAPES.keySet()) + ", got " + spec);
+        }
+        return s;
+    }
+
+    /** The type of each synthetic tensor: one type, or Q4_K_M's mix (Q6_K for the output matrix and ffn_down). */
+    static DType typeOf(String create, String tensor) {
+        String t = create.trim().toUpperCase(Locale.ROOT);
+        if (t.equals("Q4_K_M")) return tensor.equals("output.weight") || tensor.endsWith("ffn_down.weight") ? DType.Q6_K : DType.Q4_K;
+        try {
+            return DType.valueOf(t);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--create " + create + ": not a weight type (accepted: " + Arrays.toString(DType.values()) + " or Q4_K_M)");
+        }
+    }
+
     private void createSynthetic() throws java.io.IOException {
-        int[] s = Arrays.stream(shape.split(",")).mapToInt(x -> Integer.parseInt(x.trim())).toArray();
-        if (s.length != 5) throw new IllegalArgumentException("--shape needs DIM,LAYERS,HEADS,HIDDEN,VOCAB, got " + shape);
-        int dim = s[0], layers = s[1], heads = s[2], hidden = s[3], vocab = s[4];
+        int[] s = shape(shape);
+        int dim = s[0], layers = s[1], heads = s[2], kvHeads = s[3], hidden = s[4], vocab = s[5];
+        int kvDim = dim / heads * kvHeads;
+        typeOf(create, "output.weight");
         GgufWriter w = new GgufWriter()
                 .putString("general.architecture", "llama").putString("general.name", "synthetic " + shape + " " + create)
                 .putUInt32("llama.context_length", 1024).putUInt32("llama.embedding_length", dim)
                 .putUInt32("llama.block_count", layers).putUInt32("llama.feed_forward_length", hidden)
-                .putUInt32("llama.attention.head_count", heads).putUInt32("llama.attention.head_count_kv", heads)
+                .putUInt32("llama.attention.head_count", heads).putUInt32("llama.attention.head_count_kv", kvHeads)
                 .putFloat32("llama.attention.layer_norm_rms_epsilon", 1e-5f).putFloat32("llama.rope.freq_base", 10000f)
                 .putString("tokenizer.ggml.model", "gpt2").putString("tokenizer.ggml.pre", "gpt-2");
         // The 256 byte-level tokens first (GPT-2's byte → character table), so that any text,
@@ -108,7 +148,10 @@ final class BenchModelCommand implements Runnable {
         for (int l = 0; l < layers; l++) {
             String b = "blk." + l + ".";
             norm(w, b + "attn_norm.weight", dim);
-            for (String m : List.of("attn_q", "attn_k", "attn_v", "attn_output")) matrix(w, b + m + ".weight", dim, dim, r.split());
+            matrix(w, b + "attn_q.weight", dim, dim, r.split());
+            matrix(w, b + "attn_k.weight", kvDim, dim, r.split());
+            matrix(w, b + "attn_v.weight", kvDim, dim, r.split());
+            matrix(w, b + "attn_output.weight", dim, dim, r.split());
             norm(w, b + "ffn_norm.weight", dim);
             matrix(w, b + "ffn_gate.weight", hidden, dim, r.split());
             matrix(w, b + "ffn_up.weight", hidden, dim, r.split());
@@ -120,7 +163,7 @@ final class BenchModelCommand implements Runnable {
 
     private void matrix(GgufWriter w, String name, int rows, int cols, SplittableRandom r) {
         float std = (float) (1 / Math.sqrt(cols));
-        w.addTensor(name, create, rows, cols, () -> {
+        w.addTensor(name, typeOf(create, name), rows, cols, () -> {
             float[] x = new float[rows * cols];
             for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * std);
             return x;
@@ -136,48 +179,78 @@ final class BenchModelCommand implements Runnable {
     private void bench() throws java.io.IOException {
         PluginRegistry registry = PluginRegistry.load(pluginDir);
         int before = Parallel.threads();
-        try (GgufModel m = GgufModel.load(model, registry, prompt + gen + 8);
+        int maxPrompt = Arrays.stream(prompt).max().getAsInt();
+        try (GgufModel m = GgufModel.load(model, registry, maxPrompt + gen + 8);
              ForwardPass fp = registry.get(ComputeBackend.class, "cpu").prepare(m.weights(), Params.EMPTY)) {
             long bytesPerToken = weightBytesPerToken(m.weights());
             var info = m.info();
             System.out.printf(Locale.ROOT, "model %s: %s %s, %.1fM parameters, %.1f MB of weights read per token%n",
                     model.getFileName(), info.architecture(), info.quantization(), info.parameters() / 1e6, bytesPerToken / 1e6);
-            System.out.printf(Locale.ROOT, "%-9s %14s %14s %14s %16s %10s%n", "threads", "pp" + prompt + " tok/s", "tg" + gen + " tok/s",
-                    "triad GB/s", "bound tok/s", "tg/bound");
+            StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%-9s", "threads"));
+            for (int p : prompt) head.append(String.format(Locale.ROOT, " %14s", "pp" + p + " tok/s"));
+            head.append(String.format(Locale.ROOT, " %14s %14s %16s %10s %8s", "tg" + gen + " tok/s", "triad GB/s", "bound tok/s", "tg/bound", "load"));
+            System.out.println(head);
             List<String> compared = new ArrayList<>();
             int V = m.weights().arch().nVocab();
-            int[] tokens = new SplittableRandom(7).ints(prompt + gen, 0, Math.min(V, m.vocabulary().size())).toArray();
+            int[] tokens = new SplittableRandom(7).ints(maxPrompt + gen, 0, Math.min(V, m.vocabulary().size())).toArray();
             for (int t : threads) {
                 Parallel.setThreads(t);
                 float[] logits = new float[V];
-                // Warm-up: compile the kernels on this path.
-                KvCache warm = fp.newCache(prompt + gen);
-                fp.forward(warm, tokens, 0, prompt, logits);
-                for (int i = 0; i < Math.min(8, gen); i++) fp.forward(warm, tokens, prompt + i, prompt + i + 1, logits);
-                double[] pp = new double[repeat], tg = new double[repeat];
+                // Warm-up: compile the kernels on this path (and repack the weights, on first use).
+                KvCache warm = fp.newCache(maxPrompt + gen);
+                fp.forward(warm, tokens, 0, prompt[0], logits);
+                for (int i = 0; i < Math.min(8, gen); i++) fp.forward(warm, tokens, prompt[0] + i, prompt[0] + i + 1, logits);
+                double[][] pp = new double[prompt.length][repeat];
+                double[] tg = new double[repeat];
+                double load = loadAverage();
                 for (int k = 0; k < repeat; k++) {
-                    KvCache c = fp.newCache(prompt + gen);
-                    long t0 = System.nanoTime();
-                    fp.forward(c, tokens, 0, prompt, logits);
-                    pp[k] = prompt / ((System.nanoTime() - t0) / 1e9);
+                    for (int j = 0; j < prompt.length; j++) {
+                        KvCache c = fp.newCache(prompt[j] + gen);
+                        long t0 = System.nanoTime();
+                        fp.forward(c, tokens, 0, prompt[j], logits);
+                        pp[j][k] = prompt[j] / ((System.nanoTime() - t0) / 1e9);
+                    }
                     KvCache d = fp.newCache(gen + 1);
                     fp.forward(d, tokens, 0, 1, logits);
-                    t0 = System.nanoTime();
+                    long t0 = System.nanoTime();
                     for (int i = 1; i <= gen; i++) fp.forward(d, tokens, i, i + 1, logits);
                     tg[k] = gen / ((System.nanoTime() - t0) / 1e9);
                 }
+                load = Math.max(load, loadAverage());
                 double bw = triadBandwidth();
                 double bound = bw / bytesPerToken;
-                System.out.printf(Locale.ROOT, "%-9d %14.1f %14.1f %14.1f %16.1f %9.0f%%%n", t, median(pp), median(tg), bw / 1e9, bound, 100 * median(tg) / bound);
+                StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%-9d", t));
+                for (double[] p : pp) row.append(String.format(Locale.ROOT, " %14.1f", median(p)));
+                row.append(String.format(Locale.ROOT, " %14.1f %14.1f %16.1f %9.0f%% %8.2f", median(tg), bw / 1e9, bound, 100 * median(tg) / bound, load));
+                System.out.println(row);
                 if (llamaBench != null) {
-                    double[] ref = LlamaBench.run(llamaBench, model, prompt, gen, t, repeat);
-                    System.out.printf(Locale.ROOT, "%-9s %14.1f %14.1f %14s %16s %9.0f%%%n", "llama.cpp", ref[0], ref[1], "", "", 100 * ref[1] / bound);
-                    compared.add(String.format(Locale.ROOT, "%d thread%s: pp %.2f×, tg %.2f× llama.cpp", t, t == 1 ? "" : "s", median(pp) / ref[0], median(tg) / ref[1]));
+                    double refLoad = loadAverage();
+                    LlamaBench.Result ref = LlamaBench.run(llamaBench, model, prompt, gen, t, repeat);
+                    refLoad = Math.max(refLoad, loadAverage());
+                    StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-9s", "llama.cpp"));
+                    StringBuilder ratio = new StringBuilder(String.format(Locale.ROOT, "%d thread%s:", t, t == 1 ? "" : "s"));
+                    for (int j = 0; j < prompt.length; j++) {
+                        double r = ref.pp(prompt[j]);
+                        line.append(String.format(Locale.ROOT, " %14.1f", r));
+                        ratio.append(String.format(Locale.ROOT, " pp%d %.2f×,", prompt[j], median(pp[j]) / r));
+                    }
+                    line.append(String.format(Locale.ROOT, " %14.1f %14s %16s %9.0f%% %8.2f", ref.tg(), "", "", 100 * ref.tg() / bound, refLoad));
+                    System.out.println(line);
+                    compared.add(ratio + String.format(Locale.ROOT, " tg%d %.2f× llama.cpp (load %.2f / %.2f)", gen, median(tg) / ref.tg(), load, refLoad));
                 }
             }
             compared.forEach(c -> System.out.println("Rill / llama.cpp, " + c));
         } finally {
             Parallel.setThreads(before);
+        }
+    }
+
+    /** The one-minute load average ({@code /proc/loadavg}), or NaN where there is none. */
+    static double loadAverage() {
+        try {
+            return Double.parseDouble(java.nio.file.Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+")[0]);
+        } catch (java.io.IOException | RuntimeException e) {
+            return Double.NaN;
         }
     }
 

@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Runs llama.cpp's {@code llama-bench} on a GGUF file, so that {@code rill bench model} can print
@@ -19,27 +21,40 @@ final class LlamaBench {
     private LlamaBench() {
     }
 
-    /** {@code {pp tok/s, tg tok/s}}, each the median of llama-bench's {@code repeat} samples. */
-    static double[] run(Path exe, Path model, int prompt, int gen, int threads, int repeat) throws IOException {
-        List<String> cmd = List.of(exe.toString(), "-m", model.toString(), "-p", String.valueOf(prompt), "-n", String.valueOf(gen),
+    /** llama-bench's medians: prompt processing tok/s per prompt length, and decode tok/s. */
+    record Result(Map<Integer, Double> pp, double tg) {
+
+        double pp(int prompt) {
+            Double v = pp.get(prompt);
+            if (v == null) throw new IllegalStateException("llama-bench reported no pp" + prompt);
+            return v;
+        }
+    }
+
+    /** Runs {@code llama-bench -p P1,P2.. -n gen -t threads -r repeat} on {@code model}; each figure is the median of its samples. */
+    static Result run(Path exe, Path model, int[] prompts, int gen, int threads, int repeat) throws IOException {
+        String p = java.util.Arrays.stream(prompts).mapToObj(String::valueOf).collect(java.util.stream.Collectors.joining(","));
+        List<String> cmd = List.of(exe.toString(), "-m", model.toString(), "-p", p, "-n", String.valueOf(gen),
                 "-t", String.valueOf(threads), "-r", String.valueOf(repeat), "-o", "json");
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        Process proc = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String out = new String(proc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         try {
-            if (p.waitFor() != 0) throw new IOException(String.join(" ", cmd) + " exited with " + p.exitValue());
+            if (proc.waitFor() != 0) throw new IOException(String.join(" ", cmd) + " exited with " + proc.exitValue());
         } catch (InterruptedException e) {
-            p.destroy();
+            proc.destroy();
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while running llama-bench", e);
         }
-        double pp = Double.NaN, tg = Double.NaN;
+        Map<Integer, Double> pp = new TreeMap<>();
+        double tg = Double.NaN;
         for (JsonNode test : JSON.readTree(out)) {
             double median = median(test.path("samples_ts"));
-            if (test.path("n_gen").asInt() == 0) pp = median;
+            if (test.path("n_gen").asInt() == 0) pp.put(test.path("n_prompt").asInt(), median);
             else if (test.path("n_prompt").asInt() == 0) tg = median;
         }
-        if (Double.isNaN(pp) || Double.isNaN(tg)) throw new IOException("llama-bench printed no pp/tg results: " + out);
-        return new double[]{pp, tg};
+        for (int n : prompts) if (!pp.containsKey(n)) tg = Double.NaN;
+        if (Double.isNaN(tg)) throw new IOException("llama-bench printed no pp/tg results for -p " + p + " -n " + gen + ": " + out);
+        return new Result(pp, tg);
     }
 
     private static double median(JsonNode samples) {

@@ -83,8 +83,29 @@ class BenchModelCommandTest {
         assertTrue(ref.find(), out.stdout());
         assertEquals(87134.6, Double.parseDouble(ref.group(1)), 0.05);
         double refTg = Double.parseDouble(ref.group(2));
-        assertTrue(out.stdout().contains(String.format(Locale.ROOT, "Rill / llama.cpp, 1 thread: pp %.2f×, tg %.2f× llama.cpp", pp / 87134.6, tg / refTg)),
+        assertTrue(out.stdout().contains(String.format(Locale.ROOT, "Rill / llama.cpp, 1 thread: pp8 %.2f×, tg4 %.2f× llama.cpp (load ", pp / 87134.6, tg / refTg)),
                 out.stdout());
+        // The load average is printed beside each engine's figures.
+        assertTrue(Pattern.compile("(?m)^1\\s.*\\s\\d+\\.\\d\\d$").matcher(out.stdout()).find(), out.stdout());
+    }
+
+    /** The Q4_K_M mix (Q6_K output and ffn_down, Q4_K elsewhere) with grouped-query attention, measured at two prompt lengths. */
+    @Test
+    void createsTheQ4KMMixWithGroupedQueryAttention() throws IOException {
+        Path model = tmp.resolve("mix.gguf");
+        Out out = bench("bench", "model", "--model=" + model, "--create", "q4_k_m", "--shape", "256,1,4,2,256,300",
+                "--threads", "1", "--prompt", "4,8", "--gen", "2", "--repeat", "1");
+        assertEquals(0, out.run().code(), out.run().err());
+        try (var f = dev.rill.gguf.GgufFile.open(model)) {
+            assertEquals(dev.rill.spi.Tensor.DType.Q6_K, f.tensor("output.weight").type());
+            assertEquals(dev.rill.spi.Tensor.DType.Q6_K, f.tensor("blk.0.ffn_down.weight").type());
+            assertEquals(dev.rill.spi.Tensor.DType.Q4_K, f.tensor("blk.0.attn_q.weight").type());
+            assertEquals(dev.rill.spi.Tensor.DType.Q4_K, f.tensor("token_embd.weight").type());
+            assertEquals(128, f.tensor("blk.0.attn_k.weight").rows(), "2 of 4 heads' keys");
+            assertEquals(128, f.tensor("blk.0.attn_v.weight").rows());
+        }
+        assertTrue(out.stdout().contains("pp4 tok/s") && out.stdout().contains("pp8 tok/s"), out.stdout());
+        assertTrue(Pattern.compile("(?m)^1(\\s+[\\d.]+){3}\\s").matcher(out.stdout()).find(), out.stdout());
     }
 
     @Test
@@ -93,6 +114,13 @@ class BenchModelCommandTest {
         var gen = bench("bench", "model", "--model", model.toString(), "--gen", "0").run();
         assertEquals(1, gen.code());
         assertTrue(gen.err().contains("--prompt, --gen and --repeat must be >= 1"), gen.err());
+        var shape = bench("bench", "model", "--model", model.toString(), "--create", "Q4_0", "--shape", "64,1,3,128,300").run();
+        assertEquals(1, shape.code());
+        assertTrue(shape.err().contains("--shape needs DIM,LAYERS,HEADS,[KV_HEADS,]HIDDEN,VOCAB"), shape.err());
+        var type = bench("bench", "model", "--model", model.toString(), "--create", "Q3_K").run();
+        assertEquals(1, type.code());
+        assertTrue(type.err().contains("--create Q3_K: not a weight type"), type.err());
+        assertFalse(Files.exists(model), "nothing written for bad options");
 
         Path failing = tmp.resolve("failing-llama-bench");
         Files.writeString(failing, "#!/bin/sh\nexit 3\n");
