@@ -78,6 +78,47 @@ public final class Attention {
         });
     }
 
+    /**
+     * Causal attention of a prompt (inference): {@code M} query rows at positions
+     * {@code p0 .. p0+M−1} of one sequence over that sequence's cached keys and values (positions
+     * {@code 0 .. p0+M−1}, already stored). Query head {@code h} reads key/value head
+     * {@code h / (NH/NKV)} (grouped-query attention). Per head and block of query rows, scores and
+     * the weighted sum of values are matrix products on {@link Gemm} (a query at a time would be
+     * a dot product per key); each row's softmax covers its own positions only.
+     *
+     * @param q        queries: row {@code i}, head {@code h} at {@code i·qStride + h·hs}
+     * @param keys     cached keys: position {@code t}, head {@code g} at {@code t·kvStride + g·hs}; values likewise
+     * @param out      attention output, laid out as {@code q}
+     */
+    public static void prompt(float[] q, int qStride, float[] keys, float[] values, int kvStride, int p0, int M,
+                              int NH, int NKV, int hs, PositionalEncoder pe, float[] out) {
+        int group = NH / NKV, blocks = (M + ROWS - 1) / ROWS, n = p0 + M;
+        float scale = (float) (1.0 / Math.sqrt(hs));
+        boolean bias = pe.biasesScores();
+        Parallel.forRange(NH * blocks, 1, (t0, t1) -> {
+            float[] kT = new float[hs * n], scores = new float[ROWS * n];
+            int transposed = -1;
+            for (int t = t0; t < t1; t++) {
+                int h = t / blocks, i0 = t % blocks * ROWS, i1 = Math.min(M, i0 + ROWS), kvh = h / group, cols = p0 + i1;
+                if (kvh != transposed) {
+                    Gemm.transpose(keys, kvh * hs, n, hs, kvStride, kT, 0);
+                    transposed = kvh;
+                }
+                Gemm.gemm(i1 - i0, cols, hs, q, i0 * qStride + h * hs, qStride, 1, kT, 0, n, scores, 0, n, false);
+                for (int i = i0; i < i1; i++) {
+                    int row = (i - i0) * n, len = p0 + i + 1;
+                    Vec.scale(scale, scores, row, len);
+                    if (bias) pe.scoreBias(h, p0 + i, 0, scores, row, len);
+                    float max = Vec.max(scores, row, len);
+                    float sum = Vec.expShift(scores, row, len, max);
+                    Vec.scale(1f / sum, scores, row, len);
+                    java.util.Arrays.fill(scores, row + len, row + cols, 0f);
+                }
+                Gemm.gemm(i1 - i0, hs, cols, scores, 0, n, 1, values, kvh * hs, kvStride, out, i0 * qStride + h * hs, qStride, false);
+            }
+        });
+    }
+
     /** Given {@code dout (B,T,C)}, writes {@code dqkv (B,T,3C)} (overwritten). */
     public static void backward(float[] dqkv, float[] dout, float[] qkv, float[] att, int B, int T, int C, int NH) {
         int hs = C / NH, C3 = 3 * C;

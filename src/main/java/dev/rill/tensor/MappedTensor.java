@@ -81,13 +81,21 @@ public final class MappedTensor implements Tensor {
         return PackedWeights.supports(type) && PackedWeights.fits(type, rows, cols);
     }
 
-    /** The repacked copy for the integer kernels, built on first use. */
+    /**
+     * The repacked copy for the integer kernels, built on first use. The mapped pages it was read
+     * from are then handed back to the OS (except Q8_0's, which prompts still read) (they stay in its file cache; a later read of
+     * {@link #data} pages them in again), so a model is not resident twice.
+     */
     PackedWeights packed() {
         PackedWeights p = packed;
         if (p == null) {
             synchronized (this) {
                 p = packed;
-                if (p == null) packed = p = new PackedWeights(this);
+                if (p == null) {
+                    packed = p = new PackedWeights(this);
+                    // Q8_0 prompts still read the file's blocks (MatMul.integerPath).
+                    if (data.isMapped() && type != DType.Q8_0) data.unload();
+                }
             }
         }
         return p;

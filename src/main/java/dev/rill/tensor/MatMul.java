@@ -33,6 +33,11 @@ public final class MatMul {
     private MatMul() {
     }
 
+    /** Does now what the first {@link #forward} through {@code lin} would otherwise do first: repack quantized weights for the integer kernels. */
+    public static void prepare(Linear lin) {
+        if (lin != null && lin.weight() instanceof MappedTensor m && m.packable()) m.packed();
+    }
+
     /** {@code y (M, out) = x (M, in) · W + b}. */
     public static void forward(Linear lin, float[] x, int M, float[] y) {
         int in = lin.in(), out = lin.out();
@@ -74,11 +79,15 @@ public final class MatMul {
         });
     }
 
-    static final boolean PACKED_PROMPTS = Boolean.getBoolean("rill.packedPrompts");
-
-    /** Whether {@code M} rows times {@code m} take the integer kernels (and so int8-quantized activations). */
+    /**
+     * Whether {@code M} rows times {@code m} take the integer kernels (and so int8-quantized
+     * activations): always for a few rows; for a prompt, except Q8_0, whose 8-bit products need
+     * more integer work per weight than decoding a panel to floats once per prompt (measured on one
+     * core, 128 rows: Q8_0 28 against 33 G multiply-adds/s for panels; Q4_0 38 against 29, Q4_K 39
+     * against 30, Q6_K 34 against 22).
+     */
     static boolean integerPath(MappedTensor m, int M) {
-        return m.packable() && (M < PANEL_MIN_ROWS || PACKED_PROMPTS);
+        return m.packable() && (M < PANEL_MIN_ROWS || m.type() != Tensor.DType.Q8_0);
     }
 
     /** Quantized weights through the integer kernels: activations quantized once, groups of rows spread over the cores. */
@@ -109,7 +118,7 @@ public final class MatMul {
             float[] tile = new float[Gemm.MR * PANEL];
             for (int p = p0; p < p1; p++) {
                 int r0 = p * PANEL, nr = Math.min(PANEL, out - r0);
-                for (int r = 0; r < nr; r++) w.dequantizeRow(r0 + r, rows, r * in);
+                for (int r = 0; r < nr; r++) QuantDot.dequantize(w.type(), w.data(), w.rowOffset(r0 + r), rows, r * in, in);
                 // Transposed 64 columns at a time, so the part of the panel being written stays in L1.
                 for (int k0 = 0; k0 < in; k0 += 64) {
                     int k1 = Math.min(in, k0 + 64);

@@ -193,92 +193,97 @@ final class PackedWeights {
 
     private void multiply(Int8Activations x, int m0, int m1, float[] y, int out, int g) {
         int valid = Math.min(R, rows - g * R);
-        for (int m = m0; m < m1; m++) {
-            FloatVector v = switch (type) {
-                case Q4_0 -> q4_0(x, m, g);
-                case Q8_0 -> q8_0(x, m, g);
-                case Q4_K -> q4_K(x, m, g);
-                case Q5_K -> q5_K(x, m, g);
-                case Q6_K -> q6_K(x, m, g);
+        int m = m0;
+        // Two rows of x at a time where a kernel takes two: each chunk of weights is widened once for both.
+        if (type != DType.Q5_K) {
+            for (; m + 2 <= m1; m += 2) {
+                int yo = m * out + g * R;
+                switch (type) {
+                    case Q4_0 -> q4_0x2(x, m, g, y, yo, out, valid);
+                    case Q8_0 -> q8_0x2(x, m, g, y, yo, out, valid);
+                    case Q4_K -> q4_Kx2(x, m, g, y, yo, out, valid);
+                    case Q6_K -> q6_Kx2(x, m, g, y, yo, out, valid);
+                    default -> throw new IllegalStateException(type.toString());
+                }
+            }
+        }
+        for (; m < m1; m++) {
+            int yo = m * out + g * R;
+            switch (type) {
+                case Q4_0 -> q4_0(x, m, g, y, yo, valid);
+                case Q8_0 -> q8_0(x, m, g, y, yo, valid);
+                case Q4_K -> q4_K(x, m, g, y, yo, valid);
+                case Q5_K -> q5_K(x, m, g, y, yo, valid);
+                case Q6_K -> q6_K(x, m, g, y, yo, valid);
                 default -> throw new IllegalStateException(type.toString());
-            };
-            if (valid == R) v.intoArray(y, m * out + g * R);
-            else v.intoArray(y, m * out + g * R, F.indexInRange(0, valid));
+            }
         }
     }
 
-    /** A chunk of 8-bit codes, sign-extended to 16 bits. */
-    private ShortVector bytes(int o) {
-        return (ShortVector) ByteVector.fromArray(B, q, o).convertShape(VectorOperators.B2S, S, 0);
-    }
-
-    /** A chunk of two 4-bit codes per byte, zero-extended to 16 bits (low nibble: first pair of inputs; high: second). */
-    private ShortVector nibbles(int o) {
-        return (ShortVector) ByteVector.fromArray(B, q, o).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-    }
-
-    /** The activation pair {@code pairs[k]} in every int lane, seen as 16-bit lanes. */
-    private static ShortVector pair(int[] pairs, int k) {
-        return IntVector.broadcast(I, pairs[k]).reinterpretAsShorts();
-    }
-
-    /**
-     * Adjacent 16-bit lanes summed into one int lane: each int holds {@code hi·2¹⁶ + (lo mod 2¹⁶)},
-     * so {@code hi} is its arithmetic shift by 16 and {@code lo} that of its low half shifted up
-     * (the sum of two full 16-bit lanes needs 17 bits: it is formed in ints).
+    /*
+     * The kernels. Each is written with Vector API calls only, no small helpers of ours: once a
+     * compiled method passes C2's node-count cutoff, C2 stops inlining ordinary methods (the Vector
+     * API's own are force-inlined), and a vector that crosses a call which was not inlined is boxed
+     * on the heap — measured 20× slower. For the same reason each kernel stores its own result.
+     *
+     * Recurring steps: a chunk of codes is loaded and widened to 16-bit lanes (bytes sign-extended,
+     * nibbles zero-extended, then split into low and high); an activation pair is broadcast to
+     * every int lane and seen as 16-bit lanes; after a run of 16-bit multiply-adds the adjacent
+     * lanes of one row are summed into an int — the high lane by an arithmetic shift of the int,
+     * the low one by shifting it up first (two full 16-bit lanes need 17 bits, so the sum is formed
+     * in ints).
      */
-    private static IntVector pairSum(ShortVector p) {
-        IntVector i = p.reinterpretAsInts();
-        return i.lanewise(VectorOperators.ASHR, 16).add(i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
-    }
-
-    private static FloatVector floats(IntVector v) {
-        return (FloatVector) v.convert(VectorOperators.I2F, 0);
-    }
-
-    /** Unsigned 8-bit scales of a group's R rows as ints. */
-    private IntVector unsignedScales(byte[] a, int o) {
-        return (IntVector) ByteVector.fromArray(BR, a, o).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-    }
 
     // Per block of 32: codes 0..15 times |x| ≤ 127, 16 products per 16-bit lane (≤ 30,480); the
     // offset 8 is taken out of the int sum as 8·Σx.
-    private FloatVector q4_0(Int8Activations x, int m, int g) {
+    private void q4_0(Int8Activations x, int m, int g, float[] y, int yo, int valid) {
         int nb = cols / QK, qo = g * groupBytes, p = m * (cols / 2), xb = m * nb, db = g * nb * R;
-        int[] pairs = x.pairs();
+        int[] pairs = x.pairs(), sums = x.sums();
+        float[] xd = x.d();
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < nb; b++, db += R) {
             ShortVector s = ShortVector.zero(S);
             for (int c = 0; c < 8; c++, qo += CHUNK, p += 2) {
-                ShortVector v = nibbles(qo);
-                s = s.add(v.and((short) 0xF).mul(pair(pairs, p))).add(v.lanewise(VectorOperators.LSHR, 4).mul(pair(pairs, p + 1)));
+                ShortVector v = (ShortVector) ByteVector.fromArray(B, q, qo).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                s = s.add(v.and((short) 0xF).mul(IntVector.broadcast(I, pairs[p]).reinterpretAsShorts()))
+                        .add(v.lanewise(VectorOperators.LSHR, 4).mul(IntVector.broadcast(I, pairs[p + 1]).reinterpretAsShorts()));
             }
-            IntVector sum = pairSum(s).sub(8 * x.sums()[xb + b]);
-            acc = floats(sum).fma(FloatVector.fromArray(F, d, db).mul(x.d()[xb + b]), acc);
+            IntVector i = s.reinterpretAsInts();
+            IntVector sum = i.lanewise(VectorOperators.ASHR, 16).add(i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
+                    .sub(8 * sums[xb + b]);
+            acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, d, db).mul(xd[xb + b]), acc);
         }
-        return acc;
+        if (valid == R) acc.intoArray(y, yo);
+        else acc.intoArray(y, yo, F.indexInRange(0, valid));
     }
 
-    // Per block of 32: products ≤ 127², two per 16-bit lane, then into ints.
-    private FloatVector q8_0(Int8Activations x, int m, int g) {
+    // Per block of 32: products ≤ 127², two per 16-bit lane (≤ 32,258), then into ints.
+    private void q8_0(Int8Activations x, int m, int g, float[] y, int yo, int valid) {
         int nb = cols / QK, qo = g * groupBytes, p = m * (cols / 2), xb = m * nb, db = g * nb * R;
         int[] pairs = x.pairs();
+        float[] xd = x.d();
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < nb; b++, db += R) {
             IntVector sum = IntVector.zero(I);
             for (int c = 0; c < 16; c += 2, qo += 2 * CHUNK, p += 2) {
-                sum = sum.add(pairSum(bytes(qo).mul(pair(pairs, p)).add(bytes(qo + CHUNK).mul(pair(pairs, p + 1)))));
+                ShortVector v0 = (ShortVector) ByteVector.fromArray(B, q, qo).convertShape(VectorOperators.B2S, S, 0);
+                ShortVector v1 = (ShortVector) ByteVector.fromArray(B, q, qo + CHUNK).convertShape(VectorOperators.B2S, S, 0);
+                IntVector i = v0.mul(IntVector.broadcast(I, pairs[p]).reinterpretAsShorts())
+                        .add(v1.mul(IntVector.broadcast(I, pairs[p + 1]).reinterpretAsShorts())).reinterpretAsInts();
+                sum = sum.add(i.lanewise(VectorOperators.ASHR, 16)).add(i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
             }
-            acc = floats(sum).fma(FloatVector.fromArray(F, d, db).mul(x.d()[xb + b]), acc);
+            acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, d, db).mul(xd[xb + b]), acc);
         }
-        return acc;
+        if (valid == R) acc.intoArray(y, yo);
+        else acc.intoArray(y, yo, F.indexInRange(0, valid));
     }
 
     // Per sub-block of 32: codes 0..15, 16 products per 16-bit lane (≤ 30,480); sub-block scales
     // and minimums applied in ints, d and dmin once per super-block of 256.
-    private FloatVector q4_K(Int8Activations x, int m, int g) {
+    private void q4_K(Int8Activations x, int m, int g, float[] y, int yo, int valid) {
         int nb = cols / QK_K, qo = g * groupBytes, p = m * (cols / 2), xb = m * nb, db = g * nb * R;
         int[] pairs = x.pairs(), sums = x.sums();
+        float[] xd = x.d();
         int so = g * nb * 8 * R, xs = m * (cols / QK);
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < nb; b++, db += R) {
@@ -286,24 +291,31 @@ final class PackedWeights {
             for (int j = 0; j < 8; j++, so += R, xs++) {
                 ShortVector s = ShortVector.zero(S);
                 for (int c = 0; c < 8; c++, qo += CHUNK, p += 2) {
-                    ShortVector v = nibbles(qo);
-                    s = s.add(v.and((short) 0xF).mul(pair(pairs, p))).add(v.lanewise(VectorOperators.LSHR, 4).mul(pair(pairs, p + 1)));
+                    ShortVector v = (ShortVector) ByteVector.fromArray(B, q, qo).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                    s = s.add(v.and((short) 0xF).mul(IntVector.broadcast(I, pairs[p]).reinterpretAsShorts()))
+                            .add(v.lanewise(VectorOperators.LSHR, 4).mul(IntVector.broadcast(I, pairs[p + 1]).reinterpretAsShorts()));
                 }
-                isum = isum.add(pairSum(s).mul(unsignedScales(sc, so)));
-                imin = imin.add(unsignedScales(mn, so).mul(sums[xs]));
+                IntVector i = s.reinterpretAsInts();
+                IntVector scale = (IntVector) ByteVector.fromArray(BR, sc, so).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector min = (IntVector) ByteVector.fromArray(BR, mn, so).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                isum = isum.add(i.lanewise(VectorOperators.ASHR, 16).add(i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(scale));
+                imin = imin.add(min.mul(sums[xs]));
             }
-            float dx = x.d()[xb + b];
-            acc = floats(isum).fma(FloatVector.fromArray(F, d, db).mul(dx), acc);
-            acc = floats(imin).fma(FloatVector.fromArray(F, dmin, db).mul(-dx), acc);
+            float dx = xd[xb + b];
+            FloatVector scaled = FloatVector.fromArray(F, d, db).mul(dx), mins = FloatVector.fromArray(F, dmin, db).mul(-dx);
+            acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(scaled, acc);
+            acc = ((FloatVector) imin.convert(VectorOperators.I2F, 0)).fma(mins, acc);
         }
-        return acc;
+        if (valid == R) acc.intoArray(y, yo);
+        else acc.intoArray(y, yo, F.indexInRange(0, valid));
     }
 
     // As Q4_K with 5-bit codes in bytes: products ≤ 31·127, 8 per 16-bit lane, so each sub-block
     // of 32 is summed as two halves.
-    private FloatVector q5_K(Int8Activations x, int m, int g) {
+    private void q5_K(Int8Activations x, int m, int g, float[] y, int yo, int valid) {
         int nb = cols / QK_K, qo = g * groupBytes, p = m * (cols / 2), xb = m * nb, db = g * nb * R;
         int[] pairs = x.pairs(), sums = x.sums();
+        float[] xd = x.d();
         int so = g * nb * 8 * R, xs = m * (cols / QK);
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < nb; b++, db += R) {
@@ -312,34 +324,184 @@ final class PackedWeights {
                 IntVector sub = IntVector.zero(I);
                 for (int h = 0; h < 2; h++) {
                     ShortVector s = ShortVector.zero(S);
-                    for (int c = 0; c < 8; c++, qo += CHUNK, p++) s = s.add(bytes(qo).mul(pair(pairs, p)));
-                    sub = sub.add(pairSum(s));
+                    for (int c = 0; c < 8; c++, qo += CHUNK, p++) {
+                        ShortVector v = (ShortVector) ByteVector.fromArray(B, q, qo).convertShape(VectorOperators.B2S, S, 0);
+                        s = s.add(v.mul(IntVector.broadcast(I, pairs[p]).reinterpretAsShorts()));
+                    }
+                    IntVector i = s.reinterpretAsInts();
+                    sub = sub.add(i.lanewise(VectorOperators.ASHR, 16)).add(i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
                 }
-                isum = isum.add(sub.mul(unsignedScales(sc, so)));
-                imin = imin.add(unsignedScales(mn, so).mul(sums[xs]));
+                IntVector scale = (IntVector) ByteVector.fromArray(BR, sc, so).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector min = (IntVector) ByteVector.fromArray(BR, mn, so).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                isum = isum.add(sub.mul(scale));
+                imin = imin.add(min.mul(sums[xs]));
             }
-            float dx = x.d()[xb + b];
-            acc = floats(isum).fma(FloatVector.fromArray(F, d, db).mul(dx), acc);
-            acc = floats(imin).fma(FloatVector.fromArray(F, dmin, db).mul(-dx), acc);
+            float dx = xd[xb + b];
+            FloatVector scaled = FloatVector.fromArray(F, d, db).mul(dx), mins = FloatVector.fromArray(F, dmin, db).mul(-dx);
+            acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(scaled, acc);
+            acc = ((FloatVector) imin.convert(VectorOperators.I2F, 0)).fma(mins, acc);
         }
-        return acc;
+        if (valid == R) acc.intoArray(y, yo);
+        else acc.intoArray(y, yo, F.indexInRange(0, valid));
     }
 
     // Per 16 inputs (one int8 scale): codes −32..31, 8 products per 16-bit lane (≤ 32,512).
-    private FloatVector q6_K(Int8Activations x, int m, int g) {
+    private void q6_K(Int8Activations x, int m, int g, float[] y, int yo, int valid) {
         int nb = cols / QK_K, qo = g * groupBytes, p = m * (cols / 2), xb = m * nb, db = g * nb * R;
         int[] pairs = x.pairs();
+        float[] xd = x.d();
         int so = g * nb * 16 * R;
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < nb; b++, db += R) {
             IntVector isum = IntVector.zero(I);
             for (int j = 0; j < 16; j++, so += R) {
                 ShortVector s = ShortVector.zero(S);
-                for (int c = 0; c < 8; c++, qo += CHUNK, p++) s = s.add(bytes(qo).mul(pair(pairs, p)));
-                isum = isum.add(pairSum(s).mul((IntVector) ByteVector.fromArray(BR, sc, so).convertShape(VectorOperators.B2I, I, 0)));
+                for (int c = 0; c < 8; c++, qo += CHUNK, p++) {
+                    ShortVector v = (ShortVector) ByteVector.fromArray(B, q, qo).convertShape(VectorOperators.B2S, S, 0);
+                    s = s.add(v.mul(IntVector.broadcast(I, pairs[p]).reinterpretAsShorts()));
+                }
+                IntVector i = s.reinterpretAsInts();
+                IntVector scale = (IntVector) ByteVector.fromArray(BR, sc, so).convertShape(VectorOperators.B2I, I, 0);
+                isum = isum.add(i.lanewise(VectorOperators.ASHR, 16).add(i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(scale));
             }
-            acc = floats(isum).fma(FloatVector.fromArray(F, d, db).mul(x.d()[xb + b]), acc);
+            acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, d, db).mul(xd[xb + b]), acc);
         }
-        return acc;
+        if (valid == R) acc.intoArray(y, yo);
+        else acc.intoArray(y, yo, F.indexInRange(0, valid));
+    }
+
+    // Two rows of x ({@code m} and {@code m+1}) at once: the same kernels, each chunk of weights
+    // widened once for both rows (prompt processing).
+
+    private void q4_0x2(Int8Activations x, int m, int g, float[] y, int yo, int out, int valid) {
+        int nb = cols / QK, qo = g * groupBytes, half = cols / 2, p = m * half, xb = m * nb, db = g * nb * R;
+        int[] pairs = x.pairs(), sums = x.sums();
+        float[] xd = x.d();
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        for (int b = 0; b < nb; b++, db += R) {
+            ShortVector s0 = ShortVector.zero(S), s1 = s0;
+            for (int c = 0; c < 8; c++, qo += CHUNK, p += 2) {
+                ShortVector v = (ShortVector) ByteVector.fromArray(B, q, qo).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                ShortVector lo = v.and((short) 0xF), hi = v.lanewise(VectorOperators.LSHR, 4);
+                s0 = s0.add(lo.mul(IntVector.broadcast(I, pairs[p]).reinterpretAsShorts())).add(hi.mul(IntVector.broadcast(I, pairs[p + 1]).reinterpretAsShorts()));
+                s1 = s1.add(lo.mul(IntVector.broadcast(I, pairs[p + half]).reinterpretAsShorts())).add(hi.mul(IntVector.broadcast(I, pairs[p + half + 1]).reinterpretAsShorts()));
+            }
+            FloatVector dv = FloatVector.fromArray(F, d, db);
+            IntVector i0 = s0.reinterpretAsInts(), i1 = s1.reinterpretAsInts();
+            IntVector sum0 = i0.lanewise(VectorOperators.ASHR, 16).add(i0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).sub(8 * sums[xb + b]);
+            IntVector sum1 = i1.lanewise(VectorOperators.ASHR, 16).add(i1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).sub(8 * sums[xb + nb + b]);
+            acc0 = ((FloatVector) sum0.convert(VectorOperators.I2F, 0)).fma(dv.mul(xd[xb + b]), acc0);
+            acc1 = ((FloatVector) sum1.convert(VectorOperators.I2F, 0)).fma(dv.mul(xd[xb + nb + b]), acc1);
+        }
+        if (valid == R) {
+            acc0.intoArray(y, yo);
+            acc1.intoArray(y, yo + out);
+        } else {
+            acc0.intoArray(y, yo, F.indexInRange(0, valid));
+            acc1.intoArray(y, yo + out, F.indexInRange(0, valid));
+        }
+    }
+
+    private void q8_0x2(Int8Activations x, int m, int g, float[] y, int yo, int out, int valid) {
+        int nb = cols / QK, qo = g * groupBytes, half = cols / 2, p = m * half, xb = m * nb, db = g * nb * R;
+        int[] pairs = x.pairs();
+        float[] xd = x.d();
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        for (int b = 0; b < nb; b++, db += R) {
+            IntVector sum0 = IntVector.zero(I), sum1 = sum0;
+            for (int c = 0; c < 16; c += 2, qo += 2 * CHUNK, p += 2) {
+                ShortVector v0 = (ShortVector) ByteVector.fromArray(B, q, qo).convertShape(VectorOperators.B2S, S, 0);
+                ShortVector v1 = (ShortVector) ByteVector.fromArray(B, q, qo + CHUNK).convertShape(VectorOperators.B2S, S, 0);
+                IntVector i0 = v0.mul(IntVector.broadcast(I, pairs[p]).reinterpretAsShorts())
+                        .add(v1.mul(IntVector.broadcast(I, pairs[p + 1]).reinterpretAsShorts())).reinterpretAsInts();
+                IntVector i1 = v0.mul(IntVector.broadcast(I, pairs[p + half]).reinterpretAsShorts())
+                        .add(v1.mul(IntVector.broadcast(I, pairs[p + half + 1]).reinterpretAsShorts())).reinterpretAsInts();
+                sum0 = sum0.add(i0.lanewise(VectorOperators.ASHR, 16)).add(i0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+                sum1 = sum1.add(i1.lanewise(VectorOperators.ASHR, 16)).add(i1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+            }
+            FloatVector dv = FloatVector.fromArray(F, d, db);
+            acc0 = ((FloatVector) sum0.convert(VectorOperators.I2F, 0)).fma(dv.mul(xd[xb + b]), acc0);
+            acc1 = ((FloatVector) sum1.convert(VectorOperators.I2F, 0)).fma(dv.mul(xd[xb + nb + b]), acc1);
+        }
+        if (valid == R) {
+            acc0.intoArray(y, yo);
+            acc1.intoArray(y, yo + out);
+        } else {
+            acc0.intoArray(y, yo, F.indexInRange(0, valid));
+            acc1.intoArray(y, yo + out, F.indexInRange(0, valid));
+        }
+    }
+
+    private void q4_Kx2(Int8Activations x, int m, int g, float[] y, int yo, int out, int valid) {
+        int nb = cols / QK_K, qo = g * groupBytes, half = cols / 2, p = m * half, xb = m * nb, db = g * nb * R;
+        int[] pairs = x.pairs(), sums = x.sums();
+        float[] xd = x.d();
+        int so = g * nb * 8 * R, xs = m * (cols / QK), subs = cols / QK;
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        for (int b = 0; b < nb; b++, db += R) {
+            IntVector isum0 = IntVector.zero(I), imin0 = isum0, isum1 = isum0, imin1 = isum0;
+            for (int j = 0; j < 8; j++, so += R, xs++) {
+                ShortVector s0 = ShortVector.zero(S), s1 = s0;
+                for (int c = 0; c < 8; c++, qo += CHUNK, p += 2) {
+                    ShortVector v = (ShortVector) ByteVector.fromArray(B, q, qo).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                    ShortVector lo = v.and((short) 0xF), hi = v.lanewise(VectorOperators.LSHR, 4);
+                    s0 = s0.add(lo.mul(IntVector.broadcast(I, pairs[p]).reinterpretAsShorts())).add(hi.mul(IntVector.broadcast(I, pairs[p + 1]).reinterpretAsShorts()));
+                    s1 = s1.add(lo.mul(IntVector.broadcast(I, pairs[p + half]).reinterpretAsShorts())).add(hi.mul(IntVector.broadcast(I, pairs[p + half + 1]).reinterpretAsShorts()));
+                }
+                IntVector scale = (IntVector) ByteVector.fromArray(BR, sc, so).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector min = (IntVector) ByteVector.fromArray(BR, mn, so).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector i0 = s0.reinterpretAsInts(), i1 = s1.reinterpretAsInts();
+                isum0 = isum0.add(i0.lanewise(VectorOperators.ASHR, 16).add(i0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(scale));
+                isum1 = isum1.add(i1.lanewise(VectorOperators.ASHR, 16).add(i1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(scale));
+                imin0 = imin0.add(min.mul(sums[xs]));
+                imin1 = imin1.add(min.mul(sums[xs + subs]));
+            }
+            FloatVector dv = FloatVector.fromArray(F, d, db), mv = FloatVector.fromArray(F, dmin, db);
+            float dx0 = xd[xb + b], dx1 = xd[xb + nb + b];
+            acc0 = ((FloatVector) isum0.convert(VectorOperators.I2F, 0)).fma(dv.mul(dx0), acc0);
+            acc0 = ((FloatVector) imin0.convert(VectorOperators.I2F, 0)).fma(mv.mul(-dx0), acc0);
+            acc1 = ((FloatVector) isum1.convert(VectorOperators.I2F, 0)).fma(dv.mul(dx1), acc1);
+            acc1 = ((FloatVector) imin1.convert(VectorOperators.I2F, 0)).fma(mv.mul(-dx1), acc1);
+        }
+        if (valid == R) {
+            acc0.intoArray(y, yo);
+            acc1.intoArray(y, yo + out);
+        } else {
+            acc0.intoArray(y, yo, F.indexInRange(0, valid));
+            acc1.intoArray(y, yo + out, F.indexInRange(0, valid));
+        }
+    }
+
+    private void q6_Kx2(Int8Activations x, int m, int g, float[] y, int yo, int out, int valid) {
+        int nb = cols / QK_K, qo = g * groupBytes, half = cols / 2, p = m * half, xb = m * nb, db = g * nb * R;
+        int[] pairs = x.pairs();
+        float[] xd = x.d();
+        int so = g * nb * 16 * R;
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        for (int b = 0; b < nb; b++, db += R) {
+            IntVector isum0 = IntVector.zero(I), isum1 = isum0;
+            for (int j = 0; j < 16; j++, so += R) {
+                ShortVector s0 = ShortVector.zero(S), s1 = s0;
+                for (int c = 0; c < 8; c++, qo += CHUNK, p++) {
+                    ShortVector v = (ShortVector) ByteVector.fromArray(B, q, qo).convertShape(VectorOperators.B2S, S, 0);
+                    s0 = s0.add(v.mul(IntVector.broadcast(I, pairs[p]).reinterpretAsShorts()));
+                    s1 = s1.add(v.mul(IntVector.broadcast(I, pairs[p + half]).reinterpretAsShorts()));
+                }
+                IntVector scale = (IntVector) ByteVector.fromArray(BR, sc, so).convertShape(VectorOperators.B2I, I, 0);
+                IntVector i0 = s0.reinterpretAsInts(), i1 = s1.reinterpretAsInts();
+                isum0 = isum0.add(i0.lanewise(VectorOperators.ASHR, 16).add(i0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(scale));
+                isum1 = isum1.add(i1.lanewise(VectorOperators.ASHR, 16).add(i1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(scale));
+            }
+            FloatVector dv = FloatVector.fromArray(F, d, db);
+            acc0 = ((FloatVector) isum0.convert(VectorOperators.I2F, 0)).fma(dv.mul(xd[xb + b]), acc0);
+            acc1 = ((FloatVector) isum1.convert(VectorOperators.I2F, 0)).fma(dv.mul(xd[xb + nb + b]), acc1);
+        }
+        if (valid == R) {
+            acc0.intoArray(y, yo);
+            acc1.intoArray(y, yo + out);
+        } else {
+            acc0.intoArray(y, yo, F.indexInRange(0, valid));
+            acc1.intoArray(y, yo + out, F.indexInRange(0, valid));
+        }
     }
 }

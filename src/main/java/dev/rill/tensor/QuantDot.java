@@ -51,6 +51,24 @@ public final class QuantDot {
         };
     }
 
+    /** {@link BlockFormats#dequantize}, with the 16-bit float types and Q8_0 converted a vector at a time. */
+    static void dequantize(DType t, MemorySegment s, long off, float[] out, int oo, int n) {
+        if (VECTOR && t == DType.Q8_0) {
+            for (int b = 0; b < n / QK; b++, off += 34) {
+                FloatVector d = FloatVector.broadcast(F, half(s, off));
+                for (int j = 0; j < QK; j += 8) int8s(s, off + 2 + j).mul(d).intoArray(out, oo + b * QK + j);
+            }
+            return;
+        }
+        if (!VECTOR || (t != DType.F16 && t != DType.BF16)) {
+            BlockFormats.dequantize(t, s, off, out, oo, n);
+            return;
+        }
+        int L = FW.length(), i = 0;
+        for (; i + L <= n; i += L) (t == DType.F16 ? halves(s, off + 2L * i) : bf16s(s, off + 2L * i)).intoArray(out, oo + i);
+        if (i < n) BlockFormats.dequantize(t, s, off + 2L * i, out, oo + i, n - i);
+    }
+
     /** The definition: dequantize a block at a time, then multiply. */
     static float scalar(DType t, MemorySegment s, long off, float[] x, int xo, int n) {
         int bs = Math.max(BlockFormats.blockSize(t), 256);

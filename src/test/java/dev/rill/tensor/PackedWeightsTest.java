@@ -90,11 +90,16 @@ class PackedWeightsTest {
         for (int k = 0; k < in; k++) signs[k] = k % 2 == 0 ? 1f : -1f;
         for (DType t : PACKED) {
             MappedTensor w = mapped(t, wf, rows.length, in);
-            for (float[] x : new float[][]{ones, signs}) {
-                Int8Activations x8 = Int8Activations.of(x, 1, in, PackedWeights.activationBlock(t));
-                double[] ref = scalar(w, x8.toFloats(), 1);
-                float[] got = packed(w, x8, 1);
-                for (int o = 0; o < rows.length; o++) assertEquals(ref[o], got[o], 1e-5 * in, t + " row " + o);
+            // One row of x at a time, then both rows together (the two-row kernels).
+            float[] both = new float[2 * in];
+            System.arraycopy(ones, 0, both, 0, in);
+            System.arraycopy(signs, 0, both, in, in);
+            for (float[] x : new float[][]{ones, signs, both}) {
+                int M = x.length / in;
+                Int8Activations x8 = Int8Activations.of(x, M, in, PackedWeights.activationBlock(t));
+                double[] ref = scalar(w, x8.toFloats(), M);
+                float[] got = packed(w, x8, M);
+                for (int o = 0; o < M * rows.length; o++) assertEquals(ref[o], got[o], 1e-5 * in, t + " M=" + M + " output " + o);
             }
         }
     }

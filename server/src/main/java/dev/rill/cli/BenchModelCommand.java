@@ -196,10 +196,15 @@ final class BenchModelCommand implements Runnable {
             for (int t : threads) {
                 Parallel.setThreads(t);
                 float[] logits = new float[V];
-                // Warm-up: compile the kernels on this path (and repack the weights, on first use).
-                KvCache warm = fp.newCache(maxPrompt + gen);
-                fp.forward(warm, tokens, 0, prompt[0], logits);
-                for (int i = 0; i < Math.min(8, gen); i++) fp.forward(warm, tokens, prompt[0] + i, prompt[0] + i + 1, logits);
+                // Warm-up until the kernels on this path are compiled: at least twice and 5 s (a
+                // loaded machine leaves the compiler threads little time, and vector code runs
+                // many times slower before C2 has compiled it).
+                long warmStart = System.nanoTime();
+                for (int w = 0; w < 2 || System.nanoTime() - warmStart < 5_000_000_000L; w++) {
+                    KvCache warm = fp.newCache(maxPrompt + gen);
+                    fp.forward(warm, tokens, 0, prompt[0], logits);
+                    for (int i = 0; i < Math.min(16, gen); i++) fp.forward(warm, tokens, prompt[0] + i, prompt[0] + i + 1, logits);
+                }
                 double[][] pp = new double[prompt.length][repeat];
                 double[] tg = new double[repeat];
                 double load = loadAverage();

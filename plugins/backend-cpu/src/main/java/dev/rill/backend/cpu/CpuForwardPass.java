@@ -1,5 +1,6 @@
 package dev.rill.backend.cpu;
 
+import dev.rill.nn.Attention;
 import dev.rill.nn.Gelu;
 import dev.rill.nn.LayerNorm;
 import dev.rill.nn.RmsNorm;
@@ -32,6 +33,11 @@ final class CpuForwardPass implements ForwardPass {
         this.w = weights;
         this.a = weights.arch();
         this.pe = weights.positional();
+        // Quantized weights are repacked for the integer kernels now, not on the first request.
+        for (ModelWeights.Block b : weights.blocks()) {
+            for (dev.rill.spi.Linear l : new dev.rill.spi.Linear[]{b.q(), b.k(), b.v(), b.o(), b.up(), b.gate(), b.down()}) MatMul.prepare(l);
+        }
+        MatMul.prepare(weights.output());
     }
 
     @Override
@@ -177,9 +183,16 @@ final class CpuForwardPass implements ForwardPass {
         }
     }
 
+    /** From this many rows of one sequence on, attention runs as blocked matrix products ({@link Attention#prompt}). */
+    private static final int PROMPT_ATTENTION_ROWS = 16;
+
     /** Causal attention of each row's queries over its own cache, positions {@code 0..pos[r]}. */
     private void attention(int layer, CpuKvCache[] caches, int[] pos, Scratch s, int M) {
         int hs = a.headDim(), NH = a.nHead(), group = a.nHead() / a.nKvHead(), kd = a.kvDim(), qd = a.qDim();
+        if (M >= PROMPT_ATTENTION_ROWS && oneSequence(caches, pos)) {
+            Attention.prompt(s.q, qd, caches[0].keys[layer], caches[0].values[layer], kd, pos[0], M, NH, a.nKvHead(), hs, pe, s.att);
+            return;
+        }
         float scale = (float) (1.0 / Math.sqrt(hs));
         boolean bias = pe.biasesScores();
         // Enough (row, head) pairs per task that each task does at least ~64k multiply-adds.
@@ -204,6 +217,12 @@ final class CpuForwardPass implements ForwardPass {
                 Vec.addWeightedRows(scores, 0, inv, values, kvh * hs, kd, n, s.att, o, hs);
             }
         });
+    }
+
+    /** Whether the rows are consecutive positions of one cache (a prompt). */
+    private static boolean oneSequence(CpuKvCache[] caches, int[] pos) {
+        for (int r = 1; r < pos.length; r++) if (caches[r] != caches[0] || pos[r] != pos[0] + r) return false;
+        return true;
     }
 
     private Scratch scratch(int M) {
