@@ -1,15 +1,20 @@
-package dev.rill.gguf;
+package dev.rill.model;
 
+import dev.rill.gguf.GgufException;
+import dev.rill.gguf.GgufFile;
+import dev.rill.gguf.GgufValueType;
+import dev.rill.gguf.GgufVocabulary;
 import dev.rill.plugin.PluginRegistry;
 import dev.rill.spi.Architecture;
 import dev.rill.spi.F32Tensor;
 import dev.rill.spi.Linear;
+import dev.rill.spi.MappedTensor;
 import dev.rill.spi.ModelShape;
 import dev.rill.spi.ModelWeights;
 import dev.rill.spi.PositionalEncoder;
 import dev.rill.spi.PositionalEncoding;
 import dev.rill.spi.Tensor;
-import dev.rill.tensor.MappedTensor;
+import dev.rill.template.ChatTemplate;
 
 import java.io.IOException;
 import java.nio.file.Path;

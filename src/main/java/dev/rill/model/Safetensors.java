@@ -1,8 +1,9 @@
-package dev.rill.io;
+package dev.rill.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rill.io.AtomicFiles;
 
 import java.io.IOException;
 import java.io.OutputStream;

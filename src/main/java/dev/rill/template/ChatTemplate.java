@@ -1,13 +1,15 @@
-package dev.rill.gguf;
+package dev.rill.template;
 
 import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
 import com.hubspot.jinjava.LegacyOverrides;
 import com.hubspot.jinjava.el.JinjavaInterpreterResolver;
-import jinjava.javax.el.CompositeELResolver;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
+import dev.rill.gguf.GgufFile;
+import dev.rill.gguf.GgufVocabulary;
+import jinjava.javax.el.CompositeELResolver;
 
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -1,4 +1,4 @@
-package dev.rill.gguf;
+package dev.rill.template;
 
 import jinjava.javax.el.ELContext;
 import jinjava.javax.el.ELResolver;

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rill.generate.GenerationRequest;
 import dev.rill.generate.Generator;
 import dev.rill.io.AtomicFiles;
-import dev.rill.io.Safetensors;
+import dev.rill.model.Safetensors;
 import dev.rill.model.Checkpoint;
 import dev.rill.model.Gpt;
 import dev.rill.model.GptConfig;

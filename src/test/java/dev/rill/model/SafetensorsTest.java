@@ -1,4 +1,4 @@
-package dev.rill.io;
+package dev.rill.model;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

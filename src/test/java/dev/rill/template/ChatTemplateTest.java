@@ -1,4 +1,4 @@
-package dev.rill.gguf;
+package dev.rill.template;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,6 +1,6 @@
 package dev.rill.cli;
 
-import dev.rill.gguf.GgufModel;
+import dev.rill.model.GgufModel;
 import dev.rill.gguf.GgufValueType;
 import dev.rill.gguf.GgufWriter;
 import dev.rill.plugin.PluginRegistry;
@@ -12,8 +12,8 @@ import dev.rill.spi.ModelWeights;
 import dev.rill.spi.Params;
 import dev.rill.spi.Tensor;
 import dev.rill.spi.Tensor.DType;
-import dev.rill.tensor.BlockFormats;
-import dev.rill.tensor.MappedTensor;
+import dev.rill.spi.BlockFormats;
+import dev.rill.spi.MappedTensor;
 import dev.rill.tensor.Parallel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

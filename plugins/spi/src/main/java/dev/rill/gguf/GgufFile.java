@@ -1,6 +1,6 @@
 package dev.rill.gguf;
 
-import dev.rill.tensor.MappedTensor;
+import dev.rill.spi.MappedTensor;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;

@@ -2,7 +2,7 @@ package dev.rill.gguf;
 
 import dev.rill.io.AtomicFiles;
 import dev.rill.spi.Tensor.DType;
-import dev.rill.tensor.BlockFormats;
+import dev.rill.spi.BlockFormats;
 
 import java.io.IOException;
 import java.io.OutputStream;

@@ -1,4 +1,4 @@
-package dev.rill.tensor;
+package dev.rill.spi;
 
 import dev.rill.spi.Tensor.DType;
 
@@ -24,9 +24,9 @@ import java.nio.ByteOrder;
  */
 public final class BlockFormats {
 
-    static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    static final ValueLayout.OfByte I8 = ValueLayout.JAVA_BYTE;
+    public static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    public static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    public static final ValueLayout.OfByte I8 = ValueLayout.JAVA_BYTE;
 
     public static final int QK = 32, QK_K = 256;
 
@@ -57,20 +57,20 @@ public final class BlockFormats {
         return (long) cols / blockSize(t) * blockBytes(t);
     }
 
-    static float half(MemorySegment s, long off) {
+    public static float half(MemorySegment s, long off) {
         return Float.float16ToFloat(s.get(I16, off));
     }
 
-    static int u8(MemorySegment s, long off) {
+    public static int u8(MemorySegment s, long off) {
         return Byte.toUnsignedInt(s.get(I8, off));
     }
 
     /** Q4_K/Q5_K: the 6-bit scale (index 0) and min (index 1) of sub-block {@code j} from the 12 packed bytes at {@code off}. */
-    static int scaleK4(MemorySegment s, long off, int j) {
+    public static int scaleK4(MemorySegment s, long off, int j) {
         return j < 4 ? u8(s, off + j) & 63 : (u8(s, off + j + 4) & 0xF) | ((u8(s, off + j - 4) >> 6) << 4);
     }
 
-    static int minK4(MemorySegment s, long off, int j) {
+    public static int minK4(MemorySegment s, long off, int j) {
         return j < 4 ? u8(s, off + j + 4) & 63 : (u8(s, off + j + 4) >> 4) | ((u8(s, off + j) >> 6) << 4);
     }
 

@@ -1,6 +1,5 @@
-package dev.rill.tensor;
+package dev.rill.spi;
 
-import dev.rill.spi.Tensor;
 
 import java.lang.foreign.MemorySegment;
 

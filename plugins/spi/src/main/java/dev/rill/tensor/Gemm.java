@@ -20,8 +20,8 @@ public final class Gemm {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int L = S.length();
     /** Rows and columns of a register tile. */
-    static final int MR = 4;
-    static final int NR = 2 * L;
+    public static final int MR = 4;
+    public static final int NR = 2 * L;
     private static final int KC = 256;
     private static final int MC = 64;
     /** Multiply-adds below which a product runs on the calling thread alone. */
@@ -134,7 +134,7 @@ public final class Gemm {
     }
 
     /** Rows {@code [i0, i1)} of A, columns {@code [k0, k0+kc)}, into {@link #MR}-row groups interleaved by k; missing rows zero. */
-    static void packA(float[] A, int aOff, int aRs, int aCs, int i0, int i1, int k0, int kc, float[] ap) {
+    public static void packA(float[] A, int aOff, int aRs, int aCs, int i0, int i1, int k0, int kc, float[] ap) {
         for (int i = i0; i < i1 + (MR - (i1 - i0) % MR) % MR; i++) {
             int g = (i - i0) / MR * MR * kc + (i - i0) % MR;
             if (i >= i1) {
@@ -147,7 +147,7 @@ public final class Gemm {
     }
 
     /** {@code tile (MR × NR, at t0) = ap group (MR × kc) · bp panel (kc × NR)}. */
-    static void packedTile(float[] ap, int a0, int kc, float[] bp, int b0, float[] tile, int t0) {
+    public static void packedTile(float[] ap, int a0, int kc, float[] bp, int b0, float[] tile, int t0) {
         FloatVector x00 = FloatVector.zero(S), x01 = x00, x10 = x00, x11 = x00, x20 = x00, x21 = x00, x30 = x00, x31 = x00;
         for (int k = 0; k < kc; k++) {
             int a = a0 + MR * k, b = b0 + NR * k;
@@ -168,7 +168,7 @@ public final class Gemm {
     }
 
     /** The first {@code mr × nr} of the tile at {@code t0} into C at {@code c} (added to what is there when {@code add}). */
-    static void store(float[] tile, int t0, int mr, int nr, float[] C, int c, int ldc, boolean add) {
+    public static void store(float[] tile, int t0, int mr, int nr, float[] C, int c, int ldc, boolean add) {
         for (int r = 0; r < mr; r++, c += ldc) {
             int t = t0 + r * NR, j = 0;
             if (nr == NR) {

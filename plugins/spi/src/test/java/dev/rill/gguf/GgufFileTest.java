@@ -1,8 +1,8 @@
 package dev.rill.gguf;
 
 import dev.rill.spi.Tensor.DType;
-import dev.rill.tensor.BlockFormats;
-import dev.rill.tensor.MappedTensor;
+import dev.rill.spi.BlockFormats;
+import dev.rill.spi.MappedTensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

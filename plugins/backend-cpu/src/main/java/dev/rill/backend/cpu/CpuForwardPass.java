@@ -8,11 +8,10 @@ import dev.rill.spi.Architecture;
 import dev.rill.spi.F32Tensor;
 import dev.rill.spi.ForwardPass;
 import dev.rill.spi.KvCache;
+import dev.rill.spi.MappedTensor;
 import dev.rill.spi.ModelWeights;
 import dev.rill.spi.PositionalEncoder;
 import dev.rill.spi.Tensor;
-import dev.rill.tensor.MappedTensor;
-import dev.rill.tensor.MatMul;
 import dev.rill.tensor.Parallel;
 import dev.rill.tensor.Vec;
 

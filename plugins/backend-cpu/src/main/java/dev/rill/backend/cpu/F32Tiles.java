@@ -1,5 +1,6 @@
-package dev.rill.tensor;
+package dev.rill.backend.cpu;
 
+import dev.rill.spi.BlockFormats;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;

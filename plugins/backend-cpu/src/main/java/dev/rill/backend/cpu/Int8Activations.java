@@ -1,6 +1,6 @@
-package dev.rill.tensor;
+package dev.rill.backend.cpu;
 
-import static dev.rill.tensor.BlockFormats.QK;
+import static dev.rill.spi.BlockFormats.QK;
 
 /**
  * An activation row quantized to int8 per block of 32 (scale {@code d = amax/127}, values in

@@ -1,8 +1,12 @@
-package dev.rill.tensor;
+package dev.rill.backend.cpu;
 
 import dev.rill.spi.F32Tensor;
 import dev.rill.spi.Linear;
+import dev.rill.spi.MappedTensor;
 import dev.rill.spi.Tensor;
+import dev.rill.tensor.Gemm;
+import dev.rill.tensor.Parallel;
+import dev.rill.tensor.Vec;
 
 /**
  * {@code y = x·W + b} for a {@link Linear} of any layout, over {@code M} rows: the one entry point

@@ -1,6 +1,8 @@
-package dev.rill.tensor;
+package dev.rill.backend.cpu;
 
+import dev.rill.spi.BlockFormats;
 import dev.rill.spi.Tensor.DType;
+import dev.rill.tensor.Vec;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -11,9 +13,9 @@ import jdk.incubator.vector.VectorSpecies;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
-import static dev.rill.tensor.BlockFormats.QK;
-import static dev.rill.tensor.BlockFormats.QK_K;
-import static dev.rill.tensor.BlockFormats.half;
+import static dev.rill.spi.BlockFormats.QK;
+import static dev.rill.spi.BlockFormats.QK_K;
+import static dev.rill.spi.BlockFormats.half;
 
 /**
  * Dot products of one stored weight row with a float32 activation vector, straight from the

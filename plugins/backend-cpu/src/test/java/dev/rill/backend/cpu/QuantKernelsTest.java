@@ -1,7 +1,9 @@
-package dev.rill.tensor;
+package dev.rill.backend.cpu;
 
+import dev.rill.spi.BlockFormats;
 import dev.rill.spi.F32Tensor;
 import dev.rill.spi.Linear;
+import dev.rill.spi.MappedTensor;
 import dev.rill.spi.Tensor.DType;
 import org.junit.jupiter.api.Test;
 
