@@ -1,5 +1,7 @@
 package dev.rill.spi;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * A float32 matrix on the heap, at {@code offset} inside {@code data}, row {@code r} starting at
  * {@code offset + r * rowStride} (a stride wider than {@code cols} views columns of a wider matrix).
@@ -24,6 +26,23 @@ public record F32Tensor(float[] data, int offset, int rows, int cols, int rowStr
     @Override
     public DType type() {
         return DType.F32;
+    }
+
+    /** A view of the whole {@link #data()} array; rows start at {@link #rowOffset}. */
+    @Override
+    public MemorySegment bytes() {
+        return MemorySegment.ofArray(data);
+    }
+
+    @Override
+    public long rowOffset(int r) {
+        return (offset + (long) r * rowStride) * Float.BYTES;
+    }
+
+    @Override
+    public void dequantizeRow(int r, float[] out, int oo) {
+        if (r < 0 || r >= rows) throw new IndexOutOfBoundsException("row " + r + " of a tensor with " + rows + " rows");
+        System.arraycopy(data, offset + r * rowStride, out, oo, cols);
     }
 
     public float get(int row, int col) {

@@ -1,13 +1,12 @@
 package dev.rill.spi;
 
-
 import java.lang.foreign.MemorySegment;
 
 /**
  * A {@code rows × cols} matrix in one of GGML's storage types (F32, F16, BF16 or a block
  * quantization), kept in a {@link MemorySegment}: usually a slice of a memory-mapped GGUF file, so
  * its bytes are never copied to the heap. Each row is {@link BlockFormats#rowBytes} bytes, blocks
- * running along {@code cols}.
+ * running along {@code cols}, rows back to back.
  */
 public record MappedTensor(DType type, int rows, int cols, MemorySegment data) implements Tensor {
 
@@ -22,24 +21,13 @@ public record MappedTensor(DType type, int rows, int cols, MemorySegment data) i
         }
     }
 
-    public long rowBytes() {
-        return BlockFormats.rowBytes(type, cols);
+    @Override
+    public MemorySegment bytes() {
+        return data;
     }
 
-    /** Byte offset of row {@code r} in {@link #data}. */
+    @Override
     public long rowOffset(int r) {
         return r * rowBytes();
-    }
-
-    /** Row {@code r} as float32 into {@code out[oo .. oo+cols)}. */
-    public void dequantizeRow(int r, float[] out, int oo) {
-        BlockFormats.dequantize(type, data, rowOffset(r), out, oo, cols);
-    }
-
-    /** The whole tensor as float32 (for small tensors: norms, biases, tests). */
-    public float[] toFloats() {
-        float[] out = new float[Math.multiplyExact(rows, cols)];
-        for (int r = 0; r < rows; r++) dequantizeRow(r, out, r * cols);
-        return out;
     }
 }

@@ -8,19 +8,24 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 
 /**
- * Splits loops across all cores: the calling thread and {@code threads − 1} helper threads take
- * chunks from a shared counter. The caller never waits for a helper to wake up — if none has
- * started yet it runs the chunks itself — so the many small loops of a decode step (one token,
- * one matrix–vector product after another) cost no more than running them alone. Helpers wait for
- * the next loop spinning for {@link #SPIN_NANOS} before they park: decode publishes loops
- * microseconds apart, and waking a parked thread takes longer than many of them. Dedicated threads
- * (not the common pool) so that kernels never compete with unrelated tasks; sized with
- * {@code -Drill.threads=N}.
+ * A pool of compute threads that splits loops across cores: the calling thread and
+ * {@code threads − 1} helper threads take chunks from a shared counter. The caller never waits for
+ * a helper to wake up — if none has started yet it runs the chunks itself — so the many small loops
+ * of a decode step (one token, one matrix–vector product after another) cost no more than running
+ * them alone. Helpers wait for the next loop spinning for {@link #SPIN_NANOS} before they park:
+ * decode publishes loops microseconds apart, and waking a parked thread takes longer than many of
+ * them. Dedicated threads (not the common pool) so that kernels never compete with unrelated tasks.
+ *
+ * <p>An instance belongs to whoever computes — a backend's prepared model, a trainer — each with
+ * its own thread count, so two models, or a trainer and a server, in one JVM do not share or
+ * resize each other's pool. The owner runs its work inside {@link #run}/{@link #call}; the kernels
+ * ({@link Gemm}, {@code dev.rill.nn}, a backend's own) reach the pool of the work they run in through
+ * the static {@link #forRange}/{@link #forEach}/{@link #threads()} (a {@link ScopedValue}, so the
+ * kernels' signatures carry no pool). Outside any pool, loops run on the calling thread alone.
  */
-public final class Parallel {
+public final class Parallel implements AutoCloseable {
 
-    private static volatile int THREADS = Integer.getInteger("rill.threads", Runtime.getRuntime().availableProcessors());
-    private static volatile Helpers HELPERS = helpers(THREADS);
+    private static final ScopedValue<Parallel> CURRENT = ScopedValue.newInstance();
     /**
      * How long an idle helper spins for the next loop before it parks. Measured: 10 µs keeps most of
      * what spinning gains in decode (stories15M F32 on 2 threads: 159 tok/s without, 176 with 10 µs,
@@ -31,28 +36,54 @@ public final class Parallel {
     /** Set while a thread runs a chunk: loops nested in a chunk run inline (the outer loop keeps every core busy). */
     private static final ThreadLocal<boolean[]> IN_CHUNK = ThreadLocal.withInitial(() -> new boolean[1]);
 
-    private Parallel() {
-    }
+    private final int size;
+    private final Helpers helpers;
 
-    private static Helpers helpers(int threads) {
-        return threads <= 1 ? null : new Helpers(threads - 1);
-    }
-
-    public static int threads() {
-        return THREADS;
+    /**
+     * A pool of {@code threads} compute threads, the caller's included ({@code threads − 1} helpers are started).
+     *
+     * @throws IllegalArgumentException when {@code threads < 1}
+     */
+    public Parallel(int threads) {
+        if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        this.size = threads;
+        this.helpers = threads <= 1 ? null : new Helpers(this, threads - 1);
     }
 
     /**
-     * Changes the number of compute threads for the whole process (benchmarks compare thread
-     * counts in one run). Not to be called while kernels run.
+     * The thread count a pool gets when its owner is not told one: {@code -Drill.threads=N} if set,
+     * else every core.
      */
-    public static synchronized void setThreads(int threads) {
-        if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
-        if (threads == THREADS) return;
-        Helpers old = HELPERS;
-        HELPERS = helpers(threads);
-        THREADS = threads;
-        if (old != null) old.shutdown();
+    public static int defaultThreads() {
+        return Integer.getInteger("rill.threads", Runtime.getRuntime().availableProcessors());
+    }
+
+    /** This pool's thread count, the caller's included. */
+    public int size() {
+        return size;
+    }
+
+    /** Runs {@code work} with this pool serving the loops of the kernels it calls. */
+    public void run(Runnable work) {
+        if (CURRENT.isBound() && CURRENT.get() == this) work.run();
+        else ScopedValue.where(CURRENT, this).run(work);
+    }
+
+    /** As {@link #run}, returning {@code work}'s result (and throwing what it throws). */
+    public <T, X extends Throwable> T call(ScopedValue.CallableOp<? extends T, X> work) throws X {
+        if (CURRENT.isBound() && CURRENT.get() == this) return work.call();
+        return ScopedValue.where(CURRENT, this).call(work);
+    }
+
+    /** Stops the helper threads (the pool runs loops on the caller alone afterwards). */
+    @Override
+    public void close() {
+        if (helpers != null) helpers.shutdown();
+    }
+
+    /** The thread count of the pool the calling code runs in (1 outside any pool). */
+    public static int threads() {
+        return CURRENT.isBound() ? CURRENT.get().size : 1;
     }
 
     /** A range body: runs indices {@code [from, to)}. */
@@ -61,7 +92,7 @@ public final class Parallel {
         void run(int from, int to);
     }
 
-    /** Runs {@code body} for every index in {@code [0, n)}, spread over the cores, one index per task. */
+    /** Runs {@code body} for every index in {@code [0, n)}, spread over the current pool, one index per task. */
     public static void forEach(int n, IntConsumer body) {
         forRange(n, 1, (from, to) -> {
             for (int i = from; i < to; i++) body.accept(i);
@@ -75,8 +106,9 @@ public final class Parallel {
      */
     public static void forRange(int n, int grain, RangeBody body) {
         if (n <= 0) return;
-        Helpers helpers = HELPERS;
-        int threads = THREADS;
+        Parallel pool = CURRENT.isBound() ? CURRENT.get() : null;
+        Helpers helpers = pool == null ? null : pool.helpers;
+        int threads = pool == null ? 1 : pool.size;
         boolean[] inChunk = IN_CHUNK.get();
         int step = Math.max(Math.max(1, grain), ceilDiv(n, threads * 4));
         int chunks = ceilDiv(n, step);
@@ -157,12 +189,13 @@ public final class Parallel {
         private final AtomicReference<Job> current = new AtomicReference<>();
         private volatile boolean stopped;
 
-        Helpers(int n) {
+        Helpers(Parallel pool, int n) {
             threads = new Thread[n];
             parked = new AtomicIntegerArray(n);
             for (int i = 0; i < n; i++) {
                 int index = i;
-                threads[i] = new Thread(() -> loop(index), "rill-compute-" + i);
+                // A helper runs inside its pool too, so code in a chunk sees the same pool as its caller.
+                threads[i] = new Thread(() -> ScopedValue.where(CURRENT, pool).run(() -> loop(index)), "rill-compute-" + i);
                 threads[i].setDaemon(true);
                 threads[i].start();
             }
