@@ -1,19 +1,18 @@
 package dev.rill.cli;
 
-import dev.rill.gguf.GgufModel;
 import dev.rill.gguf.GgufValueType;
 import dev.rill.gguf.GgufWriter;
+import dev.rill.model.GgufModel;
 import dev.rill.plugin.PluginRegistry;
+import dev.rill.spi.BlockFormats;
 import dev.rill.spi.ComputeBackend;
 import dev.rill.spi.ForwardPass;
 import dev.rill.spi.KvCache;
 import dev.rill.spi.Linear;
+import dev.rill.spi.MappedTensor;
 import dev.rill.spi.ModelWeights;
-import dev.rill.spi.Params;
-import dev.rill.spi.Tensor;
 import dev.rill.spi.Tensor.DType;
-import dev.rill.tensor.BlockFormats;
-import dev.rill.tensor.MappedTensor;
+import dev.rill.spi.Tensor;
 import dev.rill.tensor.Parallel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -23,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -178,10 +178,9 @@ final class BenchModelCommand implements Runnable {
 
     private void bench() throws java.io.IOException {
         PluginRegistry registry = PluginRegistry.load(pluginDir);
-        int before = Parallel.threads();
+        ComputeBackend cpu = registry.get(ComputeBackend.class, "cpu");
         int maxPrompt = Arrays.stream(prompt).max().getAsInt();
-        try (GgufModel m = GgufModel.load(model, registry, maxPrompt + gen + 8);
-             ForwardPass fp = registry.get(ComputeBackend.class, "cpu").prepare(m.weights(), Params.EMPTY)) {
+        try (GgufModel m = GgufModel.load(model, registry, maxPrompt + gen + 8)) {
             long bytesPerToken = weightBytesPerToken(m.weights());
             var info = m.info();
             System.out.printf(Locale.ROOT, "model %s: %s %s, %.1fM parameters, %.1f MB of weights read per token%n",
@@ -194,59 +193,59 @@ final class BenchModelCommand implements Runnable {
             int V = m.weights().arch().nVocab();
             int[] tokens = new SplittableRandom(7).ints(maxPrompt + gen, 0, Math.min(V, m.vocabulary().size())).toArray();
             for (int t : threads) {
-                Parallel.setThreads(t);
-                float[] logits = new float[V];
-                // Warm-up until the kernels on this path are compiled: at least twice and 5 s (a
-                // loaded machine leaves the compiler threads little time, and vector code runs
-                // many times slower before C2 has compiled it).
-                long warmStart = System.nanoTime();
-                for (int w = 0; w < 2 || System.nanoTime() - warmStart < 5_000_000_000L; w++) {
-                    KvCache warm = fp.newCache(maxPrompt + gen);
-                    fp.forward(warm, tokens, 0, prompt[0], logits);
-                    for (int i = 0; i < Math.min(16, gen); i++) fp.forward(warm, tokens, prompt[0] + i, prompt[0] + i + 1, logits);
-                }
-                double[][] pp = new double[prompt.length][repeat];
-                double[] tg = new double[repeat];
-                double load = loadAverage();
-                for (int k = 0; k < repeat; k++) {
-                    for (int j = 0; j < prompt.length; j++) {
-                        KvCache c = fp.newCache(prompt[j] + gen);
+                // Each thread count its own prepared model, with a compute pool of that size.
+                try (ForwardPass fp = cpu.prepare(m.weights(), cpu.params(Map.of("threads", t))); Parallel pool = new Parallel(t)) {
+                    float[] logits = new float[V];
+                    // Warm-up until the kernels on this path are compiled: at least twice and 5 s (a
+                    // loaded machine leaves the compiler threads little time, and vector code runs
+                    // many times slower before C2 has compiled it).
+                    long warmStart = System.nanoTime();
+                    for (int w = 0; w < 2 || System.nanoTime() - warmStart < 5_000_000_000L; w++) {
+                        KvCache warm = fp.newCache(maxPrompt + gen);
+                        fp.forward(warm, tokens, 0, prompt[0], logits);
+                        for (int i = 0; i < Math.min(16, gen); i++) fp.forward(warm, tokens, prompt[0] + i, prompt[0] + i + 1, logits);
+                    }
+                    double[][] pp = new double[prompt.length][repeat];
+                    double[] tg = new double[repeat];
+                    double load = loadAverage();
+                    for (int k = 0; k < repeat; k++) {
+                        for (int j = 0; j < prompt.length; j++) {
+                            KvCache c = fp.newCache(prompt[j] + gen);
+                            long t0 = System.nanoTime();
+                            fp.forward(c, tokens, 0, prompt[j], logits);
+                            pp[j][k] = prompt[j] / ((System.nanoTime() - t0) / 1e9);
+                        }
+                        KvCache d = fp.newCache(gen + 1);
+                        fp.forward(d, tokens, 0, 1, logits);
                         long t0 = System.nanoTime();
-                        fp.forward(c, tokens, 0, prompt[j], logits);
-                        pp[j][k] = prompt[j] / ((System.nanoTime() - t0) / 1e9);
+                        for (int i = 1; i <= gen; i++) fp.forward(d, tokens, i, i + 1, logits);
+                        tg[k] = gen / ((System.nanoTime() - t0) / 1e9);
                     }
-                    KvCache d = fp.newCache(gen + 1);
-                    fp.forward(d, tokens, 0, 1, logits);
-                    long t0 = System.nanoTime();
-                    for (int i = 1; i <= gen; i++) fp.forward(d, tokens, i, i + 1, logits);
-                    tg[k] = gen / ((System.nanoTime() - t0) / 1e9);
-                }
-                load = Math.max(load, loadAverage());
-                double bw = triadBandwidth();
-                double bound = bw / bytesPerToken;
-                StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%-9d", t));
-                for (double[] p : pp) row.append(String.format(Locale.ROOT, " %14.1f", median(p)));
-                row.append(String.format(Locale.ROOT, " %14.1f %14.1f %16.1f %9.0f%% %8.2f", median(tg), bw / 1e9, bound, 100 * median(tg) / bound, load));
-                System.out.println(row);
-                if (llamaBench != null) {
-                    double refLoad = loadAverage();
-                    LlamaBench.Result ref = LlamaBench.run(llamaBench, model, prompt, gen, t, repeat);
-                    refLoad = Math.max(refLoad, loadAverage());
-                    StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-9s", "llama.cpp"));
-                    StringBuilder ratio = new StringBuilder(String.format(Locale.ROOT, "%d thread%s:", t, t == 1 ? "" : "s"));
-                    for (int j = 0; j < prompt.length; j++) {
-                        double r = ref.pp(prompt[j]);
-                        line.append(String.format(Locale.ROOT, " %14.1f", r));
-                        ratio.append(String.format(Locale.ROOT, " pp%d %.2f×,", prompt[j], median(pp[j]) / r));
+                    load = Math.max(load, loadAverage());
+                    double bw = pool.call(BenchModelCommand::triadBandwidth);
+                    double bound = bw / bytesPerToken;
+                    StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%-9d", t));
+                    for (double[] p : pp) row.append(String.format(Locale.ROOT, " %14.1f", median(p)));
+                    row.append(String.format(Locale.ROOT, " %14.1f %14.1f %16.1f %9.0f%% %8.2f", median(tg), bw / 1e9, bound, 100 * median(tg) / bound, load));
+                    System.out.println(row);
+                    if (llamaBench != null) {
+                        double refLoad = loadAverage();
+                        LlamaBench.Result ref = LlamaBench.run(llamaBench, model, prompt, gen, t, repeat);
+                        refLoad = Math.max(refLoad, loadAverage());
+                        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-9s", "llama.cpp"));
+                        StringBuilder ratio = new StringBuilder(String.format(Locale.ROOT, "%d thread%s:", t, t == 1 ? "" : "s"));
+                        for (int j = 0; j < prompt.length; j++) {
+                            double r = ref.pp(prompt[j]);
+                            line.append(String.format(Locale.ROOT, " %14.1f", r));
+                            ratio.append(String.format(Locale.ROOT, " pp%d %.2f×,", prompt[j], median(pp[j]) / r));
+                        }
+                        line.append(String.format(Locale.ROOT, " %14.1f %14s %16s %9.0f%% %8.2f", ref.tg(), "", "", 100 * ref.tg() / bound, refLoad));
+                        System.out.println(line);
+                        compared.add(ratio + String.format(Locale.ROOT, " tg%d %.2f× llama.cpp (load %.2f / %.2f)", gen, median(tg) / ref.tg(), load, refLoad));
                     }
-                    line.append(String.format(Locale.ROOT, " %14.1f %14s %16s %9.0f%% %8.2f", ref.tg(), "", "", 100 * ref.tg() / bound, refLoad));
-                    System.out.println(line);
-                    compared.add(ratio + String.format(Locale.ROOT, " tg%d %.2f× llama.cpp (load %.2f / %.2f)", gen, median(tg) / ref.tg(), load, refLoad));
                 }
             }
             compared.forEach(c -> System.out.println("Rill / llama.cpp, " + c));
-        } finally {
-            Parallel.setThreads(before);
         }
     }
 
@@ -274,7 +273,7 @@ final class BenchModelCommand implements Runnable {
         return t instanceof MappedTensor m ? m.data().byteSize() : (long) t.rows() * BlockFormats.rowBytes(t.type(), t.cols());
     }
 
-    /** STREAM triad {@code a = b + s·c} over 3 × 64 MB on the compute threads, best of 5, in bytes/s counted as STREAM does (12 bytes per element). */
+    /** STREAM triad {@code a = b + s·c} over 3 × 64 MB on the current compute pool's threads, best of 5, in bytes/s counted as STREAM does (12 bytes per element). */
     static double triadBandwidth() {
         int n = 16 << 20;
         float[] a = new float[n], b = new float[n], c = new float[n];

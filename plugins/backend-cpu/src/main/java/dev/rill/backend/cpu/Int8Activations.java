@@ -1,0 +1,106 @@
+package dev.rill.backend.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import static dev.rill.spi.BlockFormats.QK;
+
+/**
+ * Rows of activations quantized to int8 per block (scale {@code d = amax/127}, values in
+ * −127..127): the integer operand of {@link PackedWeights}' kernels. llama.cpp quantizes
+ * activations the same way before its integer kernels — blocks of 32 (its Q8_0) for Q4_0 and Q8_0
+ * weights, blocks of 256 (its Q8_K) for the K-quants, whose 256-weight super-blocks then need one
+ * float multiply per super-block. Done once per matrix product and reused for every weight row.
+ *
+ * <p>The values are stored two to an int ({@code pairs[k]} holds values {@code 2k} in its low and
+ * {@code 2k+1} in its high 16 bits): broadcast to every int lane, a pair multiplies a vector of
+ * 16-bit weights laid out as (row, input 2k), (row, input 2k+1), … in one instruction.
+ *
+ * @param n     values per row
+ * @param block values per scale (32 or 256)
+ * @param pairs the values, two per int, row after row
+ * @param d     each block's scale, row after row
+ * @param sums  the sum of the values of every 32, row after row (the K-quants' minimums multiply it)
+ */
+public record Int8Activations(int n, int block, int[] pairs, float[] d, int[] sums) {
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final FloatVector HALF = FloatVector.broadcast(F, 0.5f);
+    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
+
+    /** {@code x[xo .. xo+n)} quantized per block of 32; {@code n} must be a multiple of 32. */
+    public static Int8Activations of(float[] x, int xo, int n) {
+        float[] row = java.util.Arrays.copyOfRange(x, xo, xo + n);
+        return of(row, 1, n, QK);
+    }
+
+    /** {@code M} rows of {@code n} values from {@code x[0 ..)}, quantized per {@code block} (32 or 256; {@code n} a multiple of it). */
+    public static Int8Activations of(float[] x, int M, int n, int block) {
+        if (block != QK && block != dev.rill.spi.BlockFormats.QK_K) throw new IllegalArgumentException("int8 activation blocks are 32 or 256 values, not " + block);
+        if (n % block != 0) throw new IllegalArgumentException("int8 activations need a multiple of " + block + " values, got " + n);
+        int[] pairs = new int[M * n / 2];
+        float[] d = new float[M * n / block];
+        int[] sums = new int[M * n / QK];
+        boolean vector = QuantDot.VECTOR && block % F.length() == 0;
+        for (int b = 0; b < d.length; b++) {
+            int o = b * block;
+            float amax = vector ? amaxVector(x, o, block) : amaxScalar(x, o, block);
+            d[b] = amax / 127;
+            float id = amax == 0 ? 0 : 127 / amax;
+            if (vector) quantizeVector(x, o, block, id, pairs, sums);
+            else quantizeScalar(x, o, block, id, pairs, sums);
+        }
+        return new Int8Activations(n, block, pairs, d, sums);
+    }
+
+    private static float amaxScalar(float[] x, int o, int len) {
+        float amax = 0;
+        for (int i = 0; i < len; i++) amax = Math.max(amax, Math.abs(x[o + i]));
+        return amax;
+    }
+
+    private static float amaxVector(float[] x, int o, int len) {
+        FloatVector m = FloatVector.zero(F);
+        for (int i = 0; i < len; i += F.length()) m = m.max(FloatVector.fromArray(F, x, o + i).abs());
+        return m.reduceLanes(VectorOperators.MAX);
+    }
+
+    /** C's roundf (half away from zero), as llama.cpp rounds its Q8_0 activations. */
+    private static int round(float v) {
+        return (int) (v + Math.copySign(0.5f, v));
+    }
+
+    private static void quantizeScalar(float[] x, int o, int len, float id, int[] pairs, int[] sums) {
+        for (int i = 0; i < len; i += 2) {
+            int a = round(x[o + i] * id), b = round(x[o + i + 1] * id);
+            pairs[(o + i) / 2] = (b << 16) | (a & 0xFFFF);
+            sums[(o + i) / QK] += a + b;
+        }
+    }
+
+    private static void quantizeVector(float[] x, int o, int len, float id, int[] pairs, int[] sums) {
+        for (int i = 0; i < len; i += F.length()) {
+            FloatVector v = FloatVector.fromArray(F, x, o + i).mul(id);
+            // Adding ±0.5 and truncating rounds half away from zero.
+            IntVector q = (IntVector) v.add(HALF.blend(-0.5f, v.lt(0f))).convert(VectorOperators.F2I, 0);
+            sums[(o + i) / QK] += q.reduceLanes(VectorOperators.ADD);
+            ((ShortVector) q.convertShape(VectorOperators.I2S, S, 0)).reinterpretAsInts().intoArray(pairs, (o + i) / 2);
+        }
+    }
+
+    /** Value {@code i} (counting across rows). */
+    public int q(int i) {
+        return (short) (pairs[i / 2] >> (16 * (i & 1)));
+    }
+
+    /** The values these stand for, {@code q·d}, row after row. */
+    public float[] toFloats() {
+        float[] x = new float[2 * pairs.length];
+        for (int i = 0; i < x.length; i++) x[i] = q(i) * d[i / block];
+        return x;
+    }
+}

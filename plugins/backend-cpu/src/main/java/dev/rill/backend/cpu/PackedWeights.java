@@ -1,0 +1,556 @@
+package dev.rill.backend.cpu;
+
+import dev.rill.spi.BlockFormats;
+import dev.rill.spi.MappedTensor;
+import dev.rill.spi.Tensor.DType;
+import dev.rill.tensor.Parallel;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.ref.ReferenceQueue;
+import java.lang.ref.WeakReference;
+import java.util.concurrent.ConcurrentHashMap;
+
+import static dev.rill.spi.BlockFormats.I8;
+import static dev.rill.spi.BlockFormats.QK;
+import static dev.rill.spi.BlockFormats.QK_K;
+import static dev.rill.spi.BlockFormats.half;
+import static dev.rill.spi.BlockFormats.u8;
+
+/**
+ * A quantized matrix (Q4_0, Q8_0, Q4_K, Q5_K, Q6_K) repacked once for integer kernels, as
+ * llama.cpp repacks Q4_0 and Q4_K into interleaved blocks at load time. Rows are taken in groups of
+ * {@link #R} (one int lane of a vector per row: 16 with 512-bit vectors); within a group the
+ * weights are interleaved so that one vector of 16-bit lanes holds {@code (row r, input 2k)} and
+ * {@code (row r, input 2k+1)} for every row of the group. Multiplying it by the pair of activations
+ * {@code (x[2k], x[2k+1])} broadcast to every int lane ({@link Int8Activations#pairs()}) is then one
+ * 16-bit multiply for 2·R products, accumulated in 16-bit lanes as long as they cannot overflow,
+ * then summed in pairs into one int lane per row: no horizontal sums, and no conversion of a weight
+ * to float. Each block's integer sum is scaled once per row group (scales stored as a vector of R
+ * floats per block, K-quant sub-block scales as R bytes).
+ *
+ * <p>Weight codes are stored in 8 bits (Q8_0; Q6_K as {@code q−32}; Q5_K) or 4 bits (Q4_0, Q4_K: one
+ * byte holds inputs {@code 4c+j} and {@code 4c+2+j} of a row), so the memory read per weight stays
+ * that of the file, except Q6_K (8 bits instead of 6.6: unpacking its 2-bit parts cost more than
+ * the bytes saved) and Q5_K. The last group is padded with zero rows.
+ */
+final class PackedWeights {
+
+    static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Bytes widened to one vector of shorts. */
+    static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(S.vectorBitSize() / 2));
+    /** One byte per row of a group, widened to one vector of ints. */
+    static final VectorSpecies<Byte> BR = VectorSpecies.of(byte.class, VectorShape.forBitSize(I.length() * 8));
+    /** Rows per group. */
+    static final int R = I.length();
+    /** Bytes of one interleaved chunk (= 16-bit lanes of one vector). */
+    static final int CHUNK = 2 * R;
+
+    final DType type;
+    final int rows, cols, groups;
+    /** Bytes per group of rows. */
+    final int groupBytes;
+    /** Interleaved weight codes. */
+    final byte[] q;
+    /** Per group and block (32 for Q4_0/Q8_0, 256 for K-quants): R row scales; K4/K5 also R minimum scales. */
+    final float[] d, dmin;
+    /** K-quants, per group and sub-block (32 for Q4_K/Q5_K, 16 for Q6_K): R integer scales; Q4_K/Q5_K also R minimums. */
+    final byte[] sc, mn;
+
+    /** Each mapped matrix's packed copy, kept as long as the matrix is reachable (weak keys, compared by identity). */
+    private static final ConcurrentHashMap<Key, PackedWeights> CACHE = new ConcurrentHashMap<>();
+    private static final ReferenceQueue<MappedTensor> CLEARED = new ReferenceQueue<>();
+
+    private static final class Key extends WeakReference<MappedTensor> {
+        private final int hash;
+
+        Key(MappedTensor t, ReferenceQueue<MappedTensor> q) {
+            super(t, q);
+            hash = System.identityHashCode(t);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o == this || (o instanceof Key k && k.get() != null && k.get() == get());
+        }
+    }
+
+    /** Whether {@code t} is multiplied through the packed kernels. */
+    static boolean packable(MappedTensor t) {
+        return supports(t.type()) && fits(t.type(), t.rows(), t.cols());
+    }
+
+    /**
+     * The packed copy of {@code t}, made on first use and shared by every forward pass over it.
+     * The mapped pages it was read from are then handed back to the OS (they stay in its file
+     * cache; a later read pages them in again), so a model is not resident twice — except Q8_0's,
+     * which prompts still read ({@link MatMul#integerPath}).
+     */
+    static PackedWeights of(MappedTensor t) {
+        for (Object k; (k = CLEARED.poll()) != null; ) CACHE.remove(k);
+        return CACHE.computeIfAbsent(new Key(t, CLEARED), k -> {
+            PackedWeights p = new PackedWeights(t);
+            if (t.data().isMapped() && t.type() != DType.Q8_0) t.data().unload();
+            return p;
+        });
+    }
+
+    /** Whether {@code t} has packed kernels on this CPU. */
+    static boolean supports(DType t) {
+        return QuantDot.VECTOR && S.length() == 2 * R && switch (t) {
+            case Q4_0, Q8_0, Q4_K, Q5_K, Q6_K -> true;
+            default -> false;
+        };
+    }
+
+    /** Whether a {@code rows × cols} matrix of type {@code t} fits the packed arrays. */
+    static boolean fits(DType t, int rows, int cols) {
+        long padded = (long) (rows + R - 1) / R * R;
+        return padded * cols <= Integer.MAX_VALUE - 64;
+    }
+
+    /** Values per activation scale for weights of type {@code t}. */
+    static int activationBlock(DType t) {
+        return t == DType.Q4_0 || t == DType.Q8_0 ? QK : QK_K;
+    }
+
+    private static boolean nibbles(DType t) {
+        return t == DType.Q4_0 || t == DType.Q4_K;
+    }
+
+    PackedWeights(MappedTensor w) {
+        if (!supports(w.type()) || !fits(w.type(), w.rows(), w.cols())) throw new IllegalArgumentException("no packed kernels for " + w.type() + " " + w.rows() + "x" + w.cols());
+        type = w.type();
+        rows = w.rows();
+        cols = w.cols();
+        groups = (rows + R - 1) / R;
+        groupBytes = nibbles(type) ? R * cols / 2 : R * cols;
+        q = new byte[groups * groupBytes];
+        int blocks = cols / BlockFormats.blockSize(type);
+        d = new float[groups * blocks * R];
+        boolean k45 = type == DType.Q4_K || type == DType.Q5_K;
+        dmin = k45 ? new float[d.length] : null;
+        int subs = type == DType.Q6_K ? cols / 16 : cols / QK;
+        sc = type == DType.Q4_K || type == DType.Q5_K || type == DType.Q6_K ? new byte[groups * subs * R] : null;
+        mn = k45 ? new byte[groups * subs * R] : null;
+        Parallel.forRange(groups, 1, (g0, g1) -> {
+            int[] codes = new int[BlockFormats.blockSize(type)];
+            for (int g = g0; g < g1; g++) {
+                for (int r = 0; r < R && g * R + r < rows; r++) packRow(w, g, r, blocks, codes);
+            }
+        });
+    }
+
+    private void packRow(MappedTensor w, int g, int r, int blocks, int[] codes) {
+        MemorySegment s = w.data();
+        long row = w.rowOffset(g * R + r);
+        int bs = codes.length, bb = BlockFormats.blockBytes(type);
+        int subsPerBlock = type == DType.Q6_K ? 16 : bs / QK;
+        for (int b = 0; b < blocks; b++) {
+            long off = row + (long) b * bb;
+            int db = (g * blocks + b) * R + r;
+            switch (type) {
+                case Q4_0 -> {
+                    d[db] = half(s, off);
+                    for (int j = 0; j < 16; j++) {
+                        int v = u8(s, off + 2 + j);
+                        codes[j] = v & 0xF;
+                        codes[j + 16] = v >> 4;
+                    }
+                }
+                case Q8_0 -> {
+                    d[db] = half(s, off);
+                    for (int j = 0; j < QK; j++) codes[j] = s.get(I8, off + 2 + j);
+                }
+                case Q4_K, Q5_K -> {
+                    d[db] = half(s, off);
+                    dmin[db] = half(s, off + 2);
+                    for (int j = 0; j < 8; j++) {
+                        int si = ((g * blocks + b) * subsPerBlock + j) * R + r;
+                        sc[si] = (byte) BlockFormats.scaleK4(s, off + 4, j);
+                        mn[si] = (byte) BlockFormats.minK4(s, off + 4, j);
+                    }
+                    boolean five = type == DType.Q5_K;
+                    long qs = off + (five ? 48 : 16);
+                    for (int j = 0; j < 4; j++) {
+                        for (int l = 0; l < 32; l++) {
+                            int v = u8(s, qs + 32 * j + l), h = five ? u8(s, off + 16 + l) : 0;
+                            codes[64 * j + l] = (v & 0xF) | (((h >> (2 * j)) & 1) << 4);
+                            codes[64 * j + 32 + l] = (v >> 4) | (((h >> (2 * j + 1)) & 1) << 4);
+                        }
+                    }
+                }
+                case Q6_K -> {
+                    d[db] = half(s, off + 208);
+                    for (int j = 0; j < 16; j++) sc[((g * blocks + b) * 16 + j) * R + r] = s.get(I8, off + 192 + j);
+                    for (int h = 0; h < 2; h++) {
+                        for (int l = 0; l < 32; l++) {
+                            int lo0 = u8(s, off + 64 * h + l), lo1 = u8(s, off + 64 * h + 32 + l), hi = u8(s, off + 128 + 32 * h + l);
+                            codes[128 * h + l] = ((lo0 & 0xF) | ((hi & 3) << 4)) - 32;
+                            codes[128 * h + 32 + l] = ((lo1 & 0xF) | (((hi >> 2) & 3) << 4)) - 32;
+                            codes[128 * h + 64 + l] = ((lo0 >> 4) | (((hi >> 4) & 3) << 4)) - 32;
+                            codes[128 * h + 96 + l] = ((lo1 >> 4) | ((hi >> 6) << 4)) - 32;
+                        }
+                    }
+                }
+                default -> throw new IllegalStateException(type.toString());
+            }
+            int base = g * groupBytes;
+            if (nibbles(type)) {
+                for (int c = 0; c < bs / 4; c++) {
+                    int o = base + (b * bs / 4 + c) * CHUNK + 2 * r;
+                    q[o] = (byte) (codes[4 * c] | (codes[4 * c + 2] << 4));
+                    q[o + 1] = (byte) (codes[4 * c + 1] | (codes[4 * c + 3] << 4));
+                }
+            } else {
+                for (int c = 0; c < bs / 2; c++) {
+                    int o = base + (b * bs / 2 + c) * CHUNK + 2 * r;
+                    q[o] = (byte) codes[2 * c];
+                    q[o + 1] = (byte) codes[2 * c + 1];
+                }
+            }
+        }
+    }
+
+    /** Bytes of activations one pass over a range of groups keeps in cache (about a quarter of a core's L2). */
+    private static final int ACTIVATION_BYTES = 256 << 10;
+
+    /**
+     * {@code y[m·out + o] = Σ W[o]·x[m]} for the rows of groups {@code [g0, g1)} and every row
+     * {@code m} of {@code x}. Many rows of {@code x} (a prompt) are taken a slice at a time, each
+     * slice small enough to stay in cache while the groups stream past it.
+     */
+    void multiply(Int8Activations x, int M, float[] y, int out, int g0, int g1) {
+        int slice = Math.max(1, ACTIVATION_BYTES / (2 * cols));
+        for (int m0 = 0; m0 < M; m0 += slice) {
+            for (int g = g0; g < g1; g++) multiply(x, m0, Math.min(M, m0 + slice), y, out, g);
+        }
+    }
+
+    private void multiply(Int8Activations x, int m0, int m1, float[] y, int out, int g) {
+        int valid = Math.min(R, rows - g * R);
+        int m = m0;
+        // Two rows of x at a time where a kernel takes two: each chunk of weights is widened once for both.
+        if (type != DType.Q5_K) {
+            for (; m + 2 <= m1; m += 2) {
+                int yo = m * out + g * R;
+                switch (type) {
+                    case Q4_0 -> q4_0x2(x, m, g, y, yo, out, valid);
+                    case Q8_0 -> q8_0x2(x, m, g, y, yo, out, valid);
+                    case Q4_K -> q4_Kx2(x, m, g, y, yo, out, valid);
+                    case Q6_K -> q6_Kx2(x, m, g, y, yo, out, valid);
+                    default -> throw new IllegalStateException(type.toString());
+                }
+            }
+        }
+        for (; m < m1; m++) {
+            int yo = m * out + g * R;
+            switch (type) {
+                case Q4_0 -> q4_0(x, m, g, y, yo, valid);
+                case Q8_0 -> q8_0(x, m, g, y, yo, valid);
+                case Q4_K -> q4_K(x, m, g, y, yo, valid);
+                case Q5_K -> q5_K(x, m, g, y, yo, valid);
+                case Q6_K -> q6_K(x, m, g, y, yo, valid);
+                default -> throw new IllegalStateException(type.toString());
+            }
+        }
+    }
+
+    /*
+     * The kernels. Each is written with Vector API calls only, no small helpers of ours: once a
+     * compiled method passes C2's node-count cutoff, C2 stops inlining ordinary methods (the Vector
+     * API's own are force-inlined), and a vector that crosses a call which was not inlined is boxed
+     * on the heap — measured 20× slower. For the same reason each kernel stores its own result.
+     *
+     * Recurring steps: a chunk of codes is loaded and widened to 16-bit lanes (bytes sign-extended,
+     * nibbles zero-extended, then split into low and high); an activation pair is broadcast to
+     * every int lane and seen as 16-bit lanes; after a run of 16-bit multiply-adds the adjacent
+     * lanes of one row are summed into an int — the high lane by an arithmetic shift of the int,
+     * the low one by shifting it up first (two full 16-bit lanes need 17 bits, so the sum is formed
+     * in ints).
+     */
+
+    // Per block of 32: codes 0..15 times |x| ≤ 127, 16 products per 16-bit lane (≤ 30,480); the
+    // offset 8 is taken out of the int sum as 8·Σx.
+    private void q4_0(Int8Activations x, int m, int g, float[] y, int yo, int valid) {
+        int nb = cols / QK, qo = g * groupBytes, p = m * (cols / 2), xb = m * nb, db = g * nb * R;
+        int[] pairs = x.pairs(), sums = x.sums();
+        float[] xd = x.d();
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < nb; b++, db += R) {
+            ShortVector s = ShortVector.zero(S);
+            for (int c = 0; c < 8; c++, qo += CHUNK, p += 2) {
+                ShortVector v = (ShortVector) ByteVector.fromArray(B, q, qo).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                s = s.add(v.and((short) 0xF).mul(IntVector.broadcast(I, pairs[p]).reinterpretAsShorts()))
+                        .add(v.lanewise(VectorOperators.LSHR, 4).mul(IntVector.broadcast(I, pairs[p + 1]).reinterpretAsShorts()));
+            }
+            IntVector i = s.reinterpretAsInts();
+            IntVector sum = i.lanewise(VectorOperators.ASHR, 16).add(i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
+                    .sub(8 * sums[xb + b]);
+            acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, d, db).mul(xd[xb + b]), acc);
+        }
+        if (valid == R) acc.intoArray(y, yo);
+        else acc.intoArray(y, yo, F.indexInRange(0, valid));
+    }
+
+    // Per block of 32: products ≤ 127², two per 16-bit lane (≤ 32,258), then into ints.
+    private void q8_0(Int8Activations x, int m, int g, float[] y, int yo, int valid) {
+        int nb = cols / QK, qo = g * groupBytes, p = m * (cols / 2), xb = m * nb, db = g * nb * R;
+        int[] pairs = x.pairs();
+        float[] xd = x.d();
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < nb; b++, db += R) {
+            IntVector sum = IntVector.zero(I);
+            for (int c = 0; c < 16; c += 2, qo += 2 * CHUNK, p += 2) {
+                ShortVector v0 = (ShortVector) ByteVector.fromArray(B, q, qo).convertShape(VectorOperators.B2S, S, 0);
+                ShortVector v1 = (ShortVector) ByteVector.fromArray(B, q, qo + CHUNK).convertShape(VectorOperators.B2S, S, 0);
+                IntVector i = v0.mul(IntVector.broadcast(I, pairs[p]).reinterpretAsShorts())
+                        .add(v1.mul(IntVector.broadcast(I, pairs[p + 1]).reinterpretAsShorts())).reinterpretAsInts();
+                sum = sum.add(i.lanewise(VectorOperators.ASHR, 16)).add(i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+            }
+            acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, d, db).mul(xd[xb + b]), acc);
+        }
+        if (valid == R) acc.intoArray(y, yo);
+        else acc.intoArray(y, yo, F.indexInRange(0, valid));
+    }
+
+    // Per sub-block of 32: codes 0..15, 16 products per 16-bit lane (≤ 30,480); sub-block scales
+    // and minimums applied in ints, d and dmin once per super-block of 256.
+    private void q4_K(Int8Activations x, int m, int g, float[] y, int yo, int valid) {
+        int nb = cols / QK_K, qo = g * groupBytes, p = m * (cols / 2), xb = m * nb, db = g * nb * R;
+        int[] pairs = x.pairs(), sums = x.sums();
+        float[] xd = x.d();
+        int so = g * nb * 8 * R, xs = m * (cols / QK);
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < nb; b++, db += R) {
+            IntVector isum = IntVector.zero(I), imin = IntVector.zero(I);
+            for (int j = 0; j < 8; j++, so += R, xs++) {
+                ShortVector s = ShortVector.zero(S);
+                for (int c = 0; c < 8; c++, qo += CHUNK, p += 2) {
+                    ShortVector v = (ShortVector) ByteVector.fromArray(B, q, qo).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                    s = s.add(v.and((short) 0xF).mul(IntVector.broadcast(I, pairs[p]).reinterpretAsShorts()))
+                            .add(v.lanewise(VectorOperators.LSHR, 4).mul(IntVector.broadcast(I, pairs[p + 1]).reinterpretAsShorts()));
+                }
+                IntVector i = s.reinterpretAsInts();
+                IntVector scale = (IntVector) ByteVector.fromArray(BR, sc, so).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector min = (IntVector) ByteVector.fromArray(BR, mn, so).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                isum = isum.add(i.lanewise(VectorOperators.ASHR, 16).add(i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(scale));
+                imin = imin.add(min.mul(sums[xs]));
+            }
+            float dx = xd[xb + b];
+            FloatVector scaled = FloatVector.fromArray(F, d, db).mul(dx), mins = FloatVector.fromArray(F, dmin, db).mul(-dx);
+            acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(scaled, acc);
+            acc = ((FloatVector) imin.convert(VectorOperators.I2F, 0)).fma(mins, acc);
+        }
+        if (valid == R) acc.intoArray(y, yo);
+        else acc.intoArray(y, yo, F.indexInRange(0, valid));
+    }
+
+    // As Q4_K with 5-bit codes in bytes: products ≤ 31·127, 8 per 16-bit lane, so each sub-block
+    // of 32 is summed as two halves.
+    private void q5_K(Int8Activations x, int m, int g, float[] y, int yo, int valid) {
+        int nb = cols / QK_K, qo = g * groupBytes, p = m * (cols / 2), xb = m * nb, db = g * nb * R;
+        int[] pairs = x.pairs(), sums = x.sums();
+        float[] xd = x.d();
+        int so = g * nb * 8 * R, xs = m * (cols / QK);
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < nb; b++, db += R) {
+            IntVector isum = IntVector.zero(I), imin = IntVector.zero(I);
+            for (int j = 0; j < 8; j++, so += R, xs++) {
+                IntVector sub = IntVector.zero(I);
+                for (int h = 0; h < 2; h++) {
+                    ShortVector s = ShortVector.zero(S);
+                    for (int c = 0; c < 8; c++, qo += CHUNK, p++) {
+                        ShortVector v = (ShortVector) ByteVector.fromArray(B, q, qo).convertShape(VectorOperators.B2S, S, 0);
+                        s = s.add(v.mul(IntVector.broadcast(I, pairs[p]).reinterpretAsShorts()));
+                    }
+                    IntVector i = s.reinterpretAsInts();
+                    sub = sub.add(i.lanewise(VectorOperators.ASHR, 16)).add(i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+                }
+                IntVector scale = (IntVector) ByteVector.fromArray(BR, sc, so).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector min = (IntVector) ByteVector.fromArray(BR, mn, so).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                isum = isum.add(sub.mul(scale));
+                imin = imin.add(min.mul(sums[xs]));
+            }
+            float dx = xd[xb + b];
+            FloatVector scaled = FloatVector.fromArray(F, d, db).mul(dx), mins = FloatVector.fromArray(F, dmin, db).mul(-dx);
+            acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(scaled, acc);
+            acc = ((FloatVector) imin.convert(VectorOperators.I2F, 0)).fma(mins, acc);
+        }
+        if (valid == R) acc.intoArray(y, yo);
+        else acc.intoArray(y, yo, F.indexInRange(0, valid));
+    }
+
+    // Per 16 inputs (one int8 scale): codes −32..31, 8 products per 16-bit lane (≤ 32,512).
+    private void q6_K(Int8Activations x, int m, int g, float[] y, int yo, int valid) {
+        int nb = cols / QK_K, qo = g * groupBytes, p = m * (cols / 2), xb = m * nb, db = g * nb * R;
+        int[] pairs = x.pairs();
+        float[] xd = x.d();
+        int so = g * nb * 16 * R;
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < nb; b++, db += R) {
+            IntVector isum = IntVector.zero(I);
+            for (int j = 0; j < 16; j++, so += R) {
+                ShortVector s = ShortVector.zero(S);
+                for (int c = 0; c < 8; c++, qo += CHUNK, p++) {
+                    ShortVector v = (ShortVector) ByteVector.fromArray(B, q, qo).convertShape(VectorOperators.B2S, S, 0);
+                    s = s.add(v.mul(IntVector.broadcast(I, pairs[p]).reinterpretAsShorts()));
+                }
+                IntVector i = s.reinterpretAsInts();
+                IntVector scale = (IntVector) ByteVector.fromArray(BR, sc, so).convertShape(VectorOperators.B2I, I, 0);
+                isum = isum.add(i.lanewise(VectorOperators.ASHR, 16).add(i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(scale));
+            }
+            acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, d, db).mul(xd[xb + b]), acc);
+        }
+        if (valid == R) acc.intoArray(y, yo);
+        else acc.intoArray(y, yo, F.indexInRange(0, valid));
+    }
+
+    // Two rows of x ({@code m} and {@code m+1}) at once: the same kernels, each chunk of weights
+    // widened once for both rows (prompt processing).
+
+    private void q4_0x2(Int8Activations x, int m, int g, float[] y, int yo, int out, int valid) {
+        int nb = cols / QK, qo = g * groupBytes, half = cols / 2, p = m * half, xb = m * nb, db = g * nb * R;
+        int[] pairs = x.pairs(), sums = x.sums();
+        float[] xd = x.d();
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        for (int b = 0; b < nb; b++, db += R) {
+            ShortVector s0 = ShortVector.zero(S), s1 = s0;
+            for (int c = 0; c < 8; c++, qo += CHUNK, p += 2) {
+                ShortVector v = (ShortVector) ByteVector.fromArray(B, q, qo).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                ShortVector lo = v.and((short) 0xF), hi = v.lanewise(VectorOperators.LSHR, 4);
+                s0 = s0.add(lo.mul(IntVector.broadcast(I, pairs[p]).reinterpretAsShorts())).add(hi.mul(IntVector.broadcast(I, pairs[p + 1]).reinterpretAsShorts()));
+                s1 = s1.add(lo.mul(IntVector.broadcast(I, pairs[p + half]).reinterpretAsShorts())).add(hi.mul(IntVector.broadcast(I, pairs[p + half + 1]).reinterpretAsShorts()));
+            }
+            FloatVector dv = FloatVector.fromArray(F, d, db);
+            IntVector i0 = s0.reinterpretAsInts(), i1 = s1.reinterpretAsInts();
+            IntVector sum0 = i0.lanewise(VectorOperators.ASHR, 16).add(i0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).sub(8 * sums[xb + b]);
+            IntVector sum1 = i1.lanewise(VectorOperators.ASHR, 16).add(i1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).sub(8 * sums[xb + nb + b]);
+            acc0 = ((FloatVector) sum0.convert(VectorOperators.I2F, 0)).fma(dv.mul(xd[xb + b]), acc0);
+            acc1 = ((FloatVector) sum1.convert(VectorOperators.I2F, 0)).fma(dv.mul(xd[xb + nb + b]), acc1);
+        }
+        if (valid == R) {
+            acc0.intoArray(y, yo);
+            acc1.intoArray(y, yo + out);
+        } else {
+            acc0.intoArray(y, yo, F.indexInRange(0, valid));
+            acc1.intoArray(y, yo + out, F.indexInRange(0, valid));
+        }
+    }
+
+    private void q8_0x2(Int8Activations x, int m, int g, float[] y, int yo, int out, int valid) {
+        int nb = cols / QK, qo = g * groupBytes, half = cols / 2, p = m * half, xb = m * nb, db = g * nb * R;
+        int[] pairs = x.pairs();
+        float[] xd = x.d();
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        for (int b = 0; b < nb; b++, db += R) {
+            IntVector sum0 = IntVector.zero(I), sum1 = sum0;
+            for (int c = 0; c < 16; c += 2, qo += 2 * CHUNK, p += 2) {
+                ShortVector v0 = (ShortVector) ByteVector.fromArray(B, q, qo).convertShape(VectorOperators.B2S, S, 0);
+                ShortVector v1 = (ShortVector) ByteVector.fromArray(B, q, qo + CHUNK).convertShape(VectorOperators.B2S, S, 0);
+                IntVector i0 = v0.mul(IntVector.broadcast(I, pairs[p]).reinterpretAsShorts())
+                        .add(v1.mul(IntVector.broadcast(I, pairs[p + 1]).reinterpretAsShorts())).reinterpretAsInts();
+                IntVector i1 = v0.mul(IntVector.broadcast(I, pairs[p + half]).reinterpretAsShorts())
+                        .add(v1.mul(IntVector.broadcast(I, pairs[p + half + 1]).reinterpretAsShorts())).reinterpretAsInts();
+                sum0 = sum0.add(i0.lanewise(VectorOperators.ASHR, 16)).add(i0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+                sum1 = sum1.add(i1.lanewise(VectorOperators.ASHR, 16)).add(i1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+            }
+            FloatVector dv = FloatVector.fromArray(F, d, db);
+            acc0 = ((FloatVector) sum0.convert(VectorOperators.I2F, 0)).fma(dv.mul(xd[xb + b]), acc0);
+            acc1 = ((FloatVector) sum1.convert(VectorOperators.I2F, 0)).fma(dv.mul(xd[xb + nb + b]), acc1);
+        }
+        if (valid == R) {
+            acc0.intoArray(y, yo);
+            acc1.intoArray(y, yo + out);
+        } else {
+            acc0.intoArray(y, yo, F.indexInRange(0, valid));
+            acc1.intoArray(y, yo + out, F.indexInRange(0, valid));
+        }
+    }
+
+    private void q4_Kx2(Int8Activations x, int m, int g, float[] y, int yo, int out, int valid) {
+        int nb = cols / QK_K, qo = g * groupBytes, half = cols / 2, p = m * half, xb = m * nb, db = g * nb * R;
+        int[] pairs = x.pairs(), sums = x.sums();
+        float[] xd = x.d();
+        int so = g * nb * 8 * R, xs = m * (cols / QK), subs = cols / QK;
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        for (int b = 0; b < nb; b++, db += R) {
+            IntVector isum0 = IntVector.zero(I), imin0 = isum0, isum1 = isum0, imin1 = isum0;
+            for (int j = 0; j < 8; j++, so += R, xs++) {
+                ShortVector s0 = ShortVector.zero(S), s1 = s0;
+                for (int c = 0; c < 8; c++, qo += CHUNK, p += 2) {
+                    ShortVector v = (ShortVector) ByteVector.fromArray(B, q, qo).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                    ShortVector lo = v.and((short) 0xF), hi = v.lanewise(VectorOperators.LSHR, 4);
+                    s0 = s0.add(lo.mul(IntVector.broadcast(I, pairs[p]).reinterpretAsShorts())).add(hi.mul(IntVector.broadcast(I, pairs[p + 1]).reinterpretAsShorts()));
+                    s1 = s1.add(lo.mul(IntVector.broadcast(I, pairs[p + half]).reinterpretAsShorts())).add(hi.mul(IntVector.broadcast(I, pairs[p + half + 1]).reinterpretAsShorts()));
+                }
+                IntVector scale = (IntVector) ByteVector.fromArray(BR, sc, so).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector min = (IntVector) ByteVector.fromArray(BR, mn, so).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector i0 = s0.reinterpretAsInts(), i1 = s1.reinterpretAsInts();
+                isum0 = isum0.add(i0.lanewise(VectorOperators.ASHR, 16).add(i0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(scale));
+                isum1 = isum1.add(i1.lanewise(VectorOperators.ASHR, 16).add(i1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(scale));
+                imin0 = imin0.add(min.mul(sums[xs]));
+                imin1 = imin1.add(min.mul(sums[xs + subs]));
+            }
+            FloatVector dv = FloatVector.fromArray(F, d, db), mv = FloatVector.fromArray(F, dmin, db);
+            float dx0 = xd[xb + b], dx1 = xd[xb + nb + b];
+            acc0 = ((FloatVector) isum0.convert(VectorOperators.I2F, 0)).fma(dv.mul(dx0), acc0);
+            acc0 = ((FloatVector) imin0.convert(VectorOperators.I2F, 0)).fma(mv.mul(-dx0), acc0);
+            acc1 = ((FloatVector) isum1.convert(VectorOperators.I2F, 0)).fma(dv.mul(dx1), acc1);
+            acc1 = ((FloatVector) imin1.convert(VectorOperators.I2F, 0)).fma(mv.mul(-dx1), acc1);
+        }
+        if (valid == R) {
+            acc0.intoArray(y, yo);
+            acc1.intoArray(y, yo + out);
+        } else {
+            acc0.intoArray(y, yo, F.indexInRange(0, valid));
+            acc1.intoArray(y, yo + out, F.indexInRange(0, valid));
+        }
+    }
+
+    private void q6_Kx2(Int8Activations x, int m, int g, float[] y, int yo, int out, int valid) {
+        int nb = cols / QK_K, qo = g * groupBytes, half = cols / 2, p = m * half, xb = m * nb, db = g * nb * R;
+        int[] pairs = x.pairs();
+        float[] xd = x.d();
+        int so = g * nb * 16 * R;
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        for (int b = 0; b < nb; b++, db += R) {
+            IntVector isum0 = IntVector.zero(I), isum1 = isum0;
+            for (int j = 0; j < 16; j++, so += R) {
+                ShortVector s0 = ShortVector.zero(S), s1 = s0;
+                for (int c = 0; c < 8; c++, qo += CHUNK, p++) {
+                    ShortVector v = (ShortVector) ByteVector.fromArray(B, q, qo).convertShape(VectorOperators.B2S, S, 0);
+                    s0 = s0.add(v.mul(IntVector.broadcast(I, pairs[p]).reinterpretAsShorts()));
+                    s1 = s1.add(v.mul(IntVector.broadcast(I, pairs[p + half]).reinterpretAsShorts()));
+                }
+                IntVector scale = (IntVector) ByteVector.fromArray(BR, sc, so).convertShape(VectorOperators.B2I, I, 0);
+                IntVector i0 = s0.reinterpretAsInts(), i1 = s1.reinterpretAsInts();
+                isum0 = isum0.add(i0.lanewise(VectorOperators.ASHR, 16).add(i0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(scale));
+                isum1 = isum1.add(i1.lanewise(VectorOperators.ASHR, 16).add(i1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(scale));
+            }
+            FloatVector dv = FloatVector.fromArray(F, d, db);
+            acc0 = ((FloatVector) isum0.convert(VectorOperators.I2F, 0)).fma(dv.mul(xd[xb + b]), acc0);
+            acc1 = ((FloatVector) isum1.convert(VectorOperators.I2F, 0)).fma(dv.mul(xd[xb + nb + b]), acc1);
+        }
+        if (valid == R) {
+            acc0.intoArray(y, yo);
+            acc1.intoArray(y, yo + out);
+        } else {
+            acc0.intoArray(y, yo, F.indexInRange(0, valid));
+            acc1.intoArray(y, yo + out, F.indexInRange(0, valid));
+        }
+    }
+}

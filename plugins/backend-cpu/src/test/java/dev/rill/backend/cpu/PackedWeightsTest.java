@@ -1,0 +1,141 @@
+package dev.rill.backend.cpu;
+
+import dev.rill.spi.BlockFormats;
+import dev.rill.spi.MappedTensor;
+import dev.rill.spi.Tensor.DType;
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+
+import static dev.rill.backend.cpu.QuantKernelsTest.gaussian;
+import static dev.rill.backend.cpu.QuantKernelsTest.mapped;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The integer kernels over repacked weights against the plain scalar definition: every weight
+ * dequantized ({@link BlockFormats#dequantize}) times the int8 activations as floats
+ * ({@link Int8Activations#toFloats}), summed in float64. Integer sums are exact, so the two agree
+ * to float rounding; and they differ from the product with the unquantized activations by at most
+ * the activations' rounding.
+ */
+class PackedWeightsTest {
+
+    private static final DType[] PACKED = {DType.Q4_0, DType.Q8_0, DType.Q4_K, DType.Q5_K, DType.Q6_K};
+
+    /** The scalar definition: {@code y[m·out + o] = Σ deq(W[o])·x[m]} in float64. */
+    private static double[] scalar(MappedTensor w, float[] x, int M) {
+        float[] deq = w.toFloats();
+        int in = w.cols(), out = w.rows();
+        double[] y = new double[M * out];
+        for (int m = 0; m < M; m++) {
+            for (int o = 0; o < out; o++) {
+                double s = 0;
+                for (int k = 0; k < in; k++) s += (double) deq[o * in + k] * x[m * in + k];
+                y[m * out + o] = s;
+            }
+        }
+        return y;
+    }
+
+    private static float[] packed(MappedTensor w, Int8Activations x, int M) {
+        PackedWeights p = PackedWeights.of(w);
+        float[] y = new float[M * w.rows()];
+        p.multiply(x, M, y, w.rows(), 0, p.groups);
+        return y;
+    }
+
+    @Test
+    void packedKernelsAgreeWithTheScalarDefinition() {
+        assumeVectors();
+        int in = 768, out = 37; // 37 rows: a padded last group; 768 = three K super-blocks
+        int M = 3;
+        float[] wf = gaussian(in * out, 71, 0.4f);
+        float[] x = gaussian(M * in, 72, 1f);
+        for (DType t : PACKED) {
+            MappedTensor w = mapped(t, wf, out, in);
+            Int8Activations x8 = Int8Activations.of(x, M, in, PackedWeights.activationBlock(t));
+            float[] xq = x8.toFloats();
+            double[] onQuantized = scalar(w, xq, M), onFloats = scalar(w, x, M);
+            float[] got = packed(w, x8, M);
+            float[] deq = w.toFloats();
+            for (int i = 0; i < got.length; i++) {
+                int m = i / out, o = i % out;
+                double mag = 0, bound = 0;
+                for (int k = 0; k < in; k++) {
+                    mag += Math.abs((double) deq[o * in + k] * xq[m * in + k]);
+                    bound += Math.abs(deq[o * in + k]) * x8.d()[(m * in + k) / x8.block()] / 2;
+                }
+                assertEquals(onQuantized[i], got[i], 1e-5 * mag + 1e-6, t + " row " + m + " output " + o);
+                assertEquals(onFloats[i], got[i], bound + 1e-5 * mag, t + " row " + m + " output " + o + " against the float activations");
+            }
+        }
+    }
+
+    /**
+     * Codes and activations at their extremes (every activation ±127, weight codes at the top and
+     * bottom of their range): the 16-bit partial sums are then as large as they can be, and must
+     * still be exact.
+     */
+    @Test
+    void extremeCodesDoNotOverflowTheSixteenBitSums() {
+        assumeVectors();
+        int in = 512;
+        float[][] rows = new float[4][in];
+        Arrays.fill(rows[0], 1f);
+        Arrays.fill(rows[1], -1f);
+        for (int k = 0; k < in; k++) rows[2][k] = k % 32 == 0 ? -1f : 0.875f; // Q4_0: code 15 beside the block's −8
+        for (int k = 0; k < in; k++) rows[3][k] = k % 2 == 0 ? 1f : -1f;
+        float[] wf = new float[rows.length * in];
+        for (int r = 0; r < rows.length; r++) System.arraycopy(rows[r], 0, wf, r * in, in);
+        float[] ones = new float[in], signs = new float[in];
+        Arrays.fill(ones, 1f);
+        for (int k = 0; k < in; k++) signs[k] = k % 2 == 0 ? 1f : -1f;
+        for (DType t : PACKED) {
+            MappedTensor w = mapped(t, wf, rows.length, in);
+            // One row of x at a time, then both rows together (the two-row kernels).
+            float[] both = new float[2 * in];
+            System.arraycopy(ones, 0, both, 0, in);
+            System.arraycopy(signs, 0, both, in, in);
+            for (float[] x : new float[][]{ones, signs, both}) {
+                int M = x.length / in;
+                Int8Activations x8 = Int8Activations.of(x, M, in, PackedWeights.activationBlock(t));
+                double[] ref = scalar(w, x8.toFloats(), M);
+                float[] got = packed(w, x8, M);
+                for (int o = 0; o < M * rows.length; o++) assertEquals(ref[o], got[o], 1e-5 * in, t + " M=" + M + " output " + o);
+            }
+        }
+    }
+
+    /** Each value within half a step ({@code d/2}) of its block, the step {@code amax/127}, values in −127..127, and the sums of every 32. */
+    @Test
+    void int8ActivationsRoundWithinHalfAStep() {
+        float[] x = gaussian(2 * 512, 41, 3f);
+        Arrays.fill(x, 64, 96, 0f); // an all-zero block
+        for (int block : new int[]{32, 256}) {
+            Int8Activations a = Int8Activations.of(x, 2, 512, block);
+            float[] back = a.toFloats();
+            for (int i = 0; i < x.length; i++) {
+                int b = i / block;
+                double amax = 0;
+                for (int j = b * block; j < (b + 1) * block; j++) amax = Math.max(amax, Math.abs(x[j]));
+                double d = amax / 127;
+                assertEquals(d, a.d()[b], 1e-6 * d);
+                assertTrue(Math.abs(a.q(i)) <= 127, "value " + i + " = " + a.q(i));
+                assertEquals(x[i], back[i], d / 2 * (1 + 1e-5) + 1e-12, "element " + i);
+            }
+            for (int j = 0; j < x.length / 32; j++) {
+                int sum = 0;
+                for (int i = 32 * j; i < 32 * j + 32; i++) sum += a.q(i);
+                assertEquals(sum, a.sums()[j], "sum of values " + 32 * j + "..");
+            }
+            if (block == 32) assertEquals(0f, back[70]);
+        }
+        assertArrayEquals(Int8Activations.of(x, 0, 512).toFloats(), Arrays.copyOf(Int8Activations.of(x, 2, 512, 32).toFloats(), 512));
+        assertThrows(IllegalArgumentException.class, () -> Int8Activations.of(x, 0, 100));
+        assertThrows(IllegalArgumentException.class, () -> Int8Activations.of(x, 1, 512, 64));
+    }
+
+    private static void assumeVectors() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(PackedWeights.supports(DType.Q4_0), "no packed kernels without 256-bit vectors");
+    }
+}
