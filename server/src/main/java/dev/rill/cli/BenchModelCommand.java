@@ -66,6 +66,11 @@ final class BenchModelCommand implements Runnable {
             description = "Also run llama.cpp's llama-bench (built from source, CPU) on the same file and thread counts, one after the other, and print the ratios.")
     Path llamaBench;
 
+    @Option(names = "--cpu-time",
+            description = "On 1 thread, also compare processor time per token (Rill's thread CPU time; llama-bench's through bash's times): "
+                    + "what a token costs whatever the machine's load, where wall time on a shared machine mostly measures the neighbours.")
+    boolean cpuTime;
+
     @Option(names = "--repeat", defaultValue = "3", description = "Runs per figure; the median is printed (default ${DEFAULT-VALUE}).")
     int repeat;
 
@@ -205,21 +210,24 @@ final class BenchModelCommand implements Runnable {
                         fp.forward(warm, tokens, 0, prompt[0], logits);
                         for (int i = 0; i < Math.min(16, gen); i++) fp.forward(warm, tokens, prompt[0] + i, prompt[0] + i + 1, logits);
                     }
-                    double[][] pp = new double[prompt.length][repeat];
-                    double[] tg = new double[repeat];
+                    double[][] pp = new double[prompt.length][repeat], ppCpu = new double[prompt.length][repeat];
+                    double[] tg = new double[repeat], tgCpu = new double[repeat];
                     double load = loadAverage();
+                    var cpuClock = java.lang.management.ManagementFactory.getThreadMXBean();
                     for (int k = 0; k < repeat; k++) {
                         for (int j = 0; j < prompt.length; j++) {
                             KvCache c = fp.newCache(prompt[j] + gen);
-                            long t0 = System.nanoTime();
+                            long t0 = System.nanoTime(), c0 = cpuClock.getCurrentThreadCpuTime();
                             fp.forward(c, tokens, 0, prompt[j], logits);
                             pp[j][k] = prompt[j] / ((System.nanoTime() - t0) / 1e9);
+                            ppCpu[j][k] = prompt[j] / ((cpuClock.getCurrentThreadCpuTime() - c0) / 1e9);
                         }
                         KvCache d = fp.newCache(gen + 1);
                         fp.forward(d, tokens, 0, 1, logits);
-                        long t0 = System.nanoTime();
+                        long t0 = System.nanoTime(), c0 = cpuClock.getCurrentThreadCpuTime();
                         for (int i = 1; i <= gen; i++) fp.forward(d, tokens, i, i + 1, logits);
                         tg[k] = gen / ((System.nanoTime() - t0) / 1e9);
+                        tgCpu[k] = gen / ((cpuClock.getCurrentThreadCpuTime() - c0) / 1e9);
                     }
                     load = Math.max(load, loadAverage());
                     double bw = pool.call(BenchModelCommand::triadBandwidth);
@@ -242,11 +250,26 @@ final class BenchModelCommand implements Runnable {
                         line.append(String.format(Locale.ROOT, " %14.1f %14s %16s %9.0f%% %8.2f", ref.tg(), "", "", 100 * ref.tg() / bound, refLoad));
                         System.out.println(line);
                         compared.add(ratio + String.format(Locale.ROOT, " tg%d %.2f× llama.cpp (load %.2f / %.2f)", gen, median(tg) / ref.tg(), load, refLoad));
+                        if (cpuTime && t == 1) compared.add(processorTime(ppCpu, tgCpu));
                     }
                 }
             }
             compared.forEach(c -> System.out.println("Rill / llama.cpp, " + c));
         }
+    }
+
+    /** Rill's and llama.cpp's tokens per second of processor time on one thread, and their ratios. */
+    private String processorTime(double[][] ppCpu, double[] tgCpu) throws java.io.IOException {
+        StringBuilder ours = new StringBuilder(), theirs = new StringBuilder(), ratio = new StringBuilder();
+        for (int j = 0; j < prompt.length; j++) {
+            double r = prompt[j] / LlamaBench.cpuSecondsPerRun(llamaBench, model, prompt[j], 0, repeat), o = median(ppCpu[j]);
+            ours.append(String.format(Locale.ROOT, " pp%d %.1f,", prompt[j], o));
+            theirs.append(String.format(Locale.ROOT, " pp%d %.1f,", prompt[j], r));
+            ratio.append(String.format(Locale.ROOT, " pp%d %.2f×,", prompt[j], o / r));
+        }
+        double r = gen / LlamaBench.cpuSecondsPerRun(llamaBench, model, 0, gen, repeat), o = median(tgCpu);
+        return String.format(Locale.ROOT, "1 thread, per second of processor time: Rill%s tg%d %.1f tok/s; llama.cpp%s tg%d %.1f tok/s; ratio%s tg%d %.2f×",
+                ours, gen, o, theirs, gen, r, ratio, gen, o / r);
     }
 
     /** The one-minute load average ({@code /proc/loadavg}), or NaN where there is none. */

@@ -57,6 +57,36 @@ final class LlamaBench {
         return new Result(pp, tg);
     }
 
+    /**
+     * Processor seconds llama-bench spends on one run of one test on one thread ({@code -p prompt
+     * -n gen}, one of them 0): the CPU time of an invocation with {@code repeat + 1} runs minus that
+     * of one with a single run, over {@code repeat}, so that loading, warm-up and the first run
+     * cancel out. Read through bash's {@code times} (the children's user + system time). On a
+     * loaded machine this is what a run costs, however much of the wall time it waited.
+     */
+    static double cpuSecondsPerRun(Path exe, Path model, int prompt, int gen, int repeat) throws IOException {
+        return (childCpuSeconds(exe, model, prompt, gen, repeat + 1) - childCpuSeconds(exe, model, prompt, gen, 1)) / repeat;
+    }
+
+    private static double childCpuSeconds(Path exe, Path model, int prompt, int gen, int runs) throws IOException {
+        List<String> cmd = List.of("bash", "-c", "\"$@\" >/dev/null 2>&1 || exit 3; times", "bash", exe.toString(), "-m", model.toString(),
+                "-p", String.valueOf(prompt), "-n", String.valueOf(gen), "-t", "1", "-r", String.valueOf(runs), "-o", "json");
+        Process proc = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(proc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        try {
+            if (proc.waitFor() != 0) throw new IOException(exe + " -p " + prompt + " -n " + gen + " -t 1 -r " + runs + " failed");
+        } catch (InterruptedException e) {
+            proc.destroy();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while running llama-bench", e);
+        }
+        // times prints the shell's then the children's user and system time: "0m1.950s 0m0.100s".
+        String[] lines = out.strip().split("\n");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)m([\\d.]+)s\\s+(\\d+)m([\\d.]+)s").matcher(lines[lines.length - 1]);
+        if (!m.find()) throw new IOException("could not read llama-bench's processor time from: " + out);
+        return 60 * Double.parseDouble(m.group(1)) + Double.parseDouble(m.group(2)) + 60 * Double.parseDouble(m.group(3)) + Double.parseDouble(m.group(4));
+    }
+
     private static double median(JsonNode samples) {
         double[] v = new double[samples.size()];
         for (int i = 0; i < v.length; i++) v[i] = samples.get(i).asDouble();
