@@ -48,7 +48,7 @@ class PackedWeightsTest {
     void packedKernelsAgreeWithTheScalarDefinition() {
         assumeVectors();
         int in = 768, out = 37; // 37 rows: a padded last group; 768 = three K super-blocks
-        int M = 3;
+        int M = 7; // the four-, two- and one-row kernels
         float[] wf = gaussian(in * out, 71, 0.4f);
         float[] x = gaussian(M * in, 72, 1f);
         for (DType t : PACKED) {
@@ -92,11 +92,14 @@ class PackedWeightsTest {
         for (int k = 0; k < in; k++) signs[k] = k % 2 == 0 ? 1f : -1f;
         for (DType t : PACKED) {
             MappedTensor w = mapped(t, wf, rows.length, in);
-            // One row of x at a time, then both rows together (the two-row kernels).
+            // One row of x at a time, then two and four rows together (the two- and four-row kernels).
             float[] both = new float[2 * in];
             System.arraycopy(ones, 0, both, 0, in);
             System.arraycopy(signs, 0, both, in, in);
-            for (float[] x : new float[][]{ones, signs, both}) {
+            float[] four = new float[4 * in];
+            System.arraycopy(both, 0, four, 0, 2 * in);
+            System.arraycopy(both, 0, four, 2 * in, 2 * in);
+            for (float[] x : new float[][]{ones, signs, both, four}) {
                 int M = x.length / in;
                 Int8Activations x8 = Int8Activations.of(x, M, in, PackedWeights.activationBlock(t));
                 double[] ref = scalar(w, x8.toFloats(), M);
