@@ -188,7 +188,10 @@ export class SettingsPanel {
     const facts = current ? modelFacts(current) : 'No model information yet.';
     const missing = this.settings.model && current && current.name !== this.settings.model
       ? `“${this.settings.model}” is not served any more; using ${current.name}. ` : '';
-    $('model-facts').textContent = missing + facts;
+    const g = this.server.generation;
+    const defaults = g ? ` Defaults in force for it: chain ${g.sampling.chain.join(' → ')}; ${Object.entries(g.sampling.params ?? {})
+      .map(([k, v]) => `${k} ${display(v)}`).join(', ') || 'no configured parameters'}; max tokens ${g.max_tokens.default}.` : '';
+    $('model-facts').textContent = missing + facts + defaults;
   }
 
   #renderMode() {
@@ -246,6 +249,27 @@ export class SettingsPanel {
         });
         controls.append(move(-1, 'Move up', '↑'), move(1, 'Move down', '↓'), remove);
         item.append(controls);
+        // Drag and drop reorders too (the buttons do the same from the keyboard).
+        item.draggable = true;
+        item.dataset.index = String(i);
+        item.addEventListener('dragstart', (e) => {
+          e.dataTransfer.setData('text/plain', String(i));
+          e.dataTransfer.effectAllowed = 'move';
+          item.classList.add('dragging');
+        });
+        item.addEventListener('dragend', () => item.classList.remove('dragging'));
+        item.addEventListener('dragover', (e) => {
+          e.preventDefault();
+          e.dataTransfer.dropEffect = 'move';
+          item.classList.add('drop-target');
+        });
+        item.addEventListener('dragleave', () => item.classList.remove('drop-target'));
+        item.addEventListener('drop', (e) => {
+          e.preventDefault();
+          const from = Number(e.dataTransfer.getData('text/plain'));
+          if (!Number.isInteger(from) || from === i) return;
+          this.moveStep(from, i);
+        });
       }
       return item;
     }));
@@ -256,6 +280,18 @@ export class SettingsPanel {
     $('chain-hint').textContent = custom
       ? 'Samplers run top to bottom and the last one picks the token (a random draw is added when it does not). Added samplers go in before the last step.'
       : 'The server\'s chain. Tick the box to reorder it or add samplers such as top-k.';
+  }
+
+  /** Moves the chain's step at {@code from} to {@code to} (drag and drop), and says so. */
+  moveStep(from, to) {
+    const c = this.settings.chain;
+    if (!c || from < 0 || from >= c.length || to < 0 || to >= c.length) return;
+    const [name] = c.splice(from, 1);
+    c.splice(to, 0, name);
+    this.#renderChain();
+    this.#renderParams();
+    this.#changed('chain');
+    $('chain-hint').textContent = `Moved ${name} to place ${to + 1}. ${$('chain-hint').textContent}`;
   }
 
   #renderParams() {
