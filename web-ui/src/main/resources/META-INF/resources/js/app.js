@@ -370,10 +370,7 @@ function stop() {
 
 function endRunning() {
   running = null;
-  const live = thread.live;
-  thread.live = null;
-  live?.reply?.renderActions();
-  thread.render();
+  thread.endLive();
   persist();
   setBusy(false);
 }

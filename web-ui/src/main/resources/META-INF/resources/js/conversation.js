@@ -34,6 +34,7 @@ export function newReplyData(model, request = null, chain = null) {
 export class Thread {
   /** @type {object|null} the conversation record being shown (see store.js) */
   conv = null;
+  replyViews = new Map();
   /** The reply being streamed, if any: {turn, reply}. */
   live = null;
 
@@ -75,14 +76,37 @@ export class Thread {
   addUser(text, mode) {
     this.conv.turns.push({ role: 'user', text, mode });
     if (!this.conv.title) this.conv.title = text.trim().split('\n')[0].slice(0, 60);
-    this.render();
+    this.welcome.hidden = true;
+    this.log.append(this.#userView(this.conv.turns.at(-1), this.conv.turns.length - 1));
     this.scrollToEnd(true);
   }
 
   /** A new assistant turn at the end; returns its live Reply. */
   addReply(data) {
-    this.conv.turns.push({ role: 'assistant', versions: [{ reply: data, after: [] }], current: 0 });
-    return this.#goLive(this.conv.turns.length - 1);
+    const turn = { role: 'assistant', versions: [{ reply: data, after: [] }], current: 0 };
+    this.conv.turns.push(turn);
+    const index = this.conv.turns.length - 1;
+    this.live = { turn, reply: null };
+    const reply = new Reply(data, this, index);
+    this.replyViews.set(index, reply);
+    this.live.reply = reply;
+    this.welcome.hidden = true;
+    this.log.append(reply.element);
+    this.#refreshActions();
+    this.scrollToEnd(true);
+    return reply;
+  }
+
+  /** Enables or disables the actions after a reply starts or ends, without redrawing the thread. */
+  #refreshActions() {
+    for (const reply of this.replyViews.values()) reply.renderActions();
+    for (const b of this.log.querySelectorAll('.turn.user .actions button[aria-label="Edit message and resend"]')) b.disabled = this.live != null;
+  }
+
+  /** The reply in flight ended. */
+  endLive() {
+    this.live = null;
+    this.#refreshActions();
   }
 
   /** Another version of assistant turn {@code index}: the turns after it stay with the version they followed. */

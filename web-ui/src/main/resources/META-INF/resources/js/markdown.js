@@ -4,12 +4,16 @@
 // block gets a copy button. The libraries come from the web-ui module's Maven dependencies, served by
 // the app under _static/ (mvnpm) and webjars/ (highlight.js's browser build, loaded by index.html).
 
-import { marked } from '../_static/marked/lib/marked.esm.js';
+import { Marked } from '../_static/marked/lib/marked.esm.js';
 import DOMPurify from '../_static/dompurify/dist/purify.es.mjs';
 
 // A second sanitiser without the hook below, for highlight.js's <span class="hljs-..."> markup.
 const spansOnly = DOMPurify(window);
-const parser = new marked.Marked({ gfm: true, breaks: true, async: false });
+const parser = new Marked({ gfm: true, breaks: true, async: false });
+// HTML that a model writes is shown as the characters it is, never parsed as markup (and DOMPurify
+// below would remove it anyway).
+const escapeHtml = (t) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+parser.use({ renderer: { html: (token) => escapeHtml(token.text ?? token.raw ?? '') } });
 
 const PURIFY = {
   USE_PROFILES: { html: true },
