@@ -89,6 +89,7 @@ export class Inspector {
         const drawn = c.id === step.id;
         drawnShown ||= drawn;
         if (drawn) row.className = 'drawn';
+        row.dataset.p = String(prob);
         const bar = el('span', 'bar');
         bar.style.setProperty('--w', `${Math.max(0.5, prob * 100).toFixed(1)}%`);
         const probCell = el('td', 'prob');

@@ -84,6 +84,7 @@ export class PipelineView {
       const list = el('ol', 'pipe-list');
       for (const c of s.top) {
         const li = el('li');
+        li.dataset.p = String(c.probability);
         if (i === r.stages.length - 1 && c.token_id === r.draw.token_id) li.className = 'drawn';
         const bar = el('span', 'bar');
         bar.style.setProperty('--w', `${Math.max(0.5, c.probability * 100).toFixed(1)}%`);

@@ -681,7 +681,7 @@ class ChatPageTest {
         List<WebElement> rows = popover.findElements(By.cssSelector("tbody tr"));
         assertTrue(rows.size() >= 2, "candidates: " + rows.size());
         double sum = 0;
-        for (WebElement row : rows) sum += Double.parseDouble(row.findElement(By.cssSelector(".pct")).getText().replace("%", "")) / 100;
+        for (WebElement row : rows) sum += Double.parseDouble(row.getDomAttribute("data-p"));
         assertTrue(sum <= 1.0 + 1e-9, "sum " + sum);
         List<WebElement> drawn = popover.findElements(By.cssSelector("tbody tr.drawn"));
         assertEquals(1, drawn.size());
@@ -709,7 +709,7 @@ class ChatPageTest {
         List<WebElement> entries = last.findElements(By.cssSelector(".pipe-list li"));
         assertTrue(entries.size() >= 2, "entries " + entries.size());
         double total = 0;
-        for (WebElement e : entries) total += Double.parseDouble(e.findElement(By.cssSelector(".pct")).getText().replace("%", "")) / 100;
+        for (WebElement e : entries) total += Double.parseDouble(e.getDomAttribute("data-p"));   // exact, not the rounded %
         assertTrue(total <= 1.0 + 1e-9, "sum " + total);
         assertEquals(1, last.findElements(By.cssSelector(".pipe-list li.drawn")).size(), "the drawn token is among the listed");
         // It asked for the step after the first token, with that token as the continuation.
