@@ -1,19 +1,17 @@
 package dev.rill.server.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.rill.model.LoadedModel;
 import dev.rill.server.LiveServerTest;
+import dev.rill.server.ReferenceModel;
 import dev.rill.server.TinyModel;
 import dev.rill.server.TinyModelResource;
 import dev.rill.server.WsClient;
-import dev.rill.spi.ForwardPass;
 import dev.rill.spi.KvCache;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;
@@ -40,19 +38,8 @@ class PipelineTest extends LiveServerTest {
     @TestHTTPResource("/")
     URI base;
 
-    static LoadedModel reference;
-    static ForwardPass referencePass;
-
-    @BeforeAll
-    static void loadReference() {
-        reference = TinyModel.load();
-        referencePass = TinyModel.prepare(reference);
-    }
-
-    @AfterAll
-    static void closeReference() {
-        if (referencePass != null) referencePass.close();
-    }
+    @AutoClose
+    static final ReferenceModel REFERENCE = ReferenceModel.load();
 
     static JsonPath pipeline(Map<String, Object> body) {
         return given().contentType("application/json").body(body).post("/api/pipeline").then().statusCode(200).extract().jsonPath();
@@ -72,10 +59,10 @@ class PipelineTest extends LiveServerTest {
         assertEquals(5L, r.getLong("seed"));
         assertEquals(List.of("top-k", "temperature", "dist"), r.getList("chain"));
         assertEquals(List.of("logits", "top-k", "temperature", "dist"), r.getList("stages.sampler"));
-        int nVocab = reference.vocabulary().size();
+        int nVocab = REFERENCE.vocabulary().size();
         assertEquals(List.of(nVocab, 5, 5, 5), r.getList("stages.candidates"));
         // The prompt, token by token.
-        int[] ids = reference.vocabulary().encode(PROMPT);
+        int[] ids = REFERENCE.vocabulary().encode(PROMPT);
         assertEquals(IntStream.of(ids).boxed().toList(), r.getList("prompt.tokens.token_id"));
         assertEquals(PROMPT, String.join("", r.<String>getList("prompt.tokens.text")));
 
@@ -102,7 +89,7 @@ class PipelineTest extends LiveServerTest {
         List<Integer> last = r.getList("stages[3].top.token_id");
         assertTrue(last.contains(drawn), "drawn " + drawn + " not among " + last);
         assertEquals(r.getDouble("stages[2].top[" + last.indexOf(drawn) + "].probability"), r.getDouble("draw.probability"), 1e-6);
-        assertEquals(reference.vocabulary().decode(new int[]{drawn}), r.getString("draw.text"));
+        assertEquals(REFERENCE.vocabulary().decode(new int[]{drawn}), r.getString("draw.text"));
     }
 
     @Test
@@ -124,7 +111,7 @@ class PipelineTest extends LiveServerTest {
         }
         JsonPath step = pipeline(request("prompt", PROMPT, "continuation", greedyTokens.subList(0, 3), "sampling", greedy));
         assertEquals(greedyTokens.get(3), step.getInt("draw.token_id"));
-        assertEquals(reference.vocabulary().encode(PROMPT).length + 3, step.getInt("prompt.count"));
+        assertEquals(REFERENCE.vocabulary().encode(PROMPT).length + 3, step.getInt("prompt.count"));
     }
 
     @Test
@@ -163,9 +150,9 @@ class PipelineTest extends LiveServerTest {
     }
 
     static float[] forward(int[] ids) {
-        float[] logits = new float[reference.vocabulary().size()];
-        try (KvCache cache = referencePass.newCache(TinyModel.T)) {
-            referencePass.forward(cache, ids, 0, ids.length, logits);
+        float[] logits = new float[REFERENCE.vocabulary().size()];
+        try (KvCache cache = REFERENCE.pass().newCache(TinyModel.T)) {
+            REFERENCE.pass().forward(cache, ids, 0, ids.length, logits);
         }
         return logits;
     }
