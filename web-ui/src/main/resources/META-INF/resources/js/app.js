@@ -315,18 +315,13 @@ function edit(index, text) {
 }
 
 /**
- * Whether a reply can be continued: text continuation always; a chat reply when the model uses
- * Rill's plain chat format, which the page can write out itself (README: chat format of Rill's own
- * models). A model with its own chat template would need the server to continue an assistant turn.
+ * Whether a reply can be continued: text continuation always; a chat reply when the model has a chat
+ * format (the server then continues the assistant's turn: continue_final_message).
  */
 function canContinue(index) {
   const user = thread.conv.turns[index - 1];
   if (user?.mode === 'complete') return true;
-  return panel.currentModel()?.chat_format === 'rill-plain';
-}
-
-function plainChat(messages) {
-  return `${messages.map((m) => `${m.role.toUpperCase()}:\n${m.content.trim()}\n\n`).join('')}ASSISTANT:\n`;
+  return panel.currentModel()?.chat_format != null;
 }
 
 function continueReply(index) {
@@ -335,7 +330,7 @@ function continueReply(index) {
   const reply = turn.versions[turn.current].reply;
   const base = requestFor(index);
   const fields = base.prompt != null ? { prompt: base.prompt + reply.text }
-    : { prompt: plainChat(base.messages) + reply.text, stop: ['\n\n'] };
+    : { messages: [...base.messages, { role: 'assistant', content: reply.text }], continue_final_message: true };
   if (!connection.open || running) return;
   const info = serverInfo();
   const frame = { type: 'chat', id: nextId(), ...fields, ...requestFields(settings, info) };

@@ -58,6 +58,7 @@ export class SettingsPanel {
   }
 
   render() {
+    $('chain-status').textContent = '';
     this.#renderModel();
     this.#renderMode();
     this.#renderChain();
@@ -99,6 +100,7 @@ export class SettingsPanel {
     });
     $('custom-chain').addEventListener('change', (e) => {
       this.settings.chain = e.target.checked ? [...(this.server.generation?.sampling?.chain ?? [])] : null;
+      $('chain-status').textContent = '';
       this.#renderChain();
       this.#renderParams();
       this.#changed('chain');
@@ -188,10 +190,23 @@ export class SettingsPanel {
     const facts = current ? modelFacts(current) : 'No model information yet.';
     const missing = this.settings.model && current && current.name !== this.settings.model
       ? `“${this.settings.model}” is not served any more; using ${current.name}. ` : '';
+    $('model-facts').textContent = missing + facts + this.#defaultsFor(current);
+  }
+
+  /**
+   * The defaults a request to {@code model} gets when it leaves a field out. The server has one set of
+   * sampling and length defaults for all its models (/api/generation), and says so; what differs per
+   * model is how a chat reply ends, which its chat format decides.
+   */
+  #defaultsFor(model) {
     const g = this.server.generation;
-    const defaults = g ? ` Defaults in force for it: chain ${g.sampling.chain.join(' → ')}; ${Object.entries(g.sampling.params ?? {})
-      .map(([k, v]) => `${k} ${display(v)}`).join(', ') || 'no configured parameters'}; max tokens ${g.max_tokens.default}.` : '';
-    $('model-facts').textContent = missing + facts + defaults;
+    if (!g || !model) return '';
+    const params = Object.entries(g.sampling.params ?? {}).map(([k, v]) => `${k} ${display(v)}`).join(', ') || 'no configured parameters';
+    const ending = model.chat_format == null ? 'it has no chat format, so it only continues text'
+      : model.chat_format === 'rill-plain' ? 'a chat reply ends at a blank line (Rill\'s plain chat format)'
+        : `a chat reply ends at its end-of-turn token (its chat template, ${model.chat_format})`;
+    return ` Defaults in force for it (the server's, the same for every model): chain ${g.sampling.chain.join(' → ')}; ${params}; `
+      + `max tokens ${g.max_tokens.default}; ${ending}.`;
   }
 
   #renderMode() {
@@ -230,13 +245,7 @@ export class SettingsPanel {
         const move = (delta, label, symbol) => {
           const b = el('button', { type: 'button', className: 'mini', 'aria-label': `${label} ${name}`, title: label, text: symbol });
           b.disabled = i + delta < 0 || i + delta >= chain.length;
-          b.addEventListener('click', () => {
-            const c = this.settings.chain;
-            [c[i], c[i + delta]] = [c[i + delta], c[i]];
-            this.#renderChain();
-            this.#renderParams();
-            this.#changed('chain');
-          });
+          b.addEventListener('click', () => this.moveStep(i, i + delta, label));
           return b;
         };
         const remove = el('button', { type: 'button', className: 'mini', 'aria-label': `Remove ${name}`, title: 'Remove', text: '✕' });
@@ -282,16 +291,25 @@ export class SettingsPanel {
       : 'The server\'s chain. Tick the box to reorder it or add samplers such as top-k.';
   }
 
-  /** Moves the chain's step at {@code from} to {@code to} (drag and drop), and says so. */
-  moveStep(from, to) {
+  /**
+   * Moves the chain's step at {@code from} to {@code to} (drag and drop, or the ↑ ↓ buttons) and says
+   * so. A move made with a button ({@code button} is its label) keeps the focus on that button of the
+   * moved step, or on the other one when the step reached an end, so the keyboard can go on moving it.
+   */
+  moveStep(from, to, button = null) {
     const c = this.settings.chain;
-    if (!c || from < 0 || from >= c.length || to < 0 || to >= c.length) return;
+    if (!c || from < 0 || from >= c.length || to < 0 || to >= c.length || from === to) return;
     const [name] = c.splice(from, 1);
     c.splice(to, 0, name);
     this.#renderChain();
     this.#renderParams();
     this.#changed('chain');
-    $('chain-hint').textContent = `Moved ${name} to place ${to + 1}. ${$('chain-hint').textContent}`;
+    $('chain-status').textContent = `Moved ${name} to place ${to + 1} of ${c.length}.`;
+    if (button) {
+      const buttons = [...$('chain').querySelectorAll('.chain-step')][to].querySelectorAll('.chain-controls button');
+      const same = [...buttons].find((b) => b.getAttribute('aria-label') === `${button} ${name}`);
+      (same && !same.disabled ? same : [...buttons].find((b) => !b.disabled))?.focus();
+    }
   }
 
   #renderParams() {
