@@ -1,6 +1,7 @@
 package dev.rill.server;
 
 import dev.rill.model.LoadedModel;
+import dev.rill.model.TinyModel;
 import dev.rill.spi.ForwardPass;
 import dev.rill.spi.Vocabulary;
 

@@ -1,9 +1,9 @@
-package dev.rill.server.api;
+package dev.rill.server.rest;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rill.model.TinyModel;
 import dev.rill.server.LiveServerTest;
 import dev.rill.server.ReferenceModel;
-import dev.rill.server.TinyModel;
 import dev.rill.server.TinyModelResource;
 import dev.rill.server.WsClient;
 import dev.rill.spi.KvCache;

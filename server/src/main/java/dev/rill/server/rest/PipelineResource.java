@@ -1,15 +1,17 @@
-package dev.rill.server.api;
+package dev.rill.server.rest;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.rill.generate.BatchScheduler;
 import dev.rill.generate.GenerationRequest;
 import dev.rill.generate.GenerationResult;
 import dev.rill.generate.GeneratedToken;
+import dev.rill.generate.OverloadedException;
 import dev.rill.sampling.SamplingTrace;
+import dev.rill.server.api.ApiException;
+import dev.rill.server.api.JsonInput;
 import dev.rill.server.chat.ChatMessage;
-import dev.rill.server.generation.BatchScheduler;
 import dev.rill.server.generation.GenerationService;
-import dev.rill.server.generation.OverloadedException;
 import dev.rill.spi.Vocabulary;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.POST;
