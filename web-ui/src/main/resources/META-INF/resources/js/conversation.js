@@ -31,6 +31,18 @@ export function newReplyData(model, request = null, chain = null) {
   };
 }
 
+/**
+ * A token's text for its accessible name: the characters shown, with new lines, tabs and other
+ * invisible characters in words (the name must hold the visible text, WCAG 2.5.3, so no escapes).
+ */
+function spokenToken(text) {
+  if (text === '') return '∅ held back, its text came with a later token';
+  if (/^ +$/.test(text)) return text.length === 1 ? 'space' : `${text.length} spaces`;
+  const named = { '\n': 'new line', '\t': 'tab', '\r': 'carriage return' };
+  const words = text.replace(/[\u0000-\u001f\u007f]/g, (c) => ` ${named[c] ?? `U+${c.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}`} `);
+  return `“${words.replace(/ {2,}/g, ' ').trim()}”`;
+}
+
 export class Thread {
   /** @type {object|null} the conversation record being shown (see store.js) */
   conv = null;
@@ -354,7 +366,7 @@ export class Reply {
       span.tabIndex = i === 0 ? 0 : -1;
       span.setAttribute('role', 'button');
       const p = s.logprob != null ? Math.exp(s.logprob) : null;
-      span.setAttribute('aria-label', `token ${i + 1}: ${JSON.stringify(s.text)}${p != null ? `, probability ${(p * 100).toFixed(1)}%` : ''}`);
+      span.setAttribute('aria-label', `token ${i + 1}: ${spokenToken(s.text)}${p != null ? `, probability ${(p * 100).toFixed(1)}%` : ''}`);
       if (s.text === '') {
         span.classList.add('held');
         span.textContent = '∅';

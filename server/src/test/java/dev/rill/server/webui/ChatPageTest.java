@@ -546,9 +546,12 @@ class ChatPageTest {
 
     /** Writes an export file holding one conversation whose reply is {@code reply}, with token steps, and imports it. */
     void importConversation(String title, String reply) throws Exception {
-        List<Map<String, Object>> steps = List.of(
+        importConversation(title, reply, List.of(
                 step(11, "Here", 0.6, List.of(List.of(11, "Here", 0.6), List.of(12, "There", 0.3), List.of(13, "Where", 0.05))),
-                step(14, " is", 0.2, List.of(List.of(15, " was", 0.7), List.of(14, " is", 0.2))));
+                step(14, " is", 0.2, List.of(List.of(15, " was", 0.7), List.of(14, " is", 0.2)))));
+    }
+
+    void importConversation(String title, String reply, List<Map<String, Object>> steps) throws Exception {
         Map<String, Object> data = Map.of("format", "rill.conversations", "version", 1, "conversations", List.of(Map.of(
                 "id", "imported-1", "title", title, "created", 1, "updated", 2,
                 "settings", Map.of("model", "tiny", "mode", "chat"),
@@ -840,8 +843,15 @@ class ChatPageTest {
                     + ": npm is needed (run `npm ci --no-audit --no-fund` in server/src/test/node; ./mvnw verify does so when npm is installed)");
         }
         String axe = Files.readString(AXE);
-        importConversation("Audit sample", MARKDOWN.replace("<script>", "").replace("</script>", ""));
-        awaitReply(1);
+        // Token steps of every kind the token view shows: text, a space, a quote, one held back (∅), new lines,
+        // a character after the new line or tab held back before it.
+        importConversation("Audit sample", MARKDOWN.replace("<script>", "").replace("</script>", ""), List.of(
+                step(11, "Here", 0.6, List.of(List.of(11, "Here", 0.6))), step(3, " ", 0.5, List.of(List.of(3, " ", 0.5))),
+                step(4, "\"", 0.5, List.of(List.of(4, "\"", 0.5))), step(5, "", 0.5, List.of(List.of(5, "\n", 0.5))),
+                step(6, "\n\n", 0.5, List.of(List.of(6, "\n", 0.5))), step(7, "\n1", 0.5, List.of(List.of(7, "1", 0.5))),
+                step(8, "\tno", 0.5, List.of(List.of(8, "no", 0.5)))));
+        awaitReply(1).findElement(By.cssSelector(".views [data-view='tokens']")).click();
+        type("#seed", "1");
         send("Good morrow");
         awaitReply(2);
         replies().get(1).findElement(By.cssSelector(".views [data-view='tokens']")).click();
