@@ -42,6 +42,17 @@ rill_use_jdk() {
   export JAVA_HOME PATH
 }
 
+# Sets _rill_missing to the Debian packages of the test tools that are not there (Chromium at $1,
+# ChromeDriver at $2).
+rill_missing_tools() {
+  _rill_missing=""
+  command -v node >/dev/null 2>&1 || _rill_missing="nodejs"
+  command -v npm >/dev/null 2>&1 || _rill_missing="$_rill_missing npm"
+  [ -x "$1" ] || _rill_missing="$_rill_missing chromium"
+  [ -x "$2" ] || _rill_missing="$_rill_missing chromium-driver"
+  _rill_missing="${_rill_missing# }"
+}
+
 # Before a Maven build that runs the whole test suite (arguments $@): the tests need Node.js with npm
 # (the tokenizer and GGUF tests compare with reference implementations) and Chromium with
 # ChromeDriver (the browser tests). Installs what is missing when it may (root, or sudo without a
@@ -58,12 +69,7 @@ rill_test_tools() {
     esac
   done
   [ -n "$_rill_tests" ] || return 0
-  _rill_missing=""
-  command -v node >/dev/null 2>&1 || _rill_missing="nodejs"
-  command -v npm >/dev/null 2>&1 || _rill_missing="$_rill_missing npm"
-  [ -x "$_rill_chromium" ] || _rill_missing="$_rill_missing chromium"
-  [ -x "$_rill_driver" ] || _rill_missing="$_rill_missing chromium-driver"
-  _rill_missing="${_rill_missing# }"
+  rill_missing_tools "$_rill_chromium" "$_rill_driver"
   [ -n "$_rill_missing" ] || return 0
   _rill_sudo=""
   [ "$(id -u)" = 0 ] || _rill_sudo=sudo
@@ -71,7 +77,11 @@ rill_test_tools() {
     echo "rill: the tests need $_rill_missing; installing (apt-get install $_rill_missing)" >&2
     # shellcheck disable=SC2086 # the package names are words
     if $_rill_sudo apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive $_rill_sudo apt-get install -y -qq $_rill_missing >&2; then
-      return 0
+      _rill_wanted="$_rill_missing"
+      rill_missing_tools "$_rill_chromium" "$_rill_driver"
+      [ -n "$_rill_missing" ] || return 0
+      echo "rill: apt-get installed $_rill_wanted, but $_rill_missing is still not found (on the PATH, or at $_rill_chromium and $_rill_driver)" >&2
+      return 1
     fi
     echo "rill: apt-get install $_rill_missing failed (above); install them, then run the tests again" >&2
     return 1
