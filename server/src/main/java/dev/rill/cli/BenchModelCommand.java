@@ -16,6 +16,7 @@ import dev.rill.tensor.BlockFormats;
 import dev.rill.tensor.MappedTensor;
 import dev.rill.tensor.Parallel;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -35,39 +36,40 @@ import java.util.SplittableRandom;
         description = "Prompt-processing and decode tokens/s of a GGUF model, with the memory-bandwidth bound.")
 final class BenchModelCommand implements Runnable {
 
-    @Option(names = "--model", required = true, paramLabel = "FILE", description = "The GGUF file (written first with --create).")
+    // Not ModelOptions: only a GGUF file, and required.
+    @Option(names = {"--model", "--checkpoint"}, required = true, paramLabel = "FILE", description = "The GGUF file (written first with --create).")
     Path model;
 
-    @Option(names = "--create", paramLabel = "TYPE", description = "Write a synthetic Llama model to --model first, weights in TYPE: ${COMPLETION-CANDIDATES}.")
+    @Option(names = "--create", paramLabel = "TYPE", description = "Write a synthetic Llama model to --model first, weights in TYPE: ${COMPLETION-CANDIDATES} (default: none, --model must exist).")
     DType create;
 
     @Option(names = "--shape", paramLabel = "DIM,LAYERS,HEADS,HIDDEN,VOCAB", defaultValue = "768,12,12,2048,32000",
-            description = "Shape of the synthetic model (default stories110M: ${DEFAULT-VALUE}).")
+            description = "Shape of the synthetic model (the default is stories110M's).")
     String shape;
 
-    @Option(names = "--threads", split = ",", defaultValue = "1,2", description = "Thread counts to measure (default ${DEFAULT-VALUE}).")
+    @Option(names = "--threads", split = ",", paramLabel = "N", defaultValue = "1,2", description = "Thread counts to measure, comma-separated.")
     int[] threads;
 
-    @Option(names = "--prompt", defaultValue = "128", description = "Prompt length for prompt processing (default ${DEFAULT-VALUE}).")
+    @Option(names = "--prompt-tokens", paramLabel = "N", defaultValue = "128", description = "Prompt length for prompt processing (pp).")
     int prompt;
 
-    @Option(names = "--gen", defaultValue = "64", description = "Tokens decoded one at a time (default ${DEFAULT-VALUE}).")
+    @Option(names = "--tokens", paramLabel = "N", defaultValue = "64", description = "Tokens decoded one at a time (tg).")
     int gen;
 
-    @Option(names = "--plugins", paramLabel = "DIR", description = "Also load plugin jars from this folder.")
-    Path pluginDir;
+    @Mixin
+    PluginOptions plugins;
 
     @Option(names = "--llama-bench", paramLabel = "PATH",
-            description = "Also run llama.cpp's llama-bench (built from source, CPU) on the same file and thread counts, one after the other, and print the ratios.")
+            description = "Also run llama.cpp's llama-bench (built from source, CPU) on the same file and thread counts, one after the other, and print the ratios (default: Rill only).")
     Path llamaBench;
 
-    @Option(names = "--repeat", defaultValue = "3", description = "Runs per figure; the median is printed (default ${DEFAULT-VALUE}).")
+    @Option(names = "--repeat", paramLabel = "N", defaultValue = "3", description = "Runs per figure; the median is printed.")
     int repeat;
 
     @Override
     public void run() {
         if (prompt < 1 || gen < 1 || repeat < 1) {
-            throw new IllegalArgumentException("--prompt, --gen and --repeat must be >= 1 (got " + prompt + ", " + gen + ", " + repeat + ")");
+            throw new IllegalArgumentException("--prompt-tokens, --tokens and --repeat must be >= 1 (got " + prompt + ", " + gen + ", " + repeat + ")");
         }
         for (int t : threads) if (t < 1) throw new IllegalArgumentException("--threads: each count must be >= 1 (got " + t + ")");
         if (llamaBench != null && !java.nio.file.Files.isExecutable(llamaBench)) {
@@ -134,7 +136,7 @@ final class BenchModelCommand implements Runnable {
     }
 
     private void bench() throws java.io.IOException {
-        PluginRegistry registry = PluginRegistry.load(pluginDir);
+        PluginRegistry registry = plugins.registry();
         int before = Parallel.threads();
         try (GgufModel m = GgufModel.load(model, registry, prompt + gen + 8);
              ForwardPass fp = registry.get(ComputeBackend.class, "cpu").prepare(m.weights(), Params.EMPTY)) {

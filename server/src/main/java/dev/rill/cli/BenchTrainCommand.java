@@ -36,11 +36,11 @@ import java.util.concurrent.Callable;
         description = "Training tokens/s and peak memory for configs S and M; decode tokens/s of the bundled model.")
 final class BenchTrainCommand implements Callable<Integer> {
 
-    @Option(names = "--config", split = ",", defaultValue = "S,M", description = "Which configs: S, M (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--config", split = ",", paramLabel = "NAME", defaultValue = "S,M", description = "Which configs, comma-separated: S, M.")
     List<String> configs;
-    @Option(names = "--steps", defaultValue = "10", description = "Timed steps per config (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", paramLabel = "N", defaultValue = "10", description = "Timed steps per config.")
     int steps;
-    @Option(names = "--warmup", defaultValue = "3", description = "Untimed steps first (JIT warm-up).")
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "3", description = "Untimed steps first, for the JIT.")
     int warmup;
     @Option(names = "--decode", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Also measure decode tokens/s of the bundled model.")

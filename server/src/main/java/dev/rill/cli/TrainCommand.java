@@ -5,6 +5,7 @@ import dev.rill.train.TrainConfig;
 import dev.rill.train.Trainer;
 import dev.rill.train.TrainingListener;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -18,54 +19,44 @@ import java.util.concurrent.Callable;
         description = "Train a GPT on a text file (random windows, next-token cross-entropy, AdamW).")
 final class TrainCommand implements Callable<Integer> {
 
-    @Option(names = "--data", paramLabel = "FILE", description = "UTF-8 text file to train on.")
+    @Option(names = "--data", paramLabel = "FILE", description = "UTF-8 text file to train on (required, except with --resume).")
     Path data;
-    @Option(names = "--out", paramLabel = "DIR", defaultValue = "runs/model", description = "Checkpoint folder (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--out", paramLabel = "DIR", defaultValue = "runs/model", description = "Checkpoint folder to write (and to continue with --resume).")
     Path out;
     @Option(names = "--resume", description = "Continue the run whose checkpoint is in --out, with its own settings.")
     boolean resume;
-    @Option(names = "--tokenizer", defaultValue = "char", description = "Tokenizer plugin (default: ${DEFAULT-VALUE}).")
-    String tokenizer;
-    @Option(names = "--vocab-size", paramLabel = "N", description = "Vocabulary size, for tokenizers that take one (e.g. bpe).")
-    Integer vocabSize;
-    @Option(names = "--tokenizer-param", paramLabel = "K=V", description = "A tokenizer parameter (repeatable).")
-    List<String> tokenizerParams;
+    @Mixin
+    TokenizerOptions tokenizer = new TokenizerOptions("char");
     @Option(names = "--positional", paramLabel = "NAME", defaultValue = "learned",
-            description = "Positional encoding: learned, sinusoidal, rope, alibi, none, or a plugin's (default: ${DEFAULT-VALUE}; `rill plugins` lists them with their parameters).")
+            description = "Positional encoding: learned, sinusoidal, rope, alibi, none, or a plugin's (`rill plugins` lists them with their parameters).")
     String positional;
-    @Option(names = "--rope-base", paramLabel = "X", description = "RoPE base θ, same as --positional-param base=X (with --positional rope; Llama 3 uses 500000).")
+    @Option(names = "--rope-base", paramLabel = "X",
+            description = "RoPE base θ, same as --positional-param base=X (with --positional rope; default: the plugin's, 10000; Llama 3 uses 500000).")
     Double ropeBase;
     @Option(names = "--positional-param", paramLabel = "K=V",
             description = "A positional-encoding parameter (repeatable), e.g. pairing=half, scaling=linear, factor=4 for rope; scale=1 for sinusoidal.")
     List<String> positionalParams;
-    @Option(names = "--n-layer", defaultValue = "4") int nLayer;
-    @Option(names = "--n-head", defaultValue = "4") int nHead;
-    @Option(names = "--n-emb", defaultValue = "128") int nEmb;
-    @Option(names = {"--context", "-T"}, defaultValue = "128", description = "Context size T (default: ${DEFAULT-VALUE}).") int context;
-    @Option(names = "--max-context", defaultValue = "0",
-            description = "Longest context for generation and evaluation (0 = T; larger only for sinusoidal, rope, alibi, none: positions past T were never trained).") int maxContext;
-    @Option(names = "--batch", defaultValue = "16", description = "Windows per step, nBatch (default: ${DEFAULT-VALUE}).") int batch;
-    @Option(names = "--steps", defaultValue = "2000") int steps;
-    @Option(names = "--lr", defaultValue = "1e-3") double lr;
-    @Option(names = "--min-lr", defaultValue = "1e-4") double minLr;
-    @Option(names = "--warmup", defaultValue = "100") int warmup;
-    @Option(names = "--weight-decay", defaultValue = "0.1") double weightDecay;
-    @Option(names = "--beta1", defaultValue = "0.9") double beta1;
-    @Option(names = "--beta2", defaultValue = "0.99") double beta2;
-    @Option(names = "--grad-clip", defaultValue = "1.0") double gradClip;
-    @Option(names = "--eval-interval", defaultValue = "250") int evalInterval;
-    @Option(names = "--eval-batches", defaultValue = "20") int evalBatches;
-    @Option(names = "--sample-interval", defaultValue = "0", description = "Print a text sample every N steps (0 = only at the end).") int sampleInterval;
-    @Option(names = "--sample-tokens", defaultValue = "200") int sampleTokens;
-    @Option(names = "--checkpoint-interval", defaultValue = "500") int checkpointInterval;
-    @Option(names = "--seed", defaultValue = "1337") long seed;
-    @Option(names = "--val-fraction", defaultValue = "0.1") double valFraction;
-    @Option(names = "--plugins", paramLabel = "DIR", description = "Also load plugin jars from this folder.")
-    Path pluginDir;
+    @Mixin
+    ModelShapeOptions shape;
+    @Option(names = "--max-context", paramLabel = "N", defaultValue = "0",
+            description = "Longest context for generation and evaluation (0: T; larger only for sinusoidal, rope, alibi, none: positions past T were never trained).")
+    int maxContext;
+    @Mixin
+    TrainingOptions training = new TrainingOptions();
+    @Option(names = "--sample-interval", paramLabel = "N", defaultValue = "0", description = "Print a text sample every N steps (0: only at the end).")
+    int sampleInterval;
+    @Option(names = "--sample-tokens", paramLabel = "N", defaultValue = "200", description = "Tokens in each text sample.")
+    int sampleTokens;
+    @Option(names = "--checkpoint-interval", paramLabel = "N", defaultValue = "500", description = "Write a checkpoint every N steps (and at the end).")
+    int checkpointInterval;
+    @Option(names = "--val-fraction", paramLabel = "X", defaultValue = "0.1", description = "The last fraction of the tokens, held out for validation.")
+    double valFraction;
+    @Mixin
+    PluginOptions plugins;
 
     @Override
     public Integer call() throws Exception {
-        PluginRegistry registry = PluginRegistry.load(pluginDir);
+        PluginRegistry registry = plugins.registry();
         Progress progress = new Progress();
         Trainer trainer = new Trainer(registry, progress);
         Trainer.Result result;
@@ -73,18 +64,18 @@ final class TrainCommand implements Callable<Integer> {
             result = trainer.resume(out);
         } else {
             if (data == null) throw new IllegalArgumentException("--data FILE is required (or --resume to continue the run in --out)");
-            Map<String, Object> tok = KeyValues.parse(tokenizerParams, "--tokenizer-param");
-            if (vocabSize != null) tok.put("vocab_size", vocabSize);
+            Map<String, Object> tok = tokenizer.given();
             Map<String, Object> pe = KeyValues.parse(positionalParams, "--positional-param");
             if (ropeBase != null) {
                 if (!positional.equals("rope")) throw new IllegalArgumentException("--rope-base applies to --positional rope, not " + positional);
                 if (pe.containsKey("base")) throw new IllegalArgumentException("--rope-base and --positional-param base=... both set the RoPE base; give one");
                 pe.put("base", ropeBase);
             }
+            TrainingOptions t = training;
             TrainConfig config = new TrainConfig(data.toAbsolutePath().normalize(), out.toAbsolutePath().normalize(),
-                    tokenizer, tok, positional, pe, nLayer, nHead, nEmb, context, maxContext, batch, steps, lr, minLr,
-                    warmup, weightDecay, beta1, beta2, gradClip, evalInterval, evalBatches,
-                    sampleInterval == 0 ? steps : sampleInterval, sampleTokens, checkpointInterval, seed, valFraction);
+                    tokenizer.name, tok, positional, pe, shape.nLayer, shape.nHead, shape.nEmb, shape.context, maxContext, t.batch, t.steps,
+                    t.lr, t.minLr, t.warmup, t.weightDecay, t.beta1, t.beta2, t.gradClip, t.evalInterval(), t.evalBatches,
+                    sampleInterval == 0 ? t.steps : sampleInterval, sampleTokens, checkpointInterval, t.seed, valFraction);
             result = trainer.train(config);
         }
         progress.finish();
