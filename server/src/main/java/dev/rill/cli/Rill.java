@@ -1,5 +1,6 @@
 package dev.rill.cli;
 
+import dev.rill.server.UserErrors;
 import io.quarkus.runtime.annotations.QuarkusMain;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -79,13 +80,8 @@ public final class Rill implements Runnable {
     static final class Errors implements CommandLine.IExecutionExceptionHandler {
         @Override
         public int handleExecutionException(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
-            // Commands that run as Runnable wrap their I/O failures; the cause is the message.
-            if (e instanceof java.io.UncheckedIOException u) e = u.getCause();
-            if (e instanceof IllegalArgumentException || e instanceof IllegalStateException
-                    || e instanceof java.io.IOException || e instanceof dev.rill.plugin.PluginException
-                    || e instanceof UnsupportedOperationException) {
-                String msg = e instanceof java.nio.file.NoSuchFileException ? "file not found: " + e.getMessage() : e.getMessage();
-                cli.getErr().println(cli.getCommandSpec().qualifiedName() + ": " + msg);
+            if (UserErrors.is(e)) {
+                cli.getErr().println(cli.getCommandSpec().qualifiedName() + ": " + UserErrors.message(e));
                 if (Boolean.getBoolean("rill.debug")) e.printStackTrace(cli.getErr());
                 return 1;
             }

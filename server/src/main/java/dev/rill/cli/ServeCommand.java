@@ -1,5 +1,7 @@
 package dev.rill.cli;
 
+import dev.rill.plugin.PluginRegistry;
+import dev.rill.server.sampling.SamplingSettings;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.QuarkusApplication;
 import picocli.CommandLine.Command;
@@ -10,6 +12,7 @@ import java.nio.file.Files;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 
 /**
@@ -63,9 +66,27 @@ final class ServeCommand implements Callable<Integer> {
         put(props, "rill.generation.queue-size", queueSize);
         put(props, "rill.api-keys", apiKeys == null ? null : String.join(",", apiKeys));
         put(props, "rill.allowed-origins", origins == null ? null : String.join(",", origins));
+        checkGiven();
+        String listen = PortCheck.setting(props, "quarkus.http.port");
+        if (listen != null && listen.strip().matches("\\d+")) {
+            PortCheck.free(Objects.requireNonNullElse(PortCheck.setting(props, "quarkus.http.host"), "0.0.0.0"), Integer.parseInt(listen.strip()));
+        }
         props.forEach(System::setProperty);
         Quarkus.run(Server.class, new String[0]);
         return 0;
+    }
+
+    /**
+     * What the command line gives is checked before anything starts, with the checks the server makes,
+     * so a mistake is one line and exit code 1 (settings from configuration are checked as the model loads).
+     */
+    private void checkGiven() {
+        if (sampling.chain == null && sampling.params == null && backend.name == null && backend.params == null) return;
+        PluginRegistry registry = plugins.registry();
+        Map<String, String> params = new LinkedHashMap<>();
+        sampling.given().forEach((k, v) -> params.put(k, v.toString()));
+        new SamplingSettings(registry, sampling.chain, params);
+        if (backend.name != null || backend.params != null) backend.params(backend.backend(registry));
     }
 
     private static void put(Map<String, String> props, String key, Object value) {

@@ -3,6 +3,7 @@ package dev.rill.server.model;
 import dev.rill.model.LoadedModel;
 import dev.rill.model.Models;
 import dev.rill.plugin.PluginRegistry;
+import dev.rill.server.UserErrors;
 import dev.rill.server.api.ApiException;
 import dev.rill.server.chat.ChatFormats;
 import dev.rill.server.config.RillConfig;
@@ -52,12 +53,14 @@ public class ModelService {
     private volatile PluginRegistry registry;
     private volatile SamplingSettings sampling;
     private Thread loader;
+    private volatile boolean stopping;
 
     void onStart(@Observes StartupEvent event) {
         loader = Thread.ofPlatform().name("rill-model-loader").start(this::load);
     }
 
     void onStop(@Observes ShutdownEvent event) {
+        stopping = true;
         if (loader != null) loader.interrupt();
         for (ServedModel m : models.values()) {
             m.scheduler().close();
@@ -110,8 +113,9 @@ public class ModelService {
                 try {
                     model = Models.load(e.getValue(), name, plugins);
                 } catch (Exception ex) {
+                    if (stopping || !UserErrors.is(ex)) throw ex;
                     throw new IllegalArgumentException("cannot load model " + (name == null ? "" : "'" + name + "' ")
-                            + "from '" + e.getValue() + "': " + ex.getMessage(), ex);
+                            + "from '" + e.getValue() + "': " + UserErrors.message(ex), ex);
                 }
                 if (loaded.containsKey(model.name())) {
                     throw new IllegalArgumentException("two models are served under the name '" + model.name() + "'; set rill.model-name");
@@ -132,9 +136,16 @@ public class ModelService {
             LOG.infof("serving %s (default '%s') on backend %s; loaded in %.0f ms", loaded.keySet(), first, backend.name(),
                     (System.nanoTime() - t0) / 1e6);
         } catch (Throwable t) {
-            failure = t.getMessage() == null ? t.toString() : t.getMessage();
             state = State.FAILED;
-            LOG.error("rill: " + failure, t instanceof IllegalArgumentException || t instanceof IllegalStateException ? null : t);
+            if (stopping) {
+                // The application stopped while loading (e.g. its port was in use): that, not this, is the news.
+                failure = "the server stopped while the model was loading";
+                LOG.debugf(t, "model loading ended by shutdown");
+                return;
+            }
+            // Bad configuration is one line naming the problem; anything else is a bug and keeps its stack trace.
+            failure = UserErrors.message(t);
+            LOG.error("rill: " + failure, UserErrors.is(t) ? null : t);
             if (config.exitOnLoadFailure()) Quarkus.asyncExit(1);
         }
     }
