@@ -32,6 +32,6 @@ public final class UserErrors {
     public static String message(Throwable e) {
         Throwable t = unwrap(e);
         if (t instanceof NoSuchFileException) return "file not found: " + t.getMessage();
-        return t.getMessage() != null ? t.getMessage() : "failed (" + t.getClass().getSimpleName() + ")";
+        return t.getMessage() != null ? t.getMessage() : "failed, with no message (-Drill.debug=true shows the stack trace)";
     }
 }

@@ -22,6 +22,6 @@ class UserErrorsTest {
         assertFalse(UserErrors.is(new ArrayIndexOutOfBoundsException(3)));
         assertEquals("file not found: data.txt", UserErrors.message(new UncheckedIOException(new NoSuchFileException("data.txt"))));
         assertEquals("unknown sampler 'warp'", UserErrors.message(new PluginException("unknown sampler 'warp'")));
-        assertEquals("failed (IllegalStateException)", UserErrors.message(new IllegalStateException()));
+        assertFalse(UserErrors.message(new IllegalStateException()).contains("Exception"), "no class names");
     }
 }

@@ -145,7 +145,7 @@ public class ModelService {
             }
             // Bad configuration is one line naming the problem; anything else is a bug and keeps its stack trace.
             failure = UserErrors.message(t);
-            LOG.error("rill: " + failure, UserErrors.is(t) ? null : t);
+            LOG.error("rill: " + failure, UserErrors.is(t) && !Boolean.getBoolean("rill.debug") ? null : t);
             if (config.exitOnLoadFailure()) Quarkus.asyncExit(1);
         }
     }
