@@ -37,7 +37,9 @@ final class EvalCommand implements Callable<Integer> {
         String content = Trainer.readText(data);
         int[] tokens = loaded.vocabulary().encode(content);
         int window = context != null ? context : loaded.model().config.T();
-        Evaluation.Result r = Evaluation.crossEntropy(loaded.model(), tokens, batch, window);
+        Progress progress = Progress.console("eval");
+        Evaluation.Result r = Evaluation.crossEntropy(loaded.model(), tokens, batch, window, progress);
+        progress.clear();
         System.out.printf(Locale.ROOT, "loss %.4f nats/token over %d windows%s%n", r.loss(), r.windows(),
                 context != null ? " of " + window + " tokens" : "");
         return 0;

@@ -19,9 +19,14 @@ final class ModelOptions {
                     + BUNDLED + BundledModels.DEFAULT + ").")
     String spec;
 
-    /** The model, whatever kind it is. */
+    /** The model, whatever kind it is, showing how far the reading of a large GGUF file has come. */
     LoadedModel load(PluginRegistry registry) throws IOException {
-        return Models.load(spec, null, registry);
+        Progress reading = Progress.console("loading " + (spec == null ? "" : Path.of(spec).getFileName()));
+        try {
+            return Models.load(spec, null, registry, 0, reading);
+        } finally {
+            reading.clear();
+        }
     }
 
     /** The checkpoint folder, for commands that need Rill's own model (training's forward pass with a loss). */

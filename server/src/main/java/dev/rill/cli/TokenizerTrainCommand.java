@@ -43,7 +43,9 @@ final class TokenizerTrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException(data + " is not UTF-8 text");
         }
         long start = System.nanoTime();
-        Vocabulary v = t.train(text, params);
+        Progress progress = Progress.console("training " + t.name());
+        Vocabulary v = t.train(text, params, progress);
+        progress.clear();
         double seconds = (System.nanoTime() - start) / 1e9;
         Path file = Files.isDirectory(out) ? out.resolve(t.fileName()) : out;
         v.save(file);

@@ -57,8 +57,8 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PluginRegistry registry = plugins.registry();
-        Progress progress = new Progress();
-        Trainer trainer = new Trainer(registry, progress);
+        Report report = new Report();
+        Trainer trainer = new Trainer(registry, report);
         Trainer.Result result;
         if (resume) {
             result = trainer.resume(out);
@@ -78,75 +78,91 @@ final class TrainCommand implements Callable<Integer> {
                     sampleInterval == 0 ? t.steps : sampleInterval, sampleTokens, checkpointInterval, t.seed, valFraction);
             result = trainer.train(config);
         }
-        progress.finish();
-        System.out.printf(Locale.ROOT, "done: %d steps, train loss %.4f, val loss %.4f, %,d parameters, checkpoint %s%n",
-                result.steps(), result.trainLoss(), result.valLoss(), result.parameters(), result.checkpoint());
+        report.done(result);
         return 0;
     }
 
-    /** A one-line progress bar on a terminal (a line per evaluation otherwise). */
-    static final class Progress implements TrainingListener {
-        private final boolean tty = System.console() != null && System.console().isTerminal();
-        private double lastVal = Double.NaN, ema = Double.NaN;
-        private long lastDraw;
+    /**
+     * What a run reports, labelled so that each loss says what it is a mean of: a progress bar on a
+     * terminal (a line every 2% of the run in a log), a line per validation, samples, checkpoints.
+     */
+    static final class Report implements TrainingListener {
+        /** Steps in the running mean of the training loss shown in the bar and the log lines. */
+        static final int RECENT = 20;
+
+        private final boolean tty = Progress.onTerminal();
+        private final Progress bar = new Progress("step", tty, System.err, System.out::println, 0);
+        private final double[] recent = new double[RECENT];
+        private int seen;
+        private int evalBatches, lastEval, meanFrom;
+        private double lastVal = Double.NaN, lastTrainMean = Double.NaN;
+
+        private final Progress fitting = Progress.console("fitting the tokenizer");
+
+        @Override
+        public void fittingTokenizer(double fraction) {
+            fitting.accept(fraction);
+        }
 
         @Override
         public void started(Start s) {
+            fitting.clear();
+            evalBatches = s.evalBatches();
+            lastEval = s.startStep();
+            meanFrom = s.startStep() + 1;
             System.out.printf(Locale.ROOT, "model: %,d parameters, vocabulary %d; data: %,d train / %,d validation tokens; steps %d..%d%n",
                     s.parameters(), s.nVocab(), s.trainTokens(), s.valTokens(), s.startStep() + 1, s.steps());
+            System.out.printf(Locale.ROOT, "losses (nats/token): train = mean over training steps (the last %d in the %s, those since the "
+                            + "previous validation at each validation); val = mean over %d fixed validation batches, never trained on, every %d steps%n",
+                    RECENT, tty ? "bar" : "progress lines", evalBatches, s.evalInterval());
         }
 
         @Override
         public void stepped(Step s) {
-            ema = Double.isNaN(ema) ? s.loss() : 0.9 * ema + 0.1 * s.loss();
-            long now = System.nanoTime();
-            if (!tty) {
-                // Not a terminal (a log file, CI): a plain line now and then instead of a bar.
-                int every = Math.max(1, s.steps() / 50);
-                if (s.step() % every == 0 || s.step() == s.steps()) {
-                    System.out.printf(Locale.ROOT, "step %d/%d: loss %.4f (avg %.4f), lr %.2e, %,.0f tok/s, %.0f s elapsed%n",
-                            s.step(), s.steps(), s.loss(), ema, s.learningRate(), s.tokensPerSecond(), s.elapsedSeconds());
-                }
-                return;
-            }
-            if (now - lastDraw < 200_000_000L && s.step() != s.steps()) return;
-            lastDraw = now;
-            int width = 24, filled = (int) ((long) width * s.step() / s.steps());
-            double perStep = s.elapsedSeconds() / Math.max(1, s.step());
-            long eta = Math.round(perStep * (s.steps() - s.step()));
-            System.err.printf(Locale.ROOT, "\r%6d/%d [%s%s] train %.4f  val %s  %,.0f tok/s  ETA %d:%02d  ",
-                    s.step(), s.steps(), "=".repeat(filled), " ".repeat(width - filled), ema,
-                    Double.isNaN(lastVal) ? "  -   " : String.format(Locale.ROOT, "%.4f", lastVal),
-                    s.tokensPerSecond(), eta / 60, eta % 60);
+            recent[seen++ % RECENT] = s.loss();
+            double mean = 0;
+            int n = Math.min(seen, RECENT);
+            for (int i = 0; i < n; i++) mean += recent[i];
+            mean /= n;
+            String detail = tty
+                    ? String.format(Locale.ROOT, "train %.4f  val %s  %,.0f tok/s", mean,
+                    Double.isNaN(lastVal) ? "  -   " : String.format(Locale.ROOT, "%.4f", lastVal), s.tokensPerSecond())
+                    : String.format(Locale.ROOT, "train loss %.4f (mean of the last %d steps; this step %.4f), lr %.2e, %,.0f tok/s",
+                    mean, n, s.loss(), s.learningRate(), s.tokensPerSecond());
+            bar.update(s.step(), s.steps(), detail);
         }
 
         @Override
         public void evaluated(int step, double trainLoss, double valLoss) {
             lastVal = valLoss;
-            clearLine();
-            System.out.printf(Locale.ROOT, "step %d: train loss %.4f, val loss %.4f%n", step, trainLoss, valLoss);
+            lastTrainMean = trainLoss;
+            meanFrom = lastEval + 1;
+            bar.println(System.out, String.format(Locale.ROOT, "step %d: train loss %.4f (mean of steps %d-%d), val loss %.4f (%d fixed validation batches)",
+                    step, trainLoss, meanFrom, step, valLoss, evalBatches));
+            lastEval = step;
         }
 
         @Override
         public void sampled(int step, String text) {
-            clearLine();
-            System.out.println("--- sample at step " + step + " ---");
+            bar.println(System.out, "--- sample at step " + step + " ---");
             System.out.println(text);
             System.out.println("---");
         }
 
         @Override
         public void checkpointed(int step, Path dir) {
-            clearLine();
-            System.out.println("checkpoint at step " + step + ": " + dir + " (loss plot: " + dir.resolve("loss.svg") + ")");
+            bar.println(System.out, "checkpoint at step " + step + ": " + dir + " (loss plot: " + dir.resolve("loss.svg") + ")");
         }
 
-        private void clearLine() {
-            if (tty) System.err.print("\r" + " ".repeat(100) + "\r");
-        }
-
-        void finish() {
-            clearLine();
+        /** The last line: what the run ended with, each loss named. */
+        void done(Trainer.Result r) {
+            if (Double.isNaN(lastTrainMean)) {   // nothing was left to run
+                bar.println(System.out, String.format(Locale.ROOT, "done: %d steps; checkpoint %s", r.steps(), r.checkpoint()));
+                return;
+            }
+            bar.println(System.out, String.format(Locale.ROOT, "done: %d steps; train loss %.4f (mean of steps %d-%d), val loss %.4f (%d fixed "
+                            + "validation batches); %,d parameters; checkpoint %s", r.steps(), lastTrainMean, meanFrom, r.steps(), lastVal,
+                    evalBatches, r.parameters(), r.checkpoint()));
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.rill.server.model;
 
+import dev.rill.cli.Progress;
 import dev.rill.model.LoadedModel;
 import dev.rill.model.Models;
 import dev.rill.plugin.PluginRegistry;
@@ -111,7 +112,7 @@ public class ModelService {
                 String name = e.getKey().isEmpty() ? null : e.getKey();
                 LoadedModel model;
                 try {
-                    model = Models.load(e.getValue(), name, plugins);
+                    model = Models.load(e.getValue(), name, plugins, 0, new Progress("loading " + e.getValue(), false, null, LOG::info, 5));
                 } catch (Exception ex) {
                     if (stopping || !UserErrors.is(ex)) throw ex;
                     throw new IllegalArgumentException("cannot load model " + (name == null ? "" : "'" + name + "' ")
