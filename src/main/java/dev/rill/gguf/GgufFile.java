@@ -210,9 +210,12 @@ public final class GgufFile implements AutoCloseable {
      * paged in as it is used (reading it all would only push its own first pages out again).
      */
     public void readTensorData(DoubleConsumer progress) {
+        readTensorData(progress, 64L << 20);
+    }
+
+    void readTensorData(DoubleConsumer progress, long piece) {
         long n = file.byteSize() - dataOffset;
         if (n > 0 && n < 0.75 * physicalMemory()) {
-            long piece = 64L << 20;
             for (long done = 0; done < n; ) {
                 long length = Math.min(piece, n - done);
                 file.asSlice(dataOffset + done, length).load();

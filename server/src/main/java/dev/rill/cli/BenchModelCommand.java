@@ -140,6 +140,9 @@ final class BenchModelCommand implements Runnable {
         int before = Parallel.threads();
         try (GgufModel m = GgufModel.load(model, registry, prompt + gen + 8);
              ForwardPass fp = registry.get(ComputeBackend.class, "cpu").prepare(m.weights(), Params.EMPTY)) {
+            Progress reading = Progress.console("loading " + model.getFileName());
+            m.file().readTensorData(reading);
+            reading.clear();
             long bytesPerToken = weightBytesPerToken(m.weights());
             var info = m.info();
             System.out.printf(Locale.ROOT, "model %s: %s %s, %.1fM parameters, %.1f MB of weights read per token%n",
@@ -157,6 +160,7 @@ final class BenchModelCommand implements Runnable {
                 fp.forward(warm, tokens, 0, prompt, logits);
                 for (int i = 0; i < Math.min(8, gen); i++) fp.forward(warm, tokens, prompt + i, prompt + i + 1, logits);
                 double[] pp = new double[repeat], tg = new double[repeat];
+                Progress progress = Progress.console(t + (t == 1 ? " thread" : " threads") + ", run");
                 for (int k = 0; k < repeat; k++) {
                     KvCache c = fp.newCache(prompt + gen);
                     long t0 = System.nanoTime();
@@ -167,7 +171,9 @@ final class BenchModelCommand implements Runnable {
                     t0 = System.nanoTime();
                     for (int i = 1; i <= gen; i++) fp.forward(d, tokens, i, i + 1, logits);
                     tg[k] = gen / ((System.nanoTime() - t0) / 1e9);
+                    progress.update(k + 1, repeat, "");
                 }
+                progress.clear();
                 double bw = triadBandwidth();
                 double bound = bw / bytesPerToken;
                 System.out.printf(Locale.ROOT, "%-9d %14.1f %14.1f %14.1f %16.1f %9.0f%%%n", t, median(pp), median(tg), bw / 1e9, bound, 100 * median(tg) / bound);

@@ -135,18 +135,26 @@ final class BenchPositionalCommand implements Callable<Integer> {
         out.flush();
         double[] stepSeconds = new double[config.steps()];
         long t0 = System.nanoTime();
+        Progress progress = Progress.console("  step");
         new Trainer(registry, new TrainingListener() {
+            int lastEval;
+
             @Override
             public void stepped(Step s) {
                 stepSeconds[s.step() - 1] = config.tokensPerStep() / s.tokensPerSecond();
+                progress.update(s.step(), s.steps(), "");
             }
 
             @Override
             public void evaluated(int step, double trainLoss, double valLoss) {
-                out.printf(Locale.ROOT, "  step %d/%d: train loss %.4f, val loss %.4f%n", step, config.steps(), trainLoss, valLoss);
+                progress.clear();
+                out.printf(Locale.ROOT, "  step %d/%d: train loss %.4f (mean of steps %d-%d), val loss %.4f (%d fixed validation batches)%n",
+                        step, config.steps(), trainLoss, lastEval + 1, step, valLoss, config.evalBatches());
                 out.flush();
+                lastEval = step;
             }
         }).train(config);
+        progress.clear();
         double seconds = (System.nanoTime() - t0) / 1e9;
         // The model as its checkpoint gives it back, evaluated on the same held-out tokens at T and 2T.
         Checkpoint.Loaded loaded = Checkpoint.load(config.out(), registry);

@@ -129,16 +129,25 @@ final class BenchServeCommand implements Callable<Integer> {
                             + "prompt %d tokens, localhost WebSockets%n", loaded.name(), loaded.info().get("parameters"), loaded.maxContext(),
                     backend.name(), Parallel.threads(), tokens, promptTokens);
             // Warm-up, not reported: the JIT must compile the Vector API kernels and the server path first.
+            Progress progress = Progress.console("round");
+            int total = 4 + 2 * streams.size();
             engineMsPerToken(registry, loaded);
+            progress.update(1, total, "(warm-up)");
             schedulerAlone(registry, loaded, most);
+            progress.update(2, total, "(warm-up)");
             round(http, base, 1, tokens, deadline);
+            progress.update(3, total, "(warm-up)");
             round(http, base, most, tokens, deadline);
+            progress.update(4, total, "(warm-up)");
             List<Round> rounds = new ArrayList<>();
             Map<Integer, double[]> alone = new java.util.HashMap<>();
             for (int n : streams) {
                 rounds.add(round(http, base, n, tokens, deadline));
+                progress.update(4 + 2L * rounds.size() - 1, total, n + (n == 1 ? " stream" : " streams") + " over WebSockets");
                 alone.put(n, schedulerAlone(registry, loaded, n));
+                progress.update(4 + 2L * rounds.size(), total, n + (n == 1 ? " stream" : " streams") + " through the scheduler");
             }
+            progress.clear();
             System.out.printf(Locale.ROOT, "%7s %8s %8s %10s %10s %10s %9s %9s %9s %9s %12s %10s%n", "streams", "tokens", "wall s", "agg tok/s",
                     "TTFT p50", "TTFT p99", "ITL p50", "ITL p99", "ITL mean", "srv ITL", "sched tok/s", "sched ITL");
             for (Round r : rounds) {

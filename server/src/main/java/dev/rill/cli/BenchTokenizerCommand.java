@@ -71,7 +71,7 @@ final class BenchTokenizerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        PluginRegistry registry = PluginRegistry.load();
+        PluginRegistry registry = PluginRegistry.load();   // the built-in tokenizers are what is measured
         String english = read(shakespeare);
         String text = benchText(english, read(mixed));
         int bytes = text.getBytes(StandardCharsets.UTF_8).length;
@@ -100,13 +100,19 @@ final class BenchTokenizerCommand implements Callable<Integer> {
         Vocabulary v = t.load(file, t.params(null));
         double loadMs = (System.nanoTime() - loadStart) / 1e6;
         int tokens = 0;
-        for (int i = 0; i < warmup; i++) tokens = v.encode(text, allowSpecial).length;
+        Progress progress = Progress.console("encode " + name + ", run");
+        for (int i = 0; i < warmup; i++) {
+            tokens = v.encode(text, allowSpecial).length;
+            progress.update(i + 1, warmup + runs, "(warm-up)");
+        }
         double[] mbs = new double[runs];
         for (int i = 0; i < runs; i++) {
             long start = System.nanoTime();
             tokens = v.encode(text, allowSpecial).length;
             mbs[i] = bytes / 1e6 / ((System.nanoTime() - start) / 1e9);
+            progress.update(warmup + i + 1, warmup + runs, "");   // outside the timed part
         }
+        progress.clear();
         Arrays.sort(mbs);
         System.out.printf(Locale.ROOT, "encode %-48s median %6.2f MB/s, best %6.2f MB/s; %,d tokens; loaded in %.0f ms%n",
                 label, mbs[runs / 2], mbs[runs - 1], tokens, loadMs);

@@ -82,6 +82,7 @@ final class BenchTrainCommand implements Callable<Integer> {
         }
         resetPeaks();
         double[] seconds = new double[steps];
+        Progress progress = Progress.console("config " + s.name() + ", step");
         for (int i = -warmup; i < steps; i++) {
             long t0 = System.nanoTime();
             model.zeroGrad();
@@ -90,7 +91,9 @@ final class BenchTrainCommand implements Callable<Integer> {
             AdamW.clipGradNorm(model.grads, 1.0);
             adam.step(model.params, model.grads, 1e-4, Math.max(1, i + warmup + 1));
             if (i >= 0) seconds[i] = (System.nanoTime() - t0) / 1e9;
+            progress.update(i + warmup + 1, warmup + steps, i < 0 ? "(warm-up)" : "");   // outside the timed part
         }
+        progress.clear();
         Arrays.sort(seconds);
         double median = seconds[steps / 2];
         System.out.printf(Locale.ROOT, "config %s (nLayer %d, nHead %d, nEmb %d, T %d, nBatch %d; %,d parameters): "

@@ -26,7 +26,8 @@ public final class Progress implements DoubleConsumer {
     private final long start = System.nanoTime();
     private long lastDraw;
     private int drawnLength;
-    private double lastLogged = -1;
+    private double lastLogged;
+    private boolean loggedAny;
     private long lastLogAt;
 
     /**
@@ -87,10 +88,11 @@ public final class Progress implements DoubleConsumer {
             return;
         }
         // The last line only closes what earlier lines opened (or every line is wanted: no gap).
-        boolean due = finished ? lastLogged < 1 && (lastLogged >= 0 || logGapNanos == 0)
-                : fraction - lastLogged >= 0.02 && now - lastLogAt >= logGapNanos;
+        boolean due = finished ? lastLogged < 1 && (loggedAny || logGapNanos == 0)
+                : fraction - lastLogged >= 0.02 - 1e-9 && now - lastLogAt >= logGapNanos;
         if (!due) return;
         lastLogged = fraction;
+        loggedAny = true;
         lastLogAt = now;
         log.accept((label.isEmpty() ? "" : label + " ") + amount + (detail.isEmpty() ? "" : ": " + detail) + ", "
                 + String.format(Locale.ROOT, "%.0f s elapsed", elapsed) + (finished ? "" : ", ETA " + eta(fraction, elapsed)));
