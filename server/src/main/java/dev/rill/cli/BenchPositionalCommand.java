@@ -99,7 +99,7 @@ final class BenchPositionalCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "rill bench positional: %s (%,d characters); nLayer %d, nHead %d, nEmb %d, T %d, batch %d; "
                             + "%d steps, lr %s → %s, warm-up %d, seed %d; %d threads%n",
                     data.getFileName(), text.length(), shape.nLayer, shape.nHead, shape.nEmb, context, training.batch, steps,
-                    plain(training.lr), plain(training.minLr), training.warmup, training.seed, Parallel.threads());
+                    plain(training.lr), plain(training.minLr), training.warmup, training.seed, Parallel.defaultThreads());
             out.flush();
             List<Row> rows = new ArrayList<>();
             for (int i = 0; i < variants.size(); i++) {
@@ -167,9 +167,13 @@ final class BenchPositionalCommand implements Callable<Integer> {
             throw new IllegalArgumentException(data + " leaves " + val.length + " validation tokens, too few for one window of 2T = " + twoT
                     + "; use more text or a smaller context");
         }
-        double valT = Evaluation.crossEntropy(model, val, training.batch, T).loss();
         boolean reaches2T = model.config.maxContext() >= twoT && model.positional.maxPositions() >= twoT;
-        double val2T = reaches2T ? Evaluation.crossEntropy(model, val, Math.max(1, training.batch / 2), twoT).loss() : Double.NaN;
+        int batch = training.batch;
+        double valT, val2T;
+        try (Parallel pool = new Parallel(Parallel.defaultThreads())) {
+            valT = pool.call(() -> Evaluation.crossEntropy(model, val, batch, T).loss());
+            val2T = reaches2T ? pool.call(() -> Evaluation.crossEntropy(model, val, Math.max(1, batch / 2), twoT).loss()) : Double.NaN;
+        }
         Arrays.sort(stepSeconds);
         double median = stepSeconds[stepSeconds.length / 2];
         return new Row(v.label(), model.parameterCount(), valT, val2T, config.tokensPerStep() / median, seconds);

@@ -127,7 +127,7 @@ final class BenchServeCommand implements Callable<Integer> {
             awaitReady(http, base, deadline, app, failed);
             System.out.printf(Locale.ROOT, "rill bench serve: model %s (%s parameters, context %d), backend %s, %d threads, %d tokens per stream, "
                             + "prompt %d tokens, localhost WebSockets%n", loaded.name(), loaded.info().get("parameters"), loaded.maxContext(),
-                    backend.name(), Parallel.threads(), tokens, promptTokens);
+                    backend.name(), Parallel.defaultThreads(), tokens, promptTokens);
             // Warm-up, not reported: the JIT must compile the Vector API kernels and the server path first.
             Progress progress = Progress.console("round");
             int total = 4 + 2 * streams.size();

@@ -3,6 +3,7 @@ package dev.rill.cli;
 import dev.rill.model.Checkpoint;
 import dev.rill.plugin.PluginRegistry;
 import dev.rill.train.Evaluation;
+import dev.rill.tensor.Parallel;
 import dev.rill.train.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -38,7 +39,10 @@ final class EvalCommand implements Callable<Integer> {
         int[] tokens = loaded.vocabulary().encode(content);
         int window = context != null ? context : loaded.model().config.T();
         Progress progress = Progress.console("eval");
-        Evaluation.Result r = Evaluation.crossEntropy(loaded.model(), tokens, batch, window, progress);
+        Evaluation.Result r;
+        try (Parallel pool = new Parallel(Parallel.defaultThreads())) {
+            r = pool.call(() -> Evaluation.crossEntropy(loaded.model(), tokens, batch, window, progress));
+        }
         progress.clear();
         System.out.printf(Locale.ROOT, "loss %.4f nats/token over %d windows%s%n", r.loss(), r.windows(),
                 context != null ? " of " + window + " tokens" : "");
