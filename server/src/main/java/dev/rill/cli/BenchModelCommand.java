@@ -1,5 +1,6 @@
 package dev.rill.cli;
 
+import dev.rill.console.Progress;
 import dev.rill.gguf.GgufValueType;
 import dev.rill.gguf.GgufWriter;
 import dev.rill.model.GgufModel;

@@ -1,5 +1,6 @@
 package dev.rill.cli;
 
+import dev.rill.console.Progress;
 import dev.rill.generate.GenerationRequest;
 import dev.rill.generate.GenerationResult;
 import dev.rill.generate.Generator;
@@ -124,7 +125,7 @@ final class BenchTrainCommand implements Callable<Integer> {
             }
             Arrays.sort(rates);
             System.out.printf(Locale.ROOT, "decode, bundled model %s (%s parameters): %,.0f tokens/s (median of %d runs of %d tokens, KV cache, greedy)%n",
-                    loaded.name(), loaded.info().get("parameters"), rates[rates.length / 2], rates.length, tokens);
+                    loaded.name(), loaded.info().parameters(), rates[rates.length / 2], rates.length, tokens);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.rill.cli;
 
+import dev.rill.console.Progress;
 import dev.rill.model.Checkpoint;
 import dev.rill.plugin.PluginRegistry;
 import dev.rill.train.Evaluation;

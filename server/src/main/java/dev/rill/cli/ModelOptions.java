@@ -1,5 +1,6 @@
 package dev.rill.cli;
 
+import dev.rill.console.Progress;
 import dev.rill.model.BundledModels;
 import dev.rill.model.LoadedModel;
 import dev.rill.model.Models;

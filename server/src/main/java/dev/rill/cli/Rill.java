@@ -1,6 +1,6 @@
 package dev.rill.cli;
 
-import dev.rill.server.UserErrors;
+import dev.rill.console.UserErrors;
 import io.quarkus.runtime.annotations.QuarkusMain;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

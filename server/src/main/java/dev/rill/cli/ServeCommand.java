@@ -1,7 +1,7 @@
 package dev.rill.cli;
 
 import dev.rill.plugin.PluginRegistry;
-import dev.rill.server.sampling.SamplingSettings;
+import dev.rill.sampling.SamplerChain;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.QuarkusApplication;
 import picocli.CommandLine.Command;
@@ -83,9 +83,10 @@ final class ServeCommand implements Callable<Integer> {
     private void checkGiven() {
         if (sampling.chain == null && sampling.params == null && backend.name == null && backend.params == null) return;
         PluginRegistry registry = plugins.registry();
-        Map<String, String> params = new LinkedHashMap<>();
-        sampling.given().forEach((k, v) -> params.put(k, v.toString()));
-        new SamplingSettings(registry, sampling.chain, params);
+        // As the server takes them: '-' and '.' in names stand for '_', values apply to the steps that declare them.
+        Map<String, Object> params = new LinkedHashMap<>();
+        sampling.given().forEach((k, v) -> params.put(k.replace('-', '_').replace('.', '_'), v));
+        SamplerChain.of(registry, sampling.chain(), params, Map.of());
         if (backend.name != null || backend.params != null) backend.params(backend.backend(registry));
     }
 

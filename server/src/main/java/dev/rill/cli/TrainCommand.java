@@ -1,6 +1,9 @@
 package dev.rill.cli;
 
+import dev.rill.console.Progress;
 import dev.rill.plugin.PluginRegistry;
+import dev.rill.spi.ComputeBackend;
+import dev.rill.tensor.Parallel;
 import dev.rill.train.TrainConfig;
 import dev.rill.train.Trainer;
 import dev.rill.train.TrainingListener;
@@ -58,7 +61,7 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PluginRegistry registry = plugins.registry();
         Report report = new Report();
-        Trainer trainer = new Trainer(registry, report);
+        Trainer trainer = new Trainer(registry, report, registry.get(ComputeBackend.class, "cpu"), Parallel.defaultThreads());
         Trainer.Result result;
         if (resume) {
             result = trainer.resume(out);

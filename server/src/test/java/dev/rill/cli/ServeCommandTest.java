@@ -34,7 +34,9 @@ class ServeCommandTest {
         String err = run(1, "serve", "--sampler", "top-k,warp,dist");
         assertEquals("rill serve: unknown sampler 'warp'; available: dist, greedy, logit-bias, min-p, mirostat-v2, penalties, "
                 + "temperature, top-k, top-p, typical (class path only; no plugin folder configured)", err.strip());
-        assertTrue(run(1, "serve", "--sampling-param", "temprature=0.5").strip().startsWith("rill serve: rill.sampling.params: unknown sampling parameter 'temprature'"));
+        String unknown = run(1, "serve", "--sampling-param", "temprature=0.5");
+        assertTrue(unknown.startsWith("rill serve: unknown sampling parameter 'temprature'") && unknown.strip().lines().count() == 1, unknown);
+        assertTrue(run(1, "serve", "--sampling-param", "top-k=-3").contains("top_k"), "a bad value names the parameter");
         assertEquals(1, run(1, "serve", "--backend", "quantum").strip().lines().count());
     }
 

@@ -1,4 +1,4 @@
-package dev.rill.cli;
+package dev.rill.console;
 
 import java.io.PrintStream;
 import java.util.Locale;
@@ -51,7 +51,8 @@ public final class Progress implements DoubleConsumer {
         return new Progress(label, onTerminal(), System.err, System.err::println, 2);
     }
 
-    static boolean onTerminal() {
+    /** Whether this process writes to a terminal (else to a log or a pipe). */
+    public static boolean onTerminal() {
         return System.console() != null && System.console().isTerminal();
     }
 

@@ -1,4 +1,4 @@
-package dev.rill.cli;
+package dev.rill.console;
 
 import org.junit.jupiter.api.Test;
 

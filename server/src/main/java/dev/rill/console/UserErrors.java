@@ -1,4 +1,4 @@
-package dev.rill.server;
+package dev.rill.console;
 
 import dev.rill.plugin.PluginException;
 
