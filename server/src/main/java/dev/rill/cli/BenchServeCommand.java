@@ -16,6 +16,7 @@ import dev.rill.spi.ComputeBackend;
 import dev.rill.spi.ForwardPass;
 import dev.rill.tensor.Parallel;
 import io.quarkus.runtime.Quarkus;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -57,7 +58,7 @@ final class BenchServeCommand implements Callable<Integer> {
     List<Integer> streams;
     @Option(names = "--tokens", paramLabel = "N", defaultValue = "100", description = "Tokens per stream (kept within the context).")
     int tokens;
-    @Option(names = "--prompt", paramLabel = "TEXT", defaultValue = "ROMEO:\n", description = "Prompt of every stream (raw text, no chat template; default: ROMEO: and a newline).")
+    @Option(names = "--prompt", paramLabel = "TEXT", defaultValue = "ROMEO:\n", showDefaultValue = CommandLine.Help.Visibility.NEVER, description = "Prompt of every stream (raw text, no chat template; default: ROMEO: and a newline).")
     String prompt;
     @Mixin
     BackendOptions backend;

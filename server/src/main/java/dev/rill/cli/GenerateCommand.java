@@ -9,6 +9,7 @@ import dev.rill.sampling.SamplerChain;
 import dev.rill.spi.ComputeBackend;
 import dev.rill.spi.ForwardPass;
 import dev.rill.spi.Params;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -27,7 +28,8 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Mixin
     ModelOptions model;
-    @Option(names = "--prompt", paramLabel = "TEXT", defaultValue = "\n", description = "Text to continue (default: a newline).")
+    @Option(names = "--prompt", paramLabel = "TEXT", defaultValue = "\n", showDefaultValue = CommandLine.Help.Visibility.NEVER,
+            description = "Text to continue (default: a newline).")
     String prompt;
     @Option(names = "--max-tokens", paramLabel = "N", defaultValue = "200", description = "Tokens to generate at most.")
     int maxTokens;

@@ -97,6 +97,10 @@ class CommandTreeTest {
                 // Repeatable options default to none; a required one has no default to show.
                 if (!flag && !o.required() && !o.isMultiValue() && !hasDefault && !saysDefault) problems.add(where + ": its default is not shown");
                 if (description.contains("${DEFAULT-VALUE}")) problems.add(where + ": says its default twice (picocli adds it)");
+                String shown = o.defaultValueString();
+                if (shown != null && shown.contains("\n") && o.showDefaultValue() != CommandLine.Help.Visibility.NEVER) {
+                    problems.add(where + ": its default spans lines; say it in words");
+                }
             }
         }
         assertEquals(List.of(), problems);
