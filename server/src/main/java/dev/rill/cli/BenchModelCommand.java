@@ -1,5 +1,6 @@
 package dev.rill.cli;
 
+import dev.rill.console.Progress;
 import dev.rill.gguf.GgufValueType;
 import dev.rill.gguf.GgufWriter;
 import dev.rill.model.GgufModel;
@@ -15,6 +16,7 @@ import dev.rill.spi.Tensor.DType;
 import dev.rill.spi.Tensor;
 import dev.rill.tensor.Parallel;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -37,47 +39,48 @@ import java.util.SplittableRandom;
         description = "Prompt-processing and decode tokens/s of a GGUF model, with the memory-bandwidth bound.")
 final class BenchModelCommand implements Runnable {
 
-    @Option(names = "--model", required = true, paramLabel = "FILE", description = "The GGUF file (written first with --create).")
+    // Not ModelOptions: only a GGUF file, and required.
+    @Option(names = {"--model", "--checkpoint"}, required = true, paramLabel = "FILE", description = "The GGUF file (written first with --create).")
     Path model;
 
     @Option(names = "--create", paramLabel = "TYPE",
             description = "Write a synthetic Llama model to --model first, weights in TYPE: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K, "
-                    + "or Q4_K_M (Q4_K with Q6_K output and ffn_down, as llama.cpp's Q4_K_M mixes them).")
+                    + "or Q4_K_M (Q4_K with Q6_K output and ffn_down, as llama.cpp's Q4_K_M mixes them) (default: none, --model must exist).")
     String create;
 
     @Option(names = "--shape", paramLabel = "SHAPE", defaultValue = "stories110m",
             description = "Shape of the synthetic model: DIM,LAYERS,HEADS,[KV_HEADS,]HIDDEN,VOCAB, or stories15m (288,6,6,768,32000), "
-                    + "stories110m (768,12,12,2048,32000; the default) or llama-1b (Llama 3.2 1B: 2048,16,32,8,8192,128256).")
+                    + "stories110m (768,12,12,2048,32000) or llama-1b (Llama 3.2 1B: 2048,16,32,8,8192,128256).")
     String shape;
 
-    @Option(names = "--threads", split = ",", defaultValue = "1,2", description = "Thread counts to measure (default ${DEFAULT-VALUE}).")
+    @Option(names = "--threads", split = ",", paramLabel = "N", defaultValue = "1,2", description = "Thread counts to measure, comma-separated.")
     int[] threads;
 
-    @Option(names = "--prompt", split = ",", defaultValue = "128,512", description = "Prompt lengths for prompt processing (default ${DEFAULT-VALUE}).")
+    @Option(names = "--prompt-tokens", split = ",", paramLabel = "N", defaultValue = "128,512", description = "Prompt lengths for prompt processing (pp), comma-separated.")
     int[] prompt;
 
-    @Option(names = "--gen", defaultValue = "64", description = "Tokens decoded one at a time (default ${DEFAULT-VALUE}).")
+    @Option(names = "--tokens", paramLabel = "N", defaultValue = "64", description = "Tokens decoded one at a time (tg).")
     int gen;
 
-    @Option(names = "--plugins", paramLabel = "DIR", description = "Also load plugin jars from this folder.")
-    Path pluginDir;
+    @Mixin
+    PluginOptions plugins;
 
     @Option(names = "--llama-bench", paramLabel = "PATH",
-            description = "Also run llama.cpp's llama-bench (built from source, CPU) on the same file and thread counts, one after the other, and print the ratios.")
+            description = "Also run llama.cpp's llama-bench (built from source, CPU) on the same file and thread counts, one after the other, and print the ratios (default: Rill only).")
     Path llamaBench;
 
     @Option(names = "--cpu-time",
-            description = "On 1 thread, also compare processor time per token (Rill's thread CPU time; llama-bench's through bash's times): "
+            description = "With --llama-bench, on 1 thread, also compare processor time per token (Rill's thread CPU time; llama-bench's through bash's times): "
                     + "what a token costs whatever the machine's load, where wall time on a shared machine mostly measures the neighbours.")
     boolean cpuTime;
 
-    @Option(names = "--repeat", defaultValue = "3", description = "Runs per figure; the median is printed (default ${DEFAULT-VALUE}).")
+    @Option(names = "--repeat", paramLabel = "N", defaultValue = "3", description = "Runs per figure; the median is printed.")
     int repeat;
 
     @Override
     public void run() {
         if (Arrays.stream(prompt).min().orElse(0) < 1 || gen < 1 || repeat < 1) {
-            throw new IllegalArgumentException("--prompt, --gen and --repeat must be >= 1 (got " + Arrays.toString(prompt) + ", " + gen + ", " + repeat + ")");
+            throw new IllegalArgumentException("--prompt-tokens, --tokens and --repeat must be >= 1 (got " + Arrays.toString(prompt) + ", " + gen + ", " + repeat + ")");
         }
         for (int t : threads) if (t < 1) throw new IllegalArgumentException("--threads: each count must be >= 1 (got " + t + ")");
         if (llamaBench != null && !java.nio.file.Files.isExecutable(llamaBench)) {
@@ -182,10 +185,13 @@ final class BenchModelCommand implements Runnable {
     }
 
     private void bench() throws java.io.IOException {
-        PluginRegistry registry = PluginRegistry.load(pluginDir);
+        PluginRegistry registry = plugins.registry();
         ComputeBackend cpu = registry.get(ComputeBackend.class, "cpu");
         int maxPrompt = Arrays.stream(prompt).max().getAsInt();
         try (GgufModel m = GgufModel.load(model, registry, maxPrompt + gen + 8)) {
+            Progress reading = Progress.console("loading " + model.getFileName());
+            m.file().readTensorData(reading);
+            reading.clear();
             long bytesPerToken = weightBytesPerToken(m.weights());
             var info = m.info();
             System.out.printf(Locale.ROOT, "model %s: %s %s, %.1fM parameters, %.1f MB of weights read per token%n",
@@ -214,6 +220,7 @@ final class BenchModelCommand implements Runnable {
                     double[] tg = new double[repeat], tgCpu = new double[repeat];
                     double load = loadAverage();
                     var cpuClock = java.lang.management.ManagementFactory.getThreadMXBean();
+                    Progress progress = Progress.console(t + (t == 1 ? " thread" : " threads") + ", run");
                     for (int k = 0; k < repeat; k++) {
                         for (int j = 0; j < prompt.length; j++) {
                             KvCache c = fp.newCache(prompt[j] + gen);
@@ -228,7 +235,9 @@ final class BenchModelCommand implements Runnable {
                         for (int i = 1; i <= gen; i++) fp.forward(d, tokens, i, i + 1, logits);
                         tg[k] = gen / ((System.nanoTime() - t0) / 1e9);
                         tgCpu[k] = gen / ((cpuClock.getCurrentThreadCpuTime() - c0) / 1e9);
+                        progress.update(k + 1, repeat, "");   // outside the timed parts
                     }
+                    progress.clear();
                     load = Math.max(load, loadAverage());
                     double bw = pool.call(BenchModelCommand::triadBandwidth);
                     double bound = bw / bytesPerToken;

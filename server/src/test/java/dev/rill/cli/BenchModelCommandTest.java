@@ -47,7 +47,7 @@ class BenchModelCommandTest {
         }
     }
 
-    private static final String[] TINY = {"--create", "Q4_0", "--shape", "64,1,2,128,300", "--threads", "1", "--prompt", "8", "--gen", "4", "--repeat", "1"};
+    private static final String[] TINY = {"--create", "Q4_0", "--shape", "64,1,2,128,300", "--threads", "1", "--prompt-tokens", "8", "--tokens", "4", "--repeat", "1"};
 
     private String[] args(Path model, String... more) {
         String[] a = new String[3 + TINY.length + more.length];
@@ -89,12 +89,37 @@ class BenchModelCommandTest {
         assertTrue(Pattern.compile("(?m)^1\\s.*\\s\\d+\\.\\d\\d$").matcher(out.stdout()).find(), out.stdout());
     }
 
+    /**
+     * {@code --cpu-time}: llama.cpp's processor time per run is the difference between a run with
+     * R+1 repeats and one with 1, over R, here from a stand-in that burns processor time in
+     * proportion to the runs it is asked for.
+     */
+    @Test
+    void comparesProcessorTimeOnOneThread() throws IOException {
+        Path fixture = Path.of("src/test/resources/llama-bench/tiny-q4_0.json").toAbsolutePath();
+        Path script = tmp.resolve("llama-bench");
+        Files.writeString(script, """
+                #!/bin/bash
+                runs=1; while [ $# -gt 0 ]; do [ "$1" = -r ] && runs=$2; shift; done
+                i=0; while [ $i -lt $((runs * 20000)) ]; do i=$((i + 1)); done
+                cat '%s'
+                """.formatted(fixture));
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
+        Out out = bench(args(tmp.resolve("tiny.gguf"), "--llama-bench", script.toString(), "--cpu-time"));
+        assertEquals(0, out.run().code(), out.run().err());
+        Matcher m = Pattern.compile("1 thread, per second of processor time: Rill pp8 ([\\d.]+), tg4 ([\\d.]+) tok/s; "
+                + "llama.cpp pp8 ([\\d.]+), tg4 ([\\d.]+) tok/s; ratio pp8 ([\\d.]+)×, tg4 ([\\d.]+)×").matcher(out.stdout());
+        assertTrue(m.find(), out.stdout());
+        for (int g = 1; g <= 6; g++) assertTrue(Double.parseDouble(m.group(g)) > 0, out.stdout());
+        assertEquals(Double.parseDouble(m.group(1)) / Double.parseDouble(m.group(3)), Double.parseDouble(m.group(5)), 0.01 * Double.parseDouble(m.group(5)) + 0.005);
+    }
+
     /** The Q4_K_M mix (Q6_K output and ffn_down, Q4_K elsewhere) with grouped-query attention, measured at two prompt lengths. */
     @Test
     void createsTheQ4KMMixWithGroupedQueryAttention() throws IOException {
         Path model = tmp.resolve("mix.gguf");
         Out out = bench("bench", "model", "--model=" + model, "--create", "q4_k_m", "--shape", "256,1,4,2,256,300",
-                "--threads", "1", "--prompt", "4,8", "--gen", "2", "--repeat", "1");
+                "--threads", "1", "--prompt-tokens", "4,8", "--tokens", "2", "--repeat", "1");
         assertEquals(0, out.run().code(), out.run().err());
         try (var f = dev.rill.gguf.GgufFile.open(model)) {
             assertEquals(dev.rill.spi.Tensor.DType.Q6_K, f.tensor("output.weight").type());
@@ -111,9 +136,9 @@ class BenchModelCommandTest {
     @Test
     void badOptionsAreRefusedNamingThem() throws IOException {
         Path model = tmp.resolve("m.gguf");
-        var gen = bench("bench", "model", "--model", model.toString(), "--gen", "0").run();
+        var gen = bench("bench", "model", "--model", model.toString(), "--tokens", "0").run();
         assertEquals(1, gen.code());
-        assertTrue(gen.err().contains("--prompt, --gen and --repeat must be >= 1"), gen.err());
+        assertTrue(gen.err().contains("--prompt-tokens, --tokens and --repeat must be >= 1"), gen.err());
         var shape = bench("bench", "model", "--model", model.toString(), "--create", "Q4_0", "--shape", "64,1,3,128,300").run();
         assertEquals(1, shape.code());
         assertTrue(shape.err().contains("--shape needs DIM,LAYERS,HEADS,[KV_HEADS,]HIDDEN,VOCAB"), shape.err());
