@@ -1,5 +1,7 @@
 """Independent reference for `rill bench train`: a nanoGPT-style GPT-2 in PyTorch (our own few
-lines, not nanoGPT's code), trained on random tokens for configs S and M, printing tokens/s.
+lines, not nanoGPT's code), trained on random tokens for configs S and M, printing tokens/s, tokens
+per second of processor time and the peak resident memory of the process while each config ran
+(`rill bench train --pytorch PYTHON` runs it and prints the ratios).
 
     python3 server/src/bench/pytorch_reference.py [--threads 2] [--steps 10] [--config S,M]
 
@@ -7,7 +9,7 @@ Same shapes and work per step as Rill's bench: LayerNorm, causal self-attention
 (scaled_dot_product_attention), tanh-GELU MLP, tied LM head, mean cross-entropy, backward,
 grad-norm clipping, AdamW.
 """
-import argparse, math, statistics, time
+import argparse, math, re, statistics, time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -48,7 +50,25 @@ class GPT(nn.Module):
         return F.cross_entropy(logits.view(-1, logits.shape[-1]), targets.view(-1))
 
 
+def reset_peak_rss():
+    """Linux: writing 5 to clear_refs resets the peak resident set size (VmHWM) to the current one."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
+def peak_rss_mib():
+    try:
+        with open("/proc/self/status") as f:
+            return int(re.search(r"VmHWM:\s+(\d+) kB", f.read()).group(1)) / 1024
+    except (OSError, AttributeError):
+        return float("nan")
+
+
 def bench(name, cfg, steps, warmup):
+    reset_peak_rss()
     torch.manual_seed(1)
     model = GPT(**cfg)
     decay = [p for p in model.parameters() if p.dim() >= 2]
@@ -57,9 +77,9 @@ def bench(name, cfg, steps, warmup):
                             lr=1e-4, betas=(0.9, 0.99))
     x = torch.randint(cfg["n_vocab"], (cfg["n_batch"], cfg["T"]))
     y = torch.randint(cfg["n_vocab"], (cfg["n_batch"], cfg["T"]))
-    times = []
+    times, cpu = [], []
     for i in range(warmup + steps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         loss = model(x, y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -67,10 +87,13 @@ def bench(name, cfg, steps, warmup):
         opt.step()
         if i >= warmup:
             times.append(time.perf_counter() - t0)
-    med = statistics.median(times)
+            cpu.append(time.process_time() - c0)
+    med, med_cpu = statistics.median(times), statistics.median(cpu)
     n = sum(p.numel() for p in model.parameters())
-    print(f"pytorch {torch.__version__} config {name}: {cfg['n_batch'] * cfg['T'] / med:,.0f} tokens/s "
-          f"(median of {steps} steps, {med * 1e3:.1f} ms/step, {n:,} parameters, {torch.get_num_threads()} threads)")
+    tokens = cfg['n_batch'] * cfg['T']
+    print(f"pytorch {torch.__version__} config {name}: {tokens / med:,.0f} tokens/s "
+          f"(median of {steps} steps, {med * 1e3:.1f} ms/step, {n:,} parameters, {torch.get_num_threads()} threads), "
+          f"{tokens / med_cpu:,.0f} tokens per processor-second, peak RSS {peak_rss_mib():,.0f} MiB")
 
 
 if __name__ == "__main__":

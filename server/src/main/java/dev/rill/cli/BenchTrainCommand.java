@@ -19,19 +19,29 @@ import dev.rill.train.AdamW;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * {@code rill bench train}: training tokens/s and peak heap of full steps (forward, backward,
- * clipping, AdamW) for configs S and M, and decode tokens/s of the default model.
+ * {@code rill bench train}: training tokens/s, tokens per second of processor time and peak
+ * resident memory of full steps (forward, backward, clipping, AdamW) for configs S and M, and decode
+ * tokens/s of the default model. With {@code --pytorch PYTHON} each config also runs through the
+ * independent PyTorch reference ({@code server/src/bench/pytorch_reference.py}) right after Rill's,
+ * and the ratios are printed.
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = "Training tokens/s and peak memory for configs S and M; decode tokens/s of the bundled model.")
@@ -46,6 +56,15 @@ final class BenchTrainCommand implements Callable<Integer> {
     @Option(names = "--decode", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Also measure decode tokens/s of the bundled model.")
     boolean decode;
+    @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
+            description = "Compute threads for training (and PyTorch's); 0 = -Drill.threads or every core.")
+    int threads;
+    @Option(names = "--pytorch", paramLabel = "PYTHON",
+            description = "A Python with PyTorch: run the PyTorch reference on each config right after Rill and print the ratios (default: Rill only).")
+    String python;
+    @Option(names = "--pytorch-script", paramLabel = "FILE", defaultValue = "server/src/bench/pytorch_reference.py",
+            description = "The PyTorch reference script, for --pytorch (the path is the source tree's, from the repository root).")
+    Path pytorchScript;
 
     record Shape(String name, int nVocab, int nLayer, int nHead, int nEmb, int T, int nBatch) {
     }
@@ -54,58 +73,112 @@ final class BenchTrainCommand implements Callable<Integer> {
             "S", new Shape("S", 65, 4, 4, 128, 128, 16),
             "M", new Shape("M", 65, 6, 6, 384, 256, 64));
 
+    /** One engine's figures for one config. */
+    record Figures(double tokensPerSecond, double tokensPerCpuSecond, double peakRssMiB) {
+    }
+
+    private static final Pattern PYTORCH_LINE = Pattern.compile(
+            "config (\\w+): ([\\d,.]+) tokens/s .*?, ([\\d,.]+) tokens per processor-second, peak RSS ([\\d,.]+|nan) MiB");
+
     @Override
     public Integer call() throws Exception {
-        PluginRegistry registry = PluginRegistry.load();
-        System.out.printf(Locale.ROOT, "rill bench train: %d threads, %d-bit vectors, JDK %s%n", Parallel.defaultThreads(),
-                jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize(), Runtime.version());
+        if (threads < 0) throw new IllegalArgumentException("--threads must be >= 0 (0 = every core), got " + threads);
+        if (python != null && !Files.isRegularFile(pytorchScript)) {
+            throw new IllegalArgumentException("--pytorch-script " + pytorchScript + " is not a file (run from the repository root, or pass the script's path)");
+        }
+        List<Shape> shapes = new ArrayList<>();
         for (String name : configs) {
             Shape s = SHAPES.get(name.trim().toUpperCase(Locale.ROOT));
             if (s == null) throw new IllegalArgumentException("unknown config '" + name + "'; accepted: S, M");
-            train(registry, s);
+            shapes.add(s);
         }
+        int n = threads > 0 ? threads : Parallel.defaultThreads();
+        PluginRegistry registry = PluginRegistry.load();
+        System.out.printf(Locale.ROOT, "rill bench train: %d threads, %d-bit vectors, JDK %s%n", n,
+                jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize(), Runtime.version());
+        List<String> compared = new ArrayList<>();
+        for (Shape s : shapes) {
+            double load = BenchModelCommand.loadAverage();
+            Figures ours = train(registry, s, n);
+            if (python != null) {
+                double refLoad = BenchModelCommand.loadAverage();
+                Figures ref = pytorch(s, n);
+                compared.add(String.format(Locale.ROOT, "Rill / PyTorch, config %s, %d thread%s: %.2f× tokens/s, %.2f× tokens per processor-second; "
+                                + "peak RSS %,.0f / %,.0f MiB (%.2f×); load %.2f / %.2f",
+                        s.name(), n, n == 1 ? "" : "s", ours.tokensPerSecond() / ref.tokensPerSecond(),
+                        ours.tokensPerCpuSecond() / ref.tokensPerCpuSecond(), ours.peakRssMiB(), ref.peakRssMiB(),
+                        ours.peakRssMiB() / ref.peakRssMiB(), load, refLoad));
+            }
+        }
+        compared.forEach(System.out::println);
         if (decode) decode(registry);
         return 0;
     }
 
-    private void train(PluginRegistry registry, Shape s) {
+    private Figures train(PluginRegistry registry, Shape s, int n) {
         PositionalEncoding learned = registry.get(PositionalEncoding.class, "learned");
         GptConfig c = new GptConfig(s.nVocab(), s.T(), s.nLayer(), s.nHead(), s.nEmb(), s.T(), "learned", Map.of());
         Gpt model = new Gpt(c, learned.create(Gpt.shape(c), Params.EMPTY));
         model.initialize(1);
         AdamW adam = new AdamW(model, 0.9, 0.99, 1e-8, 0.1);
         SplittableRandom random = new SplittableRandom(7);
-        int n = s.nBatch() * s.T();
-        int[] x = new int[n], y = new int[n];
-        for (int i = 0; i < n; i++) {
+        int tokens = s.nBatch() * s.T();
+        int[] x = new int[tokens], y = new int[tokens];
+        for (int i = 0; i < tokens; i++) {
             x[i] = random.nextInt(s.nVocab());
             y[i] = random.nextInt(s.nVocab());
         }
         resetPeaks();
-        double[] seconds = new double[steps];
-        Progress progress = Progress.console("config " + s.name() + ", step");
-        try (Parallel pool = new Parallel(Parallel.defaultThreads())) {
+        double[] seconds = new double[steps], cpuSeconds = new double[steps];
+        var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        try (Parallel pool = new Parallel(n)) {
             pool.run(() -> {
                 for (int i = -warmup; i < steps; i++) {
-                    long t0 = System.nanoTime();
+                    long t0 = System.nanoTime(), c0 = os.getProcessCpuTime();
                     model.zeroGrad();
                     model.forward(x, y, s.nBatch(), s.T());
                     model.backward();
                     AdamW.clipGradNorm(model.grads, 1.0);
                     adam.step(model.params, model.grads, 1e-4, Math.max(1, i + warmup + 1));
-                    if (i >= 0) seconds[i] = (System.nanoTime() - t0) / 1e9;
-                    progress.update(i + warmup + 1, warmup + steps, i < 0 ? "(warm-up)" : "");   // outside the timed part
+                    if (i >= 0) {
+                        seconds[i] = (System.nanoTime() - t0) / 1e9;
+                        cpuSeconds[i] = (os.getProcessCpuTime() - c0) / 1e9;
+                    }
                 }
             });
         }
-        progress.clear();
         Arrays.sort(seconds);
-        double median = seconds[steps / 2];
+        Arrays.sort(cpuSeconds);
+        double median = seconds[steps / 2], medianCpu = cpuSeconds[steps / 2];
+        Figures f = new Figures(tokens / median, tokens / medianCpu, peakRssMiB());
         System.out.printf(Locale.ROOT, "config %s (nLayer %d, nHead %d, nEmb %d, T %d, nBatch %d; %,d parameters): "
-                        + "%,.0f tokens/s (median of %d steps, %.1f ms/step), peak heap %.0f MiB%n",
+                        + "%,.0f tokens/s (median of %d steps, %.1f ms/step), %,.0f tokens per processor-second, peak heap %.0f MiB, peak RSS %,.0f MiB%n",
                 s.name(), s.nLayer(), s.nHead(), s.nEmb(), s.T(), s.nBatch(), model.parameterCount(),
-                n / median, steps, median * 1e3, peakHeapBytes() / 1048576.0);
+                f.tokensPerSecond(), steps, median * 1e3, f.tokensPerCpuSecond(), peakHeapBytes() / 1048576.0, f.peakRssMiB());
         model.releaseActivations();
+        return f;
+    }
+
+    /** Runs the PyTorch reference on one config and reads its figures from the line it prints. */
+    private Figures pytorch(Shape s, int n) throws IOException, InterruptedException {
+        List<String> cmd = List.of(python, pytorchScript.toString(), "--threads", String.valueOf(n), "--steps", String.valueOf(steps),
+                "--warmup", String.valueOf(warmup), "--config", s.name());
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (p.waitFor() != 0) throw new IOException(String.join(" ", cmd) + " exited with " + p.exitValue() + ": " + lastLine(out));
+        Matcher m = PYTORCH_LINE.matcher(out);
+        if (!m.find()) throw new IOException(String.join(" ", cmd) + " printed no figures for config " + s.name() + ": " + lastLine(out));
+        out.lines().filter(l -> l.contains("config " + s.name() + ":")).findFirst().ifPresent(System.out::println);
+        return new Figures(number(m.group(2)), number(m.group(3)), m.group(4).equals("nan") ? Double.NaN : number(m.group(4)));
+    }
+
+    private static double number(String s) {
+        return Double.parseDouble(s.replace(",", ""));
+    }
+
+    private static String lastLine(String out) {
+        String[] lines = out.strip().split("\n");
+        return lines[lines.length - 1];
     }
 
     private void decode(PluginRegistry registry) throws Exception {
@@ -132,6 +205,22 @@ final class BenchTrainCommand implements Callable<Integer> {
     private static void resetPeaks() {
         System.gc();
         for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) pool.resetPeakUsage();
+        // Linux: writing 5 to clear_refs resets the peak resident set size (VmHWM) to the current one.
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+        } catch (IOException | RuntimeException e) {
+            // elsewhere the peak is the process's since it started
+        }
+    }
+
+    /** The process's peak resident set size ({@code VmHWM}), or NaN where /proc has none. */
+    static double peakRssMiB() {
+        try {
+            Matcher m = Pattern.compile("VmHWM:\\s+(\\d+) kB").matcher(Files.readString(Path.of("/proc/self/status")));
+            return m.find() ? Long.parseLong(m.group(1)) / 1024.0 : Double.NaN;
+        } catch (IOException | RuntimeException e) {
+            return Double.NaN;
+        }
     }
 
     private static long peakHeapBytes() {

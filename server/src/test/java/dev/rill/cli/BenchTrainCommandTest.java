@@ -1,0 +1,112 @@
+package dev.rill.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static dev.rill.cli.BenchPositionalCommandTest.rill;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code rill bench train} on config S for one step: Rill's tokens/s, tokens per processor-second
+ * and peak resident memory are printed; with {@code --pytorch} the reference runs with the same
+ * config, threads and steps, and the ratios are Rill's figures over the ones it printed. PyTorch
+ * is not installed in CI, so the "Python" here is a script that checks its arguments and prints
+ * a line in the reference's format.
+ */
+class BenchTrainCommandTest {
+
+    @TempDir
+    Path tmp;
+
+    private static String[] stdout(BenchPositionalCommandTest.Run[] run, String... args) {
+        PrintStream saved = System.out;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
+            run[0] = rill(args);
+            return new String[]{buf.toString(StandardCharsets.UTF_8)};
+        } finally {
+            System.setOut(saved);
+        }
+    }
+
+    private Path executable(String name, String body) throws IOException {
+        Path p = tmp.resolve(name);
+        Files.writeString(p, body);
+        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwx------"));
+        return p;
+    }
+
+    @Test
+    void printsRillsFiguresAndTheRatiosToThePyTorchReference() throws IOException {
+        Path script = Files.writeString(tmp.resolve("reference.py"), "# stand-in\n");
+        Path argsSeen = tmp.resolve("args.txt");
+        Path python = executable("python", """
+                #!/bin/sh
+                echo "$@" > '%s'
+                echo "pytorch 2.13.0+cpu config S: 1,000 tokens/s (median of 1 steps, 2048.0 ms/step, 818,048 parameters, 1 threads), 2,000 tokens per processor-second, peak RSS 400 MiB"
+                """.formatted(argsSeen));
+        var run = new BenchPositionalCommandTest.Run[1];
+        String out = stdout(run, "bench", "train", "--config", "S", "--steps", "1", "--warmup", "0", "--no-decode", "--threads", "1",
+                "--pytorch", python.toString(), "--pytorch-script", script.toString())[0];
+        assertEquals(0, run[0].code(), run[0].err());
+        assertEquals(script + " --threads 1 --steps 1 --warmup 0 --config S", Files.readString(argsSeen).trim());
+
+        Matcher ours = Pattern.compile("config S .*: ([\\d,]+) tokens/s .*, ([\\d,]+) tokens per processor-second, peak heap \\d+ MiB, peak RSS ([\\d,]+) MiB").matcher(out);
+        assertTrue(ours.find(), out);
+        double tps = Double.parseDouble(ours.group(1).replace(",", "")), cps = Double.parseDouble(ours.group(2).replace(",", ""));
+        double rss = Double.parseDouble(ours.group(3).replace(",", ""));
+        assertTrue(tps > 0 && cps > 0 && rss > 50, out);
+        Matcher ratio = Pattern.compile("Rill / PyTorch, config S, 1 thread: ([\\d.]+)× tokens/s, ([\\d.]+)× tokens per processor-second; "
+                + "peak RSS ([\\d,]+) / 400 MiB \\(([\\d.]+)×\\); load").matcher(out);
+        assertTrue(ratio.find(), out);
+        // Rill's printed figures are rounded; the ratios are of the unrounded ones.
+        assertEquals(tps / 1000, Double.parseDouble(ratio.group(1)), 0.01 * tps / 1000 + 0.006);
+        assertEquals(cps / 2000, Double.parseDouble(ratio.group(2)), 0.01 * cps / 2000 + 0.006);
+        assertEquals(rss / 400, Double.parseDouble(ratio.group(4)), 0.01 * rss / 400 + 0.006);
+    }
+
+    @Test
+    void aFailingOrSilentReferenceOrAMissingScriptEndsWithOneLine() throws IOException {
+        Path script = Files.writeString(tmp.resolve("reference.py"), "# stand-in\n");
+        String[] common = {"bench", "train", "--config", "S", "--steps", "1", "--warmup", "0", "--no-decode", "--threads", "1"};
+
+        Path failing = executable("failing", "#!/bin/sh\necho 'ModuleNotFoundError: No module named torch'\nexit 1\n");
+        var run = new BenchPositionalCommandTest.Run[1];
+        stdout(run, concat(common, "--pytorch", failing.toString(), "--pytorch-script", script.toString()));
+        assertEquals(1, run[0].code());
+        assertTrue(run[0].err().contains("exited with 1: ModuleNotFoundError: No module named torch"), run[0].err());
+        assertFalse(run[0].err().contains("\tat "), "one line, no stack trace: " + run[0].err());
+
+        Path silent = executable("silent", "#!/bin/sh\necho hello\n");
+        stdout(run, concat(common, "--pytorch", silent.toString(), "--pytorch-script", script.toString()));
+        assertEquals(1, run[0].code());
+        assertTrue(run[0].err().contains("printed no figures for config S: hello"), run[0].err());
+
+        stdout(run, concat(common, "--pytorch", silent.toString(), "--pytorch-script", tmp.resolve("missing.py").toString()));
+        assertEquals(1, run[0].code());
+        assertTrue(run[0].err().contains("--pytorch-script " + tmp.resolve("missing.py") + " is not a file"), run[0].err());
+
+        stdout(run, "bench", "train", "--threads", "-1");
+        assertEquals(1, run[0].code());
+        assertTrue(run[0].err().contains("--threads must be >= 0"), run[0].err());
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+}
