@@ -185,16 +185,20 @@ public final class Gpt {
         for (int l = 0; l < L; l++) {
             LayerActs la = a.layers[l];
             float[] residual = l == 0 ? a.encoded : a.layers[l - 1].residual3;
-            LayerNorm.forward(la.ln1, la.ln1Mean, la.ln1Rstd, residual, params, ln1w[l], params, ln1b[l], N, C);
-            Linear.forward(la.qkv, la.ln1, params, qkvw[l], params, qkvb[l], N, C, 3 * C);
+            // The LayerNorm and GELU outputs go to scratch shared by all layers (scratchC; d4C, which
+            // only backward needs otherwise): backward recomputes them from what is kept (the
+            // residuals with their mean and rstd; fch), one elementwise pass each, instead of
+            // keeping 2·N·C + 4·N·C floats per layer.
+            LayerNorm.forward(a.scratchC, la.ln1Mean, la.ln1Rstd, residual, params, ln1w[l], params, ln1b[l], N, C);
+            Linear.forward(la.qkv, a.scratchC, params, qkvw[l], params, qkvb[l], N, C, 3 * C);
             Attention.rotate(la.qkv, positional, B, T, C, NH);
-            Attention.forward(la.atty, la.att, la.qkv, positional, B, T, C, NH);
+            Attention.forward(la.atty, la.lse, la.qkv, positional, B, T, C, NH);
             Linear.forward(a.scratchC, la.atty, params, attprojw[l], params, attprojb[l], N, C, C);
             Vec.sum(residual, 0, a.scratchC, 0, la.residual2, 0, N * C);
-            LayerNorm.forward(la.ln2, la.ln2Mean, la.ln2Rstd, la.residual2, params, ln2w[l], params, ln2b[l], N, C);
-            Linear.forward(la.fch, la.ln2, params, fcw[l], params, fcb[l], N, C, 4 * C);
-            Gelu.forward(la.fchGelu, la.fch, N * 4 * C);
-            Linear.forward(a.scratchC, la.fchGelu, params, fcprojw[l], params, fcprojb[l], N, 4 * C, C);
+            LayerNorm.forward(a.scratchC, la.ln2Mean, la.ln2Rstd, la.residual2, params, ln2w[l], params, ln2b[l], N, C);
+            Linear.forward(la.fch, a.scratchC, params, fcw[l], params, fcb[l], N, C, 4 * C);
+            Gelu.forward(a.d4C, la.fch, N * 4 * C);
+            Linear.forward(a.scratchC, a.d4C, params, fcprojw[l], params, fcprojb[l], N, 4 * C, C);
             Vec.sum(la.residual2, 0, a.scratchC, 0, la.residual3, 0, N * C);
         }
         float[] last = a.layers[L - 1].residual3;
@@ -231,18 +235,21 @@ public final class Gpt {
             LayerActs la = a.layers[l];
             float[] residual = l == 0 ? a.encoded : a.layers[l - 1].residual3;
             // residual3 = residual2 + c_proj(gelu(c_fc(ln2(residual2))))
-            Linear.backward(a.d4C, false, grads, fcprojw[l], grads, fcprojb[l], a.dResidual, la.fchGelu,
+            Gelu.forward(a.d4C, la.fch, N * 4 * C);   // the input, then (overwritten) its gradient
+            Linear.backward(a.d4C, false, grads, fcprojw[l], grads, fcprojb[l], a.dResidual, a.d4C,
                     params, fcprojw[l], a.wT, N, 4 * C, C);
             Gelu.backward(a.d4C, la.fch, a.d4C, N * 4 * C, false);
-            Linear.backward(a.dC, false, grads, fcw[l], grads, fcb[l], a.d4C, la.ln2, params, fcw[l], a.wT, N, C, 4 * C);
+            LayerNorm.forward(a.scratchC, null, null, la.residual2, params, ln2w[l], params, ln2b[l], N, C);
+            Linear.backward(a.dC, false, grads, fcw[l], grads, fcb[l], a.d4C, a.scratchC, params, fcw[l], a.wT, N, C, 4 * C);
             LayerNorm.backward(a.dResidual, grads, ln2w[l], grads, ln2b[l], a.dC, la.residual2, params, ln2w[l],
                     la.ln2Mean, la.ln2Rstd, N, C);
             // residual2 = residual + c_proj(attention(c_attn(ln1(residual))))
             Linear.backward(a.dC, false, grads, attprojw[l], grads, attprojb[l], a.dResidual, la.atty,
                     params, attprojw[l], a.wT, N, C, C);
-            Attention.backward(a.d4C, a.dC, la.qkv, la.att, B, T, C, NH);                  // d4C holds dqkv
+            Attention.backward(a.d4C, a.dC, la.qkv, la.lse, positional, B, T, C, NH);      // d4C holds dqkv
             Attention.rotateBackward(a.d4C, positional, B, T, C, NH);
-            Linear.backward(a.dC, false, grads, qkvw[l], grads, qkvb[l], a.d4C, la.ln1, params, qkvw[l], a.wT, N, C, 3 * C);
+            LayerNorm.forward(a.scratchC, null, null, residual, params, ln1w[l], params, ln1b[l], N, C);
+            Linear.backward(a.dC, false, grads, qkvw[l], grads, qkvb[l], a.d4C, a.scratchC, params, qkvw[l], a.wT, N, C, 3 * C);
             LayerNorm.backward(a.dResidual, grads, ln1w[l], grads, ln1b[l], a.dC, residual, params, ln1w[l],
                     la.ln1Mean, la.ln1Rstd, N, C);
         }
@@ -315,23 +322,24 @@ public final class Gpt {
     /** Bytes the activation buffers take for a batch of {@code B × T}. */
     public static long activationBytes(GptConfig c, int B, int T) {
         long N = (long) B * T, C = c.nEmb();
-        long perLayer = N * C * 12 + N * 4 + (long) B * c.nHead() * T * T;
-        long rest = N * C * 4 + N * c.nVocab() + N * 4 * C + N * 2 + (long) c.nVocab() * C + 16L * C * C;
+        long perLayer = N * C * 10 + N * 4 + (long) B * c.nHead() * T;
+        long rest = N * C * 9 + N * c.nVocab() + N * 2 + Math.max((long) c.nVocab() * C, 4L * C * C);
         return 4 * (perLayer * c.nLayer() + rest);
     }
 
+    /** What backward needs of one layer: the residual stream, qkv, the attention output and log-sum-exps, the MLP's pre-activation, and the LayerNorm statistics. */
     private static final class LayerActs {
-        final float[] ln1, ln1Mean, ln1Rstd, qkv, att, atty, residual2, ln2, ln2Mean, ln2Rstd, fch, fchGelu, residual3;
+        final float[] ln1Mean, ln1Rstd, qkv, lse, atty, residual2, ln2Mean, ln2Rstd, fch, residual3;
 
         LayerActs(int B, int T, int C, int NH) {
             int N = B * T;
-            ln1 = new float[N * C]; ln1Mean = new float[N]; ln1Rstd = new float[N];
+            ln1Mean = new float[N]; ln1Rstd = new float[N];
             qkv = new float[N * 3 * C];
-            att = new float[Math.multiplyExact(B * NH * T, T)];
+            lse = new float[Math.multiplyExact(B * NH, T)];
             atty = new float[N * C];
             residual2 = new float[N * C];
-            ln2 = new float[N * C]; ln2Mean = new float[N]; ln2Rstd = new float[N];
-            fch = new float[N * 4 * C]; fchGelu = new float[N * 4 * C];
+            ln2Mean = new float[N]; ln2Rstd = new float[N];
+            fch = new float[N * 4 * C];
             residual3 = new float[N * C];
         }
     }

@@ -8,8 +8,9 @@ import dev.rill.tensor.Vec;
 /**
  * Causal multi-head self-attention over a packed {@code qkv (B, T, 3C)} buffer (queries, keys,
  * values side by side, head {@code h} at columns {@code h·hs}), with the positional encoder's hooks:
- * queries and keys rotated in place (RoPE) and a bias added to scores (ALiBi). Saves the
- * attention weights {@code att (B, NH, T, T)} for backward. Position of token {@code t} is {@code t}.
+ * queries and keys rotated in place (RoPE) and a bias added to scores (ALiBi). Saves each query
+ * row's log-sum-exp {@code (B, NH, T)} for backward, which recomputes the attention weights.
+ * Position of token {@code t} is {@code t}.
  */
 public final class Attention {
 
@@ -47,33 +48,46 @@ public final class Attention {
     /** Query rows handled together: the causal mask lets a block skip every key after its last row. */
     private static final int ROWS = 64;
 
+    /** Each thread's scratch (transposed keys or values, score and gradient blocks), kept between calls. */
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[3][0]);
+
+    private static float[] scratch(int i, int n) {
+        float[][] s = SCRATCH.get();
+        if (s[i].length < n) s[i] = new float[n];
+        return s[i];
+    }
+
     /**
      * {@code out (B,T,C)} = softmax(q·kᵀ/√hs + bias) · v, causal. Per (batch, head), block by
-     * block of query rows, both products run as matrix multiplications on {@link Gemm}.
+     * block of query rows, both products run as matrix multiplications on {@link Gemm}. Keeps only
+     * each row's log-sum-exp, {@code lse (B,NH,T)}, for backward — not the {@code T×T} attention
+     * weights, which {@link #backward} recomputes (as FlashAttention does): {@code B·NH·T²} floats
+     * per layer are most of a training step's activations at long contexts.
      */
-    public static void forward(float[] out, float[] att, float[] qkv, PositionalEncoder pe, int B, int T, int C, int NH) {
+    public static void forward(float[] out, float[] lse, float[] qkv, PositionalEncoder pe, int B, int T, int C, int NH) {
         int hs = C / NH, C3 = 3 * C;
         float scale = (float) (1.0 / Math.sqrt(hs));
         boolean bias = pe.biasesScores();
         Parallel.forEach(B * NH, bh -> {
             int b = bh / NH, h = bh % NH;
-            int q = b * T * C3 + h * hs, k = q + C, v = q + 2 * C, a = bh * T * T;
-            float[] kT = new float[hs * T];
+            int q = b * T * C3 + h * hs, k = q + C, v = q + 2 * C;
+            float[] kT = scratch(0, hs * T), att = scratch(1, ROWS * T);
             Gemm.transpose(qkv, k, T, hs, C3, kT, 0);
             for (int i0 = 0; i0 < T; i0 += ROWS) {
                 int i1 = Math.min(T, i0 + ROWS);
                 // scores[i, j] for i in [i0, i1), j in [0, i1): only keys up to the block's last query.
-                Gemm.gemm(i1 - i0, i1, hs, qkv, q + i0 * C3, C3, 1, kT, 0, T, att, a + i0 * T, T, false);
+                Gemm.gemm(i1 - i0, i1, hs, qkv, q + i0 * C3, C3, 1, kT, 0, T, att, 0, T, false);
                 for (int i = i0; i < i1; i++) {
-                    int row = a + i * T;
+                    int row = (i - i0) * T;
                     Vec.scale(scale, att, row, i + 1);
                     if (bias) pe.scoreBias(h, i, 0, att, row, i + 1);
                     float max = Vec.max(att, row, i + 1);
                     float sum = Vec.expShift(att, row, i + 1, max);
                     Vec.scale(1f / sum, att, row, i + 1);
-                    java.util.Arrays.fill(att, row + i + 1, row + T, 0f);
+                    java.util.Arrays.fill(att, row + i + 1, row + i1, 0f);
+                    lse[bh * T + i] = max + (float) Math.log(sum);
                 }
-                Gemm.gemm(i1 - i0, hs, i1, att, a + i0 * T, T, 1, qkv, v, C3, out, (b * T + i0) * C + h * hs, C, false);
+                Gemm.gemm(i1 - i0, hs, i1, att, 0, T, 1, qkv, v, C3, out, (b * T + i0) * C + h * hs, C, false);
             }
         });
     }
@@ -119,25 +133,41 @@ public final class Attention {
         });
     }
 
-    /** Given {@code dout (B,T,C)}, writes {@code dqkv (B,T,3C)} (overwritten). */
-    public static void backward(float[] dqkv, float[] dout, float[] qkv, float[] att, int B, int T, int C, int NH) {
+    /**
+     * Given {@code dout (B,T,C)}, writes {@code dqkv (B,T,3C)} (overwritten). The attention
+     * weights are recomputed from q, k and the saved {@code lse}: {@code P = exp(s − lse)}.
+     */
+    public static void backward(float[] dqkv, float[] dout, float[] qkv, float[] lse, PositionalEncoder pe, int B, int T, int C, int NH) {
         int hs = C / NH, C3 = 3 * C;
         float scale = (float) (1.0 / Math.sqrt(hs));
+        boolean bias = pe.biasesScores();
         Parallel.forEach(B * NH, bh -> {
             int b = bh / NH, h = bh % NH;
-            int q = b * T * C3 + h * hs, k = q + C, v = q + 2 * C, a = bh * T * T, d = b * T * C + h * hs;
-            float[] vT = new float[hs * T];
-            float[] dS = new float[T * T];
-            Gemm.transpose(qkv, v, T, hs, C3, vT, 0);
-            // dP = dO · Vᵀ, then the softmax backward row by row: dS = P ⊙ (dP − Σ P⊙dP), scaled.
+            int q = b * T * C3 + h * hs, k = q + C, v = q + 2 * C, d = b * T * C + h * hs;
+            float[] tr = scratch(0, hs * T), att = scratch(1, T * T), dS = scratch(2, T * T);
+            // P, row by row: the scores as forward computed them, exp(s − lse) up to the diagonal.
+            Gemm.transpose(qkv, k, T, hs, C3, tr, 0);
             for (int i0 = 0; i0 < T; i0 += ROWS) {
                 int i1 = Math.min(T, i0 + ROWS);
-                Gemm.gemm(i1 - i0, i1, hs, dout, d + i0 * C, C, 1, vT, 0, T, dS, i0 * T, T, false);
+                Gemm.gemm(i1 - i0, i1, hs, qkv, q + i0 * C3, C3, 1, tr, 0, T, att, i0 * T, T, false);
+                for (int i = i0; i < i1; i++) {
+                    int row = i * T;
+                    Vec.scale(scale, att, row, i + 1);
+                    if (bias) pe.scoreBias(h, i, 0, att, row, i + 1);
+                    Vec.expShift(att, row, i + 1, lse[bh * T + i]);
+                    java.util.Arrays.fill(att, row + i + 1, row + T, 0f);
+                }
+            }
+            // dP = dO · Vᵀ, then the softmax backward row by row: dS = P ⊙ (dP − Σ P⊙dP), scaled.
+            Gemm.transpose(qkv, v, T, hs, C3, tr, 0);
+            for (int i0 = 0; i0 < T; i0 += ROWS) {
+                int i1 = Math.min(T, i0 + ROWS);
+                Gemm.gemm(i1 - i0, i1, hs, dout, d + i0 * C, C, 1, tr, 0, T, dS, i0 * T, T, false);
             }
             for (int i = 0; i < T; i++) {
-                int row = i * T, p = a + i * T;
-                float dot = Vec.dot(att, p, dS, row, i + 1);
-                for (int j = 0; j <= i; j++) dS[row + j] = att[p + j] * (dS[row + j] - dot) * scale;
+                int row = i * T;
+                float dot = Vec.dot(att, row, dS, row, i + 1);
+                for (int j = 0; j <= i; j++) dS[row + j] = att[row + j] * (dS[row + j] - dot) * scale;
                 java.util.Arrays.fill(dS, row + i + 1, row + T, 0f);
             }
             // dQ = dS · K ; dK = dSᵀ · Q ; dV = Pᵀ · dO  (zeros above the diagonal contribute nothing)
@@ -146,7 +176,7 @@ public final class Attention {
                 Gemm.gemm(i1 - i0, hs, i1, dS, i0 * T, T, 1, qkv, k, C3, dqkv, q + i0 * C3, C3, false);
             }
             Gemm.gemm(T, hs, T, dS, 0, 1, T, qkv, q, C3, dqkv, k, C3, false);
-            Gemm.gemm(T, hs, T, att, a, 1, T, dout, d, C, dqkv, v, C3, false);
+            Gemm.gemm(T, hs, T, att, 0, 1, T, dout, d, C, dqkv, v, C3, false);
         });
     }
 }

@@ -24,17 +24,19 @@ public final class Linear {
     }
 
     /**
-     * Given {@code dout(N,OC)}: {@code dinp = dout·Wᵀ} (overwritten, or added when {@code accumulate}),
-     * {@code dW += inpᵀ·dout}, {@code dbias += Σ dout}. {@code wT} is scratch of {@code C·OC} floats.
+     * Given {@code dout(N,OC)}: {@code dW += inpᵀ·dout}, {@code dbias += Σ dout}, then
+     * {@code dinp = dout·Wᵀ} (overwritten, or added when {@code accumulate}). {@code dinp} may be
+     * {@code inp} itself (not accumulating): it is written after {@code inp} has been read, so a
+     * recomputed input needs no buffer of its own. {@code wT} is scratch of {@code C·OC} floats.
      */
     public static void backward(float[] dinp, boolean accumulate, float[] dw, int dwOff, float[] dbias, int dbOff,
                                 float[] dout, float[] inp, float[] w, int wOff, float[] wT, int N, int C, int OC) {
+        Gemm.gemm(C, OC, N, inp, 0, 1, C, dout, 0, OC, dw, dwOff, OC, true);
+        if (dbias != null) columnSums(dbias, dbOff, dout, N, OC);
         if (dinp != null) {
             Gemm.transpose(w, wOff, C, OC, OC, wT, 0);
             Gemm.gemm(N, C, OC, dout, 0, OC, 1, wT, 0, C, dinp, 0, C, accumulate);
         }
-        Gemm.gemm(C, OC, N, inp, 0, 1, C, dout, 0, OC, dw, dwOff, OC, true);
-        if (dbias != null) columnSums(dbias, dbOff, dout, N, OC);
     }
 
     /** {@code db[j] += Σ_n d[n, j]}: columns split across cores. */
