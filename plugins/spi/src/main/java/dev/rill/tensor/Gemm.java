@@ -71,7 +71,7 @@ public final class Gemm {
      * 26 against 25, 128 rows 31 against 25. Columns and depth need only fill a tile.
      */
     static final int PACK_MIN_ROWS = 32, PACK_MIN = 16;
-    /** Packing buffers above this many floats are not kept between calls. */
+    /** B is packed at most this many floats at a time (or {@link #KC} rows); A-packing buffers above it are not kept. */
     private static final int KEEP_MAX = 1 << 22;
 
     /**
@@ -85,7 +85,19 @@ public final class Gemm {
     private static void packed(int M, int N, int K, float[] A, int aOff, int aRs, int aCs,
                                float[] B, int bOff, int ldb, float[] C, int cOff, int ldc, boolean accumulate, boolean parallel) {
         int panels = (N + NR - 1) / NR;
-        float[] bp = buffer(B_PACK, panels * K * NR);
+        // B is copied a slab of its rows (depth k) at a time, the copy at most KEEP_MAX floats (or
+        // KC rows): a whole deep B — a weight gradient summed over a training batch, 16,384 rows
+        // deep — was a 100 MB copy per call, garbage that grew the heap to several GB.
+        int slab = Math.max(KC, Math.min(K, KEEP_MAX / (panels * NR)) / KC * KC);
+        for (int s0 = 0; s0 < K; s0 += slab) {
+            packedSlab(M, N, Math.min(slab, K - s0), A, aOff + s0 * aCs, aRs, aCs, B, bOff + s0 * ldb, ldb, C, cOff, ldc,
+                    accumulate || s0 > 0, parallel, panels);
+        }
+    }
+
+    private static void packedSlab(int M, int N, int K, float[] A, int aOff, int aRs, int aCs, float[] B, int bOff, int ldb,
+                                   float[] C, int cOff, int ldc, boolean accumulate, boolean parallel, int panels) {
+        float[] bp = buffer(B_PACK, panels * K * NR, true);
         Parallel.RangeBody packB = (p0, p1) -> {
             for (int p = p0; p < p1; p++) {
                 int j = p * NR, nr = Math.min(NR, N - j), base = p * K * NR;
@@ -94,7 +106,7 @@ public final class Gemm {
         };
         int groups = (M + MR - 1) / MR;
         Parallel.RangeBody rows = (g0, g1) -> {
-            float[] ap = buffer(A_PACK, MC * KC + MR * NR);
+            float[] ap = buffer(A_PACK, MC * KC + MR * NR, false);
             int tile0 = MC * KC;
             for (int ib = g0 * MR; ib < Math.min(M, g1 * MR); ib += MC) {
                 int ie = Math.min(Math.min(M, g1 * MR), ib + MC);
@@ -126,10 +138,11 @@ public final class Gemm {
     private static final ThreadLocal<float[][]> B_PACK = ThreadLocal.withInitial(() -> new float[1][0]);
     private static final ThreadLocal<float[][]> A_PACK = ThreadLocal.withInitial(() -> new float[1][0]);
 
-    private static float[] buffer(ThreadLocal<float[][]> slot, int n) {
+    /** A thread's buffer of at least {@code n} floats; kept for the next call if {@code keep} or small. */
+    private static float[] buffer(ThreadLocal<float[][]> slot, int n, boolean keep) {
         float[][] held = slot.get();
         if (held[0].length >= n) return held[0];
-        if (n > KEEP_MAX) return new float[n];
+        if (n > KEEP_MAX && !keep) return new float[n];
         return held[0] = new float[n];
     }
 
