@@ -3,17 +3,19 @@ package dev.rill.model;
 import dev.rill.gguf.GgufException;
 import dev.rill.gguf.GgufFile;
 import dev.rill.gguf.GgufValueType;
-import dev.rill.gguf.GgufVocabulary;
 import dev.rill.plugin.PluginRegistry;
 import dev.rill.spi.Architecture;
 import dev.rill.spi.F32Tensor;
 import dev.rill.spi.Linear;
 import dev.rill.spi.MappedTensor;
+import dev.rill.spi.ModelFile;
 import dev.rill.spi.ModelShape;
 import dev.rill.spi.ModelWeights;
 import dev.rill.spi.PositionalEncoder;
 import dev.rill.spi.PositionalEncoding;
 import dev.rill.spi.Tensor;
+import dev.rill.spi.Tokenizer;
+import dev.rill.spi.Vocabulary;
 import dev.rill.template.ChatTemplate;
 
 import java.io.IOException;
@@ -22,6 +24,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 
 /**
  * A Llama-family model loaded from a GGUF file: weights (memory-mapped, in their stored types),
@@ -35,7 +38,7 @@ import java.util.Map;
  * @param template   the chat template
  * @param info       architecture, quantization, context length, parameter count, ...
  */
-public record GgufModel(GgufFile file, ModelWeights weights, GgufVocabulary vocabulary, ChatTemplate template, ModelFacts info)
+public record GgufModel(GgufFile file, ModelWeights weights, Vocabulary vocabulary, ChatTemplate template, ModelFacts info)
         implements AutoCloseable {
 
     public static final List<String> ARCHITECTURES = List.of("llama", "qwen2", "qwen3");
@@ -83,7 +86,7 @@ public record GgufModel(GgufFile file, ModelWeights weights, GgufVocabulary voca
 
         MappedTensor embd = matrix(f, "token_embd.weight", -1, nEmb);
         int nVocab = embd.rows();
-        Architecture a = new Architecture("llama", nVocab, nEmb, nLayer, nHead, nKvHead, headDim, nHidden, ctx, maxCtx,
+        Architecture a = new Architecture(nVocab, nEmb, nLayer, nHead, nKvHead, headDim, nHidden, ctx, maxCtx,
                 Architecture.Norm.RMS_NORM, eps, Architecture.Activation.SWIGLU);
 
         PositionalEncoding rope = registry.get(PositionalEncoding.class, "rope");
@@ -112,12 +115,26 @@ public record GgufModel(GgufFile file, ModelWeights weights, GgufVocabulary voca
                 : new Linear(embd, null, Linear.Layout.OUT_IN);
         ModelWeights weights = new ModelWeights(a, pe, embd, List.of(), blocks, norm(f, "output_norm.weight", nEmb), output);
 
-        GgufVocabulary vocab = GgufVocabulary.from(f);
+        Vocabulary vocab = vocabulary(f, registry);
         if (vocab.size() > nVocab) throw new GgufException(f.path() + ": the tokenizer has " + vocab.size() + " tokens but the embedding only " + nVocab + " rows");
         ChatTemplate template = ChatTemplate.of(f, vocab);
         ModelFacts info = new ModelFacts(arch, parameters(f), quantization(f), ctx, maxCtx, nLayer, nHead, nKvHead, nEmb, nVocab,
                 vocab.tokenizer(), rope.name(), template.name(), f.fileSize());
         return new GgufModel(f, weights, vocab, template, info);
+    }
+
+    /** The vocabulary in the file's metadata, read by the tokenizer plugin that declares its kind ({@code tokenizer.ggml.model}). */
+    static Vocabulary vocabulary(ModelFile f, PluginRegistry registry) {
+        String kind = f.getString("tokenizer.ggml.model", null);
+        if (kind == null) throw f.error("no tokenizer (tokenizer.ggml.model is missing)");
+        List<Tokenizer> readers = registry.all(Tokenizer.class).stream().filter(t -> t.modelFileTokenizers().contains(kind)).toList();
+        if (readers.isEmpty()) {
+            TreeSet<String> known = new TreeSet<>();
+            for (Tokenizer t : registry.all(Tokenizer.class)) known.addAll(t.modelFileTokenizers());
+            throw f.error("tokenizer model '" + kind + "' is not supported by the installed tokenizers; supported: "
+                    + (known.isEmpty() ? "none (no tokenizer plugin reads model files)" : String.join(", ", known)));
+        }
+        return readers.getFirst().fromModelFile(f);
     }
 
     /**

@@ -4,7 +4,6 @@ package dev.rill.spi;
  * The shape of a decoder-only transformer, enough for a backend to run it:
  * embed → blocks (norm → attention → residual → norm → MLP → residual) → norm → logits.
  *
- * @param family     {@code gpt} (LayerNorm, GELU, tied head) or {@code llama} (RMSNorm, SwiGLU, GQA)
  * @param nVocab     vocabulary size
  * @param nEmb       embedding width
  * @param nLayer     transformer blocks
@@ -18,7 +17,7 @@ package dev.rill.spi;
  * @param normEps    epsilon of the normalisation
  * @param activation MLP kind
  */
-public record Architecture(String family, int nVocab, int nEmb, int nLayer, int nHead, int nKvHead, int headDim,
+public record Architecture(int nVocab, int nEmb, int nLayer, int nHead, int nKvHead, int headDim,
                            int nHidden, int T, int maxContext, Norm norm, float normEps, Activation activation) {
 
     public enum Norm { LAYER_NORM, RMS_NORM }

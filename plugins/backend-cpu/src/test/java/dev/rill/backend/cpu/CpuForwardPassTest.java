@@ -138,7 +138,7 @@ class CpuForwardPassTest {
     static ModelWeights llama(long seed) {
         int V = 64, C = 64, L = 2, nHead = 4, nKvHead = 2, hs = 16, H = 96, T = 32;
         SplittableRandom r = new SplittableRandom(seed);
-        Architecture a = new Architecture("llama", V, C, L, nHead, nKvHead, hs, H, T, T, Architecture.Norm.RMS_NORM, 1e-5f,
+        Architecture a = new Architecture(V, C, L, nHead, nKvHead, hs, H, T, T, Architecture.Norm.RMS_NORM, 1e-5f,
                 Architecture.Activation.SWIGLU);
         List<ModelWeights.Block> blocks = new ArrayList<>();
         for (int l = 0; l < L; l++) {
@@ -154,7 +154,7 @@ class CpuForwardPassTest {
     static ModelWeights gpt(long seed) {
         int V = 50, C = 32, L = 2, nHead = 4, hs = 8, T = 32;
         SplittableRandom r = new SplittableRandom(seed);
-        Architecture a = new Architecture("gpt", V, C, L, nHead, nHead, hs, 4 * C, T, T, Architecture.Norm.LAYER_NORM, 1e-5f,
+        Architecture a = new Architecture(V, C, L, nHead, nHead, hs, 4 * C, T, T, Architecture.Norm.LAYER_NORM, 1e-5f,
                 Architecture.Activation.GELU_TANH);
         List<ModelWeights.Block> blocks = new ArrayList<>();
         for (int l = 0; l < L; l++) {
