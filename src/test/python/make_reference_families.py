@@ -12,6 +12,7 @@ import json, math
 import numpy as np
 import torch
 import gguf
+from tiny_vocab import add_tokenizer
 from transformers import (Gemma2Config, Gemma2ForCausalLM, Gemma3TextConfig, Gemma3ForCausalLM,
                           Phi3Config, Phi3ForCausalLM)
 
@@ -20,18 +21,6 @@ OUT = "src/test/resources/gguf"
 V, C, H, NH, NKV, HD = 64, 32, 64, 4, 2, 16
 WINDOW = 4
 TOKENS = [1, 5, 17, 33, 2, 60, 7, 7, 41, 12, 25, 63, 0, 9]
-
-def byte_char(b):
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
-    cs = bs[:]
-    n = 0
-    for x in range(256):
-        if x not in bs:
-            bs.append(x); cs.append(256 + n); n += 1
-    return chr(dict(zip(bs, cs))[b])
-
-tokens = [byte_char(b) for b in range(32, 92)] + ["ab", "abc", "<|bos|>", "<|eos|>"]
-types = [1] * 62 + [3, 3]
 
 def randomize(model, gemma):
     with torch.no_grad():
@@ -95,13 +84,7 @@ for arch in ("gemma2", "gemma3", "phi3"):
         w.add_rope_freq_base(1000000.0)
     else:
         w.add_rope_freq_base(10000.0)
-    w.add_tokenizer_model("gpt2")
-    w.add_tokenizer_pre("default")
-    w.add_token_list(tokens)
-    w.add_token_types(types)
-    w.add_token_merges([byte_char(ord("a")) + " " + byte_char(ord("b")), "ab " + byte_char(ord("c"))])
-    w.add_bos_token_id(62)
-    w.add_eos_token_id(63)
+    add_tokenizer(w, "default")
     sd = {k: v.float().numpy() for k, v in model.state_dict().items()}
     norm = (lambda t: t + 1.0) if gemma else (lambda t: t)
     w.add_tensor("token_embd.weight", sd["model.embed_tokens.weight"])

@@ -36,8 +36,12 @@ public final class Phi3Family extends TransformerFamily {
         String b = "blk." + l + ".";
         int C = h.nEmb(), q = h.qDim(), kv = h.kvDim(), H = h.nHidden(), qkv = q + 2 * kv;
         int window = f.getInt(h.arch() + ".attention.sliding_window", 0, 0);
+        // gguf-py lists separate attn_q/k/v for phi3 too: read them when the fused matrix is absent.
+        boolean fused = f.hasTensor(b + "attn_qkv.weight");
         return new ModelWeights.Block(norm(f, b + "attn_norm.weight", C),
-                part(f, b + "attn_qkv", qkv, C, 0, q), part(f, b + "attn_qkv", qkv, C, q, q + kv), part(f, b + "attn_qkv", qkv, C, q + kv, qkv),
+                fused ? part(f, b + "attn_qkv", qkv, C, 0, q) : linear(f, b + "attn_q", q, C),
+                fused ? part(f, b + "attn_qkv", qkv, C, q, q + kv) : linear(f, b + "attn_k", kv, C),
+                fused ? part(f, b + "attn_qkv", qkv, C, q + kv, qkv) : linear(f, b + "attn_v", kv, C),
                 linear(f, b + "attn_output", C, q), null, null, norm(f, b + "ffn_norm.weight", C),
                 part(f, b + "ffn_up", 2 * H, C, H, 2 * H), part(f, b + "ffn_up", 2 * H, C, 0, H), linear(f, b + "ffn_down", C, H),
                 null, null, window >= h.ctx() ? 0 : window, null);

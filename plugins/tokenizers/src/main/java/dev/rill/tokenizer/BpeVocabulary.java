@@ -220,7 +220,11 @@ final class BpeVocabulary implements Vocabulary {
      */
     @Override
     public String piece(int id) {
-        byte[] b = bytes(id);
+        return piece(bytes(id));
+    }
+
+    /** Bytes as text when they are valid UTF-8 by themselves; else printable ASCII as is and other bytes as {@code <0xNN>}. */
+    static String piece(byte[] b) {
         try {
             return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(b)).toString();
@@ -234,6 +238,7 @@ final class BpeVocabulary implements Vocabulary {
             return sb.toString();
         }
     }
+
 
     @Override
     public Map<String, Integer> specialTokens() {

@@ -5,9 +5,6 @@ import dev.rill.spi.StreamDecoder;
 import dev.rill.spi.Vocabulary;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -181,15 +178,9 @@ final class SentencePieceVocabulary implements Vocabulary {
 
     @Override
     public String piece(int id) {
-        byte[] b = bytes(id);
-        try {
-            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(b)).toString();
-        } catch (CharacterCodingException e) {
-            StringBuilder sb = new StringBuilder();
-            for (byte x : b) sb.append(String.format("<0x%02X>", x & 0xFF));
-            return sb.toString();
-        }
+        return BpeVocabulary.piece(bytes(id));
     }
+
 
     @Override
     public Map<String, Integer> specialTokens() {
