@@ -12,7 +12,7 @@ import json, math
 import numpy as np
 import torch
 import gguf
-from tiny_vocab import add_tokenizer
+from tiny_vocab import add_shape, add_tokenizer, reference_logits
 from transformers import (Gemma2Config, Gemma2ForCausalLM, Gemma3TextConfig, Gemma3ForCausalLM,
                           Phi3Config, Phi3ForCausalLM)
 
@@ -56,20 +56,10 @@ for arch in ("gemma2", "gemma3", "phi3"):
         model = Phi3ForCausalLM(cfg)
     gemma = arch.startswith("gemma")
     randomize(model, gemma)
-    model = model.double().eval()
-    with torch.no_grad():
-        logits = model(torch.tensor([TOKENS])).logits[0].numpy()
-    cases[arch] = {"tokens": TOKENS, "logits": logits.astype(float).tolist()}
+    model, cases[arch] = reference_logits(model, TOKENS)
 
     w = gguf.GGUFWriter(f"{OUT}/tiny-{arch}.gguf", arch)
-    w.add_name(f"tiny-{arch}")
-    w.add_context_length(256)
-    w.add_embedding_length(C)
-    w.add_block_count(L)
-    w.add_feed_forward_length(H)
-    w.add_head_count(NH)
-    w.add_head_count_kv(NKV)
-    w.add_layer_norm_rms_eps(1e-6)
+    add_shape(w, f"tiny-{arch}", C, L, H, NH, NKV, 1e-6)
     head_dim = HD if gemma else C // NH
     w.add_key_length(head_dim)
     w.add_value_length(head_dim)
