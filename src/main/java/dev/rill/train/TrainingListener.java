@@ -12,8 +12,9 @@ public interface TrainingListener {
      * @param valTokens   tokens in the validation split
      * @param startStep   first step to run (0, or where a resumed run continues)
      * @param steps       last step + 1
+     * @param sft         fine-tuning on conversations: the validation loss is over held-out assistant tokens
      */
-    record Start(long parameters, int nVocab, int trainTokens, int valTokens, int startStep, int steps) {
+    record Start(long parameters, int nVocab, int trainTokens, int valTokens, int startStep, int steps, boolean sft) {
     }
 
     /** One optimisation step done. */
@@ -27,7 +28,10 @@ public interface TrainingListener {
     default void stepped(Step step) {
     }
 
-    /** Validation at {@code step}: mean training loss since the last evaluation, and validation loss. */
+    /**
+     * Validation at {@code step}: mean training loss since the last evaluation, and validation loss.
+     * A run from a base checkpoint reports step 0 (before training) with a NaN training loss.
+     */
     default void evaluated(int step, double trainLoss, double valLoss) {
     }
 
