@@ -3,6 +3,7 @@ package dev.rill.cli;
 import dev.rill.model.Checkpoint;
 import dev.rill.model.BundledModels;
 import dev.rill.plugin.PluginRegistry;
+import dev.rill.train.ChatData;
 import dev.rill.train.Evaluation;
 import dev.rill.train.Trainer;
 import picocli.CommandLine.Command;
@@ -12,15 +13,18 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** {@code rill eval}: mean cross-entropy of a checkpoint over a text file, in nats per token. */
+/** {@code rill eval}: mean cross-entropy of a checkpoint over a text file, or over the assistant turns of chats, in nats per token. */
 @Command(name = "eval", mixinStandardHelpOptions = true,
-        description = "Mean cross-entropy (nats/token) of a model over every length-T window (stride T) of a text file, or windows of --context.")
+        description = {"Mean cross-entropy (nats/token) of a model over every length-T window (stride T) of a text file, or windows of --context;",
+                "with --sft FILE.jsonl, over the assistant tokens of every conversation (each from position 0)."})
 final class EvalCommand implements Callable<Integer> {
 
     @Option(names = "--checkpoint", paramLabel = "DIR", description = "Checkpoint folder (default: the bundled model).")
     Path checkpoint;
-    @Option(names = "--text", paramLabel = "FILE", required = true, description = "UTF-8 text to evaluate on.")
+    @Option(names = "--text", paramLabel = "FILE", description = "UTF-8 text to evaluate on.")
     Path text;
+    @Option(names = "--sft", paramLabel = "FILE", description = "Conversations (JSONL, as rill train --sft takes) to evaluate the assistant turns of.")
+    Path sft;
     @Option(names = "--batch", defaultValue = "8", description = "Windows per forward pass (default: ${DEFAULT-VALUE}).")
     int batch;
     @Option(names = {"--context", "-T"}, paramLabel = "N",
@@ -35,6 +39,14 @@ final class EvalCommand implements Callable<Integer> {
         PluginRegistry registry = PluginRegistry.load(pluginDir);
         Path dir = checkpoint != null ? checkpoint : BundledModels.folder(BundledModels.DEFAULT);
         Checkpoint.Loaded loaded = Checkpoint.load(dir, registry);
+        if ((text == null) == (sft == null)) throw new IllegalArgumentException("give one of --text FILE or --sft FILE");
+        if (sft != null) {
+            var conversations = ChatData.parse(Trainer.readText(sft), sft.toString());
+            Evaluation.Result r = Evaluation.chatLoss(loaded.model(), loaded.vocabulary(), conversations, batch, sft.toString());
+            System.out.printf(Locale.ROOT, "assistant-token loss %.4f nats/token over %d assistant tokens of %d conversations%n",
+                    r.loss(), r.tokens(), r.windows());
+            return 0;
+        }
         String content = Trainer.readText(text);
         int[] tokens = loaded.vocabulary().encode(content);
         int window = context != null ? context : loaded.model().config.T();

@@ -13,13 +13,20 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** {@code rill train}: fits a tokenizer and trains a GPT on a text file, with a progress bar. */
+/** {@code rill train}: fits a tokenizer and trains a GPT on a text file, or fine-tunes one on chats, with a progress bar. */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Train a GPT on a text file (random windows, next-token cross-entropy, AdamW).")
+        description = {"Train a GPT on a text file (random windows, next-token cross-entropy, AdamW),",
+                "or fine-tune one on conversations: --sft FILE.jsonl --base CHECKPOINT."})
 final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--data", paramLabel = "FILE", description = "UTF-8 text file to train on.")
     Path data;
+    @Option(names = "--sft", paramLabel = "FILE",
+            description = "Fine-tune on conversations: JSONL, one {\"messages\": [{\"role\": ..., \"content\": ...}, ...]} a line; the loss counts assistant tokens only, --val-fraction of the conversations are held out.")
+    Path sft;
+    @Option(names = "--base", paramLabel = "DIR",
+            description = "Start from this Rill checkpoint (its tokenizer, architecture and weights; the size and tokenizer options are ignored).")
+    Path base;
     @Option(names = "--out", paramLabel = "DIR", defaultValue = "runs/model", description = "Checkpoint folder (default: ${DEFAULT-VALUE}).")
     Path out;
     @Option(names = "--resume", description = "Continue the run whose checkpoint is in --out, with its own settings.")
@@ -72,7 +79,9 @@ final class TrainCommand implements Callable<Integer> {
         if (resume) {
             result = trainer.resume(out);
         } else {
-            if (data == null) throw new IllegalArgumentException("--data FILE is required (or --resume to continue the run in --out)");
+            if (data != null && sft != null) throw new IllegalArgumentException("give --data FILE (a text) or --sft FILE (conversations), not both");
+            if (data == null && sft == null) throw new IllegalArgumentException("--data FILE or --sft FILE is required (or --resume to continue the run in --out)");
+            Path file = data != null ? data : sft;
             Map<String, Object> tok = KeyValues.parse(tokenizerParams, "--tokenizer-param");
             if (vocabSize != null) tok.put("vocab_size", vocabSize);
             Map<String, Object> pe = KeyValues.parse(positionalParams, "--positional-param");
@@ -81,15 +90,16 @@ final class TrainCommand implements Callable<Integer> {
                 if (pe.containsKey("base")) throw new IllegalArgumentException("--rope-base and --positional-param base=... both set the RoPE base; give one");
                 pe.put("base", ropeBase);
             }
-            TrainConfig config = new TrainConfig(data.toAbsolutePath().normalize(), out.toAbsolutePath().normalize(),
+            TrainConfig config = new TrainConfig(file.toAbsolutePath().normalize(), out.toAbsolutePath().normalize(),
                     tokenizer, tok, positional, pe, nLayer, nHead, nEmb, context, maxContext, batch, steps, lr, minLr,
                     warmup, weightDecay, beta1, beta2, gradClip, evalInterval, evalBatches,
-                    sampleInterval == 0 ? steps : sampleInterval, sampleTokens, checkpointInterval, seed, valFraction);
+                    sampleInterval == 0 ? steps : sampleInterval, sampleTokens, checkpointInterval, seed, valFraction,
+                    base == null ? null : base.toAbsolutePath().normalize(), sft != null);
             result = trainer.train(config);
         }
         progress.finish();
-        System.out.printf(Locale.ROOT, "done: %d steps, train loss %.4f, val loss %.4f, %,d parameters, checkpoint %s%n",
-                result.steps(), result.trainLoss(), result.valLoss(), result.parameters(), result.checkpoint());
+        System.out.printf(Locale.ROOT, "done: %d steps, train loss %.4f, %s %.4f, %,d parameters, checkpoint %s%n",
+                result.steps(), result.trainLoss(), progress.valName, result.valLoss(), result.parameters(), result.checkpoint());
         return 0;
     }
 
@@ -98,9 +108,11 @@ final class TrainCommand implements Callable<Integer> {
         private final boolean tty = System.console() != null && System.console().isTerminal();
         private double lastVal = Double.NaN, ema = Double.NaN;
         private long lastDraw;
+        String valName = "val loss";
 
         @Override
         public void started(Start s) {
+            if (s.sft()) valName = "held-out assistant-token loss";
             System.out.printf(Locale.ROOT, "model: %,d parameters, vocabulary %d; data: %,d train / %,d validation tokens; steps %d..%d%n",
                     s.parameters(), s.nVocab(), s.trainTokens(), s.valTokens(), s.startStep() + 1, s.steps());
         }
@@ -133,7 +145,8 @@ final class TrainCommand implements Callable<Integer> {
         public void evaluated(int step, double trainLoss, double valLoss) {
             lastVal = valLoss;
             clearLine();
-            System.out.printf(Locale.ROOT, "step %d: train loss %.4f, val loss %.4f%n", step, trainLoss, valLoss);
+            if (step == 0) System.out.printf(Locale.ROOT, "step 0 (before training): %s %.4f%n", valName, valLoss);
+            else System.out.printf(Locale.ROOT, "step %d: train loss %.4f, %s %.4f%n", step, trainLoss, valName, valLoss);
         }
 
         @Override

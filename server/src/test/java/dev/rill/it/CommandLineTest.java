@@ -60,7 +60,7 @@ class CommandLineTest {
         assertFails("must be divisible by n-head", train(text, out, "--n-emb", "10", "--n-head", "4"));
         assertFails("unknown positional encoding 'spiral'", train(text, out, "--positional", "spiral"));
         assertFails("unknown tokenizer 'morse'", train(text, out, "--tokenizer", "morse"));
-        assertFails("--data FILE is required", "train", "--out", out.toString());
+        assertFails("--data FILE or --sft FILE is required", "train", "--out", out.toString());
         assertFalse(Files.exists(out), "a refused run wrote " + out);
     }
 
