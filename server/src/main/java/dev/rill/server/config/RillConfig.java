@@ -54,6 +54,15 @@ public interface RillConfig {
     Optional<List<String>> apiKeys();
 
     /**
+     * Admin keys: when set, training ({@code /api/train}, {@code /ws/train}) needs one of them, and
+     * they are accepted wherever an API key is. Empty: training is as open as the rest of the API.
+     */
+    Optional<List<String>> adminKeys();
+
+    /** Training jobs in the server ({@code rill.train.*}). */
+    TrainSettings train();
+
+    /**
      * Origins (e.g. {@code https://chat.example.com}) allowed to open the WebSocket besides the
      * server's own; {@code *} allows any. Requests without an Origin header (non-browser clients) pass.
      */

@@ -34,9 +34,12 @@ public class ServerMetrics {
     @Inject
     MeterRegistry registry;
 
-    /** Gauges of a model's scheduler. */
+    /** Gauges of a model's scheduler (replacing those of an earlier model of the same name, e.g. a newer checkpoint). */
     public void register(ServedModel m) {
         BatchScheduler s = m.scheduler();
+        for (String gauge : new String[]{"rill.generations.active", "rill.generations.queued"}) {
+            registry.find(gauge).tag("model", m.name()).meters().forEach(registry::remove);
+        }
         Gauge.builder("rill.generations.active", s, BatchScheduler::active).tag("model", m.name())
                 .description("generations running now").register(registry);
         Gauge.builder("rill.generations.queued", s, BatchScheduler::queued).tag("model", m.name())
