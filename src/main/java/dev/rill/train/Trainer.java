@@ -9,10 +9,10 @@ import dev.rill.chat.Turn;
 import dev.rill.generate.GenerationRequest;
 import dev.rill.generate.Generator;
 import dev.rill.io.AtomicFiles;
-import dev.rill.io.Safetensors;
 import dev.rill.model.Checkpoint;
 import dev.rill.model.Gpt;
 import dev.rill.model.GptConfig;
+import dev.rill.model.Safetensors;
 import dev.rill.plugin.PluginRegistry;
 import dev.rill.sampling.SamplerChain;
 import dev.rill.spi.ComputeBackend;
@@ -22,6 +22,7 @@ import dev.rill.spi.PositionalEncoder;
 import dev.rill.spi.PositionalEncoding;
 import dev.rill.spi.Tokenizer;
 import dev.rill.spi.Vocabulary;
+import dev.rill.tensor.Parallel;
 
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
@@ -55,12 +56,29 @@ public final class Trainer {
 
     private final PluginRegistry registry;
     private final TrainingListener listener;
+    private final ComputeBackend sampleBackend;
+    private final int threads;
     private volatile boolean cancelled;
 
+    /**
+     * A trainer computing on {@link Parallel#defaultThreads()} threads, writing no text samples
+     * (a run whose {@link TrainConfig#sampleInterval()} asks for them is refused).
+     */
     public Trainer(PluginRegistry registry, TrainingListener listener) {
+        this(registry, listener, null, Parallel.defaultThreads());
+    }
+
+    /**
+     * A trainer computing on its own pool of {@code threads} threads (the caller's included) that
+     * writes its text samples with {@code sampleBackend} (may be {@code null}: no samples).
+     */
+    public Trainer(PluginRegistry registry, TrainingListener listener, ComputeBackend sampleBackend, int threads) {
+        if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         this.registry = registry;
         this.listener = listener == null ? new TrainingListener() {
         } : listener;
+        this.sampleBackend = sampleBackend;
+        this.threads = threads;
     }
 
     /**
@@ -111,8 +129,10 @@ public final class Trainer {
             model.initialize(config.seed());
         }
         TrainingData data = data(config, text, chats, vocab, model.config.T());
-        return run(config, tokenizer, vocab, model, data, new AdamW(model, config.beta1(), config.beta2(), 1e-8, config.weightDecay()),
-                0, new History(), sha256(text));
+        TrainConfig run = config;
+        Gpt gpt = model;
+        return inPool(() -> run(run, tokenizer, vocab, gpt, data, new AdamW(gpt, run.beta1(), run.beta2(), 1e-8, run.weightDecay()),
+                0, new History(), sha256(text)));
     }
 
     /** Continues the run whose checkpoint is at {@code dir}, with the settings it was started with. */
@@ -137,7 +157,14 @@ public final class Trainer {
         History history = History.fromJson(state.path("history"));
         List<ChatData.Conversation> chats = config.sft() ? ChatData.parse(text, config.data().toString()) : null;
         TrainingData data = data(config, text, chats, loaded.vocabulary(), model.config.T());
-        return run(config, tokenizer, loaded.vocabulary(), model, data, adam, step, history, hash);
+        return inPool(() -> run(config, tokenizer, loaded.vocabulary(), model, data, adam, step, history, hash));
+    }
+
+    /** Runs a training run on this trainer's own compute threads, stopped when it ends. */
+    private Result inPool(ScopedValue.CallableOp<Result, IOException> run) throws IOException {
+        try (Parallel pool = new Parallel(threads)) {
+            return pool.call(run);
+        }
     }
 
     private static TrainingData data(TrainConfig config, String text, List<ChatData.Conversation> chats, Vocabulary vocab, int T) {
@@ -153,6 +180,10 @@ public final class Trainer {
 
     private Result run(TrainConfig config, Tokenizer tokenizer, Vocabulary vocab, Gpt model, TrainingData data, AdamW adam,
                        int startStep, History history, String dataHash) throws IOException {
+        if (config.sampleInterval() > 0 && sampleBackend == null) {
+            throw new IllegalArgumentException("text samples every " + config.sampleInterval() + " steps need a compute backend to"
+                    + " generate them; this trainer has none (set the sample interval to 0)");
+        }
         int T = model.config.T(), B = config.nBatch();
         listener.started(new TrainingListener.Start(model.parameterCount(), vocab.size(), data.trainTokens(), data.valTokens(),
                 startStep, config.steps(), config.sft()));
@@ -210,8 +241,7 @@ public final class Trainer {
 
     /** The sample prompt and what the model writes after it. */
     private String sample(Gpt model, Vocabulary vocab, TrainingData data, TrainConfig config) {
-        ComputeBackend cpu = registry.get(ComputeBackend.class, "cpu");
-        try (ForwardPass pass = cpu.prepare(model.weights(), Params.EMPTY)) {
+        try (ForwardPass pass = sampleBackend.prepare(model.weights(), sampleBackend.params(Map.of()))) {
             var loaded = new Checkpoint.Loaded(config.out(), model, vocab).toLoadedModel("training");
             String promptText = data.samplePrompt();
             int[] prompt = vocab.encode(promptText);

@@ -1,6 +1,7 @@
 package dev.rill.train;
 
 import dev.rill.plugin.PluginRegistry;
+import dev.rill.spi.ComputeBackend;
 
 import java.nio.file.Path;
 import java.time.Instant;
@@ -51,7 +52,8 @@ public final class TrainingJobs implements AutoCloseable {
     private static final int MAX_TRAIN_POINTS = 2000, MAX_SAMPLES = 20;
 
     private final PluginRegistry registry;
-    private final int concurrent, queueSize;
+    private final ComputeBackend sampleBackend;
+    private final int concurrent, queueSize, threads;
     private final Publisher publisher;
     private final ExecutorService runners;
     private final Map<String, Job> jobs = new LinkedHashMap<>();
@@ -59,13 +61,19 @@ public final class TrainingJobs implements AutoCloseable {
     private final AtomicInteger ids = new AtomicInteger();
 
     /**
-     * @param concurrent jobs that run at once (≥ 1)
-     * @param queueSize  jobs that may wait beyond those (≥ 0)
+     * @param concurrent    jobs that run at once (≥ 1)
+     * @param queueSize     jobs that may wait beyond those (≥ 0)
+     * @param threads       compute threads of each job (its own pool, so serving keeps its own)
+     * @param sampleBackend what writes the jobs' text samples
      */
-    public TrainingJobs(PluginRegistry registry, int concurrent, int queueSize, Publisher publisher) {
+    public TrainingJobs(PluginRegistry registry, int concurrent, int queueSize, int threads, ComputeBackend sampleBackend,
+                        Publisher publisher) {
         if (concurrent < 1) throw new IllegalArgumentException("concurrent training jobs must be ≥ 1 (got " + concurrent + ")");
         if (queueSize < 0) throw new IllegalArgumentException("the training queue size must be ≥ 0 (got " + queueSize + ")");
+        if (threads < 1) throw new IllegalArgumentException("training threads must be ≥ 1 (got " + threads + ")");
         this.registry = registry;
+        this.threads = threads;
+        this.sampleBackend = sampleBackend;
         this.concurrent = concurrent;
         this.queueSize = queueSize;
         this.publisher = publisher;
@@ -136,7 +144,7 @@ public final class TrainingJobs implements AutoCloseable {
         Trainer trainer;
         synchronized (this) {
             if (job.state != State.QUEUED) return;   // cancelled while it waited
-            trainer = new Trainer(registry, new Reporter(job));
+            trainer = new Trainer(registry, new Reporter(job), sampleBackend, threads);
             job.trainer = trainer;
             job.state = State.RUNNING;
             job.started = Instant.now();

@@ -4,6 +4,7 @@ import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.WithDefault;
 
 import java.nio.file.Path;
+import java.util.OptionalInt;
 
 /** Training jobs in the server: {@code rill.train.*} (environment: {@code RILL_TRAIN_MAX_CONCURRENT}, ...). */
 public interface TrainSettings {
@@ -27,6 +28,12 @@ public interface TrainSettings {
     /** The largest upload ({@code POST /api/train/files}); larger ones get 413. */
     @WithDefault("32M")
     MemorySize maxUploadSize();
+
+    /**
+     * Compute threads of a training job, a pool of its own (default: half the cores, at least one,
+     * so that chat keeps a share of the machine while a job trains).
+     */
+    OptionalInt threads();
 
     /** The most steps a job may ask for. */
     @WithDefault("200000")

@@ -10,6 +10,7 @@ import dev.rill.server.config.RillConfig;
 import dev.rill.server.config.TrainSettings;
 import dev.rill.server.model.ModelService;
 import dev.rill.server.model.ServedModel;
+import dev.rill.spi.ComputeBackend;
 import dev.rill.spi.PositionalEncoding;
 import dev.rill.spi.Tokenizer;
 import dev.rill.train.ChatData;
@@ -63,7 +64,14 @@ public class TrainService {
     public synchronized TrainingJobs jobs() {
         if (jobs == null) {
             TrainSettings t = config.train();
-            jobs = new TrainingJobs(models.registry(), t.maxConcurrent(), t.queueSize(), this::publish);
+            int threads = t.threads().orElse(Math.max(1, Runtime.getRuntime().availableProcessors() / 2));
+            PluginRegistry registry = models.registry();
+            try {
+                jobs = new TrainingJobs(registry, t.maxConcurrent(), t.queueSize(), threads, registry.get(ComputeBackend.class, "cpu"),
+                        this::publish);
+            } catch (IllegalArgumentException e) {
+                throw new ApiException(503, "not_ready", null, "training is misconfigured (rill.train.*): " + e.getMessage());
+            }
         }
         return jobs;
     }
@@ -226,8 +234,15 @@ public class TrainService {
     /** Fine-tuning (or continuing) a served Rill model: its architecture and tokenizer, no fields that would contradict them. */
     private TrainConfig fromBase(TrainRequest r, Path data, Path out, boolean sft) {
         ServedModel base = models.get(r.base(), "base");
-        if (base.model().gpt() == null || base.model().source() == null || !Files.isDirectory(base.model().source())) {
+        Path source = base.model().source();
+        if (source == null || !Files.isRegularFile(source.resolve(Checkpoint.CONFIG))) {
             throw ApiException.invalid("base", "'" + r.base() + "' is not a Rill checkpoint (a GGUF model cannot be trained); choose a Rill model of GET /api/models");
+        }
+        Checkpoint.Loaded checkpoint;
+        try {
+            checkpoint = Checkpoint.load(source, models.registry());
+        } catch (IOException e) {
+            throw ApiException.invalid("base", "the checkpoint of '" + r.base() + "' cannot be read: " + e.getMessage());
         }
         Map<String, Object> given = new LinkedHashMap<>();
         given.put("tokenizer", r.tokenizer());
@@ -245,9 +260,9 @@ public class TrainService {
                 throw ApiException.invalid(e.getKey(), "'" + e.getKey() + "' comes from the base model '" + r.base() + "'; leave it out");
             }
         }
-        GptConfig g = base.model().gpt().config;
-        return config(r, data, out, base.model().vocabulary().tokenizer(), base.model().vocabulary().params().asMap(), g.positional(),
-                g.positionalParams(), g.nLayer(), g.nHead(), g.nEmb(), g.T(), g.maxContext(), base.model().source(), sft);
+        GptConfig g = checkpoint.model().config;
+        return config(r, data, out, checkpoint.vocabulary().tokenizer(), checkpoint.vocabulary().params().asMap(), g.positional(),
+                g.positionalParams(), g.nLayer(), g.nHead(), g.nEmb(), g.T(), g.maxContext(), checkpoint.dir(), sft);
     }
 
     private static TrainConfig config(TrainRequest r, Path data, Path out, String tokenizer, Map<String, Object> tok, String positional,
