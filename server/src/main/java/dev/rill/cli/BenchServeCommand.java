@@ -48,7 +48,7 @@ import java.util.concurrent.atomic.AtomicReference;
                 "and the engine's time per token alone (the WebSocket overhead is the difference)."})
 final class BenchServeCommand implements Callable<Integer> {
 
-    @Option(names = "--model", paramLabel = "PATH", description = "Checkpoint folder, .gguf file or bundled:NAME (default: the bundled model).")
+    @Option(names = "--model", paramLabel = "PATH", description = "Checkpoint folder, .gguf file or bundled:NAME (default: bundled:shakespeare, as in the README's figures).")
     String model;
     @Option(names = "--streams", split = ",", defaultValue = "1,4,16", description = "Concurrent streams per round (default: ${DEFAULT-VALUE}).")
     List<Integer> streams;

@@ -20,7 +20,7 @@ import java.util.OptionalInt;
 public interface RillConfig {
 
     /** The default model: {@code bundled:NAME}, a Rill checkpoint folder or a .gguf file. */
-    @WithDefault("bundled:shakespeare")
+    @WithDefault("bundled:chat")
     String model();
 
     /** The name the default model is served under (default: derived from {@link #model()}). */
