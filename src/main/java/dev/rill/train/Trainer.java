@@ -115,7 +115,7 @@ public final class Trainer {
             PositionalEncoding encoding = registry.get(PositionalEncoding.class, config.positional());
             Params tokParams = tokenizer.params(config.tokenizerParams());
             Params peParams = encoding.params(config.positionalParams());
-            vocab = tokenizer.train(chats == null ? text : chatText(chats), tokParams);
+            vocab = tokenizer.train(chats == null ? text : chatText(chats), tokParams, listener::fittingTokenizer);
             GptConfig gptConfig = new GptConfig(vocab.size(), config.T(), config.nLayer(), config.nHead(), config.nEmb(),
                     config.maxContext(), encoding.name(), peParams.asMap());
             PositionalEncoder encoder = encoding.create(Gpt.shape(gptConfig), peParams);
@@ -186,7 +186,7 @@ public final class Trainer {
         }
         int T = model.config.T(), B = config.nBatch();
         listener.started(new TrainingListener.Start(model.parameterCount(), vocab.size(), data.trainTokens(), data.valTokens(),
-                startStep, config.steps(), config.sft()));
+                startStep, config.steps(), config.evalInterval(), config.evalBatches(), config.sft()));
         LearningRate schedule = new LearningRate(config.learningRate(), config.minLearningRate(), config.warmupSteps(), config.steps());
         int[] x = new int[B * T], y = new int[B * T];
         double lossSinceEval = 0;

@@ -10,16 +10,23 @@ public interface TrainingListener {
      * @param nVocab      vocabulary size
      * @param trainTokens tokens in the training split
      * @param valTokens   tokens in the validation split
-     * @param startStep   first step to run (0, or where a resumed run continues)
-     * @param steps       last step + 1
-     * @param sft         fine-tuning on conversations: the validation loss is over held-out assistant tokens
+     * @param startStep    first step to run (0, or where a resumed run continues)
+     * @param steps        last step + 1
+     * @param evalInterval steps between validation measurements
+     * @param evalBatches  fixed validation batches averaged per measurement (text runs; a fine-tuning run measures every held-out conversation)
+     * @param sft          fine-tuning on conversations: the validation loss is over held-out assistant tokens
      */
-    record Start(long parameters, int nVocab, int trainTokens, int valTokens, int startStep, int steps, boolean sft) {
+    record Start(long parameters, int nVocab, int trainTokens, int valTokens, int startStep, int steps, int evalInterval, int evalBatches,
+                 boolean sft) {
     }
 
     /** One optimisation step done. */
     record Step(int step, int steps, double loss, double learningRate, double gradNorm, double tokensPerSecond,
                 double elapsedSeconds) {
+    }
+
+    /** Fitting the tokenizer on the text, before the run starts: the fraction done, 0 to 1. */
+    default void fittingTokenizer(double fraction) {
     }
 
     default void started(Start start) {

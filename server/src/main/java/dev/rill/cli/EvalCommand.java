@@ -1,13 +1,14 @@
 package dev.rill.cli;
 
+import dev.rill.console.Progress;
 import dev.rill.model.Checkpoint;
-import dev.rill.model.BundledModels;
 import dev.rill.plugin.PluginRegistry;
 import dev.rill.train.ChatData;
 import dev.rill.train.Evaluation;
 import dev.rill.tensor.Parallel;
 import dev.rill.train.Trainer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -20,27 +21,26 @@ import java.util.concurrent.Callable;
                 "with --sft FILE.jsonl, over the assistant tokens of every conversation (each from position 0)."})
 final class EvalCommand implements Callable<Integer> {
 
-    @Option(names = "--checkpoint", paramLabel = "DIR", description = "Checkpoint folder (default: the bundled model).")
-    Path checkpoint;
-    @Option(names = "--text", paramLabel = "FILE", description = "UTF-8 text to evaluate on.")
-    Path text;
-    @Option(names = "--sft", paramLabel = "FILE", description = "Conversations (JSONL, as rill train --sft takes) to evaluate the assistant turns of.")
+    @Mixin
+    ModelOptions model;
+    @Option(names = "--data", paramLabel = "FILE", description = "UTF-8 text file to evaluate on.")
+    Path data;
+    @Option(names = "--sft", paramLabel = "FILE", description = "Conversations (JSONL, as rill train --sft takes) to evaluate the assistant turns of, instead of --data.")
     Path sft;
-    @Option(names = "--batch", defaultValue = "8", description = "Windows per forward pass (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "8", description = "Windows (conversations) per forward pass.")
     int batch;
     @Option(names = {"--context", "-T"}, paramLabel = "N",
             description = "Window length (default: the model's T; longer up to its max context, for encodings that run past T).")
     Integer context;
-    @Option(names = "--plugins", paramLabel = "DIR", description = "Also load plugin jars from this folder.")
-    Path pluginDir;
+    @Mixin
+    PluginOptions plugins;
 
     @Override
     public Integer call() throws Exception {
         if (batch <= 0) throw new IllegalArgumentException("--batch must be > 0 (got " + batch + ")");
-        PluginRegistry registry = PluginRegistry.load(pluginDir);
-        Path dir = checkpoint != null ? checkpoint : BundledModels.folder(BundledModels.DEFAULT);
-        Checkpoint.Loaded loaded = Checkpoint.load(dir, registry);
-        if ((text == null) == (sft == null)) throw new IllegalArgumentException("give one of --text FILE or --sft FILE");
+        PluginRegistry registry = plugins.registry();
+        Checkpoint.Loaded loaded = Checkpoint.load(model.checkpointFolder(), registry);
+        if ((data == null) == (sft == null)) throw new IllegalArgumentException("give one of --data FILE (a text) or --sft FILE (conversations)");
         if (sft != null) {
             var conversations = ChatData.parse(Trainer.readText(sft), sft.toString());
             Evaluation.Result r = Evaluation.chatLoss(loaded.model(), loaded.vocabulary(), conversations, batch, sft.toString());
@@ -48,13 +48,15 @@ final class EvalCommand implements Callable<Integer> {
                     r.loss(), r.tokens(), r.windows());
             return 0;
         }
-        String content = Trainer.readText(text);
+        String content = Trainer.readText(data);
         int[] tokens = loaded.vocabulary().encode(content);
         int window = context != null ? context : loaded.model().config.T();
+        Progress progress = Progress.console("eval");
         Evaluation.Result r;
         try (Parallel pool = new Parallel(Parallel.defaultThreads())) {
-            r = pool.call(() -> Evaluation.crossEntropy(loaded.model(), tokens, batch, window));
+            r = pool.call(() -> Evaluation.crossEntropy(loaded.model(), tokens, batch, window, progress));
         }
+        progress.clear();
         System.out.printf(Locale.ROOT, "loss %.4f nats/token over %d windows%s%n", r.loss(), r.windows(),
                 context != null ? " of " + window + " tokens" : "");
         return 0;

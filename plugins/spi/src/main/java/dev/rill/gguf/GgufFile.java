@@ -1,6 +1,7 @@
 package dev.rill.gguf;
 
 import dev.rill.spi.MappedTensor;
+import dev.rill.spi.ModelFile;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -18,6 +19,8 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.DoubleConsumer;
 
 /**
  * A GGUF file (version 2 or 3, little-endian), memory-mapped whole with {@code java.lang.foreign}:
@@ -30,7 +33,7 @@ import java.util.Map;
  * metadata key/values, the tensor infos (name, dims innermost first, type, offset), padding to
  * {@code general.alignment} (default 32), then the tensor data, each tensor at its offset from there.
  */
-public final class GgufFile implements AutoCloseable {
+public final class GgufFile implements ModelFile, AutoCloseable {
 
     public static final int MAGIC = 0x46554747; // "GGUF" read as a little-endian uint32
     public static final int DEFAULT_ALIGNMENT = 32;
@@ -202,6 +205,34 @@ public final class GgufFile implements AutoCloseable {
         return file.byteSize();
     }
 
+    /**
+     * Reads the tensor data from disk now, in 64 MiB pieces, telling {@code progress} the fraction
+     * read, so that a large model's loading shows how far it has come and the first token does not
+     * wait for the disk. A file that would not fit in three quarters of the memory is left to be
+     * paged in as it is used (reading it all would only push its own first pages out again).
+     */
+    public void readTensorData(DoubleConsumer progress) {
+        readTensorData(progress, 64L << 20);
+    }
+
+    void readTensorData(DoubleConsumer progress, long piece) {
+        long n = file.byteSize() - dataOffset;
+        if (n > 0 && n < 0.75 * physicalMemory()) {
+            for (long done = 0; done < n; ) {
+                long length = Math.min(piece, n - done);
+                file.asSlice(dataOffset + done, length).load();
+                done += length;
+                progress.accept((double) done / n);
+            }
+        }
+        progress.accept(1);
+    }
+
+    private static long physicalMemory() {
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+                ? os.getTotalMemorySize() : Long.MAX_VALUE;
+    }
+
     /** All metadata, in file order. */
     public Map<String, Object> metadata() {
         return metadata;
@@ -316,6 +347,28 @@ public final class GgufFile implements AutoCloseable {
     /** The tensor's info, or {@code null}. */
     public TensorInfo info(String name) {
         return tensors.get(name);
+    }
+
+    @Override
+    public boolean isArray(String key) {
+        return metadataTypes.get(key) == GgufValueType.ARRAY;
+    }
+
+    @Override
+    public Set<String> tensorNames() {
+        return tensors.keySet();
+    }
+
+    @Override
+    public long[] tensorDims(String name) {
+        TensorInfo t = tensors.get(name);
+        if (t == null) throw new GgufException(path + " has no tensor '" + name + "'");
+        return t.dims().clone();
+    }
+
+    @Override
+    public GgufException error(String message) {
+        return new GgufException(path + ": " + message);
     }
 
     /**

