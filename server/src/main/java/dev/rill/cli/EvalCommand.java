@@ -23,9 +23,9 @@ final class EvalCommand implements Callable<Integer> {
 
     @Mixin
     ModelOptions model;
-    @Option(names = "--data", paramLabel = "FILE", description = "UTF-8 text file to evaluate on.")
+    @Option(names = "--data", paramLabel = "FILE", description = "UTF-8 text file to evaluate on (required, unless --sft).")
     Path data;
-    @Option(names = "--sft", paramLabel = "FILE", description = "Conversations (JSONL, as rill train --sft takes) to evaluate the assistant turns of, instead of --data.")
+    @Option(names = "--sft", paramLabel = "FILE", description = "Conversations (JSONL, as rill train --sft takes) to evaluate the assistant turns of, instead of --data (default: none).")
     Path sft;
     @Option(names = "--batch", paramLabel = "N", defaultValue = "8", description = "Windows (conversations) per forward pass.")
     int batch;

@@ -23,13 +23,13 @@ import java.util.concurrent.Callable;
                 "or fine-tune one on conversations: --sft FILE.jsonl --base CHECKPOINT."})
 final class TrainCommand implements Callable<Integer> {
 
-    @Option(names = "--data", paramLabel = "FILE", description = "UTF-8 text file to train on (this, --sft or --resume is required).")
+    @Option(names = "--data", paramLabel = "FILE", description = "UTF-8 text file to train on (required, unless --sft or --resume).")
     Path data;
     @Option(names = "--sft", paramLabel = "FILE",
-            description = "Fine-tune on conversations: JSONL, one {\"messages\": [{\"role\": ..., \"content\": ...}, ...]} a line; the loss counts assistant tokens only, --val-fraction of the conversations are held out.")
+            description = "Fine-tune on conversations instead of --data (required for fine-tuning): JSONL, one {\"messages\": [{\"role\": ..., \"content\": ...}, ...]} a line; the loss counts assistant tokens only, --val-fraction of the conversations are held out.")
     Path sft;
     @Option(names = "--base", paramLabel = "DIR",
-            description = "Start from this Rill checkpoint (its tokenizer, architecture and weights; the size and tokenizer options are ignored).")
+            description = "Start from this Rill checkpoint: its tokenizer, architecture and weights; the size and tokenizer options are ignored (default: none, a new model).")
     Path base;
     @Option(names = "--out", paramLabel = "DIR", defaultValue = "runs/model", description = "Checkpoint folder to write (and to continue with --resume).")
     Path out;
