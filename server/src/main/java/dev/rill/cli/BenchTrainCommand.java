@@ -44,7 +44,7 @@ import java.util.regex.Pattern;
  * and the ratios are printed.
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
-        description = "Training tokens/s and peak memory for configs S and M; decode tokens/s of the bundled model.")
+        description = "Training tokens/s and peak memory for configs S and M; decode tokens/s of the bundled models.")
 final class BenchTrainCommand implements Callable<Integer> {
 
     @Option(names = "--config", split = ",", paramLabel = "NAME", defaultValue = "S,M", description = "Which configs, comma-separated: S, M.")
@@ -54,7 +54,7 @@ final class BenchTrainCommand implements Callable<Integer> {
     @Option(names = "--warmup", paramLabel = "N", defaultValue = "3", description = "Untimed steps first, for the JIT.")
     int warmup;
     @Option(names = "--decode", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "Also measure decode tokens/s of the bundled model.")
+            description = "Also measure decode tokens/s of the bundled models (shakespeare and chat).")
     boolean decode;
     @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
             description = "Compute threads for training (and PyTorch's); 0 = -Drill.threads or every core.")
@@ -111,7 +111,9 @@ final class BenchTrainCommand implements Callable<Integer> {
             }
         }
         compared.forEach(System.out::println);
-        if (decode) decode(registry);
+        if (decode) {
+            for (String bundled : new String[]{"shakespeare", "chat"}) decode(registry, "bundled:" + bundled);
+        }
         return 0;
     }
 
@@ -181,8 +183,8 @@ final class BenchTrainCommand implements Callable<Integer> {
         return lines[lines.length - 1];
     }
 
-    private void decode(PluginRegistry registry) throws Exception {
-        LoadedModel loaded = Models.load(null, null, registry);
+    private void decode(PluginRegistry registry, String model) throws Exception {
+        LoadedModel loaded = Models.load(model, null, registry);
         ComputeBackend cpu = registry.get(ComputeBackend.class, "cpu");
         int tokens = Math.min(256, loaded.maxContext() - 1);
         try (ForwardPass pass = cpu.prepare(loaded.weights(), Params.EMPTY)) {

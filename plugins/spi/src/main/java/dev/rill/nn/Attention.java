@@ -102,12 +102,12 @@ public final class Attention {
      *
      * @param q        queries: row {@code i}, head {@code h} at {@code i·qStride + h·hs}
      * @param keys     cached keys: position {@code t}, head {@code g} at {@code t·kvStride + g·hs}; values likewise
+     * @param scale    factor on the scores ({@code 1/√hs} unless the architecture says otherwise)
      * @param out      attention output, laid out as {@code q}
      */
     public static void prompt(float[] q, int qStride, float[] keys, float[] values, int kvStride, int p0, int M,
-                              int NH, int NKV, int hs, PositionalEncoder pe, float[] out) {
+                              int NH, int NKV, int hs, float scale, PositionalEncoder pe, float[] out) {
         int group = NH / NKV, blocks = (M + ROWS - 1) / ROWS, n = p0 + M;
-        float scale = (float) (1.0 / Math.sqrt(hs));
         boolean bias = pe.biasesScores();
         Parallel.forRange(NH * blocks, 1, (t0, t1) -> {
             float[] kT = new float[hs * n], scores = new float[ROWS * n];

@@ -1,24 +1,20 @@
 package dev.rill.server.chat;
 
-import java.util.Locale;
+import dev.rill.chat.Turn;
 
 /**
- * One turn of a conversation.
+ * One turn of a conversation, as the APIs receive it; checked as the engine's {@link Turn} is
+ * (the role lower-cased and one of system, user, assistant; a content).
  *
  * @param role    {@code system}, {@code user} or {@code assistant}
  * @param content its text
  */
 public record ChatMessage(String role, String content) {
 
-    public static final String SYSTEM = "system", USER = "user", ASSISTANT = "assistant";
+    public static final String SYSTEM = Turn.SYSTEM, USER = Turn.USER, ASSISTANT = Turn.ASSISTANT;
 
     public ChatMessage {
-        if (role == null) throw new IllegalArgumentException("a message has no role");
-        role = role.toLowerCase(Locale.ROOT);
-        if (!role.equals(SYSTEM) && !role.equals(USER) && !role.equals(ASSISTANT)) {
-            throw new IllegalArgumentException("unknown role '" + role + "'; accepted: system, user, assistant");
-        }
-        if (content == null) throw new IllegalArgumentException("a " + role + " message has no content");
+        role = new Turn(role, content).role();
     }
 
     public boolean isSystem() {

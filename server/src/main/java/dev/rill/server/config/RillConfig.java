@@ -20,7 +20,7 @@ import java.util.OptionalInt;
 public interface RillConfig {
 
     /** The default model: {@code bundled:NAME}, a Rill checkpoint folder or a .gguf file. */
-    @WithDefault("bundled:shakespeare")
+    @WithDefault("bundled:chat")
     String model();
 
     /** The name the default model is served under (default: derived from {@link #model()}). */
@@ -52,6 +52,15 @@ public interface RillConfig {
 
     /** API keys; when set, /v1, /api and /ws need one of them. Empty: no authentication. */
     Optional<List<String>> apiKeys();
+
+    /**
+     * Admin keys: when set, training ({@code /api/train}, {@code /ws/train}) needs one of them, and
+     * they are accepted wherever an API key is. Empty: training is as open as the rest of the API.
+     */
+    Optional<List<String>> adminKeys();
+
+    /** Training jobs in the server ({@code rill.train.*}). */
+    TrainSettings train();
 
     /**
      * Origins (e.g. {@code https://chat.example.com}) allowed to open the WebSocket besides the
