@@ -410,6 +410,14 @@ public final class GgufVocabulary implements Vocabulary {
         return t.replace('\u2581', ' ').getBytes(StandardCharsets.UTF_8);
     }
 
+    @Override
+    public byte[] tokenBytes(int id) {
+        if (id < 0 || id >= tokens.length) throw new IllegalArgumentException("token " + id + " outside the vocabulary [0, " + tokens.length + ")");
+        // Control and unused tokens are markers, not text; user-defined ones (e.g. <tool_call>) are text.
+        if (types[id] == CONTROL || types[id] == UNUSED || types[id] == UNKNOWN || tokens[id].isEmpty()) return null;
+        return bytes(id);
+    }
+
     /** Whether decoding drops the space SentencePiece put in front of the text. */
     private boolean stripsLeadingSpace() {
         return model == Model.LLAMA && addSpacePrefix;
