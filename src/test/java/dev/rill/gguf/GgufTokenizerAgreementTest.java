@@ -51,6 +51,14 @@ class GgufTokenizerAgreementTest {
                 String back = v.decode(got);
                 String want = pre.equals("qwen2") ? Normalizer.normalize(text, Normalizer.Form.NFC) : text;
                 if (!back.equals(want)) failures.add(pkg + " text " + i + " decodes to " + json.writeValueAsString(back));
+                // tokenBytes (what constrained sampling reads): the tokens of plain text concatenate to its UTF-8.
+                java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+                for (int id : v.encode(text, false)) bytes.writeBytes(v.tokenBytes(id));
+                if (!bytes.toString(java.nio.charset.StandardCharsets.UTF_8).equals(want)) failures.add(pkg + " text " + i + " token bytes differ");
+            }
+            for (int id : v.specialTokens().values()) {
+                byte[] b = v.tokenBytes(id);
+                assertTrue(b == null || v.endTokens().stream().noneMatch(e -> e == id), "an end token is not text");
             }
             assertTrue(failures.isEmpty(), String.join("\n", failures));
             // Without special tokens allowed, their text is ordinary text.
