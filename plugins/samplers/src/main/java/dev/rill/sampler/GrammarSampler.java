@@ -84,15 +84,35 @@ public final class GrammarSampler implements Sampler {
         return java.util.Arrays.mismatch(ids, 0, size, id, 0, size) < 0;
     }
 
-    /** Keeps the live candidates whose bit is set, in their order. */
+    /**
+     * Keeps the live candidates whose bit is set, in their order; when most are allowed and the
+     * candidates are still in id order, the others stay in place with logit {@code -inf} instead
+     * (banned: probability zero), which costs a pass over the few banned ones.
+     */
     static void keep(Candidates c, long[] allowed) {
         int n = 0;
         int size = c.size;
         int[] ids = c.ids;
         float[] logits = c.logits;
         if (!c.sorted && size > 0 && ids[size - 1] == size - 1 && isIdentity(ids, size)) {
+            int words = Math.min(allowed.length, (size + 63) >>> 6);
+            int count = 0;
+            for (int w = 0; w < words; w++) count += Long.bitCount(allowed[w]);
+            if (count > size / 2) {
+                // Most tokens fit (e.g. inside a string): ban the few that do not, in place, rather than move the rest.
+                for (int w = 0; w < words; w++) {
+                    long banned = ~allowed[w];
+                    while (banned != 0) {
+                        int id = (w << 6) + Long.numberOfTrailingZeros(banned);
+                        banned &= banned - 1;
+                        if (id >= size) break;
+                        logits[id] = Float.NEGATIVE_INFINITY;
+                    }
+                }
+                return;
+            }
             // Still in id order (the chain's start): visit only the set bits.
-            for (int w = 0, words = Math.min(allowed.length, (size + 63) >>> 6); w < words; w++) {
+            for (int w = 0; w < words; w++) {
                 long bits = allowed[w];
                 while (bits != 0) {
                     int id = (w << 6) + Long.numberOfTrailingZeros(bits);

@@ -85,6 +85,14 @@ public final class CharClass {
         return false;
     }
 
+    /** Adds where membership can change: each range's start and the point after its end. */
+    void addBounds(java.util.Set<Integer> bounds) {
+        for (int i = 0; i < ranges.length; i += 2) {
+            bounds.add(ranges[i]);
+            bounds.add(ranges[i + 1] + 1);
+        }
+    }
+
     public boolean isEmpty() {
         return ranges.length == 0;
     }

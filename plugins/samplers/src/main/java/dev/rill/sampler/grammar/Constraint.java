@@ -104,6 +104,11 @@ public final class Constraint {
         return s.mask;
     }
 
+    /** The tokens allowed next, computed afresh (a walk of the vocabulary's trie, no cache): for benchmarks. */
+    public long[] computeAllowed() {
+        return trie.mask(shared.matcher, at);
+    }
+
     /**
      * Moves past {@code token}.
      *

@@ -145,6 +145,42 @@ public final class Matcher {
             return false;
         }
 
+        // Self-loops: the bytes after which this state is itself again (computed on first use).
+        private boolean loopsKnown;
+        long loopLo, loopHi;
+        boolean loopHigh;
+
+        /**
+         * Computes {@link #loopLo}/{@link #loopHi} (ASCII characters that lead back to this state) and
+         * {@link #loopHigh} (every non-ASCII character does): inside a JSON string, almost every
+         * character does, and whole subtrees of the token trie can be allowed without walking them.
+         */
+        void computeLoops() {
+            if (loopsKnown) return;
+            loopsKnown = true;
+            for (int c = 0; c < 128; c++) {
+                if (next(c) == this) {
+                    if (c < 64) loopLo |= 1L << c;
+                    else loopHi |= 1L << (c - 64);
+                }
+            }
+            // Which frames' classes hold a code point decides where it leads: one code point per interval between class bounds.
+            java.util.TreeSet<Integer> bounds = new java.util.TreeSet<>(List.of(0x80, 0xD800, 0xE000));
+            for (Frame f : stacks) {
+                if (f == ACCEPT) continue;
+                g.classes[g.arg[f.pos]].addBounds(bounds);
+            }
+            boolean all = true;
+            for (int b : bounds) {
+                if (b < 0x80 || b > CharClass.MAX_CODE_POINT || b >= 0xD800 && b < 0xE000) continue;
+                if (next(b) != this) {
+                    all = false;
+                    break;
+                }
+            }
+            loopHigh = all && continues;
+        }
+
         /** What could come next, for error messages. */
         public String expected() {
             List<String> out = new ArrayList<>();

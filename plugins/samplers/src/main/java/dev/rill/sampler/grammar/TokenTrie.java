@@ -26,6 +26,10 @@ public final class TokenTrie {
     /** Tokens ending at node i: {@code tokens[tokenStart[i] .. tokenStart[i + 1])}. */
     private final int[] tokenStart;
     private final int[] tokens;
+    /** Per node, over its subtree (its own edge included): the ASCII bytes that occur, ... */
+    private final long[] subLo, subHi;
+    /** ... whether a byte ≥ 0x80 occurs, and whether every token there is well-formed UTF-8 (possibly cut short at its end). */
+    private final boolean[] subHigh, subOk;
     private final int maxDepth;
     private final int[] endTokens;
     private final byte[][] bytes;
@@ -53,6 +57,7 @@ public final class TokenTrie {
         byte[] e = new byte[cap];
         int[] d = new int[cap], sk = new int[cap], ts = new int[cap + 1];
         int[] toks = new int[n];
+        int[] par = new int[cap];
         int[] path = new int[1];   // node index at each depth along the current path (1-based depth)
         int nodes = 0, pathLen = 0, tokenCount = 0, deepest = 0;
         byte[] prev = new byte[0];
@@ -68,6 +73,7 @@ public final class TokenTrie {
                 e[nodes] = b[k];
                 d[nodes] = k + 1;
                 ts[nodes] = tokenCount;
+                par[nodes] = pathLen == 0 ? -1 : path[pathLen - 1];
                 path[pathLen++] = nodes;
                 nodes++;
             }
@@ -85,7 +91,52 @@ public final class TokenTrie {
         tokenStart = Arrays.copyOf(ts, nodes + 1);
         tokens = toks;
         maxDepth = deepest;
+        subLo = new long[nodes];
+        subHi = new long[nodes];
+        subHigh = new boolean[nodes];
+        subOk = new boolean[nodes];
+        java.util.Arrays.fill(subOk, true);
+        for (int i = nodes - 1; i >= 0; i--) {
+            int b = edge[i] & 0xFF;
+            if (b < 64) subLo[i] |= 1L << b;
+            else if (b < 128) subHi[i] |= 1L << (b - 64);
+            else subHigh[i] = true;
+            for (int k = tokenStart[i]; k < tokenStart[i + 1]; k++) if (!wellFormedPrefix(bytes[tokens[k]])) subOk[i] = false;
+            int p = par[i];
+            if (p >= 0) {
+                subLo[p] |= subLo[i];
+                subHi[p] |= subHi[i];
+                subHigh[p] |= subHigh[i];
+                subOk[p] &= subOk[i];
+            }
+        }
         endTokens = ends.stream().filter(t -> t >= 0 && t < nVocab).mapToInt(Integer::intValue).sorted().toArray();
+    }
+
+    /** Whether {@code b} is UTF-8 from a character boundary, possibly ending inside its last character. */
+    static boolean wellFormedPrefix(byte[] b) {
+        int need = 0, value = 0, len = 0;
+        for (byte x : b) {
+            int c = x & 0xFF;
+            if (need == 0) {
+                if (c < 0x80) continue;
+                if (c >= 0xC2 && c <= 0xDF) need = 1;
+                else if (c >= 0xE0 && c <= 0xEF) need = 2;
+                else if (c >= 0xF0 && c <= 0xF4) need = 3;
+                else return false;
+                value = c & (0x3F >> need);
+                len = need + 1;
+            } else {
+                if ((c & 0xC0) != 0x80) return false;
+                value = (value << 6) | (c & 0x3F);
+                need--;
+                int shift = 6 * need;
+                int lo = Math.max(value << shift, Matcher.MIN_OF_LENGTH[len]);
+                int hi = Math.min((value << shift) | ((1 << shift) - 1), Matcher.MAX_OF_LENGTH[len]);
+                if (lo > hi || lo >= 0xD800 && hi <= 0xDFFF) return false;
+            }
+        }
+        return true;
     }
 
     /** The trie of {@code v}'s text tokens (built on first use, then kept while the vocabulary lives). */
@@ -136,6 +187,16 @@ public final class TokenTrie {
             int b = edge[i] & 0xFF;
             int v, nd, ln;
             if (need[d - 1] == 0) {
+                s.computeLoops();
+                if ((subLo[i] & ~s.loopLo) == 0 && (subHi[i] & ~s.loopHi) == 0 && (!subHigh[i] || s.loopHigh) && subOk[i]) {
+                    // Every character below leads back to this state: allow the whole subtree unwalked.
+                    for (int k = tokenStart[i], end = tokenStart[skip[i]]; k < end; k++) {
+                        int id = tokens[k];
+                        mask[id >>> 6] |= 1L << id;
+                    }
+                    i = skip[i];
+                    continue;
+                }
                 if (b < 0x80) {
                     s = s.next(b);
                     if (s == dead) {

@@ -248,6 +248,31 @@ class ConstrainedGenerationTest {
         assertTrue(bit(emoji.allowed(), smileTail));
     }
 
+    @Test
+    void theTrieWalkAllowsExactlyTheTokensThatReadOneByOne() throws Exception {
+        // At every position of random documents, the mask equals reading each token's bytes on its own.
+        TestVocabulary vocab = TestVocabulary.byteLevel();
+        for (String grammar : List.of(JsonGrammar.of(STRICT.readTree(PERSON)), JsonGrammar.anyObject(),
+                "root ::= (\"ab\" | [0-9]{2,3} | \"日本\"+ | [^a-z]) (\",\" [a-f]+)* \"!\"")) {
+            for (int seed = 0; seed < 15; seed++) {
+                Constraint c = Constraint.start(grammar, vocab);
+                SplittableRandom rnd = new SplittableRandom(seed);
+                for (int step = 0; step < 60 && !c.finished(); step++) {
+                    long[] mask = c.computeAllowed();
+                    List<Integer> allowed = new java.util.ArrayList<>();
+                    for (int id = 0; id < vocab.size(); id++) {
+                        boolean fits = vocab.ends.contains(id) ? c.complete() : c.remainingAfter(id) != Integer.MAX_VALUE;
+                        assertEquals(fits, bit(mask, id), "token " + id + " '" + vocab.piece(id) + "' at step " + step);
+                        if (fits) allowed.add(id);
+                    }
+                    int next = allowed.get(rnd.nextInt(allowed.size()));
+                    if (vocab.ends.contains(next)) break;
+                    c.accept(next);
+                }
+            }
+        }
+    }
+
     static boolean bit(long[] mask, int id) {
         return (mask[id >>> 6] & (1L << id)) != 0;
     }
