@@ -38,7 +38,7 @@ class TokenBytesTest {
 
     @Test
     void charTokensAreTheirCharacters() {
-        Tokenizer t = Fixtures.REGISTRY.get(Tokenizer.class, "char");
+        Tokenizer t = Fixtures.TOKENIZERS.get("char");
         Vocabulary v = t.train("aé日😀", Params.resolve(t, Map.of()));
         for (int id = 0; id < 4; id++) assertArrayEquals(v.piece(id).getBytes(StandardCharsets.UTF_8), v.tokenBytes(id));
         assertArrayEquals("\uFFFD".getBytes(StandardCharsets.UTF_8), v.tokenBytes(4), "the unknown token reads as U+FFFD");
