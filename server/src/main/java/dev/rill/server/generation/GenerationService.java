@@ -48,9 +48,16 @@ public class GenerationService {
      * @param maxTokens      most tokens to generate, or {@code null} for the default
      * @param stop           stop strings, or {@code null}
      * @param seed           seed of the sampler's random source, or {@code null}
+     * @param logprobs       -1, or how many alternatives each token's log-probabilities list (0..20; checked by the API)
      */
     public record Input(String model, List<ChatMessage> messages, String prompt, List<String> chain,
-                        Map<String, Object> samplingParams, Integer maxTokens, List<String> stop, Long seed) {
+                        Map<String, Object> samplingParams, Integer maxTokens, List<String> stop, Long seed, int logprobs) {
+
+        /** Without log-probabilities. */
+        public Input(String model, List<ChatMessage> messages, String prompt, List<String> chain,
+                     Map<String, Object> samplingParams, Integer maxTokens, List<String> stop, Long seed) {
+            this(model, messages, prompt, chain, samplingParams, maxTokens, stop, seed, -1);
+        }
     }
 
     /**
@@ -160,7 +167,7 @@ public class GenerationService {
         if (tokens.length == 0) throw ApiException.invalid(in.messages() != null ? f.messages() : f.prompt(), "the prompt encodes to no tokens");
         GenerationRequest request;
         try {
-            request = new GenerationRequest(tokens, maxTokens, chain, in.seed(), stop);
+            request = new GenerationRequest(tokens, maxTokens, chain, in.seed(), stop, in.logprobs());
         } catch (IllegalArgumentException e) {
             throw ApiException.invalid(null, e.getMessage());
         }
