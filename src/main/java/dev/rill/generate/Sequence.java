@@ -93,6 +93,22 @@ public final class Sequence {
     }
 
     /**
+     * Takes over the prompt {@code leader} has just run: its cache was copied into this sequence's
+     * ({@link ForwardPass#copyCache}), so nothing of the prompt is pending here either.
+     *
+     * @throws IllegalStateException unless both have the same prompt, the leader has run all of it and
+     *                               sampled nothing yet, and this sequence has run none of it
+     */
+    public void adoptPrompt(Sequence leader) {
+        if (fed != 0 || windowStart != 0 || leader.generated != 0 || leader.pending() != 0 || leader.count != count
+                || !Arrays.equals(tokens, 0, count, leader.tokens, 0, count) || cache.length() != leader.fed) {
+            throw new IllegalStateException("a sequence can only take over the whole prompt of an identical one that has just run it");
+        }
+        windowStart = leader.windowStart;
+        fed = leader.fed;
+    }
+
+    /**
      * Samples the next token from the logits of the last forward, and returns it (its text may be
      * empty while held back), or empty if the sequence ended without emitting one (end token,
      * stop string, cancel).

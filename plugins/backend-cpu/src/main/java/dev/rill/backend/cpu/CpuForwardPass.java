@@ -55,6 +55,21 @@ final class CpuForwardPass implements ForwardPass {
     }
 
     @Override
+    public boolean copyCache(KvCache source, KvCache target) {
+        CpuKvCache from = (CpuKvCache) source, to = (CpuKvCache) target;
+        if (from.length > to.capacity || from.kvDim != to.kvDim || from.keys.length != to.keys.length) {
+            throw new IllegalArgumentException("cannot copy a cache of " + from.length + " positions into one of capacity " + to.capacity);
+        }
+        int n = from.length * from.kvDim;
+        for (int l = 0; l < from.keys.length; l++) {
+            System.arraycopy(from.keys[l], 0, to.keys[l], 0, n);
+            System.arraycopy(from.values[l], 0, to.values[l], 0, n);
+        }
+        to.length = from.length;
+        return true;
+    }
+
+    @Override
     public void forward(KvCache cache, int[] tokens, int from, int to, float[] logits) {
         int M = to - from;
         if (M <= 0) throw new IllegalArgumentException("no tokens to run");
