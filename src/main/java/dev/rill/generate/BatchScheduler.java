@@ -7,7 +7,9 @@ import dev.rill.spi.KvCache;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.Function;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -182,6 +184,29 @@ public final class BatchScheduler implements AutoCloseable {
         return jobs;
     }
 
+    /**
+     * Runs {@code task} with the model's forward pass on the scheduler's thread, between two steps
+     * (the pass is not thread-safe): for work besides generations, such as embeddings.
+     */
+    public <T> CompletableFuture<T> call(Function<ForwardPass, T> task) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        if (!open) {
+            result.completeExceptionally(new IllegalStateException("the scheduler of model '" + model.name() + "' is shut down"));
+            return result;
+        }
+        tasks.add(() -> {
+            try {
+                result.complete(task.apply(pass));
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        });
+        LockSupport.unpark(thread);
+        return result;
+    }
+
+    private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+
     /** Generations running now. */
     public int active() {
         return runningCount;
@@ -200,6 +225,7 @@ public final class BatchScheduler implements AutoCloseable {
     private void loop() {
         while (open) {
             try {
+                for (Runnable task; (task = tasks.poll()) != null; ) task.run();
                 dropCancelledWaiting();
                 admit();
                 if (running.isEmpty()) {

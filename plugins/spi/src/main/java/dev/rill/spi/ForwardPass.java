@@ -27,6 +27,17 @@ public interface ForwardPass extends AutoCloseable {
     }
 
     /**
+     * Runs {@code tokens[from..to)} at the cache's next positions as {@link #forward} does, but instead
+     * of logits adds each token's last hidden state — after the final norm, what the output layer
+     * reads — into {@code hiddenSum} ({@code nEmb}): the material of embeddings.
+     *
+     * @return whether it did; a backend that cannot returns {@code false}
+     */
+    default boolean hiddenStates(KvCache cache, int[] tokens, int from, int to, float[] hiddenSum) {
+        return false;
+    }
+
+    /**
      * Makes {@code target} hold what {@code source} holds: the keys and values of its first
      * {@code source.length()} positions (both caches from this pass), so that a second sequence with
      * the same prompt continues from it without running the prompt again (several choices of one

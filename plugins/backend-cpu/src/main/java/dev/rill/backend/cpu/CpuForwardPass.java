@@ -82,7 +82,25 @@ final class CpuForwardPass implements ForwardPass {
             pos[i] = c.length + i;
             toks[i] = tokens[from + i];
         }
-        pool.run(() -> run(caches, toks, pos, new int[]{M - 1}, new float[][]{logits}));
+        pool.run(() -> run(caches, toks, pos, new int[]{M - 1}, new float[][]{logits}, null));
+    }
+
+    @Override
+    public boolean hiddenStates(KvCache cache, int[] tokens, int from, int to, float[] hiddenSum) {
+        int M = to - from;
+        if (M <= 0) throw new IllegalArgumentException("no tokens to run");
+        if (hiddenSum.length != a.nEmb()) throw new IllegalArgumentException("hidden states have " + a.nEmb() + " values, not " + hiddenSum.length);
+        CpuKvCache c = (CpuKvCache) cache;
+        CpuKvCache[] caches = new CpuKvCache[M];
+        int[] pos = new int[M];
+        int[] toks = new int[M];
+        for (int i = 0; i < M; i++) {
+            caches[i] = c;
+            pos[i] = c.length + i;
+            toks[i] = tokens[from + i];
+        }
+        pool.run(() -> run(caches, toks, pos, new int[0], new float[0][], hiddenSum));
+        return true;
     }
 
     @Override
@@ -99,11 +117,14 @@ final class CpuForwardPass implements ForwardPass {
                 if (cs[j] == cs[i]) throw new IllegalArgumentException("one cache twice in a decode batch");
             }
         }
-        pool.run(() -> run(cs, tokens, pos, rows, logits));
+        pool.run(() -> run(cs, tokens, pos, rows, logits, null));
     }
 
-    /** Runs rows {@code tokens[r]} at {@code pos[r]} of {@code caches[r]}; writes logits of {@code outRows}. */
-    private void run(CpuKvCache[] caches, int[] tokens, int[] pos, int[] outRows, float[][] logits) {
+    /**
+     * Runs rows {@code tokens[r]} at {@code pos[r]} of {@code caches[r]}; writes logits of {@code outRows};
+     * adds every row's final-norm hidden state into {@code hiddenSum} when it is not {@code null}.
+     */
+    private void run(CpuKvCache[] caches, int[] tokens, int[] pos, int[] outRows, float[][] logits, float[] hiddenSum) {
         int M = tokens.length, C = a.nEmb(), V = a.nVocab();
         for (int r = 0; r < M; r++) {
             if (tokens[r] < 0 || tokens[r] >= V) throw new IllegalArgumentException("token " + tokens[r] + " outside the vocabulary [0, " + V + ")");
@@ -144,6 +165,11 @@ final class CpuForwardPass implements ForwardPass {
             Vec.add(s.h, 0, x, 0, M * C);
         }
         for (int r = 0; r < M; r++) caches[r].length = Math.max(caches[r].length, pos[r] + 1);
+        if (hiddenSum != null) {
+            norm(w.finalNorm(), x, s.h, M);
+            for (int r = 0; r < M; r++) Vec.add(s.h, r * C, hiddenSum, 0, C);
+        }
+        if (outRows.length == 0) return;
         // Only the requested rows need the final norm and the (large) output projection.
         int K = outRows.length;
         float[] last = new float[K * C];
