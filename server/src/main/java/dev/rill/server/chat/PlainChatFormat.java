@@ -16,7 +16,9 @@ import java.util.Locale;
  * ASSISTANT:
  * </pre>
  * The reply ends at the first blank line, where the play would give the next speaker the word
- * ({@code "\n\n"} is the stop string).
+ * ({@code "\n\n"} is the stop string). With tools, a {@code TOOLS:} turn after the system turns lists
+ * them and says how to call them ({@link ToolSyntax#PLAIN}: one line {@code CALL {"name": ..., "arguments": {...}}}
+ * per call); a tool's result is spoken by {@code TOOL:}.
  */
 public final class PlainChatFormat implements ChatFormat {
 
@@ -32,16 +34,33 @@ public final class PlainChatFormat implements ChatFormat {
     }
 
     @Override
-    public String render(List<ChatMessage> messages) {
+    public String render(List<ChatMessage> messages, List<Tool> tools) {
         StringBuilder sb = new StringBuilder();
+        boolean toolsTold = tools.isEmpty();
         for (ChatMessage m : messages) {
-            sb.append(speaker(m.role())).append(":\n").append(m.content().strip()).append(END_OF_TURN);
+            if (!toolsTold && !m.isSystem()) {
+                turn(sb, "TOOLS", ToolSyntax.PLAIN.instruction(tools));
+                toolsTold = true;
+            }
+            String text = m.content().strip();
+            if (!m.toolCalls().isEmpty()) text = (text.isEmpty() ? "" : text + "\n") + ToolSyntax.PLAIN.write(m.toolCalls());
+            turn(sb, speaker(m.role()), text);
         }
+        if (!toolsTold) turn(sb, "TOOLS", ToolSyntax.PLAIN.instruction(tools));
         return sb.append(speaker(ChatMessage.ASSISTANT)).append(":\n").toString();
+    }
+
+    private static void turn(StringBuilder sb, String speaker, String text) {
+        sb.append(speaker).append(":\n").append(text).append(END_OF_TURN);
     }
 
     private static String speaker(String role) {
         return role.toUpperCase(Locale.ROOT);
+    }
+
+    @Override
+    public ToolSyntax toolSyntax() {
+        return ToolSyntax.PLAIN;
     }
 
     @Override

@@ -27,11 +27,16 @@ public final class PromptBuilder {
      * @throws IllegalArgumentException for an empty conversation or one the chat template rejects
      */
     public static Prompt build(ChatFormat format, Function<String, int[]> encoder, List<ChatMessage> messages, int budget) {
+        return build(format, encoder, messages, List.of(), budget);
+    }
+
+    /** As {@link #build(ChatFormat, Function, List, int)}, with tools the model may call. */
+    public static Prompt build(ChatFormat format, Function<String, int[]> encoder, List<ChatMessage> messages, List<Tool> tools, int budget) {
         if (messages.isEmpty()) throw new IllegalArgumentException("the conversation has no messages");
         List<ChatMessage> kept = new ArrayList<>(messages);
         int dropped = 0;
         while (true) {
-            int[] tokens = encoder.apply(format.render(kept));
+            int[] tokens = encoder.apply(format.render(kept, tools));
             if (tokens.length <= budget) return new Prompt(tokens, dropped);
             int oldest = -1;
             for (int i = 0; i < kept.size() - 1; i++) {
