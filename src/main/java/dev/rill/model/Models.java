@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.function.DoubleConsumer;
 import java.util.logging.Logger;
 
 /**
@@ -31,15 +32,25 @@ public final class Models {
 
     /** As {@link #load(String, String, PluginRegistry)}, capping a GGUF model's context at {@code maxContext} (≤ 0: its own). */
     public static LoadedModel load(String spec, String name, PluginRegistry registry, int maxContext) throws IOException {
-        return load(spec, name, registry, maxContext, null);
+        return load(spec, name, registry, maxContext, done -> {
+        }, null);
     }
 
     /**
-     * As {@link #load(String, String, PluginRegistry, int)}; a Hugging Face reference ({@code OWNER/REPO[:QUANT]},
-     * {@code OWNER/REPO/FILE.gguf}) that is not a local path is taken from the model cache, pulled through
-     * {@code hub} when missing ({@code null}: the Hub the environment names).
+     * As {@link #load(String, String, PluginRegistry, int)}, telling {@code reading} the fraction of a
+     * GGUF file's tensor data read from disk (a checkpoint is read whole, at once).
      */
-    public static LoadedModel load(String spec, String name, PluginRegistry registry, int maxContext, Hub hub) throws IOException {
+    public static LoadedModel load(String spec, String name, PluginRegistry registry, int maxContext, DoubleConsumer reading) throws IOException {
+        return load(spec, name, registry, maxContext, reading, null);
+    }
+
+    /**
+     * As {@link #load(String, String, PluginRegistry, int, DoubleConsumer)}; a Hugging Face reference
+     * ({@code OWNER/REPO[:QUANT]}, {@code OWNER/REPO/FILE.gguf}) that is not a local path is taken from the
+     * model cache, pulled through {@code hub} when missing ({@code null}: the Hub the environment names).
+     */
+    public static LoadedModel load(String spec, String name, PluginRegistry registry, int maxContext, DoubleConsumer reading, Hub hub)
+            throws IOException {
         if (spec == null || spec.isBlank()) spec = "bundled:" + BundledModels.DEFAULT;
         if (spec.startsWith("bundled:")) {
             String bundled = spec.substring("bundled:".length());
@@ -55,7 +66,7 @@ public final class Models {
         }
         String derived = name != null ? name : path.toAbsolutePath().normalize().getFileName().toString().replaceFirst("\\.gguf$", "");
         if (Files.isDirectory(path)) return Checkpoint.load(path, registry).toLoadedModel(derived);
-        if (path.getFileName().toString().endsWith(".gguf")) return gguf(path, derived, registry, maxContext);
+        if (path.getFileName().toString().endsWith(".gguf")) return gguf(path, derived, registry, maxContext, reading);
         throw new IllegalArgumentException(spec + " is neither a checkpoint folder nor a .gguf file");
     }
 
@@ -97,8 +108,14 @@ public final class Models {
         }
     }
 
-    private static LoadedModel gguf(Path path, String name, PluginRegistry registry, int maxContext) throws IOException {
+    private static LoadedModel gguf(Path path, String name, PluginRegistry registry, int maxContext, DoubleConsumer reading) throws IOException {
         GgufModel m = GgufModel.load(path, registry, maxContext);
+        try {
+            m.file().readTensorData(reading);
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
         return new LoadedModel(name, path, m.weights(), m.vocabulary(), m.template(), m.info(), m::encodePrompt, m);
     }
 }

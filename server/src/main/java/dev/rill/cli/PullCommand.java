@@ -1,5 +1,6 @@
 package dev.rill.cli;
 
+import dev.rill.console.Progress;
 import dev.rill.hub.Hub;
 import dev.rill.hub.HubRef;
 import picocli.CommandLine.Command;
@@ -40,12 +41,11 @@ final class PullCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** A progress bar on a terminal (stderr); a line every 10 % otherwise. */
+    /** The download on the shared progress bar (stderr): bytes, rate; the start and the check on stdout. */
     static final class Bar implements Hub.Progress {
-        private final boolean tty = System.console() != null && System.console().isTerminal();
+        private Progress progress;
         private String name;
-        private long total, resumed, startNanos, lastDraw;
-        private int lastTenth = -1;
+        private long total, resumed, startNanos;
 
         @Override
         public void started(String name, long total, long resumed) {
@@ -53,6 +53,7 @@ final class PullCommand implements Callable<Integer> {
             this.total = total;
             this.resumed = resumed;
             this.startNanos = System.nanoTime();
+            this.progress = Progress.console("pull");
             System.out.printf(Locale.ROOT, "pulling %s: %s%s%n", name, size(total), resumed > 0 ? ", resuming at " + size(resumed) : "");
         }
 
@@ -60,21 +61,7 @@ final class PullCommand implements Callable<Integer> {
         public void advanced(long done) {
             double seconds = (System.nanoTime() - startNanos) / 1e9;
             double rate = seconds > 0 ? (done - resumed) / seconds : 0;
-            if (!tty) {
-                int tenth = total > 0 ? (int) (10 * done / total) : 0;
-                if (tenth > lastTenth) {
-                    lastTenth = tenth;
-                    System.out.printf(Locale.ROOT, "%3d %%  %s / %s  %s/s%n", 10 * tenth, size(done), size(total), size((long) rate));
-                }
-                return;
-            }
-            long now = System.nanoTime();
-            if (now - lastDraw < 100_000_000L && done != total) return;
-            lastDraw = now;
-            int width = 30, filled = total > 0 ? (int) (width * Math.min(1.0, (double) done / total)) : 0;
-            long eta = rate > 0 && total > 0 ? Math.round((total - done) / rate) : 0;
-            System.err.printf(Locale.ROOT, "\r[%s%s] %5.1f %%  %s / %s  %s/s  ETA %d:%02d  ", "=".repeat(filled), " ".repeat(width - filled),
-                    total > 0 ? 100.0 * done / total : 0, size(done), size(total), size((long) rate), eta / 60, eta % 60);
+            progress.update(total > 0 ? (double) done / total : 0, size(done) + " / " + size(total) + ", " + size((long) rate) + "/s");
         }
 
         @Override
@@ -84,7 +71,7 @@ final class PullCommand implements Callable<Integer> {
         }
 
         void clear() {
-            if (tty) System.err.print("\r" + " ".repeat(90) + "\r");
+            if (progress != null) progress.clear();
         }
 
         static String size(long bytes) {
