@@ -56,6 +56,16 @@ public enum ToolSyntax {
         return HERMES;
     }
 
+    /** What a reply that calls tools starts with (streamed text is held back while it may be this). */
+    public String marker() {
+        return switch (this) {
+            case HERMES -> "<tool_call>";
+            case LLAMA3_JSON -> "{";
+            case MISTRAL -> "[TOOL_CALLS]";
+            case PLAIN -> "CALL ";
+        };
+    }
+
     public boolean parallel() {
         return between != null;
     }

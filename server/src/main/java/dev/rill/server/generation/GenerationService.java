@@ -10,6 +10,7 @@ import dev.rill.spi.ParamException;
 import dev.rill.server.api.ApiException;
 import dev.rill.server.chat.ChatMessage;
 import dev.rill.server.chat.PromptBuilder;
+import dev.rill.server.chat.Tool;
 import dev.rill.server.config.RillConfig;
 import dev.rill.server.metrics.ServerMetrics;
 import dev.rill.server.model.ModelService;
@@ -49,14 +50,26 @@ public class GenerationService {
      * @param stop           stop strings, or {@code null}
      * @param seed           seed of the sampler's random source, or {@code null}
      * @param logprobs       -1, or how many alternatives each token's log-probabilities list (0..20; checked by the API)
+     * @param tools          tools the model may call (rendered into the chat prompt), empty for none
      */
     public record Input(String model, List<ChatMessage> messages, String prompt, List<String> chain,
-                        Map<String, Object> samplingParams, Integer maxTokens, List<String> stop, Long seed, int logprobs) {
+                        Map<String, Object> samplingParams, Integer maxTokens, List<String> stop, Long seed, int logprobs,
+                        List<Tool> tools) {
 
         /** Without log-probabilities. */
         public Input(String model, List<ChatMessage> messages, String prompt, List<String> chain,
                      Map<String, Object> samplingParams, Integer maxTokens, List<String> stop, Long seed) {
             this(model, messages, prompt, chain, samplingParams, maxTokens, stop, seed, -1);
+        }
+
+        /** Without tools. */
+        public Input(String model, List<ChatMessage> messages, String prompt, List<String> chain,
+                     Map<String, Object> samplingParams, Integer maxTokens, List<String> stop, Long seed, int logprobs) {
+            this(model, messages, prompt, chain, samplingParams, maxTokens, stop, seed, logprobs, List.of());
+        }
+
+        public Input {
+            tools = tools == null ? List.of() : List.copyOf(tools);
         }
     }
 
@@ -149,7 +162,7 @@ public class GenerationService {
             int budget = Math.max(1, window - Math.min(maxTokens, window / 2));
             PromptBuilder.Prompt prompt;
             try {
-                prompt = PromptBuilder.build(served.chat(), served.model()::encodePrompt, in.messages(), budget);
+                prompt = PromptBuilder.build(served.chat(), served.model()::encodePrompt, in.messages(), in.tools(), budget);
             } catch (IllegalArgumentException e) {
                 throw ApiException.invalid(f.messages(), e.getMessage());   // e.g. the model's template rejects the order of roles
             }
@@ -195,6 +208,29 @@ public class GenerationService {
     public BatchScheduler.Job submit(String api, Prepared p, long arrivalNanos, BatchScheduler.Listener listener) {
         try {
             return p.model().scheduler().submit(p.request(), metrics.measure(api, p.model().name(), arrivalNanos, listener));
+        } catch (OverloadedException e) {
+            metrics.request(api, "overloaded");
+            throw new ApiException(429, "overloaded", null, e.getMessage());
+        }
+    }
+
+    /**
+     * Submits {@code n} choices of a prepared request, which share its prompt (run once, see
+     * {@link BatchScheduler#submitAll}); choice {@code i} samples with seed {@code seed + i} when the
+     * request has a seed. Listener {@code i} gets choice {@code i}'s tokens.
+     *
+     * @throws ApiException 429 {@code overloaded} when they do not all fit
+     */
+    public List<BatchScheduler.Job> submitAll(String api, Prepared p, long arrivalNanos, List<BatchScheduler.Listener> listeners) {
+        GenerationRequest r = p.request();
+        List<GenerationRequest> requests = new ArrayList<>();
+        List<BatchScheduler.Listener> measured = new ArrayList<>();
+        for (int i = 0; i < listeners.size(); i++) {
+            requests.add(new GenerationRequest(r.prompt(), r.maxTokens(), r.chain(), r.seed() == null ? null : r.seed() + i, r.stop(), r.logprobs()));
+            measured.add(metrics.measure(api, p.model().name(), arrivalNanos, listeners.get(i)));
+        }
+        try {
+            return p.model().scheduler().submitAll(requests, measured);
         } catch (OverloadedException e) {
             metrics.request(api, "overloaded");
             throw new ApiException(429, "overloaded", null, e.getMessage());
