@@ -9,6 +9,7 @@ import dev.rill.sampling.SamplerChain;
 import dev.rill.spi.ParamException;
 import dev.rill.server.api.ApiException;
 import dev.rill.server.chat.ChatMessage;
+import dev.rill.sampler.grammar.Constraint;
 import dev.rill.server.chat.PromptBuilder;
 import dev.rill.server.chat.Tool;
 import dev.rill.server.config.RillConfig;
@@ -153,6 +154,13 @@ public class GenerationService {
             }
         }
         SamplerChain chain = chain(in, f);
+        if (chain.parameters().get("grammar") instanceof String gbnf && !gbnf.isEmpty()) {
+            try {
+                Constraint.compile(gbnf);   // now, so that a bad grammar is the request's error, naming the field
+            } catch (IllegalArgumentException e) {
+                throw ApiException.invalid(f.samplingParam().apply("grammar"), e.getMessage());
+            }
+        }
         int[] tokens;
         int dropped = 0;
         if (in.messages() != null) {

@@ -167,7 +167,11 @@ final class ChatTools {
                 try {
                     yield JsonGrammar.of(s);
                 } catch (IllegalArgumentException e) {
-                    throw ApiException.invalid("response_format.json_schema.schema", e.getMessage().replaceFirst("^schema", "response_format.json_schema.schema"));
+                    // The message starts with the keyword's path in the schema: that is the field at fault.
+                    String message = e.getMessage().replaceFirst("^schema", "response_format.json_schema.schema");
+                    String path = message.startsWith("response_format.") && message.indexOf(' ') > 0 ? message.substring(0, message.indexOf(' '))
+                            : "response_format.json_schema.schema";
+                    throw ApiException.invalid(path, message);
                 }
             }
             default -> throw ApiException.invalid("response_format.type", "response_format.type must be \"text\", \"json_object\" or \"json_schema\" (got \""
