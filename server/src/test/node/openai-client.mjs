@@ -22,13 +22,14 @@ for await (const chunk of lpStream) {
   for (const c of chunk.choices) if (c.logprobs?.content) out.streamedLogprobs.push(...c.logprobs.content);
 }
 
-// structured output: a JSON schema, strict
+// structured output: a JSON schema, strict (strings bounded: the test model's weights are random, and an
+// unbounded string would end only by chance)
 const schema = {
   type: "object",
   properties: {
-    name: { type: "string" },
+    name: { type: "string", maxLength: 12 },
     age: { type: "integer" },
-    tags: { type: "array", items: { type: "string" }, maxItems: 3 },
+    tags: { type: "array", items: { type: "string", maxLength: 8 }, maxItems: 3 },
     pet: { anyOf: [{ type: "null" }, { type: "object", properties: { kind: { enum: ["cat", "dog"] } }, required: ["kind"], additionalProperties: false }] },
   },
   required: ["name", "age", "tags", "pet"],
@@ -47,7 +48,8 @@ const tools = [{
   type: "function",
   function: {
     name: "get_weather", description: "The weather in a city",
-    parameters: { type: "object", properties: { city: { type: "string" }, days: { type: "integer" } }, required: ["city", "days"], additionalProperties: false },
+    parameters: { type: "object", properties: { city: { type: "string", enum: ["Paris", "Oslo", "Lima"] }, days: { type: "integer" } },
+                  required: ["city", "days"], additionalProperties: false },
   },
 }];
 const messages = [{ role: "user", content: "Weather in Paris?" }];

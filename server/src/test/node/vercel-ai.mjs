@@ -12,7 +12,7 @@ const out = {};
 const person = z.object({
   name: z.string().max(20),
   age: z.number().int(),
-  friends: z.array(z.object({ name: z.string(), close: z.boolean() })).max(2),
+  friends: z.array(z.object({ name: z.string().max(10), close: z.boolean() })).max(2),
 });
 const { object, finishReason, usage } = await generateObject({
   model: rill.chatModel(model), schema: person, prompt: "Invent a person.", maxOutputTokens: 400, seed: 3, maxRetries: 0,

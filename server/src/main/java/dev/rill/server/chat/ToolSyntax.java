@@ -34,7 +34,7 @@ public enum ToolSyntax {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern HERMES_BLOCK = Pattern.compile("<tool_call>\\s*(.*?)\\s*</tool_call>", Pattern.DOTALL);
-    private static final Pattern PLAIN_LINE = Pattern.compile("(?m)^CALL (\\{.*)$");
+    private static final Pattern PLAIN_LINE = Pattern.compile("(?m)^CALL \\{");
     /** The most calls a reply of several may hold (a bound keeps a random model from going on forever). */
     static final int MAX_CALLS = 8;
 
@@ -151,18 +151,18 @@ public enum ToolSyntax {
                 rest = reply.substring(0, at);
             }
             case PLAIN -> {
+                // Each call runs from "CALL " at the start of a line to the next such line (its JSON may span lines).
                 Matcher m = PLAIN_LINE.matcher(reply);
-                StringBuilder text = new StringBuilder();
-                int last = 0;
-                while (m.find()) {
-                    text.append(reply, last, m.start());
-                    last = m.end();
-                    JsonNode o = json(m.group(1));
+                List<Integer> starts = new ArrayList<>();
+                while (m.find()) starts.add(m.start());
+                if (starts.isEmpty()) return Optional.empty();
+                for (int i = 0; i < starts.size(); i++) {
+                    int end = i + 1 < starts.size() ? starts.get(i + 1) : reply.length();
+                    JsonNode o = json(reply.substring(starts.get(i) + "CALL ".length(), end));
                     if (o == null) return Optional.empty();
                     objects.add(o);
                 }
-                text.append(reply.substring(last));
-                rest = text.toString();
+                rest = reply.substring(0, starts.getFirst());
             }
         }
         if (objects.isEmpty()) return Optional.empty();

@@ -95,6 +95,8 @@ class ToolsTest {
         }
         var mixed = ToolSyntax.HERMES.parse("Let me check.\n<tool_call>\n{\"name\": \"now\", \"arguments\": {}}\n</tool_call>", TOOLS).orElseThrow();
         assertEquals("Let me check.", mixed.content());
+        var multiline = ToolSyntax.PLAIN.parse("CALL {\n\"name\": \"now\",\n \"arguments\" :\n{}\n\t}\nCALL {\"name\":\"now\",\"arguments\":{}}", TOOLS).orElseThrow();
+        assertEquals(2, multiline.calls().size(), "a call's JSON may span lines, as the grammar's whitespace allows");
         var llama = ToolSyntax.LLAMA3_JSON.parse("<|python_tag|>{\"name\": \"now\", \"parameters\": {}}", TOOLS).orElseThrow();
         assertEquals("now", llama.calls().getFirst().name());
     }
