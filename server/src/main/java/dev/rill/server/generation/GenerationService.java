@@ -52,27 +52,26 @@ public class GenerationService {
      * @param seed           seed of the sampler's random source, or {@code null}
      * @param logprobs       -1, or how many alternatives each token's log-probabilities list (0..20; checked by the API)
      * @param tools          tools the model may call (rendered into the chat prompt), empty for none
+     * @param continueFinal  continue the last message of {@code messages}, an assistant reply, instead
+     *                       of starting a new reply (the WebSocket's {@code continue_final_message})
      */
     public record Input(String model, List<ChatMessage> messages, String prompt, List<String> chain,
                         Map<String, Object> samplingParams, Integer maxTokens, List<String> stop, Long seed, int logprobs,
-                        List<Tool> tools) {
+                        List<Tool> tools, boolean continueFinal) {
 
-        /** Without log-probabilities. */
+        /** A request that starts a new reply, without log-probabilities or tools. */
         public Input(String model, List<ChatMessage> messages, String prompt, List<String> chain,
                      Map<String, Object> samplingParams, Integer maxTokens, List<String> stop, Long seed) {
-            this(model, messages, prompt, chain, samplingParams, maxTokens, stop, seed, -1);
-        }
-
-        /** Without tools. */
-        public Input(String model, List<ChatMessage> messages, String prompt, List<String> chain,
-                     Map<String, Object> samplingParams, Integer maxTokens, List<String> stop, Long seed, int logprobs) {
-            this(model, messages, prompt, chain, samplingParams, maxTokens, stop, seed, logprobs, List.of());
+            this(model, messages, prompt, chain, samplingParams, maxTokens, stop, seed, -1, List.of(), false);
         }
 
         public Input {
             tools = tools == null ? List.of() : List.copyOf(tools);
         }
     }
+
+    /** The request field that asks to continue the last message. */
+    public static final String CONTINUE_FINAL = "continue_final_message";
 
     /**
      * How an API names request fields in errors.
@@ -153,6 +152,9 @@ public class GenerationService {
                 stop.add(s);
             }
         }
+        if (in.continueFinal() && in.messages() == null) {
+            throw ApiException.invalid(CONTINUE_FINAL, CONTINUE_FINAL + " continues the last of 'messages'; a 'prompt' is always continued as it is");
+        }
         SamplerChain chain = chain(in, f);
         if (chain.parameters().get("grammar") instanceof String gbnf && !gbnf.isEmpty()) {
             try {
@@ -165,12 +167,16 @@ public class GenerationService {
         int dropped = 0;
         if (in.messages() != null) {
             if (in.messages().isEmpty()) throw ApiException.invalid(f.messages(), f.messages() + " must hold at least one message");
+            if (in.continueFinal() && !in.messages().getLast().role().equals(ChatMessage.ASSISTANT)) {
+                throw ApiException.invalid(CONTINUE_FINAL, CONTINUE_FINAL + " needs the last message to be the assistant's reply to continue; it is the "
+                        + in.messages().getLast().role() + "'s");
+            }
             int window = served.model().maxContext();
             // Leave room for the reply, so that it need not slide the window at once.
             int budget = Math.max(1, window - Math.min(maxTokens, window / 2));
             PromptBuilder.Prompt prompt;
             try {
-                prompt = PromptBuilder.build(served.chat(), served.model()::encodePrompt, in.messages(), in.tools(), budget);
+                prompt = PromptBuilder.build(served.chat(), served.model()::encodePrompt, in.messages(), in.tools(), budget, in.continueFinal());
             } catch (IllegalArgumentException e) {
                 throw ApiException.invalid(f.messages(), e.getMessage());   // e.g. the model's template rejects the order of roles
             }

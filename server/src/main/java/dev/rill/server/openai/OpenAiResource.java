@@ -292,7 +292,7 @@ public class OpenAiResource {
             }
         }
         return new GenerationService.Input(req.model(), messages, prompt, chain, params, req.maxTokens(),
-                GenerationService.stopStrings(req.stop(), "stop"), req.seed(), logprobs, tools);
+                GenerationService.stopStrings(req.stop(), "stop"), req.seed(), logprobs, tools, false);
     }
 
     /** Most choices per request. */

@@ -232,7 +232,8 @@ public class ChatSocket {
                     + " (alternatives listed per token; got " + logprobs + ")");
         }
         return new GenerationService.Input(chat.model(), messages, chat.prompt(), sampling.chain(), sampling.params(), chat.maxTokens(),
-                GenerationService.stopStrings(chat.stop(), "stop"), chat.seed(), logprobs == null ? -1 : logprobs);
+                GenerationService.stopStrings(chat.stop(), "stop"), chat.seed(), logprobs == null ? -1 : logprobs, List.of(),
+                Boolean.TRUE.equals(chat.continueFinalMessage()));
     }
 
     /** Sends a generation's frames, in order, from the scheduler thread. */

@@ -29,8 +29,13 @@ final class NodeClients {
 
     /** {@code node script args...}: its last output line, parsed. */
     static synchronized JsonNode run(String script, String... args) {
-        // npm writes node_modules/.package-lock.json last: without it an install is missing or was cut short.
-        if (!Files.exists(DIR.resolve("node_modules/.package-lock.json"))) exec("npm", "ci", "--no-audit", "--no-fund");
+        // npm writes node_modules/.package-lock.json last: without it, or without one of these packages (an
+        // earlier install of another lock), install what the lock file says.
+        if (!Files.exists(DIR.resolve("node_modules/.package-lock.json"))
+                || !Files.exists(DIR.resolve("node_modules/openai/package.json")) || !Files.exists(DIR.resolve("node_modules/ai/package.json"))
+                || !Files.exists(DIR.resolve("node_modules/@ai-sdk/openai-compatible/package.json"))) {
+            exec("npm", "ci", "--no-audit", "--no-fund");
+        }
         List<String> command = new ArrayList<>(List.of("node", script));
         command.addAll(List.of(args));
         String out = exec(command.toArray(String[]::new));
