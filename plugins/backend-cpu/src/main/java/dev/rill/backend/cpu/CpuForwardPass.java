@@ -71,25 +71,25 @@ final class CpuForwardPass implements ForwardPass {
 
     @Override
     public void forward(KvCache cache, int[] tokens, int from, int to, float[] logits) {
-        int M = to - from;
-        if (M <= 0) throw new IllegalArgumentException("no tokens to run");
-        CpuKvCache c = (CpuKvCache) cache;
-        CpuKvCache[] caches = new CpuKvCache[M];
-        int[] pos = new int[M];
-        int[] toks = new int[M];
-        for (int i = 0; i < M; i++) {
-            caches[i] = c;
-            pos[i] = c.length + i;
-            toks[i] = tokens[from + i];
-        }
-        pool.run(() -> run(caches, toks, pos, new int[]{M - 1}, new float[][]{logits}, null));
+        Rows r = rows(cache, tokens, from, to);
+        pool.run(() -> run(r.caches, r.tokens, r.pos, new int[]{r.tokens.length - 1}, new float[][]{logits}, null));
     }
 
     @Override
     public boolean hiddenStates(KvCache cache, int[] tokens, int from, int to, float[] hiddenSum) {
+        if (hiddenSum.length != a.nEmb()) throw new IllegalArgumentException("hidden states have " + a.nEmb() + " values, not " + hiddenSum.length);
+        Rows r = rows(cache, tokens, from, to);
+        pool.run(() -> run(r.caches, r.tokens, r.pos, new int[0], new float[0][], hiddenSum));
+        return true;
+    }
+
+    /** The rows of {@code tokens[from..to)} of one sequence: its cache, each token, each position after the cache's. */
+    private record Rows(CpuKvCache[] caches, int[] tokens, int[] pos) {
+    }
+
+    private static Rows rows(KvCache cache, int[] tokens, int from, int to) {
         int M = to - from;
         if (M <= 0) throw new IllegalArgumentException("no tokens to run");
-        if (hiddenSum.length != a.nEmb()) throw new IllegalArgumentException("hidden states have " + a.nEmb() + " values, not " + hiddenSum.length);
         CpuKvCache c = (CpuKvCache) cache;
         CpuKvCache[] caches = new CpuKvCache[M];
         int[] pos = new int[M];
@@ -99,8 +99,7 @@ final class CpuForwardPass implements ForwardPass {
             pos[i] = c.length + i;
             toks[i] = tokens[from + i];
         }
-        pool.run(() -> run(caches, toks, pos, new int[0], new float[0][], hiddenSum));
-        return true;
+        return new Rows(caches, toks, pos);
     }
 
     @Override
