@@ -68,6 +68,17 @@ public interface RillConfig {
      */
     Optional<List<String>> allowedOrigins();
 
+    /** Cross-origin requests to {@code /v1} and {@code /api} from browser pages (CORS). */
+    Cors cors();
+
+    interface Cors {
+        /**
+         * Origins (e.g. {@code https://app.example.com}) whose pages may call {@code /v1} and {@code /api};
+         * {@code *} allows any. None: no CORS headers, so browsers keep other origins out.
+         */
+        Optional<List<String>> origins();
+    }
+
     interface Backend {
         /** The compute backend plugin ({@code rill.backend}). */
         @WithParentName
