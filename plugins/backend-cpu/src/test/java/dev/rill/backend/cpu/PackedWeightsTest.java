@@ -22,21 +22,6 @@ class PackedWeightsTest {
 
     private static final DType[] PACKED = {DType.Q4_0, DType.Q8_0, DType.Q4_K, DType.Q5_K, DType.Q6_K};
 
-    /** The scalar definition: {@code y[m·out + o] = Σ deq(W[o])·x[m]} in float64. */
-    private static double[] scalar(MappedTensor w, float[] x, int M) {
-        float[] deq = w.toFloats();
-        int in = w.cols(), out = w.rows();
-        double[] y = new double[M * out];
-        for (int m = 0; m < M; m++) {
-            for (int o = 0; o < out; o++) {
-                double s = 0;
-                for (int k = 0; k < in; k++) s += (double) deq[o * in + k] * x[m * in + k];
-                y[m * out + o] = s;
-            }
-        }
-        return y;
-    }
-
     private static float[] packed(MappedTensor w, Int8Activations x, int M) {
         PackedWeights p = PackedWeights.of(w);
         float[] y = new float[M * w.rows()];
@@ -55,7 +40,7 @@ class PackedWeightsTest {
             MappedTensor w = mapped(t, wf, out, in);
             Int8Activations x8 = Int8Activations.of(x, M, in, PackedWeights.activationBlock(t));
             float[] xq = x8.toFloats();
-            double[] onQuantized = scalar(w, xq, M), onFloats = scalar(w, x, M);
+            double[] onQuantized = QuantKernelsTest.reference(w, xq, M), onFloats = QuantKernelsTest.reference(w, x, M);
             float[] got = packed(w, x8, M);
             float[] deq = w.toFloats();
             for (int i = 0; i < got.length; i++) {
@@ -102,7 +87,7 @@ class PackedWeightsTest {
             for (float[] x : new float[][]{ones, signs, both, four}) {
                 int M = x.length / in;
                 Int8Activations x8 = Int8Activations.of(x, M, in, PackedWeights.activationBlock(t));
-                double[] ref = scalar(w, x8.toFloats(), M);
+                double[] ref = QuantKernelsTest.reference(w, x8.toFloats(), M);
                 float[] got = packed(w, x8, M);
                 for (int o = 0; o < M * rows.length; o++) assertEquals(ref[o], got[o], 1e-5 * in, t + " M=" + M + " output " + o);
             }

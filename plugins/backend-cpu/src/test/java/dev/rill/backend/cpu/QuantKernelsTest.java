@@ -155,8 +155,8 @@ class QuantKernelsTest {
         }
     }
 
-    /** Reference y = x·Wᵀ in float64 from the dequantized weights. */
-    private static double[] reference(MappedTensor w, float[] x, int M) {
+    /** Reference y = x·Wᵀ in float64 from the dequantized weights: the scalar definition the kernels are tested against. */
+    static double[] reference(MappedTensor w, float[] x, int M) {
         float[] deq = w.toFloats();
         int in = w.cols(), out = w.rows();
         double[] y = new double[M * out];
