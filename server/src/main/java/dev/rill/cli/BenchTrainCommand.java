@@ -86,6 +86,9 @@ final class BenchTrainCommand implements Callable<Integer> {
         if (python != null && !Files.isRegularFile(pytorchScript)) {
             throw new IllegalArgumentException("--pytorch-script " + pytorchScript + " is not a file (run from the repository root, or pass the script's path)");
         }
+        if (python != null && !isCommand(python)) {
+            throw new IllegalArgumentException("--pytorch " + python + " is neither an executable file nor a command on the PATH (pass a Python with PyTorch, e.g. python3)");
+        }
         List<Shape> shapes = new ArrayList<>();
         for (String name : configs) {
             Shape s = SHAPES.get(name.trim().toUpperCase(Locale.ROOT));
@@ -172,6 +175,17 @@ final class BenchTrainCommand implements Callable<Integer> {
         if (!m.find()) throw new IOException(String.join(" ", cmd) + " printed no figures for config " + s.name() + ": " + lastLine(out));
         out.lines().filter(l -> l.contains("config " + s.name() + ":")).findFirst().ifPresent(System.out::println);
         return new Figures(number(m.group(2)), number(m.group(3)), m.group(4).equals("nan") ? Double.NaN : number(m.group(4)));
+    }
+
+    /** Whether {@code name} can be started: an executable file, or (without a slash) one on the PATH. */
+    private static boolean isCommand(String name) {
+        if (name.contains("/")) return Files.isExecutable(Path.of(name));
+        String path = System.getenv("PATH");
+        if (path == null) return false;
+        for (String dir : path.split(java.io.File.pathSeparator)) {
+            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, name))) return true;
+        }
+        return false;
     }
 
     private static double number(String s) {

@@ -99,6 +99,12 @@ class BenchTrainCommandTest {
         assertEquals(1, run[0].code());
         assertTrue(run[0].err().contains("--pytorch-script " + tmp.resolve("missing.py") + " is not a file"), run[0].err());
 
+        // A Python that is not there is refused before Rill's config runs.
+        String out = stdout(run, concat(common, "--pytorch", tmp.resolve("no-python").toString(), "--pytorch-script", script.toString()))[0];
+        assertEquals(1, run[0].code());
+        assertTrue(run[0].err().contains("--pytorch " + tmp.resolve("no-python") + " is neither an executable file nor a command on the PATH"), run[0].err());
+        assertFalse(out.contains("tokens/s"), out);
+
         stdout(run, "bench", "train", "--threads", "-1");
         assertEquals(1, run[0].code());
         assertTrue(run[0].err().contains("--threads must be >= 0"), run[0].err());
