@@ -7,7 +7,7 @@ import java.util.Map;
 /**
  * Serves {@link TinyModel} in every {@code @QuarkusTest}, with small limits so that queueing,
  * overload and chunked prompts are reachable: 2 generations at once, 2 waiting, prompts in chunks
- * of 8 tokens, WebSocket messages up to 8 KiB.
+ * of 8 tokens, WebSocket messages up to 8 KiB, request bodies within 2 s.
  */
 public class TinyModelResource implements QuarkusTestResourceLifecycleManager {
 
@@ -22,6 +22,7 @@ public class TinyModelResource implements QuarkusTestResourceLifecycleManager {
                 "rill.generation.max-tokens", "100000",
                 "rill.generation.default-max-tokens", "32",
                 "rill.limits.max-message-size", "8192",
+                "rill.limits.body-timeout", "2s",
                 "rill.exit-on-load-failure", "false");
     }
 

@@ -1,6 +1,9 @@
 package dev.rill.cli.attack;
 
+import java.net.Inet4Address;
+import java.net.InetAddress;
 import java.net.URI;
+import java.net.UnknownHostException;
 
 /**
  * One attack of {@code rill bench attack} against a running server. The tests under
@@ -9,10 +12,34 @@ import java.net.URI;
  */
 public interface Attack {
 
-    /** Where to attack, and the API key to send (or {@code null}). */
-    record Target(URI base, String apiKey) {
+    /**
+     * Where to attack, with which API key ({@code null}: none), and from which local address the
+     * attacker connects ({@code null}: any). The ordinary requests an attack makes to see whether the
+     * server still serves others come from the default address: on a loopback target an attacker on
+     * 127.0.0.2 is another client to the server, as a real one would be.
+     */
+    record Target(URI base, String apiKey, InetAddress attacker) {
+
+        /** The attacker on 127.0.0.2 when the server is on this machine's loopback. */
+        public static Target of(URI base, String apiKey) {
+            InetAddress attacker = null;
+            try {
+                if (InetAddress.getByName(base.getHost()).isLoopbackAddress() && InetAddress.getByName(base.getHost()) instanceof Inet4Address) {
+                    attacker = InetAddress.getByName("127.0.0.2");
+                }
+            } catch (UnknownHostException e) {
+                throw new IllegalArgumentException("unknown host " + base.getHost());
+            }
+            return new Target(base, apiKey, attacker);
+        }
+
         public String authorizationHeader() {
             return apiKey == null ? "" : "Authorization: Bearer " + apiKey + "\r\n";
+        }
+
+        /** A connection from the attacker's address. */
+        public RawSocket connect(int timeoutMs) throws java.io.IOException {
+            return new RawSocket(base, attacker, timeoutMs);
         }
     }
 

@@ -89,7 +89,7 @@ public final class CompressionBomb implements Attack {
     }
 
     private String oneConnection(Target target, String offer) throws IOException {
-        try (RawSocket s = new RawSocket(target.base(), waitMs)) {
+        try (RawSocket s = target.connect(waitMs)) {
             RawSocket.Head head = s.upgrade(target.base(), "/ws/chat", target.authorizationHeader() + "Sec-WebSocket-Extensions: " + offer + "\r\n");
             if (head.status() != 101) return "handshake refused: HTTP " + head.status();
             String accepted = head.header("sec-websocket-extensions");

@@ -109,7 +109,8 @@ public final class HealthProbe implements AutoCloseable {
 
     @Override
     public String toString() {
-        return String.format(java.util.Locale.ROOT, "%d probes of %s, p99 %.0f ms, max %.0f ms, %d failed%s", probes(), path, percentile(99), max(),
+        return String.format(java.util.Locale.ROOT, "%d probes of %s, p50 %.0f ms, p90 %.0f ms, p99 %.0f ms, max %.0f ms, %d failed%s", probes(), path,
+                percentile(50), percentile(90), percentile(99), max(),
                 failures, lastFailure == null ? "" : " (last: " + lastFailure + ")");
     }
 }

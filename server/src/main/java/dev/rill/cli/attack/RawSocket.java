@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -48,7 +49,13 @@ public final class RawSocket implements AutoCloseable {
     }
 
     public RawSocket(URI base, int timeoutMs) throws IOException {
+        this(base, null, timeoutMs);
+    }
+
+    /** @param from the local address to connect from ({@code null}: any), so that an attacker can be another client */
+    public RawSocket(URI base, InetAddress from, int timeoutMs) throws IOException {
         socket = new Socket();
+        if (from != null) socket.bind(new InetSocketAddress(from, 0));
         socket.connect(new InetSocketAddress(base.getHost(), port(base)), timeoutMs);
         socket.setSoTimeout(timeoutMs);
         socket.setTcpNoDelay(true);
@@ -67,6 +74,11 @@ public final class RawSocket implements AutoCloseable {
 
     public void write(String ascii) throws IOException {
         write(ascii.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Bytes that can be read without waiting. */
+    public int available() throws IOException {
+        return in.available();
     }
 
     public void timeout(int millis) throws IOException {

@@ -10,6 +10,7 @@ import dev.rill.spi.ComputeBackend;
 import dev.rill.spi.ParamSpec;
 import dev.rill.spi.Plugin;
 import dev.rill.spi.Vocabulary;
+import io.smallrye.common.annotation.RunOnVirtualThread;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -106,6 +107,7 @@ public class RillResource {
 
     @POST
     @Path("/tokenize")
+    @RunOnVirtualThread
     @Operation(summary = "Text to token ids with the model's tokenizer")
     @RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = TokenizeRequest.class)))
     public TokenizeResponse tokenize(String body) {
@@ -124,6 +126,7 @@ public class RillResource {
 
     @POST
     @Path("/detokenize")
+    @RunOnVirtualThread
     @Operation(summary = "Token ids to text with the model's tokenizer")
     @RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = DetokenizeRequest.class)))
     public DetokenizeResponse detokenize(String body) {

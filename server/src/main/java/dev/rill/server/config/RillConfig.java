@@ -6,6 +6,7 @@ import io.smallrye.config.WithName;
 import io.smallrye.config.WithParentName;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -116,5 +117,13 @@ public interface RillConfig {
         @WithDefault("256")
         @WithName("max-stop-length")
         int maxStopLength();
+
+        /** How long a request body may take to arrive, from the end of its headers; then 408. */
+        @WithDefault("30s")
+        Duration bodyTimeout();
+
+        /** Request bodies arriving at once from one client address; more get 429. */
+        @WithDefault("32")
+        int maxBodiesPerClient();
     }
 }

@@ -22,7 +22,7 @@ import dev.rill.server.openai.OpenAiResponses.TextChoice;
 import dev.rill.server.openai.OpenAiResponses.TextCompletion;
 import dev.rill.server.openai.OpenAiResponses.Timings;
 import dev.rill.server.openai.OpenAiResponses.Usage;
-import io.smallrye.common.annotation.Blocking;
+import io.smallrye.common.annotation.RunOnVirtualThread;
 import io.vertx.core.http.HttpServerResponse;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
@@ -94,7 +94,7 @@ public class OpenAiResource {
 
     @POST
     @Path("/chat/completions")
-    @Blocking
+    @RunOnVirtualThread
     @Produces({MediaType.APPLICATION_JSON, SSE})
     @Operation(summary = "Chat completion; with \"stream\": true, Server-Sent Events of chat.completion.chunk objects ending with data: [DONE]")
     @RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = OpenAiRequests.Chat.class)))
@@ -142,7 +142,7 @@ public class OpenAiResource {
 
     @POST
     @Path("/completions")
-    @Blocking
+    @RunOnVirtualThread
     @Produces({MediaType.APPLICATION_JSON, SSE})
     @Operation(summary = "Text completion of a raw prompt (no chat template); with \"stream\": true, Server-Sent Events ending with data: [DONE]")
     @RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = OpenAiRequests.Completion.class)))

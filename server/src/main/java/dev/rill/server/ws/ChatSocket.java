@@ -19,6 +19,8 @@ import io.quarkus.websockets.next.OnTextMessage;
 import io.quarkus.websockets.next.UserData;
 import io.quarkus.websockets.next.WebSocket;
 import io.quarkus.websockets.next.WebSocketConnection;
+import io.smallrye.common.annotation.NonBlocking;
+import io.smallrye.common.annotation.RunOnVirtualThread;
 import io.vertx.core.buffer.Buffer;
 import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
@@ -34,7 +36,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * the server answers {@code start}, one {@code token} per sampled token the moment it is sampled,
  * then {@code done} (or {@code error}). One generation runs per connection at a time; a {@code chat}
  * while one runs is refused with error {@code busy}. A bad message gets an {@code error} frame and the
- * connection stays open. Closing the connection cancels its generation.
+ * connection stays open. Closing the connection cancels its generation. Messages are handled on
+ * virtual threads (in order, per connection), so no client can hold the worker pool.
  */
 @WebSocket(path = "/ws/chat")
 public class ChatSocket {
@@ -94,11 +97,13 @@ public class ChatSocket {
             "max_tokens", "stop", name -> "sampling." + name, "sampling.chain");
 
     @OnOpen
+    @NonBlocking
     public void open(WebSocketConnection connection) {
         connection.userData().put(SESSION, new Session(connection));
     }
 
     @OnTextMessage
+    @RunOnVirtualThread
     public void onText(String message, WebSocketConnection connection) {
         long arrival = System.nanoTime();
         Session session = session(connection);
@@ -130,12 +135,14 @@ public class ChatSocket {
     }
 
     @OnBinaryMessage
+    @NonBlocking
     public void onBinary(Buffer message, WebSocketConnection connection) {
         session(connection).send(new Frames.Error(null, "binary_not_supported", null,
                 "binary messages are not part of the protocol; send JSON text messages"), null);
     }
 
     @OnClose
+    @NonBlocking
     public void close(WebSocketConnection connection) {
         Session session = connection.userData().get(SESSION);
         if (session == null) return;
@@ -144,6 +151,7 @@ public class ChatSocket {
     }
 
     @OnError
+    @NonBlocking
     public void error(Throwable failure, WebSocketConnection connection) {
         LOG.debug("WebSocket failure", failure);
         Session session = connection.userData().get(SESSION);

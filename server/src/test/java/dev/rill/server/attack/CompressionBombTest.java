@@ -33,11 +33,11 @@ class CompressionBombTest extends LiveServerTest {
     void compressedFramesAreRefusedWithoutInflating() throws Exception {
         CompressionBomb bomb = new CompressionBomb(8, 200L << 20, 30_000);
         // A first round unmeasured: it makes Netty allocate its per-event-loop buffer pools (4 MiB each).
-        assertTrue(bomb.run(new Attack.Target(base, null)).held(), "the server took the bomb");
+        assertTrue(bomb.run(Attack.Target.of(base, null)).held(), "the server took the bomb");
         Attack.Result result;
         long grown;
         try (MemoryWatch memory = new MemoryWatch(); HealthProbe probe = HealthProbe.live(base)) {
-            result = bomb.run(new Attack.Target(base, null));
+            result = bomb.run(Attack.Target.of(base, null));
             Thread.sleep(300);   // probes after the last frame, too
             grown = memory.growth();
             probe.close();
