@@ -3,6 +3,9 @@ package dev.rill.cli.attack;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.time.Duration;
 import java.net.UnknownHostException;
 
 /**
@@ -35,6 +38,20 @@ public interface Attack {
 
         public String authorizationHeader() {
             return apiKey == null ? "" : "Authorization: Bearer " + apiKey + "\r\n";
+        }
+
+        /** An HTTP/1.1 client connecting from the attacker's address. */
+        public HttpClient attackerHttp() {
+            HttpClient.Builder b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10));
+            if (attacker != null) b.localAddress(attacker);
+            return b.build();
+        }
+
+        /** A request to {@code path} with the API key, if any. */
+        public HttpRequest.Builder request(String path) {
+            HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(120));
+            if (apiKey != null) b.header("Authorization", "Bearer " + apiKey);
+            return b;
         }
 
         /** A connection from the attacker's address. */

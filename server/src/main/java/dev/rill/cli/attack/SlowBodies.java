@@ -116,11 +116,9 @@ public final class SlowBodies implements Attack {
         long t0 = System.nanoTime();
         try {
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
-            HttpRequest.Builder req = HttpRequest.newBuilder(target.base().resolve("/v1/completions")).timeout(Duration.ofSeconds(20))
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"First\",\"max_tokens\":3}"));
-            if (target.apiKey() != null) req.header("Authorization", "Bearer " + target.apiKey());
-            HttpResponse<String> r = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
+            HttpRequest req = target.request("/v1/completions").timeout(Duration.ofSeconds(20)).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"First\",\"max_tokens\":3}")).build();
+            HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
             return r.statusCode() + " in " + (System.nanoTime() - t0) / 1_000_000 + " ms";
         } catch (IOException e) {
             return "failed after " + (System.nanoTime() - t0) / 1_000_000 + " ms: " + e;

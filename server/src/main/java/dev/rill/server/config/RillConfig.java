@@ -109,6 +109,10 @@ public interface RillConfig {
         @WithDefault("65536")
         int maxMessageSize();
 
+        /** Most messages in one conversation (older turns beyond the context are dropped, but all are read). */
+        @WithDefault("2048")
+        int maxMessages();
+
         /** Most stop strings per request. */
         @WithDefault("16")
         int maxStop();

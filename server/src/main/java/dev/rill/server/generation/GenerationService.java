@@ -138,6 +138,10 @@ public class GenerationService {
         int dropped = 0;
         if (in.messages() != null) {
             if (in.messages().isEmpty()) throw ApiException.invalid(f.messages(), f.messages() + " must hold at least one message");
+            if (in.messages().size() > config.limits().maxMessages()) {
+                throw ApiException.invalid(f.messages(), f.messages() + " has " + in.messages().size() + " messages; at most "
+                        + config.limits().maxMessages() + " are accepted (rill.limits.max-messages)");
+            }
             int window = served.model().maxContext();
             // Leave room for the reply, so that it need not slide the window at once.
             int budget = Math.max(1, window - Math.min(maxTokens, window / 2));
