@@ -23,7 +23,7 @@ import dev.rill.server.openai.OpenAiResponses.TextCompletion;
 import dev.rill.server.openai.OpenAiResponses.Timings;
 import dev.rill.server.openai.OpenAiResponses.Usage;
 import io.smallrye.common.annotation.RunOnVirtualThread;
-import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.RoutingContext;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -60,7 +60,7 @@ import java.util.UUID;
 public class OpenAiResource {
 
     static final ObjectMapper OUT = new ObjectMapper();
-    private static final long POLL_MS = 100, KEEP_ALIVE_MS = 15_000;
+    private static final long POLL_MS = 50, KEEP_ALIVE_MS = 15_000;
     private static final String SSE = "text/event-stream";
 
     @Inject
@@ -103,7 +103,7 @@ public class OpenAiResource {
             @Content(mediaType = SSE, schema = @Schema(implementation = ChatChunk.class))})
     @APIResponse(responseCode = "400", description = "invalid request", content = @Content(schema = @Schema(implementation = ErrorBody.class)))
     @APIResponse(responseCode = "429", description = "overloaded; see Retry-After", content = @Content(schema = @Schema(implementation = ErrorBody.class)))
-    public Response chat(String body, @Context HttpServerResponse http) {
+    public Response chat(String body, @Context RoutingContext http) {
         long arrival = System.nanoTime();
         OpenAiRequests.Chat req = parse(body, OpenAiRequests.Chat.class, "chat");
         GenerationService.Prepared prepared = prepare("chat", () -> {
@@ -114,6 +114,7 @@ public class OpenAiResource {
         });
         EventQueue events = new EventQueue();
         BatchScheduler.Job job = generation.submit("chat", prepared, arrival, events);
+        cancelOnClose(http, job);
         String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
         long created = System.currentTimeMillis() / 1000;
         String model = prepared.model().name();
@@ -151,7 +152,7 @@ public class OpenAiResource {
             @Content(mediaType = SSE, schema = @Schema(implementation = TextCompletion.class))})
     @APIResponse(responseCode = "400", description = "invalid request", content = @Content(schema = @Schema(implementation = ErrorBody.class)))
     @APIResponse(responseCode = "429", description = "overloaded; see Retry-After", content = @Content(schema = @Schema(implementation = ErrorBody.class)))
-    public Response completions(String body, @Context HttpServerResponse http) {
+    public Response completions(String body, @Context RoutingContext http) {
         long arrival = System.nanoTime();
         OpenAiRequests.Completion req = parse(body, OpenAiRequests.Completion.class, "completions");
         String[] promptText = new String[1];
@@ -162,6 +163,7 @@ public class OpenAiResource {
         });
         EventQueue events = new EventQueue();
         BatchScheduler.Job job = generation.submit("completions", prepared, arrival, events);
+        cancelOnClose(http, job);
         String id = "cmpl-" + UUID.randomUUID().toString().replace("-", "");
         long created = System.currentTimeMillis() / 1000;
         String model = prepared.model().name();
@@ -297,19 +299,29 @@ public class OpenAiResource {
     private record Outcome(GenerationResult result, Timings timings) {
     }
 
+    /**
+     * Cancels the generation the moment its connection closes before the response is complete: the
+     * end handler runs on the event loop, not at the next token. (Routing-context end handlers are a
+     * list, so Quarkus REST's own close handler stays; the loops below also check on every token.)
+     */
+    private static void cancelOnClose(RoutingContext http, BatchScheduler.Job job) {
+        http.addEndHandler(end -> {
+            if (end.failed()) job.cancel();
+        });
+    }
+
     /** Waits for the end of a non-streamed generation, cancelling it if the client goes away. */
-    private Outcome await(HttpServerResponse http, BatchScheduler.Job job, EventQueue events, long arrival) {
+    private Outcome await(RoutingContext http, BatchScheduler.Job job, EventQueue events, long arrival) {
         long firstToken = 0;
         try {
             while (true) {
                 EventQueue.Event e = events.poll(POLL_MS);
-                if (e == null) {
-                    if (http.closed()) {
-                        job.cancel();
-                        throw new ApiException(499, "client_closed", null, "the client went away");
-                    }
-                    continue;
+                // Checked on every token, not only when none comes: a client that left mid-stream must not cost the rest of its tokens.
+                if (http.response().closed()) {
+                    job.cancel();
+                    throw new ApiException(499, "client_closed", null, "the client went away");
                 }
+                if (e == null) continue;
                 switch (e) {
                     case EventQueue.Token t -> {
                         if (firstToken == 0) firstToken = t.nanos();
@@ -341,7 +353,7 @@ public class OpenAiResource {
     }
 
     /** Streams a generation as Server-Sent Events; a client that goes away cancels it. */
-    private Response sse(HttpServerResponse http, BatchScheduler.Job job, EventQueue events, long arrival, Chunks chunks) {
+    private Response sse(RoutingContext http, BatchScheduler.Job job, EventQueue events, long arrival, Chunks chunks) {
         StreamingOutput out = os -> {
             long firstToken = 0, lastWrite = System.nanoTime();
             try {
@@ -350,11 +362,11 @@ public class OpenAiResource {
                 else comment(os);
                 while (true) {
                     EventQueue.Event e = events.poll(POLL_MS);
+                    if (http.response().closed()) {   // on every token: writes to a closed connection do not fail at once
+                        job.cancel();
+                        return;
+                    }
                     if (e == null) {
-                        if (http.closed()) {
-                            job.cancel();
-                            return;
-                        }
                         // Bytes while the request waits in the queue or its prompt runs, for proxies with idle timeouts.
                         if (System.nanoTime() - lastWrite > KEEP_ALIVE_MS * 1_000_000) {
                             comment(os);
