@@ -1,14 +1,12 @@
 package dev.rill.model;
 
-import dev.rill.gguf.GgufModel;
 import dev.rill.plugin.PluginRegistry;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import java.util.function.DoubleConsumer;
 
 /**
  * Loads a model from what a user names: {@code bundled:NAME} (or nothing, for the default
@@ -30,6 +28,15 @@ public final class Models {
 
     /** As {@link #load(String, String, PluginRegistry)}, capping a GGUF model's context at {@code maxContext} (≤ 0: its own). */
     public static LoadedModel load(String spec, String name, PluginRegistry registry, int maxContext) throws IOException {
+        return load(spec, name, registry, maxContext, done -> {
+        });
+    }
+
+    /**
+     * As {@link #load(String, String, PluginRegistry, int)}, telling {@code reading} the fraction of a
+     * GGUF file's tensor data read from disk (a checkpoint is read whole, at once).
+     */
+    public static LoadedModel load(String spec, String name, PluginRegistry registry, int maxContext, DoubleConsumer reading) throws IOException {
         if (spec == null || spec.isBlank()) spec = "bundled:" + BundledModels.DEFAULT;
         if (spec.startsWith("bundled:")) {
             String bundled = spec.substring("bundled:".length());
@@ -40,27 +47,18 @@ public final class Models {
         if (!Files.exists(path)) throw new NoSuchFileException(spec + " (expected a checkpoint folder, a .gguf file, or bundled:NAME)");
         String derived = name != null ? name : path.toAbsolutePath().normalize().getFileName().toString().replaceFirst("\\.gguf$", "");
         if (Files.isDirectory(path)) return Checkpoint.load(path, registry).toLoadedModel(derived);
-        if (path.getFileName().toString().endsWith(".gguf")) return gguf(path, derived, registry, maxContext);
+        if (path.getFileName().toString().endsWith(".gguf")) return gguf(path, derived, registry, maxContext, reading);
         throw new IllegalArgumentException(spec + " is neither a checkpoint folder nor a .gguf file");
     }
 
-    private static LoadedModel gguf(Path path, String name, PluginRegistry registry, int maxContext) throws IOException {
+    private static LoadedModel gguf(Path path, String name, PluginRegistry registry, int maxContext, DoubleConsumer reading) throws IOException {
         GgufModel m = GgufModel.load(path, registry, maxContext);
-        GgufModel.Info i = m.info();
-        Map<String, Object> info = new LinkedHashMap<>();
-        info.put("architecture", i.architecture());
-        info.put("parameters", i.parameters());
-        info.put("quantization", i.quantization());
-        info.put("context_size", i.contextLength());
-        info.put("max_context", i.maxContext());
-        info.put("n_layer", m.weights().arch().nLayer());
-        info.put("n_head", m.weights().arch().nHead());
-        info.put("n_kv_head", m.weights().arch().nKvHead());
-        info.put("n_emb", m.weights().arch().nEmb());
-        info.put("n_vocab", m.weights().arch().nVocab());
-        info.put("tokenizer", m.vocabulary().tokenizer());
-        info.put("chat_template", m.template().name());
-        info.put("file_bytes", i.fileBytes());
-        return new LoadedModel(name, path, m.weights(), m.vocabulary(), m.template(), null, info, m::encodePrompt, m);
+        try {
+            m.file().readTensorData(reading);
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+        return new LoadedModel(name, path, m.weights(), m.vocabulary(), m.template(), m.info(), m::encodePrompt, m);
     }
 }

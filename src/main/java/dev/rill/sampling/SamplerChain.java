@@ -2,6 +2,7 @@ package dev.rill.sampling;
 
 import dev.rill.plugin.PluginRegistry;
 import dev.rill.spi.Candidates;
+import dev.rill.spi.ParamException;
 import dev.rill.spi.ParamSpec;
 import dev.rill.spi.Params;
 import dev.rill.spi.Sampler;
@@ -39,17 +40,36 @@ public final class SamplerChain {
 
     private final List<Sampler> steps;
     private final List<Params> params;
+    private final Observer observer;
 
-    private SamplerChain(List<Sampler> steps, List<Params> params) {
+    private SamplerChain(List<Sampler> steps, List<Params> params, Observer observer) {
         this.steps = steps;
         this.params = params;
+        this.observer = observer;
+    }
+
+    /**
+     * Sees the candidates of each sampling call: once before the first step ({@code step} -1, the
+     * model's logits) and after each step ({@code step} = its index in {@link #names()}; after the
+     * selecting step {@link Candidates#selected()} holds the draw). For inspection only: it must not
+     * change the candidates.
+     */
+    @FunctionalInterface
+    public interface Observer {
+        void observe(int step, Candidates candidates);
+    }
+
+    /** This chain (same steps and parameters) reporting each sampling call to {@code observer}. */
+    public SamplerChain observed(Observer observer) {
+        return new SamplerChain(steps, params, observer);
     }
 
     /**
      * Resolves {@code names} through the registry and validates {@code values} strictly: every
      * parameter must belong to a step of the chain.
      *
-     * @throws IllegalArgumentException on an unknown parameter (listing those the chain accepts) or a bad value
+     * @throws ParamException on an unknown parameter (listing those the chain accepts) or a bad value, naming it
+     * @throws IllegalArgumentException on a chain that is empty or has a selecting step before its end
      * @throws dev.rill.plugin.PluginException on an unknown sampler name
      */
     public static SamplerChain of(PluginRegistry registry, List<String> names, Map<String, ?> values) {
@@ -100,7 +120,7 @@ public final class SamplerChain {
             for (ParamSpec p : s.parameters()) if (given.containsKey(p.name())) mine.put(p.name(), given.get(p.name()));
             params.add(s.params(mine));
         }
-        return new SamplerChain(List.copyOf(steps), List.copyOf(params));
+        return new SamplerChain(List.copyOf(steps), List.copyOf(params), null);
     }
 
     /** Parameter name → the samplers that declare it, over every registered sampler. */
@@ -112,16 +132,16 @@ public final class SamplerChain {
         return owners;
     }
 
-    private static IllegalArgumentException unknown(String key, List<Sampler> steps, TreeSet<String> accepted,
-                                                    Map<String, String> owners) {
+    private static ParamException unknown(String key, List<Sampler> steps, TreeSet<String> accepted,
+                                          Map<String, String> owners) {
         String chain = String.join(",", steps.stream().map(Sampler::name).toList());
         String accepts = "the chain " + chain + " accepts: " + (accepted.isEmpty() ? "none" : String.join(", ", accepted));
         if (owners.containsKey(key)) {
-            return new IllegalArgumentException("sampling parameter '" + key + "' belongs to sampler(s) " + owners.get(key)
+            return new ParamException(key, "sampling parameter '" + key + "' belongs to sampler(s) " + owners.get(key)
                     + ", which the chain " + chain + " does not include; add one to the chain, or drop the parameter ("
                     + accepts + ")");
         }
-        return new IllegalArgumentException("unknown sampling parameter '" + key + "'; " + accepts
+        return new ParamException(key, "unknown sampling parameter '" + key + "'; " + accepts
                 + "; all sampling parameters: " + String.join(", ", owners.keySet()));
     }
 
@@ -170,9 +190,11 @@ public final class SamplerChain {
         Candidates c = state.candidates.reset(logits, state.nVocab);
         state.history = history == null ? new int[0] : history;
         state.historyLength = historyLength;
+        if (observer != null) observer.observe(-1, c);
         for (int i = 0; i < steps.size(); i++) {
             state.params = params.get(i);
             steps.get(i).apply(c, state);
+            if (observer != null) observer.observe(i, c);
             if (c.selected() >= 0) return c.selected();
             if (c.size == 0) throw new IllegalStateException("sampler '" + steps.get(i).name() + "' removed every candidate token");
         }

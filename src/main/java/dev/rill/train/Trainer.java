@@ -7,10 +7,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rill.generate.GenerationRequest;
 import dev.rill.generate.Generator;
 import dev.rill.io.AtomicFiles;
-import dev.rill.io.Safetensors;
 import dev.rill.model.Checkpoint;
 import dev.rill.model.Gpt;
 import dev.rill.model.GptConfig;
+import dev.rill.model.Safetensors;
 import dev.rill.plugin.PluginRegistry;
 import dev.rill.sampling.SamplerChain;
 import dev.rill.spi.ComputeBackend;
@@ -20,6 +20,7 @@ import dev.rill.spi.PositionalEncoder;
 import dev.rill.spi.PositionalEncoding;
 import dev.rill.spi.Tokenizer;
 import dev.rill.spi.Vocabulary;
+import dev.rill.tensor.Parallel;
 
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
@@ -47,11 +48,28 @@ public final class Trainer {
 
     private final PluginRegistry registry;
     private final TrainingListener listener;
+    private final ComputeBackend sampleBackend;
+    private final int threads;
 
+    /**
+     * A trainer computing on {@link Parallel#defaultThreads()} threads, writing no text samples
+     * (a run whose {@link TrainConfig#sampleInterval()} asks for them is refused).
+     */
     public Trainer(PluginRegistry registry, TrainingListener listener) {
+        this(registry, listener, null, Parallel.defaultThreads());
+    }
+
+    /**
+     * A trainer computing on its own pool of {@code threads} threads (the caller's included) that
+     * writes its text samples with {@code sampleBackend} (may be {@code null}: no samples).
+     */
+    public Trainer(PluginRegistry registry, TrainingListener listener, ComputeBackend sampleBackend, int threads) {
+        if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         this.registry = registry;
         this.listener = listener == null ? new TrainingListener() {
         } : listener;
+        this.sampleBackend = sampleBackend;
+        this.threads = threads;
     }
 
     /** What a run ended with. */
@@ -65,7 +83,7 @@ public final class Trainer {
         PositionalEncoding encoding = registry.get(PositionalEncoding.class, config.positional());
         Params tokParams = tokenizer.params(config.tokenizerParams());
         Params peParams = encoding.params(config.positionalParams());
-        Vocabulary vocab = tokenizer.train(text, tokParams);
+        Vocabulary vocab = tokenizer.train(text, tokParams, listener::fittingTokenizer);
         GptConfig gptConfig = new GptConfig(vocab.size(), config.T(), config.nLayer(), config.nHead(), config.nEmb(),
                 config.maxContext(), encoding.name(), peParams.asMap());
         PositionalEncoder encoder = encoding.create(Gpt.shape(gptConfig), peParams);
@@ -78,8 +96,8 @@ public final class Trainer {
         Gpt model = new Gpt(gptConfig, encoder);
         model.initialize(config.seed());
         int[] tokens = vocab.encode(text);
-        return run(config, tokenizer, vocab, model, tokens, new AdamW(model, config.beta1(), config.beta2(), 1e-8, config.weightDecay()),
-                0, new History(), sha256(text));
+        return inPool(() -> run(config, tokenizer, vocab, model, tokens,
+                new AdamW(model, config.beta1(), config.beta2(), 1e-8, config.weightDecay()), 0, new History(), sha256(text)));
     }
 
     /** Continues the run whose checkpoint is at {@code dir}, with the settings it was started with. */
@@ -103,11 +121,22 @@ public final class Trainer {
         copy(opt, "adam.v", adam.v);
         History history = History.fromJson(state.path("history"));
         int[] tokens = loaded.vocabulary().encode(text);
-        return run(config, tokenizer, loaded.vocabulary(), model, tokens, adam, step, history, hash);
+        return inPool(() -> run(config, tokenizer, loaded.vocabulary(), model, tokens, adam, step, history, hash));
+    }
+
+    /** Runs a training run on this trainer's own compute threads, stopped when it ends. */
+    private Result inPool(ScopedValue.CallableOp<Result, IOException> run) throws IOException {
+        try (Parallel pool = new Parallel(threads)) {
+            return pool.call(run);
+        }
     }
 
     private Result run(TrainConfig config, Tokenizer tokenizer, Vocabulary vocab, Gpt model, int[] tokens, AdamW adam,
                        int startStep, History history, String dataHash) throws IOException {
+        if (config.sampleInterval() > 0 && sampleBackend == null) {
+            throw new IllegalArgumentException("text samples every " + config.sampleInterval() + " steps need a compute backend to"
+                    + " generate them; this trainer has none (set the sample interval to 0)");
+        }
         int T = config.T(), B = config.nBatch();
         int nTrain = config.trainTokens(tokens.length);
         int nVal = tokens.length - nTrain;
@@ -119,7 +148,8 @@ public final class Trainer {
             throw new IllegalArgumentException(config.data() + " gives " + nVal + " validation tokens (the last "
                     + Math.round(config.valFraction() * 100) + "%), fewer than T+1 = " + (T + 1) + "; use more text or a smaller context");
         }
-        listener.started(new TrainingListener.Start(model.parameterCount(), vocab.size(), nTrain, nVal, startStep, config.steps()));
+        listener.started(new TrainingListener.Start(model.parameterCount(), vocab.size(), nTrain, nVal, startStep, config.steps(),
+                config.evalInterval(), config.evalBatches()));
         LearningRate schedule = new LearningRate(config.learningRate(), config.minLearningRate(), config.warmupSteps(), config.steps());
         int[] x = new int[B * T], y = new int[B * T];
         double lossSinceEval = 0;
@@ -176,8 +206,7 @@ public final class Trainer {
     }
 
     private String sample(Gpt model, Vocabulary vocab, TrainConfig config) {
-        ComputeBackend cpu = registry.get(ComputeBackend.class, "cpu");
-        try (ForwardPass pass = cpu.prepare(model.weights(), Params.EMPTY)) {
+        try (ForwardPass pass = sampleBackend.prepare(model.weights(), sampleBackend.params(Map.of()))) {
             var loaded = new Checkpoint.Loaded(config.out(), model, vocab).toLoadedModel("training");
             int[] prompt = vocab.encode("\n");
             if (prompt.length == 0) prompt = new int[]{0};

@@ -1,21 +1,22 @@
 package dev.rill.cli;
 
-import dev.rill.gguf.GgufModel;
+import dev.rill.console.Progress;
 import dev.rill.gguf.GgufValueType;
 import dev.rill.gguf.GgufWriter;
+import dev.rill.model.GgufModel;
 import dev.rill.plugin.PluginRegistry;
+import dev.rill.spi.BlockFormats;
 import dev.rill.spi.ComputeBackend;
 import dev.rill.spi.ForwardPass;
 import dev.rill.spi.KvCache;
 import dev.rill.spi.Linear;
+import dev.rill.spi.MappedTensor;
 import dev.rill.spi.ModelWeights;
-import dev.rill.spi.Params;
-import dev.rill.spi.Tensor;
 import dev.rill.spi.Tensor.DType;
-import dev.rill.tensor.BlockFormats;
-import dev.rill.tensor.MappedTensor;
+import dev.rill.spi.Tensor;
 import dev.rill.tensor.Parallel;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -23,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -35,39 +37,40 @@ import java.util.SplittableRandom;
         description = "Prompt-processing and decode tokens/s of a GGUF model, with the memory-bandwidth bound.")
 final class BenchModelCommand implements Runnable {
 
-    @Option(names = "--model", required = true, paramLabel = "FILE", description = "The GGUF file (written first with --create).")
+    // Not ModelOptions: only a GGUF file, and required.
+    @Option(names = {"--model", "--checkpoint"}, required = true, paramLabel = "FILE", description = "The GGUF file (written first with --create).")
     Path model;
 
-    @Option(names = "--create", paramLabel = "TYPE", description = "Write a synthetic Llama model to --model first, weights in TYPE: ${COMPLETION-CANDIDATES}.")
+    @Option(names = "--create", paramLabel = "TYPE", description = "Write a synthetic Llama model to --model first, weights in TYPE: ${COMPLETION-CANDIDATES} (default: none, --model must exist).")
     DType create;
 
     @Option(names = "--shape", paramLabel = "DIM,LAYERS,HEADS,HIDDEN,VOCAB", defaultValue = "768,12,12,2048,32000",
-            description = "Shape of the synthetic model (default stories110M: ${DEFAULT-VALUE}).")
+            description = "Shape of the synthetic model (the default is stories110M's).")
     String shape;
 
-    @Option(names = "--threads", split = ",", defaultValue = "1,2", description = "Thread counts to measure (default ${DEFAULT-VALUE}).")
+    @Option(names = "--threads", split = ",", paramLabel = "N", defaultValue = "1,2", description = "Thread counts to measure, comma-separated.")
     int[] threads;
 
-    @Option(names = "--prompt", defaultValue = "128", description = "Prompt length for prompt processing (default ${DEFAULT-VALUE}).")
+    @Option(names = "--prompt-tokens", paramLabel = "N", defaultValue = "128", description = "Prompt length for prompt processing (pp).")
     int prompt;
 
-    @Option(names = "--gen", defaultValue = "64", description = "Tokens decoded one at a time (default ${DEFAULT-VALUE}).")
+    @Option(names = "--tokens", paramLabel = "N", defaultValue = "64", description = "Tokens decoded one at a time (tg).")
     int gen;
 
-    @Option(names = "--plugins", paramLabel = "DIR", description = "Also load plugin jars from this folder.")
-    Path pluginDir;
+    @Mixin
+    PluginOptions plugins;
 
     @Option(names = "--llama-bench", paramLabel = "PATH",
-            description = "Also run llama.cpp's llama-bench (built from source, CPU) on the same file and thread counts, one after the other, and print the ratios.")
+            description = "Also run llama.cpp's llama-bench (built from source, CPU) on the same file and thread counts, one after the other, and print the ratios (default: Rill only).")
     Path llamaBench;
 
-    @Option(names = "--repeat", defaultValue = "3", description = "Runs per figure; the median is printed (default ${DEFAULT-VALUE}).")
+    @Option(names = "--repeat", paramLabel = "N", defaultValue = "3", description = "Runs per figure; the median is printed.")
     int repeat;
 
     @Override
     public void run() {
         if (prompt < 1 || gen < 1 || repeat < 1) {
-            throw new IllegalArgumentException("--prompt, --gen and --repeat must be >= 1 (got " + prompt + ", " + gen + ", " + repeat + ")");
+            throw new IllegalArgumentException("--prompt-tokens, --tokens and --repeat must be >= 1 (got " + prompt + ", " + gen + ", " + repeat + ")");
         }
         for (int t : threads) if (t < 1) throw new IllegalArgumentException("--threads: each count must be >= 1 (got " + t + ")");
         if (llamaBench != null && !java.nio.file.Files.isExecutable(llamaBench)) {
@@ -134,10 +137,12 @@ final class BenchModelCommand implements Runnable {
     }
 
     private void bench() throws java.io.IOException {
-        PluginRegistry registry = PluginRegistry.load(pluginDir);
-        int before = Parallel.threads();
-        try (GgufModel m = GgufModel.load(model, registry, prompt + gen + 8);
-             ForwardPass fp = registry.get(ComputeBackend.class, "cpu").prepare(m.weights(), Params.EMPTY)) {
+        PluginRegistry registry = plugins.registry();
+        ComputeBackend cpu = registry.get(ComputeBackend.class, "cpu");
+        try (GgufModel m = GgufModel.load(model, registry, prompt + gen + 8)) {
+            Progress reading = Progress.console("loading " + model.getFileName());
+            m.file().readTensorData(reading);
+            reading.clear();
             long bytesPerToken = weightBytesPerToken(m.weights());
             var info = m.info();
             System.out.printf(Locale.ROOT, "model %s: %s %s, %.1fM parameters, %.1f MB of weights read per token%n",
@@ -148,36 +153,39 @@ final class BenchModelCommand implements Runnable {
             int V = m.weights().arch().nVocab();
             int[] tokens = new SplittableRandom(7).ints(prompt + gen, 0, Math.min(V, m.vocabulary().size())).toArray();
             for (int t : threads) {
-                Parallel.setThreads(t);
-                float[] logits = new float[V];
-                // Warm-up: compile the kernels on this path.
-                KvCache warm = fp.newCache(prompt + gen);
-                fp.forward(warm, tokens, 0, prompt, logits);
-                for (int i = 0; i < Math.min(8, gen); i++) fp.forward(warm, tokens, prompt + i, prompt + i + 1, logits);
-                double[] pp = new double[repeat], tg = new double[repeat];
-                for (int k = 0; k < repeat; k++) {
-                    KvCache c = fp.newCache(prompt + gen);
-                    long t0 = System.nanoTime();
-                    fp.forward(c, tokens, 0, prompt, logits);
-                    pp[k] = prompt / ((System.nanoTime() - t0) / 1e9);
-                    KvCache d = fp.newCache(gen + 1);
-                    fp.forward(d, tokens, 0, 1, logits);
-                    t0 = System.nanoTime();
-                    for (int i = 1; i <= gen; i++) fp.forward(d, tokens, i, i + 1, logits);
-                    tg[k] = gen / ((System.nanoTime() - t0) / 1e9);
-                }
-                double bw = triadBandwidth();
-                double bound = bw / bytesPerToken;
-                System.out.printf(Locale.ROOT, "%-9d %14.1f %14.1f %14.1f %16.1f %9.0f%%%n", t, median(pp), median(tg), bw / 1e9, bound, 100 * median(tg) / bound);
-                if (llamaBench != null) {
-                    double[] ref = LlamaBench.run(llamaBench, model, prompt, gen, t, repeat);
-                    System.out.printf(Locale.ROOT, "%-9s %14.1f %14.1f %14s %16s %9.0f%%%n", "llama.cpp", ref[0], ref[1], "", "", 100 * ref[1] / bound);
-                    compared.add(String.format(Locale.ROOT, "%d thread%s: pp %.2f×, tg %.2f× llama.cpp", t, t == 1 ? "" : "s", median(pp) / ref[0], median(tg) / ref[1]));
+                // Each thread count its own prepared model, with a compute pool of that size.
+                try (ForwardPass fp = cpu.prepare(m.weights(), cpu.params(Map.of("threads", t))); Parallel pool = new Parallel(t)) {
+                    float[] logits = new float[V];
+                    // Warm-up: compile the kernels on this path.
+                    KvCache warm = fp.newCache(prompt + gen);
+                    fp.forward(warm, tokens, 0, prompt, logits);
+                    for (int i = 0; i < Math.min(8, gen); i++) fp.forward(warm, tokens, prompt + i, prompt + i + 1, logits);
+                    double[] pp = new double[repeat], tg = new double[repeat];
+                    Progress progress = Progress.console(t + (t == 1 ? " thread" : " threads") + ", run");
+                    for (int k = 0; k < repeat; k++) {
+                        KvCache c = fp.newCache(prompt + gen);
+                        long t0 = System.nanoTime();
+                        fp.forward(c, tokens, 0, prompt, logits);
+                        pp[k] = prompt / ((System.nanoTime() - t0) / 1e9);
+                        KvCache d = fp.newCache(gen + 1);
+                        fp.forward(d, tokens, 0, 1, logits);
+                        t0 = System.nanoTime();
+                        for (int i = 1; i <= gen; i++) fp.forward(d, tokens, i, i + 1, logits);
+                        tg[k] = gen / ((System.nanoTime() - t0) / 1e9);
+                        progress.update(k + 1, repeat, "");   // outside the timed parts
+                    }
+                    progress.clear();
+                    double bw = pool.call(BenchModelCommand::triadBandwidth);
+                    double bound = bw / bytesPerToken;
+                    System.out.printf(Locale.ROOT, "%-9d %14.1f %14.1f %14.1f %16.1f %9.0f%%%n", t, median(pp), median(tg), bw / 1e9, bound, 100 * median(tg) / bound);
+                    if (llamaBench != null) {
+                        double[] ref = LlamaBench.run(llamaBench, model, prompt, gen, t, repeat);
+                        System.out.printf(Locale.ROOT, "%-9s %14.1f %14.1f %14s %16s %9.0f%%%n", "llama.cpp", ref[0], ref[1], "", "", 100 * ref[1] / bound);
+                        compared.add(String.format(Locale.ROOT, "%d thread%s: pp %.2f×, tg %.2f× llama.cpp", t, t == 1 ? "" : "s", median(pp) / ref[0], median(tg) / ref[1]));
+                    }
                 }
             }
             compared.forEach(c -> System.out.println("Rill / llama.cpp, " + c));
-        } finally {
-            Parallel.setThreads(before);
         }
     }
 
@@ -196,7 +204,7 @@ final class BenchModelCommand implements Runnable {
         return t instanceof MappedTensor m ? m.data().byteSize() : (long) t.rows() * BlockFormats.rowBytes(t.type(), t.cols());
     }
 
-    /** STREAM triad {@code a = b + s·c} over 3 × 64 MB on the compute threads, best of 5, in bytes/s counted as STREAM does (12 bytes per element). */
+    /** STREAM triad {@code a = b + s·c} over 3 × 64 MB on the current compute pool's threads, best of 5, in bytes/s counted as STREAM does (12 bytes per element). */
     static double triadBandwidth() {
         int n = 16 << 20;
         float[] a = new float[n], b = new float[n], c = new float[n];

@@ -34,14 +34,26 @@ public final class PromptBuilder {
      * @throws IllegalArgumentException for an empty conversation or one the chat template rejects
      */
     public static Prompt build(ChatFormat format, Function<String, int[]> encoder, List<ChatMessage> messages, int budget) {
+        return build(format, encoder, messages, budget, false);
+    }
+
+    /**
+     * @param continueLast continue the last message (an assistant reply) instead of opening a new
+     *                     reply ({@link ChatFormat#renderContinuation})
+     * @throws IllegalArgumentException for an empty conversation, one the chat template rejects, or
+     *                                  (continuing) one whose last message is not the assistant's
+     */
+    public static Prompt build(ChatFormat format, Function<String, int[]> encoder, List<ChatMessage> messages, int budget,
+                               boolean continueLast) {
         if (messages.isEmpty()) throw new IllegalArgumentException("the conversation has no messages");
-        int[] whole = encoder.apply(format.render(messages));
+        Function<List<ChatMessage>, String> render = continueLast ? format::renderContinuation : format::render;
+        int[] whole = encoder.apply(render.apply(messages));
         if (whole.length <= budget) return new Prompt(whole, 0);
         List<Integer> droppable = new ArrayList<>();
         for (int i = 0; i < messages.size() - 1; i++) if (!messages.get(i).isSystem()) droppable.add(i);
         if (droppable.isEmpty()) return new Prompt(whole, 0);
 
-        Trials trials = new Trials(format, encoder, messages, droppable, budget);
+        Trials trials = new Trials(render, encoder, messages, droppable, budget);
         trials.known.put(0, whole);
         int n = droppable.size();
         // The estimate: the fewest oldest turns whose own tokens (plus one for the turn's markup) cover the excess.
@@ -78,7 +90,7 @@ public final class PromptBuilder {
 
     /** The rendered and encoded prompt with the {@code k} oldest droppable turns left out, each computed once. */
     private static final class Trials {
-        final ChatFormat format;
+        final Function<List<ChatMessage>, String> render;
         final Function<String, int[]> encoder;
         final List<ChatMessage> messages;
         final List<Integer> droppable;
@@ -86,8 +98,9 @@ public final class PromptBuilder {
         final Map<Integer, int[]> known = new HashMap<>();
         final Map<Integer, IllegalArgumentException> rejected = new HashMap<>();
 
-        Trials(ChatFormat format, Function<String, int[]> encoder, List<ChatMessage> messages, List<Integer> droppable, int budget) {
-            this.format = format;
+        Trials(Function<List<ChatMessage>, String> render, Function<String, int[]> encoder, List<ChatMessage> messages,
+               List<Integer> droppable, int budget) {
+            this.render = render;
             this.encoder = encoder;
             this.messages = messages;
             this.droppable = droppable;
@@ -114,7 +127,7 @@ public final class PromptBuilder {
             for (int i = 0; i < messages.size(); i++) {
                 if (i >= firstKept || messages.get(i).isSystem()) kept.add(messages.get(i));
             }
-            t = encoder.apply(format.render(kept));
+            t = encoder.apply(render.apply(kept));
             known.put(k, t);
             return t;
         }

@@ -1,9 +1,12 @@
 package dev.rill.server.generation;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rill.generate.BatchScheduler;
 import dev.rill.generate.GenerationRequest;
+import dev.rill.generate.OverloadedException;
 import dev.rill.plugin.PluginException;
 import dev.rill.sampling.SamplerChain;
+import dev.rill.spi.ParamException;
 import dev.rill.server.api.ApiException;
 import dev.rill.server.chat.ChatMessage;
 import dev.rill.server.chat.PromptBuilder;
@@ -19,8 +22,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * What the WebSocket and the HTTP API share: checks a request, builds its prompt and sampler chain,
@@ -28,8 +29,6 @@ import java.util.regex.Pattern;
  */
 @ApplicationScoped
 public class GenerationService {
-
-    private static final Pattern PARAM = Pattern.compile("parameter '([^']+)'");
 
     @Inject
     ModelService models;
@@ -49,10 +48,22 @@ public class GenerationService {
      * @param maxTokens      most tokens to generate, or {@code null} for the default
      * @param stop           stop strings, or {@code null}
      * @param seed           seed of the sampler's random source, or {@code null}
+     * @param continueFinal  continue the last message of {@code messages}, an assistant reply, instead
+     *                       of starting a new reply (the WebSocket's {@code continue_final_message})
      */
     public record Input(String model, List<ChatMessage> messages, String prompt, List<String> chain,
-                        Map<String, Object> samplingParams, Integer maxTokens, List<String> stop, Long seed) {
+                        Map<String, Object> samplingParams, Integer maxTokens, List<String> stop, Long seed,
+                        boolean continueFinal) {
+
+        /** A request that starts a new reply. */
+        public Input(String model, List<ChatMessage> messages, String prompt, List<String> chain,
+                     Map<String, Object> samplingParams, Integer maxTokens, List<String> stop, Long seed) {
+            this(model, messages, prompt, chain, samplingParams, maxTokens, stop, seed, false);
+        }
     }
+
+    /** The request field that asks to continue the last message. */
+    public static final String CONTINUE_FINAL = "continue_final_message";
 
     /**
      * How an API names request fields in errors.
@@ -133,6 +144,9 @@ public class GenerationService {
                 stop.add(s);
             }
         }
+        if (in.continueFinal() && in.messages() == null) {
+            throw ApiException.invalid(CONTINUE_FINAL, CONTINUE_FINAL + " continues the last of 'messages'; a 'prompt' is always continued as it is");
+        }
         SamplerChain chain = chain(in, f);
         int[] tokens;
         int dropped = 0;
@@ -142,12 +156,16 @@ public class GenerationService {
                 throw ApiException.invalid(f.messages(), f.messages() + " has " + in.messages().size() + " messages; at most "
                         + config.limits().maxMessages() + " are accepted (rill.limits.max-messages)");
             }
+            if (in.continueFinal() && !in.messages().getLast().role().equals(ChatMessage.ASSISTANT)) {
+                throw ApiException.invalid(CONTINUE_FINAL, CONTINUE_FINAL + " needs the last message to be the assistant's reply to continue; it is the "
+                        + in.messages().getLast().role() + "'s");
+            }
             int window = served.model().maxContext();
             // Leave room for the reply, so that it need not slide the window at once.
             int budget = Math.max(1, window - Math.min(maxTokens, window / 2));
             PromptBuilder.Prompt prompt;
             try {
-                prompt = PromptBuilder.build(served.chat(), served.model()::encodePrompt, in.messages(), budget);
+                prompt = PromptBuilder.build(served.chat(), served.model()::encodePrompt, in.messages(), budget, in.continueFinal());
             } catch (IllegalArgumentException e) {
                 throw ApiException.invalid(f.messages(), e.getMessage());   // e.g. the model's template rejects the order of roles
             }
@@ -178,10 +196,10 @@ public class GenerationService {
             return models.sampling().resolve(in.chain(), params);
         } catch (PluginException e) {
             throw ApiException.invalid(f.chain(), e.getMessage());
+        } catch (ParamException e) {
+            throw ApiException.invalid(f.samplingParam().apply(e.param()), e.getMessage());
         } catch (IllegalArgumentException e) {
-            Matcher m = PARAM.matcher(e.getMessage());
-            String param = m.find() ? f.samplingParam().apply(m.group(1)) : (in.chain() != null ? f.chain() : null);
-            throw ApiException.invalid(param, e.getMessage());
+            throw ApiException.invalid(in.chain() != null ? f.chain() : null, e.getMessage());
         }
     }
 

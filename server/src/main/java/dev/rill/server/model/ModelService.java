@@ -1,18 +1,19 @@
 package dev.rill.server.model;
 
+import dev.rill.console.Progress;
+import dev.rill.generate.BatchScheduler;
 import dev.rill.model.LoadedModel;
 import dev.rill.model.Models;
 import dev.rill.plugin.PluginRegistry;
+import dev.rill.console.UserErrors;
 import dev.rill.server.api.ApiException;
 import dev.rill.server.chat.ChatFormats;
 import dev.rill.server.config.RillConfig;
-import dev.rill.server.generation.BatchScheduler;
 import dev.rill.server.metrics.ServerMetrics;
 import dev.rill.server.sampling.SamplingSettings;
 import dev.rill.spi.ComputeBackend;
 import dev.rill.spi.ForwardPass;
 import dev.rill.spi.Params;
-import dev.rill.tensor.Parallel;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -52,12 +53,14 @@ public class ModelService {
     private volatile PluginRegistry registry;
     private volatile SamplingSettings sampling;
     private Thread loader;
+    private volatile boolean stopping;
 
     void onStart(@Observes StartupEvent event) {
         loader = Thread.ofPlatform().name("rill-model-loader").start(this::load);
     }
 
     void onStop(@Observes ShutdownEvent event) {
+        stopping = true;
         if (loader != null) loader.interrupt();
         for (ServedModel m : models.values()) {
             m.scheduler().close();
@@ -73,13 +76,6 @@ public class ModelService {
     private void load() {
         long t0 = System.nanoTime();
         try {
-            if (config.threads().isPresent()) {
-                try {
-                    Parallel.setThreads(config.threads().getAsInt());
-                } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException("rill.threads: " + e.getMessage(), e);
-                }
-            }
             PluginRegistry plugins = PluginRegistry.load(config.plugins().orElse(null));
             SamplingSettings samplingSettings = new SamplingSettings(plugins,
                     config.sampling().chain().orElse(null), config.sampling().params());
@@ -87,9 +83,10 @@ public class ModelService {
             if (!backend.availability().available()) {
                 throw new IllegalStateException("compute backend '" + backend.name() + "' is unavailable: " + backend.availability().reason());
             }
+            Map<String, String> given = withThreads(backend, declaredSpelling(backend, config.backend().params()));
             Params backendParams;
             try {
-                backendParams = backend.params(declaredSpelling(backend, config.backend().params()));
+                backendParams = backend.params(given);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("rill.backend.params: " + e.getMessage(), e);
             }
@@ -108,10 +105,11 @@ public class ModelService {
                 String name = e.getKey().isEmpty() ? null : e.getKey();
                 LoadedModel model;
                 try {
-                    model = Models.load(e.getValue(), name, plugins);
+                    model = Models.load(e.getValue(), name, plugins, 0, new Progress("loading " + e.getValue(), false, null, LOG::info, 5));
                 } catch (Exception ex) {
+                    if (stopping || !UserErrors.is(ex)) throw ex;
                     throw new IllegalArgumentException("cannot load model " + (name == null ? "" : "'" + name + "' ")
-                            + "from '" + e.getValue() + "': " + ex.getMessage(), ex);
+                            + "from '" + e.getValue() + "': " + UserErrors.message(ex), ex);
                 }
                 if (loaded.containsKey(model.name())) {
                     throw new IllegalArgumentException("two models are served under the name '" + model.name() + "'; set rill.model-name");
@@ -121,7 +119,7 @@ public class ModelService {
                 ServedModel served = new ServedModel(model.name(), model, pass, scheduler, ChatFormats.forModel(model),
                         System.currentTimeMillis() / 1000);
                 loaded.put(model.name(), served);
-                metrics.register(served);
+                metrics.register(served.name(), scheduler);
                 if (first == null) first = model.name();
             }
             registry = plugins;
@@ -132,11 +130,32 @@ public class ModelService {
             LOG.infof("serving %s (default '%s') on backend %s; loaded in %.0f ms", loaded.keySet(), first, backend.name(),
                     (System.nanoTime() - t0) / 1e6);
         } catch (Throwable t) {
-            failure = t.getMessage() == null ? t.toString() : t.getMessage();
             state = State.FAILED;
-            LOG.error("rill: " + failure, t instanceof IllegalArgumentException || t instanceof IllegalStateException ? null : t);
+            if (stopping) {
+                // The application stopped while loading (e.g. its port was in use): that, not this, is the news.
+                failure = "the server stopped while the model was loading";
+                LOG.debugf(t, "model loading ended by shutdown");
+                return;
+            }
+            // Bad configuration is one line naming the problem; anything else is a bug and keeps its stack trace.
+            failure = UserErrors.message(t);
+            LOG.error("rill: " + failure, UserErrors.is(t) && !Boolean.getBoolean("rill.debug") ? null : t);
             if (config.exitOnLoadFailure()) Quarkus.asyncExit(1);
         }
+    }
+
+    /**
+     * {@code rill.threads} as the backend's own {@code threads} parameter (each served model then has a
+     * pool of that size), unless the backend parameters set it; a backend without the parameter ignores it.
+     */
+    private Map<String, String> withThreads(ComputeBackend backend, Map<String, String> params) {
+        if (config.threads().isEmpty()) return params;
+        int threads = config.threads().getAsInt();
+        if (threads < 1) throw new IllegalArgumentException("rill.threads must be >= 1, got " + threads);
+        if (params.containsKey("threads") || backend.parameters().stream().noneMatch(p -> p.name().equals("threads"))) return params;
+        Map<String, String> out = new LinkedHashMap<>(params);
+        out.put("threads", Integer.toString(threads));
+        return out;
     }
 
     /**

@@ -3,13 +3,13 @@ package dev.rill.server.ws;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rill.generate.BatchScheduler;
 import dev.rill.generate.GeneratedToken;
 import dev.rill.generate.GenerationResult;
 import dev.rill.server.api.ApiException;
 import dev.rill.server.api.JsonInput;
 import dev.rill.server.chat.ChatMessage;
 import dev.rill.server.config.RillConfig;
-import dev.rill.server.generation.BatchScheduler;
 import dev.rill.server.generation.GenerationService;
 import io.quarkus.websockets.next.OnBinaryMessage;
 import io.quarkus.websockets.next.OnClose;
@@ -232,7 +232,7 @@ public class ChatSocket {
         }
         GenerationService.Sampling sampling = GenerationService.Sampling.of(chat.sampling(), "sampling");
         return new GenerationService.Input(chat.model(), messages, chat.prompt(), sampling.chain(), sampling.params(), chat.maxTokens(),
-                GenerationService.stopStrings(chat.stop(), "stop"), chat.seed());
+                GenerationService.stopStrings(chat.stop(), "stop"), chat.seed(), Boolean.TRUE.equals(chat.continueFinalMessage()));
     }
 
     /** Sends a generation's frames, in order, from the scheduler thread. */

@@ -1,6 +1,6 @@
 package dev.rill.server.chat;
 
-import dev.rill.server.TinyModel;
+import dev.rill.model.TinyModel;
 import dev.rill.spi.Vocabulary;
 import org.junit.jupiter.api.Test;
 
@@ -79,6 +79,22 @@ class PromptBuilderTest {
         // Linear: the whole conversation once, each message once, a few small trial prompts (before: once per dropped turn, 7,990 times).
         assertTrue(encoded[0] < 3L * rendered, "encoded " + encoded[0] + " characters for a conversation of " + rendered);
         assertTrue(encoded[1] < 8000 + 40, encoded[1] + " encoder calls");
+    }
+
+    @Test
+    void aContinuedReplyStaysOpenInThePlainFormatAndOldTurnsStillGoFirst() {
+        List<ChatMessage> messages = List.of(new ChatMessage("user", "first question"), new ChatMessage("assistant", "first answer"),
+                new ChatMessage("user", "Speak."), new ChatMessage("assistant", "  Good morrow, "));
+        // The reply's text is kept as it is (its spaces are where the model stopped), with no blank line after it.
+        String open = "USER:\nfirst question\n\nASSISTANT:\nfirst answer\n\nUSER:\nSpeak.\n\nASSISTANT:\n  Good morrow, ";
+        assertEquals(open, PlainChatFormat.INSTANCE.renderContinuation(messages));
+        PromptBuilder.Prompt whole = PromptBuilder.build(PlainChatFormat.INSTANCE, VOCABULARY::encode, messages, 1000, true);
+        assertArrayEquals(VOCABULARY.encode(open), whole.tokens());
+        PromptBuilder.Prompt cropped = PromptBuilder.build(PlainChatFormat.INSTANCE, VOCABULARY::encode, messages, whole.tokens().length - 1, true);
+        assertEquals(1, cropped.dropped());
+        assertArrayEquals(VOCABULARY.encode(PlainChatFormat.INSTANCE.renderContinuation(messages.subList(1, 4))), cropped.tokens());
+        assertThrows(IllegalArgumentException.class,
+                () -> PromptBuilder.build(PlainChatFormat.INSTANCE, VOCABULARY::encode, messages.subList(0, 3), 1000, true));
     }
 
     @Test

@@ -1,7 +1,6 @@
 package dev.rill.backend.tornadovm;
 
 import dev.rill.spi.Architecture;
-import dev.rill.spi.F32Tensor;
 import dev.rill.spi.Linear;
 import dev.rill.spi.ModelWeights;
 import dev.rill.spi.Tensor;
@@ -15,8 +14,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A model's weights as TornadoVM arrays in the shapes the kernels read: each tensor packed densely
- * (a view with a row stride, like GPT's q/k/v columns of one fused matrix, becomes its own array);
+ * A model's weights as TornadoVM arrays in the shapes the kernels read: each tensor decoded to
+ * float32 and packed densely, whatever its stored type (F32, F16, BF16 or a block quantization, on
+ * the heap or memory-mapped from a GGUF file; a view with a row stride, like GPT's q/k/v columns
+ * of one fused matrix, becomes its own array);
  * q, k and v stacked into one projection; SwiGLU's gate and up stored {@code (out, in)}. A tensor
  * used twice (GPT's tied embedding and LM head) becomes one array, so it is on the device once.
  */
@@ -40,15 +41,15 @@ final class DeviceWeights {
     final DeviceNorm finalNorm;
     final DeviceLinear output;
 
-    private final Map<F32Tensor, FloatArray> packed = new HashMap<>();
+    private final Map<Tensor, FloatArray> packed = new HashMap<>();
     private final Map<Integer, FloatArray> zeros = new HashMap<>();
     private final List<FloatArray> arrays = new ArrayList<>();
 
-    /** @throws IllegalArgumentException naming a tensor this backend cannot hold (not F32, wrong shape) */
+    /** @throws IllegalArgumentException naming a tensor of the wrong shape */
     DeviceWeights(ModelWeights w) {
         Architecture a = w.arch();
         int C = a.nEmb();
-        tokenEmbedding = matrix(f32(w.tokenEmbedding(), "token embedding"), a.nVocab(), C, "token embedding");
+        tokenEmbedding = matrix(w.tokenEmbedding(), a.nVocab(), C, "token embedding");
         boolean swiGlu = a.activation() == Architecture.Activation.SWIGLU;
         for (int l = 0; l < w.blocks().size(); l++) {
             ModelWeights.Block b = w.blocks().get(l);
@@ -109,8 +110,8 @@ final class DeviceWeights {
 
     private DeviceLinear linear(Linear l, int in, int out, String what) {
         check(l, in, out, what);
-        F32Tensor f = f32(l.weight(), what + " weight");
-        return new DeviceLinear(matrix(f, f.rows(), f.cols(), what + " weight"),
+        Tensor t = l.weight();
+        return new DeviceLinear(matrix(t, t.rows(), t.cols(), what + " weight"),
                 l.bias() == null ? zeros(out) : vector(l.bias(), out, what + " bias"), l.layout(), in, out);
     }
 
@@ -127,24 +128,25 @@ final class DeviceWeights {
         MemorySegment dst = w.getSegment();
         int first = 0;
         for (Linear l : parts) {
-            F32Tensor f = f32(l.weight(), what + " weight");
-            for (int r = 0; r < f.rows(); r++) {
-                int src = f.offset() + r * f.rowStride();
+            Tensor t = l.weight();
+            float[] row = new float[t.cols()];
+            for (int r = 0; r < t.rows(); r++) {
+                t.dequantizeRow(r, row, 0);
                 if (l.layout() == layout && layout == Linear.Layout.OUT_IN) {
-                    MemorySegment.copy(f.data(), src, dst, ValueLayout.JAVA_FLOAT, (long) (first + r) * in * Float.BYTES, f.cols());
+                    MemorySegment.copy(row, 0, dst, ValueLayout.JAVA_FLOAT, (long) (first + r) * in * Float.BYTES, t.cols());
                 } else if (l.layout() == layout) { // IN_OUT: row r is input r, its outputs go to columns first..
-                    MemorySegment.copy(f.data(), src, dst, ValueLayout.JAVA_FLOAT, ((long) r * total + first) * Float.BYTES, f.cols());
+                    MemorySegment.copy(row, 0, dst, ValueLayout.JAVA_FLOAT, ((long) r * total + first) * Float.BYTES, t.cols());
                 } else {
-                    for (int c = 0; c < f.cols(); c++) {
+                    for (int c = 0; c < t.cols(); c++) {
                         // transposed: row r is output r of an OUT_IN part, or input r of an IN_OUT part
                         long at = layout == Linear.Layout.OUT_IN ? (long) (first + c) * in + r : (long) r * total + first + c;
-                        w.set((int) at, f.data()[src + c]);
+                        w.set((int) at, row[c]);
                     }
                 }
             }
             if (l.bias() != null) {
-                F32Tensor b = f32(l.bias(), what + " bias");
-                for (int o = 0; o < l.out(); o++) bias.set(first + o, b.data()[b.offset() + o]);
+                float[] b = l.bias().toFloats();
+                for (int o = 0; o < l.out(); o++) bias.set(first + o, b[o]);
             }
             first += l.out();
         }
@@ -161,33 +163,27 @@ final class DeviceWeights {
     }
 
     private FloatArray vector(Tensor t, int n, String what) {
-        F32Tensor f = f32(t, what);
-        if ((long) f.rows() * f.cols() != n) {
-            throw new IllegalArgumentException(what + " has " + f.rows() + "x" + f.cols() + " values; expected " + n);
+        if ((long) t.rows() * t.cols() != n) {
+            throw new IllegalArgumentException(what + " has " + t.rows() + "x" + t.cols() + " values; expected " + n);
         }
-        return matrix(f, f.rows(), f.cols(), what);
+        return matrix(t, t.rows(), t.cols(), what);
     }
 
-    private static F32Tensor f32(Tensor t, String what) {
-        if (!(t instanceof F32Tensor f)) {
-            throw new IllegalArgumentException("the tornadovm backend runs F32 weights only; " + what + " is " + t.type()
-                    + " (use --backend cpu for quantized models)");
+    /** The tensor decoded to float32, rows back to back; a tensor seen before is not uploaded twice. */
+    private FloatArray matrix(Tensor t, int rows, int cols, String what) {
+        if (t.rows() != rows || t.cols() != cols) {
+            throw new IllegalArgumentException(what + " is " + t.rows() + "x" + t.cols() + "; expected " + rows + "x" + cols);
         }
-        return f;
-    }
-
-    private FloatArray matrix(F32Tensor f, int rows, int cols, String what) {
-        if (f.rows() != rows || f.cols() != cols) {
-            throw new IllegalArgumentException(what + " is " + f.rows() + "x" + f.cols() + "; expected " + rows + "x" + cols);
-        }
-        FloatArray known = packed.get(f);
+        FloatArray known = packed.get(t);
         if (known != null) return known;
         FloatArray out = new FloatArray(Math.multiplyExact(rows, cols));
         MemorySegment dst = out.getSegment();
+        float[] row = new float[cols];
         for (int r = 0; r < rows; r++) {
-            MemorySegment.copy(f.data(), f.offset() + r * f.rowStride(), dst, ValueLayout.JAVA_FLOAT, (long) r * cols * Float.BYTES, cols);
+            t.dequantizeRow(r, row, 0);
+            MemorySegment.copy(row, 0, dst, ValueLayout.JAVA_FLOAT, (long) r * cols * Float.BYTES, cols);
         }
-        packed.put(f, out);
+        packed.put(t, out);
         arrays.add(out);
         return out;
     }

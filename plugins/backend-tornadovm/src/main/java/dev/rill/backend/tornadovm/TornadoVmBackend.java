@@ -27,7 +27,7 @@ public final class TornadoVmBackend implements ComputeBackend {
 
     @Override
     public String description() {
-        return "accelerator through TornadoVM (OpenCL, PTX): FP32 forward passes, weights and KV cache on the device";
+        return "accelerator through TornadoVM (OpenCL, PTX): FP32 forward passes (weights of any stored type decoded to FP32 on upload), weights and KV cache on the device";
     }
 
     @Override
