@@ -7,6 +7,7 @@ import dev.rill.generate.BatchScheduler;
 import dev.rill.generate.GeneratedToken;
 import dev.rill.generate.GenerationResult;
 import dev.rill.server.api.ApiException;
+import dev.rill.server.api.ApiExceptionMapper;
 import dev.rill.server.api.JsonInput;
 import dev.rill.server.chat.ChatMessage;
 import dev.rill.server.config.RillConfig;
@@ -129,8 +130,8 @@ public class ChatSocket {
             if (isChat) generation.refused("ws", e);
             session.send(new Frames.Error(id, e.code(), e.param(), e.getMessage()), null);
         } catch (RuntimeException e) {
-            LOG.error("unexpected failure handling a WebSocket message", e);
-            session.send(new Frames.Error(id, "internal_error", null, "internal error: " + e), null);
+            ApiException internal = ApiExceptionMapper.internal(e, LOG);
+            session.send(new Frames.Error(id, internal.code(), null, internal.getMessage()), null);
         }
     }
 
@@ -153,10 +154,12 @@ public class ChatSocket {
     @OnError
     @NonBlocking
     public void error(Throwable failure, WebSocketConnection connection) {
-        LOG.debug("WebSocket failure", failure);
         Session session = connection.userData().get(SESSION);
         if (session != null && connection.isOpen()) {
-            session.send(new Frames.Error(null, "internal_error", null, "internal error: " + failure.getMessage()), null);
+            ApiException internal = ApiExceptionMapper.internal(failure, LOG);
+            session.send(new Frames.Error(null, internal.code(), null, internal.getMessage()), null);
+        } else {
+            LOG.debug("WebSocket failure after the connection closed", failure);
         }
     }
 
