@@ -82,6 +82,7 @@ public record GgufModel(GgufFile file, ModelWeights weights, GgufVocabulary voca
         int maxCtx = maxContext > 0 ? Math.min(maxContext, ctx) : ctx;
 
         MappedTensor embd = matrix(f, "token_embd.weight", -1, nEmb);
+        checkSizes(f, p, nLayer, nHead, nKvHead, headDim, maxCtx);
         int nVocab = embd.rows();
         Architecture a = new Architecture("llama", nVocab, nEmb, nLayer, nHead, nKvHead, headDim, nHidden, ctx, maxCtx,
                 Architecture.Norm.RMS_NORM, eps, Architecture.Activation.SWIGLU);
@@ -118,6 +119,33 @@ public record GgufModel(GgufFile file, ModelWeights weights, GgufVocabulary voca
         ModelFacts info = new ModelFacts(arch, parameters(f), quantization(f), ctx, maxCtx, nLayer, nHead, nKvHead, nEmb, nVocab,
                 vocab.tokenizer(), rope.name(), template.name(), f.fileSize());
         return new GgufModel(f, weights, vocab, template, info);
+    }
+
+    /**
+     * What the shapes ask for, checked before anything is allocated: each block has at least nine
+     * tensors, so {@code block_count} cannot exceed what the file holds; the head widths must not
+     * overflow; and one sequence's KV cache over the context must fit one array per block and the
+     * JVM's maximum heap (the server gives every running sequence one).
+     */
+    private static void checkSizes(GgufFile f, String p, int nLayer, int nHead, int nKvHead, int headDim, int maxCtx) {
+        if (nLayer > f.tensors().size() / 9) {
+            throw new GgufException(f.path() + ": " + p + "block_count is " + nLayer + " but the file holds " + f.tensors().size()
+                    + " tensors, enough for " + f.tensors().size() / 9 + " blocks at most");
+        }
+        long qDim = (long) nHead * headDim, kvDim = (long) nKvHead * headDim;
+        if (qDim > Integer.MAX_VALUE || kvDim > Integer.MAX_VALUE) {
+            throw new GgufException(f.path() + ": " + nHead + " heads of " + headDim + " dimensions are too wide");
+        }
+        if (kvDim * maxCtx > Integer.MAX_VALUE - 16) {
+            throw new GgufException(f.path() + ": " + p + "context_length " + maxCtx + " × " + kvDim
+                    + " key/value dimensions is more than a KV cache block holds (2^31 values); cap the context");
+        }
+        long kvBytes = 8L * nLayer * maxCtx * kvDim, max = Runtime.getRuntime().maxMemory();
+        if (kvBytes > max) {
+            throw new GgufException(f.path() + ": a KV cache over the context of " + maxCtx + " tokens (" + p + "context_length) needs "
+                    + (kvBytes >> 20) + " MiB, more than the JVM's " + (max >> 20)
+                    + " MiB; give it more memory (-Xmx, or RILL_MAX_RAM_PERCENT for ./rill) or cap the context");
+        }
     }
 
     /**
