@@ -155,8 +155,17 @@ public final class RawSocket implements AutoCloseable {
 
     /** Writes one masked client frame, FIN set; {@code rsv1} marks it compressed (permessage-deflate). */
     public void writeFrame(int opcode, boolean rsv1, byte[] payload) throws IOException {
+        write(true, opcode, rsv1, payload);
+    }
+
+    /** One fragment of a message: opcode 1 (text) for the first, 0 (continuation) after; {@code fin} on the last. */
+    public void writeFragment(int opcode, boolean fin, byte[] payload) throws IOException {
+        write(fin, opcode, false, payload);
+    }
+
+    private void write(boolean fin, int opcode, boolean rsv1, byte[] payload) throws IOException {
         ByteArrayOutputStream head = new ByteArrayOutputStream(14);
-        head.write(0x80 | (rsv1 ? 0x40 : 0) | opcode);
+        head.write((fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode);
         if (payload.length < 126) {
             head.write(0x80 | payload.length);
         } else if (payload.length < 65536) {

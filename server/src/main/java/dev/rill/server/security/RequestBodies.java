@@ -28,7 +28,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * whole within {@code rill.limits.body-timeout} (else 408) and within
  * {@code quarkus.http.limits.max-body-size} (else 413, also for chunked bodies); one client address
  * may have at most {@code rill.limits.max-bodies-per-client} bodies arriving at once (else 429).
- * Refusals have the OpenAI error shape and close the connection (the rest of the body is not read).
+ * Bodies of {@code /v1} and {@code /api} must be {@code application/json} (else 415). Refusals have
+ * the OpenAI error shape and close the connection (the rest of the body is not read).
  * The endpoints then get the body from memory.
  */
 @ApplicationScoped
@@ -50,6 +51,12 @@ public class RequestBodies {
 
     private void read(RoutingContext ctx) {
         HttpServerRequest request = ctx.request();
+        if (wantsJson(request) && !isJson(request.getHeader("Content-Type"))) {
+            String type = request.getHeader("Content-Type");
+            refuse(ctx, new ApiException(415, "unsupported_media_type", null, "send the request body as JSON with 'Content-Type: application/json' ("
+                    + (type == null ? "no Content-Type was given" : "got " + abbreviate(type)) + ")"));
+            return;
+        }
         if (!hasBody(request)) {
             ctx.next();
             return;
@@ -111,6 +118,28 @@ public class RequestBodies {
             ctx.next();
         });
         request.resume();
+    }
+
+    /**
+     * The JSON APIs take JSON only. A browser may send a form or text/plain to any site without asking
+     * (no CORS preflight), so accepting other types would let any web page start generations from its
+     * visitors' browsers.
+     */
+    private static boolean wantsJson(HttpServerRequest request) {
+        HttpMethod m = request.method();
+        String path = request.path();
+        return (m == HttpMethod.POST || m == HttpMethod.PUT || m == HttpMethod.PATCH) && path != null
+                && (path.startsWith("/v1/") || path.startsWith("/api/"));
+    }
+
+    private static boolean isJson(String contentType) {
+        if (contentType == null) return false;
+        int semicolon = contentType.indexOf(';');
+        return (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).trim().equalsIgnoreCase("application/json");
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() > 60 ? s.substring(0, 60) + "..." : s;
     }
 
     private void release(String client, AtomicInteger count) {

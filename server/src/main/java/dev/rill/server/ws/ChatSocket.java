@@ -12,6 +12,7 @@ import dev.rill.server.api.JsonInput;
 import dev.rill.server.chat.ChatMessage;
 import dev.rill.server.config.RillConfig;
 import dev.rill.server.generation.GenerationService;
+import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.OnBinaryMessage;
 import io.quarkus.websockets.next.OnClose;
 import io.quarkus.websockets.next.OnError;
@@ -24,6 +25,7 @@ import io.smallrye.common.annotation.NonBlocking;
 import io.smallrye.common.annotation.RunOnVirtualThread;
 import io.vertx.core.buffer.Buffer;
 import jakarta.inject.Inject;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import java.nio.charset.StandardCharsets;
@@ -52,6 +54,8 @@ public class ChatSocket {
     GenerationService generation;
     @Inject
     RillConfig config;
+    @ConfigProperty(name = "quarkus.websockets-next.server.max-message-size", defaultValue = "1048576")
+    int hardLimit;
 
     /** One connection: its running generation, if any. */
     private static final class Session {
@@ -155,12 +159,22 @@ public class ChatSocket {
     @NonBlocking
     public void error(Throwable failure, WebSocketConnection connection) {
         Session session = connection.userData().get(SESSION);
-        if (session != null && connection.isOpen()) {
+        if (tooBig(failure)) {
+            // Vert.x refuses a message over quarkus.websockets-next.server.max-message-size while its fragments
+            // arrive, and would read on; the README says such a connection is closed, with 1009.
+            connection.close(new CloseReason(1009, "message over " + hardLimit + " bytes")).subscribe().with(ok -> {
+            }, closeFailed -> LOG.debug("closing after an oversized message failed", closeFailed));
+        } else if (session != null && connection.isOpen()) {
             ApiException internal = ApiExceptionMapper.internal(failure, LOG);
             session.send(new Frames.Error(null, internal.code(), null, internal.getMessage()), null);
         } else {
             LOG.debug("WebSocket failure after the connection closed", failure);
         }
+    }
+
+    /** Vert.x's refusal of a message over its size limit (an IllegalStateException, told apart only by its words). */
+    private static boolean tooBig(Throwable failure) {
+        return failure instanceof IllegalStateException && failure.getMessage() != null && failure.getMessage().contains("overflow max message size");
     }
 
     private Session session(WebSocketConnection connection) {
