@@ -129,5 +129,18 @@ public interface RillConfig {
         /** Request bodies arriving at once from one client address; more get 429. */
         @WithDefault("32")
         int maxBodiesPerClient();
+
+        /** Fair use, per client (its API key, else its address). */
+        PerClient perClient();
+    }
+
+    interface PerClient {
+        /** Generations one client may have in the schedulers at once (running or queued there). */
+        @WithDefault("4")
+        int maxConcurrent();
+
+        /** Further generations of one client held back until one of its own ends; beyond, refused (overloaded, 429). */
+        @WithDefault("16")
+        int maxQueued();
     }
 }

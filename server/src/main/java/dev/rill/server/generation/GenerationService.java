@@ -36,6 +36,8 @@ public class GenerationService {
     RillConfig config;
     @Inject
     ServerMetrics metrics;
+    @Inject
+    ClientLimits limits;
 
     /**
      * A generation request as the APIs receive it.
@@ -204,16 +206,20 @@ public class GenerationService {
     }
 
     /**
-     * Submits a prepared request; the listener gets its tokens.
+     * Submits a prepared request of {@code client} (see {@code ClientIds}); the listener gets its tokens.
      *
-     * @throws ApiException 429 {@code overloaded} when the queue is full
+     * @throws ApiException 429 {@code overloaded} when the queue is full or the client has all it may have
      */
-    public BatchScheduler.Job submit(String api, Prepared p, long arrivalNanos, BatchScheduler.Listener listener) {
+    public Generation submit(String api, String client, Prepared p, long arrivalNanos, BatchScheduler.Listener listener) {
         try {
-            return p.model().scheduler().submit(p.request(), metrics.measure(api, p.model().name(), arrivalNanos, listener));
+            return limits.submit(client, measured -> p.model().scheduler().submit(p.request(), measured),
+                    metrics.measure(api, p.model().name(), arrivalNanos, listener));
         } catch (OverloadedException e) {
             metrics.request(api, "overloaded");
             throw new ApiException(429, "overloaded", null, e.getMessage());
+        } catch (ApiException e) {
+            refused(api, e);
+            throw e;
         }
     }
 

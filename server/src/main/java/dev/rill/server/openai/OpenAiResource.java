@@ -2,14 +2,16 @@ package dev.rill.server.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.rill.generate.BatchScheduler;
 import dev.rill.generate.GenerationResult;
+import dev.rill.generate.OverloadedException;
 import dev.rill.sampling.SamplerChain;
 import dev.rill.server.api.ApiException;
 import dev.rill.server.api.ErrorBody;
 import dev.rill.server.api.JsonInput;
 import dev.rill.server.chat.ChatMessage;
+import dev.rill.server.generation.Generation;
 import dev.rill.server.generation.GenerationService;
+import dev.rill.server.security.ClientIds;
 import dev.rill.server.model.ModelService;
 import dev.rill.server.model.ServedModel;
 import dev.rill.server.openai.OpenAiResponses.AssistantMessage;
@@ -68,6 +70,8 @@ public class OpenAiResource {
     GenerationService generation;
     @Inject
     ModelService models;
+    @Inject
+    ClientIds clients;
 
 
     @GET
@@ -113,7 +117,7 @@ public class OpenAiResource {
             return input(req, tree, messages(req.messages()), null);
         });
         EventQueue events = new EventQueue();
-        BatchScheduler.Job job = generation.submit("chat", prepared, arrival, events);
+        Generation job = generation.submit("chat", clients.of(http.request()), prepared, arrival, events);
         cancelOnClose(http, job);
         String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
         long created = System.currentTimeMillis() / 1000;
@@ -163,7 +167,7 @@ public class OpenAiResource {
             return input(req, tree, null, promptText[0]);
         });
         EventQueue events = new EventQueue();
-        BatchScheduler.Job job = generation.submit("completions", prepared, arrival, events);
+        Generation job = generation.submit("completions", clients.of(http.request()), prepared, arrival, events);
         cancelOnClose(http, job);
         String id = "cmpl-" + UUID.randomUUID().toString().replace("-", "");
         long created = System.currentTimeMillis() / 1000;
@@ -322,14 +326,14 @@ public class OpenAiResource {
      * end handler runs on the event loop, not at the next token. (Routing-context end handlers are a
      * list, so Quarkus REST's own close handler stays; the loops below also check on every token.)
      */
-    private static void cancelOnClose(RoutingContext http, BatchScheduler.Job job) {
+    private static void cancelOnClose(RoutingContext http, Generation job) {
         http.addEndHandler(end -> {
             if (end.failed()) job.cancel();
         });
     }
 
     /** Waits for the end of a non-streamed generation, cancelling it if the client goes away. */
-    private Outcome await(RoutingContext http, BatchScheduler.Job job, EventQueue events, long arrival) {
+    private Outcome await(RoutingContext http, Generation job, EventQueue events, long arrival) {
         long firstToken = 0;
         try {
             while (true) {
@@ -360,6 +364,7 @@ public class OpenAiResource {
     }
 
     private static ApiException failure(RuntimeException e) {
+        if (e instanceof OverloadedException) return new ApiException(429, "overloaded", null, e.getMessage());   // held for its client's turn, then refused
         return e instanceof IllegalArgumentException
                 ? ApiException.invalid(null, e.getMessage())
                 : new ApiException(500, "generation_failed", null, "the generation failed: " + e.getMessage());
@@ -371,7 +376,7 @@ public class OpenAiResource {
     }
 
     /** Streams a generation as Server-Sent Events; a client that goes away cancels it. */
-    private Response sse(RoutingContext http, BatchScheduler.Job job, EventQueue events, long arrival, Chunks chunks) {
+    private Response sse(RoutingContext http, Generation job, EventQueue events, long arrival, Chunks chunks) {
         StreamingOutput out = os -> {
             long firstToken = 0, lastWrite = System.nanoTime();
             try {

@@ -1,15 +1,11 @@
 package dev.rill.server.security;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rill.server.api.ApiException;
-import dev.rill.server.api.ErrorBody;
 import dev.rill.server.config.RillConfig;
 import io.quarkus.runtime.configuration.MemorySize;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -28,14 +24,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * whole within {@code rill.limits.body-timeout} (else 408) and within
  * {@code quarkus.http.limits.max-body-size} (else 413, also for chunked bodies); one client address
  * may have at most {@code rill.limits.max-bodies-per-client} bodies arriving at once (else 429).
- * Bodies of {@code /v1} and {@code /api} must be {@code application/json} (else 415). Refusals have
- * the OpenAI error shape and close the connection (the rest of the body is not read).
+ * Refusals have the OpenAI error shape and close the connection (the rest of the body is not read).
  * The endpoints then get the body from memory.
  */
 @ApplicationScoped
 public class RequestBodies {
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @Inject
     RillConfig config;
@@ -51,12 +44,6 @@ public class RequestBodies {
 
     private void read(RoutingContext ctx) {
         HttpServerRequest request = ctx.request();
-        if (wantsJson(request) && !isJson(request.getHeader("Content-Type"))) {
-            String type = request.getHeader("Content-Type");
-            refuse(ctx, new ApiException(415, "unsupported_media_type", null, "send the request body as JSON with 'Content-Type: application/json' ("
-                    + (type == null ? "no Content-Type was given" : "got " + abbreviate(type)) + ")"));
-            return;
-        }
         if (!hasBody(request)) {
             ctx.next();
             return;
@@ -120,37 +107,13 @@ public class RequestBodies {
         request.resume();
     }
 
-    /**
-     * The JSON APIs take JSON only. A browser may send a form or text/plain to any site without asking
-     * (no CORS preflight), so accepting other types would let any web page start generations from its
-     * visitors' browsers.
-     */
-    private static boolean wantsJson(HttpServerRequest request) {
-        HttpMethod m = request.method();
-        String path = request.path();
-        return (m == HttpMethod.POST || m == HttpMethod.PUT || m == HttpMethod.PATCH) && path != null
-                && (path.startsWith("/v1/") || path.startsWith("/api/"));
-    }
-
-    private static boolean isJson(String contentType) {
-        if (contentType == null) return false;
-        int semicolon = contentType.indexOf(';');
-        return (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).trim().equalsIgnoreCase("application/json");
-    }
-
-    private static String abbreviate(String s) {
-        return s.length() > 60 ? s.substring(0, 60) + "..." : s;
-    }
-
     private void release(String client, AtomicInteger count) {
         if (count.decrementAndGet() <= 0) arriving.remove(client, count);
     }
 
     private static boolean hasBody(HttpServerRequest request) {
         HttpMethod m = request.method();
-        if (m == HttpMethod.GET || m == HttpMethod.HEAD || m == HttpMethod.OPTIONS) return false;
-        String length = request.getHeader("Content-Length");
-        return (length != null && !length.equals("0")) || request.getHeader("Transfer-Encoding") != null;
+        return m != HttpMethod.GET && m != HttpMethod.HEAD && m != HttpMethod.OPTIONS && ApiGate.hasBody(request);
     }
 
     private static long parse(String length) {
@@ -162,15 +125,6 @@ public class RequestBodies {
     }
 
     private static void refuse(RoutingContext ctx, ApiException e) {
-        HttpServerResponse response = ctx.response();
-        if (response.ended() || response.closed()) return;
-        String json;
-        try {
-            json = JSON.writeValueAsString(ErrorBody.of(e));
-        } catch (JsonProcessingException never) {
-            json = "{}";
-        }
-        response.setStatusCode(e.status()).putHeader("Content-Type", "application/json").putHeader("Connection", "close");
-        response.end(json).onComplete(done -> ctx.request().connection().close());
+        HttpRefusal.send(ctx, e, true);   // the rest of the body is not read
     }
 }

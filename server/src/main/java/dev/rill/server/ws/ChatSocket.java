@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rill.generate.BatchScheduler;
+import dev.rill.generate.OverloadedException;
 import dev.rill.generate.GeneratedToken;
 import dev.rill.generate.GenerationResult;
 import dev.rill.server.api.ApiException;
@@ -11,7 +12,9 @@ import dev.rill.server.api.ApiExceptionMapper;
 import dev.rill.server.api.JsonInput;
 import dev.rill.server.chat.ChatMessage;
 import dev.rill.server.config.RillConfig;
+import dev.rill.server.generation.Generation;
 import dev.rill.server.generation.GenerationService;
+import dev.rill.server.security.ClientIds;
 import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.OnBinaryMessage;
 import io.quarkus.websockets.next.OnClose;
@@ -54,6 +57,8 @@ public class ChatSocket {
     GenerationService generation;
     @Inject
     RillConfig config;
+    @Inject
+    ClientIds clients;
     @ConfigProperty(name = "quarkus.websockets-next.server.max-message-size", defaultValue = "1048576")
     int hardLimit;
 
@@ -62,9 +67,11 @@ public class ChatSocket {
         final WebSocketConnection connection;
         final AtomicReference<Running> current = new AtomicReference<>();
         final AtomicInteger ids = new AtomicInteger();
+        final String client;
 
-        Session(WebSocketConnection connection) {
+        Session(WebSocketConnection connection, String client) {
             this.connection = connection;
+            this.client = client;
         }
 
         void send(Object frame, Running onFailureCancel) {
@@ -84,7 +91,7 @@ public class ChatSocket {
     /** A generation of this connection, known by its id before its job exists. */
     private static final class Running {
         final String id;
-        volatile BatchScheduler.Job job;
+        volatile Generation job;
         volatile boolean cancelRequested;
 
         Running(String id) {
@@ -93,7 +100,7 @@ public class ChatSocket {
 
         void cancel() {
             cancelRequested = true;
-            BatchScheduler.Job j = job;
+            Generation j = job;
             if (j != null) j.cancel();
         }
     }
@@ -104,7 +111,7 @@ public class ChatSocket {
     @OnOpen
     @NonBlocking
     public void open(WebSocketConnection connection) {
-        connection.userData().put(SESSION, new Session(connection));
+        connection.userData().put(SESSION, new Session(connection, clients.of(connection.handshakeRequest())));
     }
 
     @OnTextMessage
@@ -131,7 +138,7 @@ public class ChatSocket {
                         "unknown message type '" + type.asText() + "'; expected \"chat\" or \"cancel\"");
             }
         } catch (ApiException e) {
-            if (isChat) generation.refused("ws", e);
+            if (isChat && e.status() != 429) generation.refused("ws", e);   // a 429 is counted where it is refused
             session.send(new Frames.Error(id, e.code(), e.param(), e.getMessage()), null);
         } catch (RuntimeException e) {
             ApiException internal = ApiExceptionMapper.internal(e, LOG);
@@ -180,7 +187,7 @@ public class ChatSocket {
     private Session session(WebSocketConnection connection) {
         Session s = connection.userData().get(SESSION);
         if (s == null) {
-            s = new Session(connection);
+            s = new Session(connection, clients.of(connection.handshakeRequest()));
             connection.userData().put(SESSION, s);
         }
         return s;
@@ -210,7 +217,7 @@ public class ChatSocket {
         }
         try {
             GenerationService.Prepared prepared = generation.prepare(input(chat), FIELDS);
-            running.job = generation.submit("ws", prepared, arrival, new Listener(session, running, prepared, arrival));
+            running.job = generation.submit("ws", session.client, prepared, arrival, new Listener(session, running, prepared, arrival));
             if (running.cancelRequested) running.job.cancel();
         } catch (RuntimeException e) {
             session.current.compareAndSet(running, null);
@@ -291,7 +298,7 @@ public class ChatSocket {
         public void onError(RuntimeException e) {
             session.current.compareAndSet(running, null);
             // A request the engine rejected late (e.g. a logit bias for a token the vocabulary lacks) is still the client's to fix.
-            String code = e instanceof IllegalArgumentException ? "invalid_request" : "generation_failed";
+            String code = e instanceof OverloadedException ? "overloaded" : e instanceof IllegalArgumentException ? "invalid_request" : "generation_failed";
             session.send(new Frames.Error(running.id, code, null, e.getMessage()), null);
         }
 
