@@ -73,6 +73,21 @@ public final class Checkpoint {
         }
     }
 
+    /**
+     * Deletes what a killed {@link #save} left beside {@code dir}: its temporary folders
+     * ({@code .NAME.tmp-*}). The backup {@code .NAME.old} stays: {@link #load} may need it. Training
+     * calls this when it starts, so a killed run leaves nothing behind once the next one begins.
+     */
+    public static void removeLeftovers(Path dir) throws IOException {
+        Path target = dir.toAbsolutePath().normalize();
+        Path parent = target.getParent();
+        if (parent == null || !Files.isDirectory(parent)) return;
+        String prefix = "." + target.getFileName() + ".tmp-";
+        try (var siblings = Files.newDirectoryStream(parent, p -> p.getFileName().toString().startsWith(prefix) && Files.isDirectory(p))) {
+            for (Path leftover : siblings) deleteTree(leftover);
+        }
+    }
+
     private static void swapIn(Path tmp, Path target) throws IOException {
         Path backup = target.resolveSibling("." + target.getFileName() + ".old");
         deleteTree(backup);

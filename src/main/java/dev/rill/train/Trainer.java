@@ -78,6 +78,7 @@ public final class Trainer {
 
     /** Starts a new run: fits the tokenizer, initialises the model, trains, checkpoints. */
     public Result train(TrainConfig config) throws IOException {
+        Checkpoint.removeLeftovers(config.out());
         String text = readText(config.data());
         Tokenizer tokenizer = registry.get(Tokenizer.class, config.tokenizer());
         PositionalEncoding encoding = registry.get(PositionalEncoding.class, config.positional());
@@ -102,6 +103,7 @@ public final class Trainer {
 
     /** Continues the run whose checkpoint is at {@code dir}, with the settings it was started with. */
     public Result resume(Path dir) throws IOException {
+        Checkpoint.removeLeftovers(dir);
         Checkpoint.Loaded loaded = Checkpoint.load(dir, registry);
         Path trainingFile = loaded.dir().resolve(Checkpoint.TRAINING);
         if (!Files.isRegularFile(trainingFile)) throw new NoSuchFileException(trainingFile + " (this checkpoint has no training state to resume)");
