@@ -34,7 +34,7 @@ public final class SlowBodies implements Attack {
 
     @Override
     public String name() {
-        return String.format(Locale.ROOT, "slow request bodies (%d x 1 byte / %d s)", connections, intervalMs / 1000);
+        return String.format(Locale.ROOT, "slow request bodies (%d x 1 byte / %d ms)", connections, intervalMs);
     }
 
     private static final class Slow {
