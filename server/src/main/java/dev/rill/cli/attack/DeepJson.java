@@ -87,8 +87,19 @@ public final class DeepJson implements Attack {
                 bad.add("HTTP: " + p.label() + " got " + r.statusCode() + " " + abbreviate(r.body()));
             }
         }
+        // The other JSON endpoints: embeddings, and training jobs (401/403 where admin keys guard them).
+        String deep = payloads(depth).get(1).json().replace("\"type\":\"chat\",", "");
+        for (String path : new String[]{"/v1/embeddings", "/api/train"}) {
+            HttpResponse<String> r = target.attackerHttp().send(target.request(path).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(deep)).build(), HttpResponse.BodyHandlers.ofString());
+            sent++;
+            boolean refused = r.statusCode() == 400 || (path.startsWith("/api/train") && (r.statusCode() == 401 || r.statusCode() == 403));
+            if (!refused || !r.body().startsWith("{\"error\":{") || JAVA.matcher(r.body()).find()) {
+                bad.add("HTTP " + path + ": objects " + depth + " deep got " + r.statusCode() + " " + abbreviate(r.body()));
+            }
+        }
         return new Result(sent, bad.isEmpty(), bad.isEmpty()
-                ? "every one refused as documented (WebSocket invalid_json / invalid_request, HTTP 400), no class names"
+                ? "every one refused as documented (WebSocket invalid_json / invalid_request, HTTP 400 on chat, embeddings and training), no class names"
                 : String.join("; ", bad));
     }
 

@@ -53,8 +53,14 @@ public final class DocumentedLimits implements Attack {
             sent++;
             if (r.statusCode() != 415 || !r.body().contains("\"error\":{")) bad.add("Content-Type " + type + ": " + r.statusCode() + " " + abbreviate(r.body()));
         }
+        // Every other endpoint that takes a body: a page's text/plain post is refused there too (an upload is a file, but not text/plain).
+        for (String path : new String[]{"/v1/chat/completions", "/v1/embeddings", "/api/train", "/api/train/files?name=page.txt"}) {
+            r = send(target, path, "text/plain", HttpRequest.BodyPublishers.ofString("{\"prompt\":\"First\"}"));
+            sent++;
+            if (r.statusCode() != 415 || !r.body().contains("\"error\":{")) bad.add(path + " with text/plain: " + r.statusCode() + " " + abbreviate(r.body()));
+        }
         return new Result(sent, bad.isEmpty(), bad.isEmpty()
-                ? "1009 close for messages over 1 MiB; 413 JSON for bodies over 1 MB (declared or chunked); max_completion_tokens honoured; 415 JSON unless application/json"
+                ? "1009 close for messages over 1 MiB; 413 JSON for bodies over 1 MB (declared or chunked); max_completion_tokens honoured; 415 JSON unless application/json (chat, completions, embeddings, training)"
                 : String.join("; ", bad));
     }
 

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.Function;
 
 /**
@@ -34,7 +35,12 @@ public final class PromptBuilder {
      * @throws IllegalArgumentException for an empty conversation or one the chat template rejects
      */
     public static Prompt build(ChatFormat format, Function<String, int[]> encoder, List<ChatMessage> messages, int budget) {
-        return build(format, encoder, messages, budget, false);
+        return build(format, encoder, messages, List.of(), budget, false);
+    }
+
+    /** As {@link #build(ChatFormat, Function, List, int)}, with tools the model may call. */
+    public static Prompt build(ChatFormat format, Function<String, int[]> encoder, List<ChatMessage> messages, List<Tool> tools, int budget) {
+        return build(format, encoder, messages, tools, budget, false);
     }
 
     /**
@@ -45,8 +51,14 @@ public final class PromptBuilder {
      */
     public static Prompt build(ChatFormat format, Function<String, int[]> encoder, List<ChatMessage> messages, int budget,
                                boolean continueLast) {
+        return build(format, encoder, messages, List.of(), budget, continueLast);
+    }
+
+    /** The general form: tools the model may call (not with {@code continueLast}, which continues a reply as it is). */
+    public static Prompt build(ChatFormat format, Function<String, int[]> encoder, List<ChatMessage> messages, List<Tool> tools, int budget,
+                               boolean continueLast) {
         if (messages.isEmpty()) throw new IllegalArgumentException("the conversation has no messages");
-        Function<List<ChatMessage>, String> render = continueLast ? format::renderContinuation : format::render;
+        Function<List<ChatMessage>, String> render = continueLast ? format::renderContinuation : kept -> format.render(kept, tools);
         int[] whole = encoder.apply(render.apply(messages));
         if (whole.length <= budget) return new Prompt(whole, 0);
         List<Integer> droppable = new ArrayList<>();
@@ -58,7 +70,7 @@ public final class PromptBuilder {
         int n = droppable.size();
         // The estimate: the fewest oldest turns whose own tokens (plus one for the turn's markup) cover the excess.
         int excess = whole.length - budget, k = 0;
-        for (long saved = 0; k < n && saved < excess; k++) saved += encoder.apply(messages.get(droppable.get(k)).content()).length + 1;
+        for (long saved = 0; k < n && saved < excess; k++) saved += encoder.apply(Objects.toString(messages.get(droppable.get(k)).content(), "")).length + 1;
         // fits(lo) is false, fits(hi) true (n stands for "all droppable turns dropped", accepted even when too long).
         int lo, hi;
         if (trials.fits(k)) {

@@ -14,6 +14,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
@@ -55,19 +57,22 @@ public class ClientLimits {
     }
 
     /**
-     * Starts a generation through {@code submit} now, or when one of the client's own ends.
+     * Starts a request's generations (its choices) through {@code submit} now, or when enough of the
+     * client's own have ended. A request of {@code n} choices counts {@code n}; one that alone exceeds
+     * the limit starts when the client has nothing else in progress (its choices share one prompt).
      *
      * @throws ApiException 429 {@code overloaded} when the client already has as many as it may
      */
-    public Generation submit(String client, Function<BatchScheduler.Listener, BatchScheduler.Job> submit, BatchScheduler.Listener listener) {
+    public Generation submit(String client, Function<List<BatchScheduler.Listener>, List<BatchScheduler.Job>> submit,
+                             List<BatchScheduler.Listener> listeners) {
         var limits = config.limits().perClient();
         while (true) {
             Client c = clients.computeIfAbsent(client, k -> new Client());
-            Held g = new Held(client, c, submit, listener);
+            Held g = new Held(client, c, submit, listeners);
             synchronized (c) {
                 if (c.gone) continue;   // emptied and dropped meanwhile: take a fresh one
-                if (c.admitted < limits.maxConcurrent()) {
-                    c.admitted++;
+                if (c.waiting.isEmpty() && fits(c, g.n)) {
+                    c.admitted += g.n;
                 } else if (c.waiting.size() < limits.maxQueued()) {
                     c.waiting.add(g);
                     held.incrementAndGet();
@@ -81,89 +86,106 @@ public class ClientLimits {
             try {
                 g.start();
             } catch (RuntimeException e) {
-                release(client, c);
+                release(client, c, g.n);
                 throw e;
             }
             return g;
         }
     }
 
-    /** One of the client's generations ended: the next one waiting, if any, takes its place. */
-    private void release(String client, Client c) {
-        while (true) {
-            Held next;
-            synchronized (c) {
-                c.admitted--;
-                next = c.waiting.poll();
-                if (next != null) {
-                    held.decrementAndGet();
-                    c.admitted++;
-                } else if (c.admitted == 0) {
-                    c.gone = true;
-                    clients.remove(client, c);
-                }
+    /** Whether {@code n} more generations of the client may start now. */
+    private boolean fits(Client c, int n) {
+        return c.admitted == 0 || c.admitted + n <= config.limits().perClient().maxConcurrent();
+    }
+
+    /** {@code n} of the client's generations ended: those waiting next, as far as they fit, take their place. */
+    private void release(String client, Client c, int n) {
+        List<Held> starting = new ArrayList<>();
+        synchronized (c) {
+            c.admitted -= n;
+            while (!c.waiting.isEmpty() && fits(c, c.waiting.peek().n)) {
+                Held next = c.waiting.poll();
+                held.decrementAndGet();
+                c.admitted += next.n;
+                starting.add(next);
             }
-            if (next == null) return;
+            if (c.admitted == 0 && c.waiting.isEmpty()) {
+                c.gone = true;
+                clients.remove(client, c);
+            }
+        }
+        for (Held next : starting) {
             try {
                 next.start();
-                return;
-            } catch (OverloadedException e) {
-                next.listener.onError(e);   // its scheduler is full: refused now, as it would have been at once
-            } catch (RuntimeException e) {
-                next.listener.onError(e);
+            } catch (RuntimeException e) {   // e.g. its scheduler is full: refused now, as it would have been at once
+                release(client, c, next.n);
+                next.listeners.forEach(l -> l.onError(e));
             }
         }
     }
 
-    /** A generation of one client: held here, then in its scheduler. */
+    /** A request's generations (one per choice) of one client: held here, then in its scheduler. */
     private final class Held implements Generation {
         final String client;
         final Client owner;
-        final Function<BatchScheduler.Listener, BatchScheduler.Job> submit;
-        final BatchScheduler.Listener listener;
-        volatile BatchScheduler.Job job;
+        final Function<List<BatchScheduler.Listener>, List<BatchScheduler.Job>> submit;
+        final List<BatchScheduler.Listener> listeners;
+        final int n;
+        final AtomicInteger running;
+        volatile List<BatchScheduler.Job> jobs;
         volatile boolean cancelled;
 
-        Held(String client, Client owner, Function<BatchScheduler.Listener, BatchScheduler.Job> submit, BatchScheduler.Listener listener) {
+        Held(String client, Client owner, Function<List<BatchScheduler.Listener>, List<BatchScheduler.Job>> submit, List<BatchScheduler.Listener> listeners) {
             this.client = client;
             this.owner = owner;
             this.submit = submit;
-            this.listener = listener;
+            this.listeners = listeners;
+            this.n = listeners.size();
+            this.running = new AtomicInteger(n);
         }
 
         void start() {
-            job = submit.apply(new BatchScheduler.Listener() {
-                @Override
-                public void onStart(int promptTokens) {
-                    listener.onStart(promptTokens);
-                }
+            List<BatchScheduler.Listener> wrapped = new ArrayList<>(n);
+            for (BatchScheduler.Listener listener : listeners) {
+                wrapped.add(new BatchScheduler.Listener() {
+                    @Override
+                    public void onStart(int promptTokens) {
+                        listener.onStart(promptTokens);
+                    }
 
-                @Override
-                public void onToken(GeneratedToken token) {
-                    listener.onToken(token);
-                }
+                    @Override
+                    public void onToken(GeneratedToken token) {
+                        listener.onToken(token);
+                    }
 
-                @Override
-                public void onDone(GenerationResult result) {
-                    release(client, owner);
-                    listener.onDone(result);
-                }
+                    @Override
+                    public void onDone(GenerationResult result) {
+                        ended();
+                        listener.onDone(result);
+                    }
 
-                @Override
-                public void onError(RuntimeException error) {
-                    release(client, owner);
-                    listener.onError(error);
-                }
-            });
-            if (cancelled) job.cancel();
+                    @Override
+                    public void onError(RuntimeException error) {
+                        ended();
+                        listener.onError(error);
+                    }
+                });
+            }
+            jobs = submit.apply(wrapped);
+            if (cancelled) jobs.forEach(BatchScheduler.Job::cancel);
+        }
+
+        /** One choice ended; the last frees the request's place. */
+        private void ended() {
+            if (running.decrementAndGet() == 0) release(client, owner, n);
         }
 
         @Override
         public void cancel() {
             cancelled = true;
-            BatchScheduler.Job j = job;
-            if (j != null) {
-                j.cancel();
+            List<BatchScheduler.Job> js = jobs;
+            if (js != null) {
+                js.forEach(BatchScheduler.Job::cancel);
                 return;
             }
             boolean wasWaiting;
@@ -172,7 +194,7 @@ public class ClientLimits {
             }
             if (wasWaiting) {
                 held.decrementAndGet();
-                listener.onDone(new GenerationResult(FinishReason.CANCELLED, 0, 0, "", 0, 0));
+                listeners.forEach(l -> l.onDone(new GenerationResult(FinishReason.CANCELLED, 0, 0, "", 0, 0)));
             }
         }
     }

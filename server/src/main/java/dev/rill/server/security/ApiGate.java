@@ -17,7 +17,8 @@ import jakarta.inject.Inject;
  *   <li>a body sent to it (POST, PUT, PATCH) must be declared {@code application/json} (else 415): a
  *       browser may post a form or text/plain to any site without asking first (no CORS preflight),
  *       so accepting other types would let any web page start generations from its visitors'
- *       browsers.</li>
+ *       browsers. An upload of training data ({@code POST /api/train/files}) is a file, sent as
+ *       {@code application/octet-stream} or another type that is not one of those.</li>
  * </ul>
  * Health, metrics, the OpenAPI document and the web page stay open. Answers have the OpenAI error shape.
  */
@@ -50,10 +51,22 @@ public class ApiGate {
         }
         HttpMethod m = request.method();
         String type = request.getHeader("Content-Type");
-        if ((m == HttpMethod.POST || m == HttpMethod.PUT || m == HttpMethod.PATCH) && !isJson(type)) {
+        if (!hasBody(request)) {
+            ctx.next();   // nothing to read, nothing a page could smuggle in
+            return;
+        }
+        if (m == HttpMethod.POST && path.equals(AdminKeyFilter.TRAIN_FILES)) {
+            // An upload is a file, not JSON; but not a type a page may send cross-site without a CORS preflight either.
+            if (type == null || isCrossSiteSimple(type)) {
+                HttpRefusal.send(ctx, new ApiException(415, "unsupported_media_type", null, "send the file with 'Content-Type: application/octet-stream' ("
+                        + (type == null ? "no Content-Type was given" : "got " + abbreviate(type)) + "; a browser may send that one from any web page)"),
+                        true);
+                return;
+            }
+        } else if ((m == HttpMethod.POST || m == HttpMethod.PUT || m == HttpMethod.PATCH) && !isJson(type)) {
             HttpRefusal.send(ctx, new ApiException(415, "unsupported_media_type", null, "send the request body as JSON with 'Content-Type: application/json' ("
-                    + (type == null ? "no Content-Type was given" : "got " + (type.length() > 60 ? type.substring(0, 60) + "..." : type)) + ")"),
-                    hasBody(request));
+                    + (type == null ? "no Content-Type was given" : "got " + abbreviate(type)) + ")"),
+                    true);
             return;
         }
         ctx.next();
@@ -65,8 +78,23 @@ public class ApiGate {
     }
 
     private static boolean isJson(String contentType) {
-        if (contentType == null) return false;
+        return contentType != null && mediaType(contentType).equals("application/json");
+    }
+
+    /** The types a browser sends to another site without asking it first (CORS "simple" requests). */
+    private static boolean isCrossSiteSimple(String contentType) {
+        return switch (mediaType(contentType)) {
+            case "text/plain", "application/x-www-form-urlencoded", "multipart/form-data" -> true;
+            default -> false;
+        };
+    }
+
+    private static String mediaType(String contentType) {
         int semicolon = contentType.indexOf(';');
-        return (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).trim().equalsIgnoreCase("application/json");
+        return (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).trim().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    private static String abbreviate(String type) {
+        return type.length() > 60 ? type.substring(0, 60) + "..." : type;
     }
 }

@@ -44,7 +44,8 @@ public class RequestBodies {
 
     private void read(RoutingContext ctx) {
         HttpServerRequest request = ctx.request();
-        if (!hasBody(request)) {
+        if (!hasBody(request) || (request.method() == HttpMethod.POST && AdminKeyFilter.TRAIN_FILES.equals(ctx.normalizedPath()))) {
+            // Uploads stream to a file with their own size limit and idle timeout (UploadRoute).
             ctx.next();
             return;
         }

@@ -15,7 +15,9 @@ import java.net.URI;
 import java.util.List;
 
 import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.not;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -66,8 +68,9 @@ class DeepJsonTest extends LiveServerTest {
                 .extract().path("error.message");
         assertTrue(message.contains("nested more than 64 levels deep"), message);
         assertFalse(DeepJson.JAVA.matcher(message).find(), message);
-        // 64 levels are fine (the field is ignored, as OpenAI clients send fields Rill has no use for).
+        // 64 levels are read: what is refused then is the unknown field, not the JSON.
         String ok = "{\"prompt\":\"a\",\"max_tokens\":1,\"extra\":" + "[".repeat(62) + "]".repeat(62) + "}";
-        given().contentType("application/json").body(ok).post("/v1/completions").then().statusCode(200);
+        given().contentType("application/json").body(ok).post("/v1/completions").then().statusCode(400)
+                .body("error.code", not(equalTo("invalid_json"))).body("error.message", containsString("unknown field 'extra'"));
     }
 }

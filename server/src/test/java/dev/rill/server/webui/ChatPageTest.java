@@ -29,6 +29,7 @@ import java.util.Set;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -528,7 +529,7 @@ class ChatPageTest {
 
     // ---- second edition: Markdown, conversations, versions, editing, the inspector, the pipeline, keyboard, axe ----
 
-    static final Path AXE = Path.of("src/test/node/node_modules/axe-core/axe.min.js");
+    static final String AXE = "META-INF/resources/webjars/axe-core/4.6.3/axe.min.js";
     static final String MARKDOWN = """
             Here is a table:
 
@@ -838,11 +839,11 @@ class ChatPageTest {
 
     @Test
     void anAxeAuditFindsNoViolationsInEitherTheme() throws Exception {
-        if (!Files.isRegularFile(AXE)) {
-            org.junit.jupiter.api.Assertions.fail("axe-core is missing at " + AXE.toAbsolutePath()
-                    + ": npm is needed (run `npm ci --no-audit --no-fund` in server/src/test/node; ./mvnw verify does so when npm is installed)");
+        String axe;
+        try (var in = ChatPageTest.class.getClassLoader().getResourceAsStream(AXE)) {
+            assertNotNull(in, "axe-core's WebJar (a test dependency) is on the class path at " + AXE);
+            axe = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         }
-        String axe = Files.readString(AXE);
         // Token steps of every kind the token view shows: text, a space, a quote, one held back (∅), new lines,
         // a character after the new line or tab held back before it.
         importConversation("Audit sample", MARKDOWN.replace("<script>", "").replace("</script>", ""), List.of(
