@@ -77,8 +77,8 @@ public final class EarlyDisconnect implements Attack {
         }
         lastMillis = (System.nanoTime() - closed) / 1e6;
         lastTokens = tokens.getAsLong() - tokensAtClose;
-        return new Result(1, lastMillis < withinMs, String.format(Locale.ROOT, "generation ended %.0f ms (%d tokens) after the client left",
-                lastMillis, lastTokens));
+        return new Result(1, lastMillis < withinMs, String.format(Locale.ROOT, "generation ended %.0f ms (%d token%s) after the client left",
+                lastMillis, lastTokens, lastTokens == 1 ? "" : "s"));
     }
 
     /** Reads the event stream until its first data event. */

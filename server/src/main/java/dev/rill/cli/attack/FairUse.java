@@ -1,11 +1,6 @@
 package dev.rill.cli.attack;
 
-import java.io.IOException;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -50,27 +45,12 @@ public final class FairUse implements Attack {
                         + "Content-Type: application/json\r\nContent-Length: " + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body);
             }
             for (RawSocket s : streams) answers.merge("HTTP " + s.readHead().status(), 1, Integer::sum);
-            String ordinary = ordinary(target);
+            String ordinary = SlowBodies.ordinaryCompletion(target, ordinaryKey != null ? ordinaryKey : target.apiKey());
             boolean refusedBeyondShare = answers.getOrDefault("HTTP 429", 0) > 0;
             boolean answered = ordinary.startsWith("200 in ") && Long.parseLong(ordinary.replaceAll("\\D+", " ").trim().split(" ")[1]) < withinMs;
             return new Result(requests + 1, refusedBeyondShare && answered, "the one client got " + answers + "; the other's short request: " + ordinary);
         } finally {
             for (RawSocket s : streams) s.close();   // cancels what runs
-        }
-    }
-
-    private String ordinary(Target target) throws InterruptedException {
-        long t0 = System.nanoTime();
-        try {
-            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
-            HttpRequest.Builder b = HttpRequest.newBuilder(target.base().resolve("/v1/completions")).timeout(Duration.ofSeconds(120))
-                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"First\",\"max_tokens\":3}"));
-            String key = ordinaryKey != null ? ordinaryKey : target.apiKey();
-            if (key != null) b.header("Authorization", "Bearer " + key);
-            HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-            return r.statusCode() + " in " + (System.nanoTime() - t0) / 1_000_000 + " ms";
-        } catch (IOException e) {
-            return "failed after " + (System.nanoTime() - t0) / 1_000_000 + " ms: " + e;
         }
     }
 }

@@ -62,7 +62,7 @@ public final class SlowBodies implements Attack {
                 }
             }
             opened.countDown();
-            String legit = ordinaryCompletion(target);
+            String legit = ordinaryCompletion(target, target.apiKey());
             long holdUntil = start + holdMs * 1_000_000L;
             long nextByte = System.nanoTime() + intervalMs * 1_000_000L;
             while (System.nanoTime() < holdUntil && slow.stream().anyMatch(s -> s.ended == null)) {
@@ -111,14 +111,18 @@ public final class SlowBodies implements Attack {
         }
     }
 
-    /** A small completion request made the ordinary way while the slow ones trickle. */
-    static String ordinaryCompletion(Target target) {
+    /**
+     * A small completion request made the ordinary way (from the default address, with {@code apiKey}
+     * or none) while an attack runs: "200 in N ms", or what went wrong.
+     */
+    static String ordinaryCompletion(Target target, String apiKey) {
         long t0 = System.nanoTime();
         try {
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
-            HttpRequest req = target.request("/v1/completions").timeout(Duration.ofSeconds(20)).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"First\",\"max_tokens\":3}")).build();
-            HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
+            HttpRequest.Builder b = HttpRequest.newBuilder(target.base().resolve("/v1/completions")).timeout(Duration.ofSeconds(120))
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"First\",\"max_tokens\":3}"));
+            if (apiKey != null) b.header("Authorization", "Bearer " + apiKey);
+            HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
             return r.statusCode() + " in " + (System.nanoTime() - t0) / 1_000_000 + " ms";
         } catch (IOException e) {
             return "failed after " + (System.nanoTime() - t0) / 1_000_000 + " ms: " + e;

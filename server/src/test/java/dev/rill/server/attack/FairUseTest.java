@@ -106,4 +106,25 @@ class FairUseTest extends LiveServerTest {
         System.out.println(attack.name() + ": " + result);
         assertTrue(result.held(), result.outcome());
     }
+
+    @Test
+    void theChoicesOfARequestCountAsGenerationsOfItsClient() throws Exception {
+        // A request of n = 2 alone may exceed the share of 1 (its choices share one prompt)...
+        given().header("Authorization", "Bearer key-one").contentType("application/json").body("{\"prompt\":\"a\",\"max_tokens\":3,\"n\":2}")
+                .post("/v1/completions").then().statusCode(200).body("choices.size()", equalTo(2));
+        // ...but while the client has one running, it is held (counting 2), and a third request is refused.
+        try (WsClient a = as(base, "key-one")) {
+            a.send(chat("a", 100_000));
+            a.expect("start");
+            var held = java.util.concurrent.CompletableFuture.supplyAsync(() -> given().header("Authorization", "Bearer key-one")
+                    .contentType("application/json").body("{\"prompt\":\"a\",\"max_tokens\":3,\"n\":2}").post("/v1/completions"));
+            Server.awaitMetric("rill_generations_held", "", 1);
+            given().header("Authorization", "Bearer key-one").contentType("application/json").body("{\"prompt\":\"a\",\"max_tokens\":3}")
+                    .post("/v1/completions").then().statusCode(429).body("error.code", equalTo("overloaded"));
+            a.send(Map.of("type", "cancel", "id", "a"));
+            a.untilEnd("a");
+            held.get(60, java.util.concurrent.TimeUnit.SECONDS).then().statusCode(200).body("choices.size()", equalTo(2));
+            assertEquals(0, limits.held());
+        }
+    }
 }
