@@ -52,7 +52,7 @@ class ServeCommandTest {
 
     @Test
     void anUnknownCommandSaysSoShowsTheUsageAndFails() {
-        String err = run(2, "xyzzy");   // like no command: no suggestion
+        String err = run(2, "xyzzy");
         assertTrue(err.startsWith("rill: unknown command 'xyzzy'\n"), err);
         assertTrue(err.contains("Usage: rill") && err.contains("serve") && err.contains("generate"), err);
         err = run(2, "bench", "atack");

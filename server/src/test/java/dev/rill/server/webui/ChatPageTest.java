@@ -670,6 +670,33 @@ class ChatPageTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void theInspectorShowsTheCandidatesTheServerSentForALiveReply() {
+        send("Good morrow");
+        WebElement reply = awaitReply(1);
+        Map<String, Object> chat = lastChat();
+        assertEquals(10, ((Number) chat.get("logprobs")).intValue(), "the page asks for candidates");
+        Map<String, Object> first = received((String) chat.get("id")).stream().filter(f -> "token".equals(f.get("type"))).findFirst().orElseThrow();
+        List<Map<String, Object>> top = (List<Map<String, Object>>) first.get("top_logprobs");
+        assertTrue(top.size() >= 2, "the server sent " + top.size() + " candidates");
+
+        reply.findElement(By.cssSelector(".views [data-view='tokens']")).click();
+        reply.findElements(By.cssSelector(".tok")).getFirst().sendKeys(Keys.ENTER);
+        WebElement popover = browser.find("#inspector");
+        assertTrue(popover.isDisplayed());
+        List<WebElement> rows = popover.findElements(By.cssSelector("tbody tr"));
+        assertEquals(top.size(), rows.size());
+        // Each row is the server's candidate, in its order, with its probability; the drawn one is marked.
+        for (int i = 0; i < rows.size(); i++) {
+            double logprob = ((Number) top.get(i).get("logprob")).doubleValue();
+            assertEquals(Math.exp(logprob), Double.parseDouble(rows.get(i).getDomAttribute("data-p")), 1e-12, "row " + i);
+            boolean drawn = top.get(i).get("token_id").equals(first.get("token_id"));
+            assertEquals(drawn, "drawn".equals(rows.get(i).getDomAttribute("class")), "row " + i);
+        }
+        browser.screenshot(SCREENSHOTS.resolve("inspector-live.png"));
+    }
+
+    @Test
     void theInspectorListsTheCandidatesOfATokenAndThePipelineShowsTheStep() throws Exception {
         importConversation("Inspector sample", "Here is");
         WebElement reply = awaitReply(1);
