@@ -88,6 +88,8 @@ public record GgufModel(GgufFile file, ModelWeights weights, Vocabulary vocabula
         String key = arch + ".block_count";
         if (!f.has(key)) return;   // the family says what it needs
         long nLayer = f.getLong(key);
+        // A file without even the embedding is named for that (every family needs it).
+        if (!f.tensors().containsKey("token_embd.weight")) throw new GgufException(f.path() + " has no tensor 'token_embd.weight'");
         if (nLayer > f.tensors().size() / 3) {
             throw new GgufException(f.path() + ": " + key + " is " + nLayer + " but the file holds " + f.tensors().size()
                     + " tensors, enough for " + f.tensors().size() / 3 + " blocks at most");

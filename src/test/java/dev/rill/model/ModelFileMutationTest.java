@@ -91,7 +91,8 @@ class ModelFileMutationTest {
             boolean expected = c instanceof IllegalArgumentException || c instanceof IOException || c instanceof UncheckedIOException
                     || c instanceof PluginException;
             String message = c.getMessage();
-            if (!expected) return "BAD " + c + " at " + (c.getStackTrace().length > 0 ? c.getStackTrace()[0] : "?");
+            if (!expected) return "BAD " + c + " at " + java.util.Arrays.stream(c.getStackTrace())
+                    .filter(t -> t.getClassName().startsWith("dev.rill")).findFirst().map(Object::toString).orElse("?");
             if (message == null || message.isBlank()) return "BAD no message: " + c;
             if (message.contains("\n")) return "BAD message of several lines: " + message;
             if (JAVA.matcher(message).find()) return "BAD message naming Java: " + message;
