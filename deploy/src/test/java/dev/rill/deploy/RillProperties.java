@@ -65,6 +65,7 @@ final class RillProperties {
         // Quarkus reads durations as "30s" as well as ISO-8601; plain SmallRye only the latter.
         SmallRyeConfig config = new SmallRyeConfigBuilder().withMapping(RillConfig.class)
                 .withConverter(java.time.Duration.class, 200, new io.quarkus.runtime.configuration.DurationConverter())
+                .withConverter(io.quarkus.runtime.configuration.MemorySize.class, 200, new io.quarkus.runtime.configuration.MemorySizeConverter())
                 .withSources(new EnvConfigSource(env, 300)).build();
         return config.getConfigMapping(RillConfig.class);
     }
