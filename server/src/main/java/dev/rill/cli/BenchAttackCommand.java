@@ -77,6 +77,9 @@ final class BenchAttackCommand implements Callable<Integer> {
     @Option(names = "--tokens", paramLabel = "N", defaultValue = "4096",
             description = "max_tokens of the long completions (clients that leave, fair use); within the server's rill.generation.max-tokens.")
     int tokens;
+    @Option(names = "--leave-within", paramLabel = "MS", defaultValue = "500",
+            description = "How soon a generation must end after its client left, as seen through /q/metrics (the server notices on the next token).")
+    int leaveWithinMs;
     @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "600", description = "Seconds the whole campaign may take before it gives up.")
     int timeoutSeconds;
 
@@ -86,7 +89,7 @@ final class BenchAttackCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        for (int n : new int[]{bombConnections, bombMib, slowConnections, slowIntervalMs, slowHoldSeconds, messages, depth, fairUseRequests, tokens,
+        for (int n : new int[]{leaveWithinMs, bombConnections, bombMib, slowConnections, slowIntervalMs, slowHoldSeconds, messages, depth, fairUseRequests, tokens,
                 timeoutSeconds, maxMessageSize}) {
             if (n < 1) throw new IllegalArgumentException("counts, sizes and times must be at least 1 (got " + n + ")");
         }
@@ -100,9 +103,9 @@ final class BenchAttackCommand implements Callable<Integer> {
                 new CompressionBomb(bombConnections, (long) bombMib << 20, 30_000),
                 new SlowBodies(slowConnections, slowIntervalMs, slowHoldSeconds * 1000),
                 new ManyMessages(messages, 1000),
-                new EarlyDisconnect(true, tokens, 500, () -> (int) metrics.sum("rill_generations_active"),
+                new EarlyDisconnect(true, tokens, leaveWithinMs, () -> (int) metrics.sum("rill_generations_active"),
                         () -> (long) metrics.sum("rill_tokens_generated_total")),
-                new EarlyDisconnect(false, tokens, 500, () -> (int) metrics.sum("rill_generations_active"),
+                new EarlyDisconnect(false, tokens, leaveWithinMs, () -> (int) metrics.sum("rill_generations_active"),
                         () -> (long) metrics.sum("rill_tokens_generated_total")),
                 new DeepJson(depth, maxMessageSize),
                 new DocumentedLimits()));
