@@ -1,0 +1,237 @@
+package dev.rill.backend.tornadovm;
+
+import dev.rill.spi.Architecture;
+import uk.ac.manchester.tornado.api.GridScheduler;
+import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
+import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.TaskGraph;
+import uk.ac.manchester.tornado.api.WorkerGrid;
+import uk.ac.manchester.tornado.api.WorkerGrid1D;
+import uk.ac.manchester.tornado.api.enums.DataTransferMode;
+import uk.ac.manchester.tornado.api.types.arrays.ByteArray;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
+import uk.ac.manchester.tornado.api.types.arrays.TornadoNativeArray;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static dev.rill.backend.tornadovm.Kernels.WG;
+
+/**
+ * The model as TornadoVM task graphs: one per transformer block, then one for the final norm and
+ * LM head, run in that order for each pass. A block's graph owns its weights and its KV cache
+ * (uploaded on its first run, so weights reach the device one block at a time); the activations
+ * and the pass's {@link #state} are handed from graph to graph on the device
+ * ({@code persistOnDevice} / {@code consumeFromDevice}). Per pass only {@link #state} and the
+ * embedded rows {@link #x} go in, and only the wanted rows of {@link #logits} come out.
+ */
+final class LayerGraphs {
+
+    static final String LAYER = "layer", HEAD = "head";
+
+    /** A device array whose host copy is filled from the model right before its first upload. */
+    record Upload(DeviceMatrix matrix, TornadoNativeArray array) {
+    }
+
+    /** One graph's weights and KV cache on their way to the device. */
+    record Chunk(String what, HostStaging staging, List<Upload> uploads) {
+        long bytes() {
+            return staging.bytes();
+        }
+    }
+
+    final int rowsMax, outsMax;
+    final IntArray state;
+    final FloatArray x, logits;
+    final List<ImmutableTaskGraph> graphs = new ArrayList<>();
+    final List<Chunk> chunks = new ArrayList<>();
+    final GridScheduler grids = new GridScheduler();
+
+    private final Architecture a;
+    private final Object[] shared;
+    private int tasks;
+
+    /**
+     * @param capacity positions per KV slot
+     * @param slots    KV slots, one per sequence held at once; also the most rows whose logits one pass returns
+     * @param rowsMax  the most rows one pass runs
+     */
+    LayerGraphs(Architecture a, DeviceWeights w, PositionTables tables, int capacity, int slots, int rowsMax) {
+        this.a = a;
+        this.rowsMax = rowsMax;
+        this.outsMax = slots;
+        int C = a.nEmb(), qkvDim = a.qDim() + 2 * a.kvDim();
+        state = new IntArray(Kernels.OUT_LIST + outsMax + 2 * rowsMax);
+        state.init(0);
+        state.set(Kernels.ROW_BASE, Kernels.OUT_LIST + outsMax);
+        x = new FloatArray(Math.multiplyExact(rowsMax, C));
+        FloatArray xb = new FloatArray(Math.multiplyExact(rowsMax, C));
+        FloatArray qkv = new FloatArray(Math.multiplyExact(rowsMax, qkvDim));
+        FloatArray att = new FloatArray(Math.multiplyExact(rowsMax, a.qDim()));
+        FloatArray hb = new FloatArray(Math.multiplyExact(rowsMax, a.nHidden()));
+        FloatArray rotation = table(tables.rotation());
+        IntArray rotDims = IntArray.fromArray(tables.rotation() == null ? new int[]{0} : tables.rotationDims(a.headDim()));
+        FloatArray bias = table(tables.bias());
+        IntArray dims = IntArray.fromArray(dims(a, tables, capacity, w.qkNorms));
+        shared = new Object[]{state, x, xb, qkv, att, hb, rotation, rotDims, bias, dims};
+        long kvPerLayer = kvBytes(a, capacity, slots) / (2L * a.nLayer() * Float.BYTES);
+
+        for (int l = 0; l < a.nLayer(); l++) {
+            DeviceWeights.Layer layer = w.layers.get(l);
+            String name = LAYER + l;
+            TaskGraph tg = new TaskGraph(name);
+            if (l == 0) {
+                tg.transferToDevice(DataTransferMode.EVERY_EXECUTION, state, x);
+                tg.transferToDevice(DataTransferMode.FIRST_EXECUTION, xb, qkv, att, hb, rotation, rotDims, bias, dims);
+            } else {
+                tg.consumeFromDevice(LAYER + (l - 1), shared);
+            }
+            Chunk chunk = new Chunk("block " + l, new HostStaging(), new ArrayList<>());
+            KernelContext ctx = new KernelContext();
+            Dummies none = new Dummies();
+            FloatArray keys = kv(chunk, kvPerLayer), values = kv(chunk, kvPerLayer);
+            Object qkvW = upload(chunk, layer.qkv()), oW = upload(chunk, layer.o()), upW = upload(chunk, layer.up()), downW = upload(chunk, layer.down());
+            FloatArray qNorm = layer.qNorm() == null ? none.f : layer.qNorm(), kNorm = layer.kNorm() == null ? none.f : layer.kNorm();
+            List<Object> once = new ArrayList<>(List.of(qkvW, oW, upW, downW, keys, values, qNorm, kNorm, layer.qkvBias(), layer.oBias(),
+                    layer.upBias(), layer.downBias()));
+            once.addAll(none.all());
+            addNorm(once, layer.attnNorm());
+            addNorm(once, layer.mlpNorm());
+            tg.transferToDevice(DataTransferMode.FIRST_EXECUTION, once.toArray());
+
+            norm(tg, ctx, name, "attnNorm", layer.attnNorm(), x, xb, 0, rowsMax);
+            matmul(tg, ctx, none, name, "qkv", layer.qkv(), qkvW, layer.qkvBias(), xb, qkv, qkvDim, Kernels.STORE, Kernels.ROWS, rowsMax);
+            tg.task("qk", Kernels::qkPrepare, ctx, qkv, keys, values, qNorm, kNorm, rotation, rotDims, state, dims, a.normEps());
+            grid(name, "qk", rowsMax * (a.nHead() + a.nKvHead()));
+            tg.task("attend", Kernels::attend, ctx, qkv, keys, values, bias, att, state, dims, (float) (1.0 / Math.sqrt(a.headDim())));
+            grid(name, "attend", rowsMax * a.nHead());
+            matmul(tg, ctx, none, name, "o", layer.o(), oW, layer.oBias(), att, x, C, Kernels.ACCUMULATE, Kernels.ROWS, rowsMax);
+            norm(tg, ctx, name, "mlpNorm", layer.mlpNorm(), x, xb, 0, rowsMax);
+            boolean swiGlu = a.activation() == Architecture.Activation.SWIGLU;
+            matmul(tg, ctx, none, name, "up", layer.up(), upW, layer.upBias(), xb, hb, a.nHidden(), swiGlu ? Kernels.SWIGLU : Kernels.GELU,
+                    Kernels.ROWS, rowsMax);
+            matmul(tg, ctx, none, name, "down", layer.down(), downW, layer.downBias(), hb, x, C, Kernels.ACCUMULATE, Kernels.ROWS, rowsMax);
+            tg.persistOnDevice(shared);
+            graphs.add(tg.snapshot());
+            chunks.add(chunk);
+        }
+
+        TaskGraph tg = new TaskGraph(HEAD);
+        tg.consumeFromDevice(LAYER + (a.nLayer() - 1), state, x);
+        Chunk chunk = new Chunk("LM head", new HostStaging(), new ArrayList<>());
+        KernelContext ctx = new KernelContext();
+        Dummies none = new Dummies();
+        FloatArray xh = new FloatArray(Math.multiplyExact(outsMax, C));
+        logits = new FloatArray(Math.multiplyExact(outsMax, a.nVocab()));
+        Object outW = upload(chunk, w.output);
+        List<Object> once = new ArrayList<>(List.of(outW, w.outputBias, xh, logits));
+        once.addAll(none.all());
+        addNorm(once, w.finalNorm);
+        tg.transferToDevice(DataTransferMode.FIRST_EXECUTION, once.toArray());
+        norm(tg, ctx, HEAD, "finalNorm", w.finalNorm, x, xh, 1, outsMax);
+        matmul(tg, ctx, none, HEAD, "output", w.output, outW, w.outputBias, xh, logits, a.nVocab(), Kernels.STORE, Kernels.OUTS, outsMax);
+        tg.transferToHost(DataTransferMode.UNDER_DEMAND, logits);
+        graphs.add(tg.snapshot());
+        chunks.add(chunk);
+    }
+
+    /** Placeholders for the weight arrays of the formats a matrix is not in (a task argument cannot be null). */
+    private static final class Dummies {
+        final FloatArray f = new FloatArray(1);
+        final ShortArray h = new ShortArray(1);
+        final ByteArray q = new ByteArray(1);
+
+        List<Object> all() {
+            return List.of(f, h, q);
+        }
+    }
+
+    /**
+     * Bytes of the keys and values of every layer, {@code slots} sequences of {@code capacity} positions.
+     *
+     * @throws IllegalArgumentException when one layer's keys outgrow a TornadoVM array
+     */
+    static long kvBytes(Architecture a, int capacity, int slots) {
+        long perLayer = (long) slots * capacity * a.kvDim();
+        if (perLayer > Integer.MAX_VALUE - 64) {
+            throw new IllegalArgumentException("the KV cache of one layer (" + slots + " sequences × " + capacity + " positions × "
+                    + a.kvDim() + ") exceeds a TornadoVM array's 2^31 elements; lower max-sequences or context");
+        }
+        return 2L * a.nLayer() * perLayer * Float.BYTES;
+    }
+
+    /** Bytes of the activations one pass of {@code rowsMax} rows keeps on the device. */
+    static long activationBytes(Architecture a, int rowsMax, int slots) {
+        long perRow = 2L * a.nEmb() + a.qDim() + 2L * a.kvDim() + a.qDim() + a.nHidden();
+        return (perRow * rowsMax + (long) slots * (a.nEmb() + a.nVocab())) * Float.BYTES;
+    }
+
+    /** Tasks in all graphs (each one kernel, compiled on first use). */
+    int tasks() {
+        return tasks;
+    }
+
+    private static int[] dims(Architecture a, PositionTables tables, int capacity, boolean qkNorms) {
+        int[] d = new int[Kernels.DIMS_SIZE];
+        d[Kernels.GROUP] = a.nHead() / a.nKvHead();
+        d[Kernels.HEAD_DIM] = a.headDim();
+        d[Kernels.Q_DIM] = a.qDim();
+        d[Kernels.KV_DIM] = a.kvDim();
+        d[Kernels.CAPACITY] = capacity;
+        d[Kernels.POSITIONS] = tables.positions();
+        d[Kernels.USE_BIAS] = tables.bias() == null ? 0 : 1;
+        d[Kernels.USE_ROTATION] = tables.rotation() == null ? 0 : 1;
+        d[Kernels.USE_QK_NORM] = qkNorms ? 1 : 0;
+        d[Kernels.ROTATION_STRIDE] = tables.nPairs() * 4;
+        d[Kernels.N_HEAD] = a.nHead();
+        d[Kernels.N_KV_HEAD] = a.nKvHead();
+        return d;
+    }
+
+    private static FloatArray table(float[] values) {
+        return values == null ? new FloatArray(1) : FloatArray.fromArray(values);
+    }
+
+    private static FloatArray kv(Chunk chunk, long floats) {
+        return FloatArray.fromSegmentShallow(chunk.staging().allocate(TornadoNativeArray.ARRAY_HEADER + floats * Float.BYTES));
+    }
+
+    private static Object upload(Chunk chunk, DeviceMatrix m) {
+        Object array = m.allocate(chunk.staging());
+        chunk.uploads().add(new Upload(m, (TornadoNativeArray) array));
+        return array;
+    }
+
+    private static void addNorm(List<Object> once, DeviceWeights.Norm n) {
+        once.add(n.weight());
+        if (n.bias() != null) once.add(n.bias());
+    }
+
+    private void norm(TaskGraph tg, KernelContext ctx, String graph, String id, DeviceWeights.Norm n, FloatArray in, FloatArray out,
+                      int gather, int rows) {
+        boolean layerNorm = a.norm() == Architecture.Norm.LAYER_NORM;
+        tg.task(id, Kernels::norm, ctx, in, n.weight(), layerNorm ? n.bias() : n.weight(), out, state, a.nEmb(), a.normEps(),
+                layerNorm ? 1 : 0, gather);
+        grid(graph, id, rows);
+    }
+
+    private void matmul(TaskGraph tg, KernelContext ctx, Dummies none, String graph, String id, DeviceMatrix m, Object array,
+                        FloatArray bias, FloatArray in, FloatArray out, int outFeatures, int mode, int countAt, int rows) {
+        FloatArray wf = m.type() == Kernels.F32 ? (FloatArray) array : none.f;
+        ShortArray wh = m.type() == Kernels.F16 ? (ShortArray) array : none.h;
+        ByteArray wq = m.type() == Kernels.Q8_0 || m.type() == Kernels.Q4_0 ? (ByteArray) array : none.q;
+        tg.task(id, Kernels::matmul, ctx, wf, wh, wq, bias, in, out, state, m.type(), m.cols(), outFeatures, mode, countAt);
+        int vectorGroups = (outFeatures + Kernels.ROWS_PER_GROUP - 1) / Kernels.ROWS_PER_GROUP;
+        int tileGroups = (outFeatures + Kernels.TILE - 1) / Kernels.TILE * ((rows + Kernels.TILE - 1) / Kernels.TILE);
+        grid(graph, id, rows > Kernels.MAX_VECTOR_ROWS ? Math.max(vectorGroups, tileGroups) : vectorGroups);
+    }
+
+    private void grid(String graph, String task, int groups) {
+        WorkerGrid g = new WorkerGrid1D(Math.multiplyExact(groups, WG));
+        g.setLocalWork(WG, 1, 1);
+        grids.addWorkerGrid(graph + "." + task, g);
+        tasks++;
+    }
+}
