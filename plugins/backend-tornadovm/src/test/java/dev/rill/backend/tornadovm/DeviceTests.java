@@ -46,6 +46,11 @@ final class DeviceTests {
 
     /** ‖got − want‖∞ / ‖want‖∞, after checking it is within {@link #TOLERANCE}. */
     static double compare(float[] want, float[] got, String where) {
+        return compare(want, got, where, TOLERANCE);
+    }
+
+    /** ‖got − want‖∞ / ‖want‖∞, after checking it is within {@code tolerance}. */
+    static double compare(float[] want, float[] got, String where, double tolerance) {
         double maxDiff = 0, maxAbs = 0;
         for (int i = 0; i < want.length; i++) {
             assertTrue(Float.isFinite(got[i]), where + ": logit " + i + " is " + got[i]);
@@ -54,7 +59,7 @@ final class DeviceTests {
         }
         assertTrue(maxAbs > 0, where + ": the cpu logits are all zero");
         double rel = maxDiff / maxAbs;
-        assertTrue(rel <= TOLERANCE, where + ": device logits differ from the cpu's by " + rel + " (relative), more than " + TOLERANCE);
+        assertTrue(rel <= tolerance, where + ": device logits differ from the reference's by " + rel + " (relative), more than " + tolerance);
         return rel;
     }
 

@@ -1,0 +1,195 @@
+package dev.rill.backend.tornadovm;
+
+import dev.rill.gguf.GgufModel;
+import dev.rill.spi.ComputeBackend;
+import dev.rill.spi.ForwardPass;
+import dev.rill.spi.KvCache;
+import dev.rill.spi.Tensor.DType;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * GGUF files of every family the loader serves, in every format the device keeps as stored,
+ * written to disk and read through the loader, run on the device against two references on the
+ * CPU: the {@code cpu} backend on the same file, and the {@code cpu} backend on the same weights
+ * decoded to float32 (what the stored blocks mean exactly).
+ *
+ * <p>Tolerances, as ‖device − reference‖∞ / ‖reference‖∞ over the logits at every step:
+ * <ul>
+ *   <li>against the decoded weights, {@value #EXACT} for every format: the device decodes F16,
+ *       Q8_0 and Q4_0 exactly and sums in FP32, so only the order of FP32 additions differs;</li>
+ *   <li>against the {@code cpu} backend on the file, {@value #EXACT} for F32, F16 and Q8_0, whose CPU
+ *       kernels also decode exactly into FP32 sums; {@value #Q4_0_CPU} for Q4_0, whose CPU decode
+ *       kernel first rounds the activations to int8 per block of 32 (as llama.cpp does), an error of
+ *       up to 1/254 of each block's largest activation that the device does not make.</li>
+ * </ul>
+ */
+class GgufOnDeviceTest {
+
+    static final double EXACT = 1e-4, Q4_0_CPU = 3e-2;
+    /**
+     * A mixed-format file against the cpu backend: Q4_0's int8 activations on the CPU, and the
+     * Q6_K → Q8_0 conversion's second rounding on the device (at most half a Q8_0 step per weight).
+     */
+    static final double MIXED = 3e-2;
+    /** Two passes of the device per prompt chunk at most: prompts longer than this run in several passes. */
+    static final Map<String, Integer> DEVICE = Map.of("max-sequences", 4, "prefill-rows", 8);
+
+    static Stream<Arguments> familiesAndFormats() {
+        List<Arguments> all = new ArrayList<>();
+        for (String arch : List.of("llama", "qwen2", "qwen3")) {
+            for (DType type : List.of(DType.F32, DType.F16, DType.Q8_0, DType.Q4_0)) all.add(Arguments.of(arch, type));
+        }
+        return all.stream();
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("familiesAndFormats")
+    void greedyAndBatchedDecodeMatchTheCpu(String arch, DType type, @TempDir Path dir) throws IOException {
+        ComputeBackend tornado = DeviceTests.tornadoOrSkip();
+        Path file = TinyGgufModels.write(arch, type, Map.of(), dir.resolve("tiny-" + arch + "-" + type + ".gguf"), 42);
+        double tolerance = type == DType.Q4_0 ? Q4_0_CPU : EXACT;
+        try (GgufModel m = GgufModel.load(file, DeviceTests.REGISTRY, 64);
+             ForwardPass cpu = DeviceTests.cpu(m.weights());
+             ForwardPass exact = DeviceTests.cpu(TinyGgufModels.decoded(m.weights()));
+             ForwardPass device = DeviceTests.tornado(tornado, m.weights(), DEVICE)) {
+            double[] greedy = greedy(cpu, exact, device, tolerance, EXACT, arch + " " + type);
+            double[] batched = batched(cpu, exact, device, tolerance, arch + " " + type);
+            System.out.printf("%s %s from %s: greedy tokens identical to cpu %d/32 (to the decoded weights 32/32); max relative logit"
+                            + " difference %.3g against cpu (tolerance %.0e), %.3g against the decoded weights (tolerance %.0e); 4 sequences"
+                            + " of 3/6/9/14 prompt tokens then 6 batched decode steps: %.3g and %.3g, tokens identical to cpu %d/28%n",
+                    arch, type, file.getFileName(), (int) greedy[2], greedy[0], tolerance, greedy[1], EXACT, batched[0], batched[1], (int) batched[2]);
+        }
+    }
+
+    /**
+     * A Q4_0 file as llama.cpp writes them in practice, with tensors in other formats: v in Q8_0 (so
+     * q/k/v stack as Q8_0), one gate in Q8_0 beside its Q4_0 up, one down projection in Q6_K (held
+     * as Q8_0 on the device), one in BF16 (held as F32), the token embedding in F16 (looked up on the
+     * host). Against the cpu backend within {@value #MIXED}.
+     */
+    @Test
+    void aMixedFormatFileMatchesTheCpu(@TempDir Path dir) throws IOException {
+        ComputeBackend tornado = DeviceTests.tornadoOrSkip();
+        Map<String, DType> overrides = Map.of("token_embd.weight", DType.F16, "blk.0.attn_v.weight", DType.Q8_0,
+                "blk.1.attn_v.weight", DType.Q8_0, "blk.1.ffn_gate.weight", DType.Q8_0,
+                "blk.0.ffn_down.weight", DType.Q6_K, "blk.1.ffn_down.weight", DType.BF16);
+        Path file = TinyGgufModels.write("llama", DType.Q4_0, overrides, dir.resolve("tiny-llama-mixed.gguf"), 7);
+        try (GgufModel m = GgufModel.load(file, DeviceTests.REGISTRY, 64);
+             ForwardPass cpu = DeviceTests.cpu(m.weights());
+             ForwardPass device = DeviceTests.tornado(tornado, m.weights(), DEVICE)) {
+            double[] greedy = greedy(cpu, cpu, device, MIXED, MIXED, "mixed");
+            System.out.printf("llama Q4_0 + Q8_0/Q6_K/BF16/F16 tensors: greedy tokens identical to cpu %d/32, max relative logit difference %.3g"
+                    + " (tolerance %.0e)%n", (int) greedy[2], greedy[0], MIXED);
+        }
+    }
+
+    /**
+     * Whether the device picks the cpu's greedy token: it must, unless the cpu's top two logits are
+     * closer than the tolerance against the cpu (then the cpu's own rounding decides), and it must
+     * always pick the token of the {@code exact} reference.
+     */
+    private static int sameToken(float[] want, float[] ref, float[] got, double tolerance, String where) {
+        int token = DeviceTests.argmax(want), mine = DeviceTests.argmax(got);
+        assertEquals(DeviceTests.argmax(ref), mine, where + ": greedy token differs from the decoded weights'");
+        if (token == mine) return 1;
+        double maxAbs = 0;
+        for (float v : want) maxAbs = Math.max(maxAbs, Math.abs(v));
+        double gap = (want[token] - want[mine]) / maxAbs;
+        assertTrue(gap <= tolerance, where + ": greedy token " + mine + " differs from the cpu's " + token + " whose lead is " + gap
+                + " (relative), more than the tolerance " + tolerance);
+        System.out.printf("%s: a near tie, the cpu's token %d leads the device's %d by %.3g (relative), within the tolerance %.0e%n",
+                where, token, mine, gap, tolerance);
+        return 0;
+    }
+
+    /**
+     * An 11-token prompt (a pass of 8 rows, then 3) and 32 greedy tokens (the cpu's), one pass each;
+     * returns the largest differences against {@code cpu} and against {@code exact}, and how many tokens matched.
+     */
+    private static double[] greedy(ForwardPass cpu, ForwardPass exact, ForwardPass device, double tolerance, double exactTolerance,
+                                   String what) {
+        int V = cpu.weights().arch().nVocab(), steps = 32;
+        int[] prompt = new SplittableRandom(3).ints(11, 0, V - 2).toArray();
+        float[] want = new float[V], ref = new float[V], got = new float[V];
+        double[] worst = new double[3];
+        try (KvCache c = cpu.newCache(64); KvCache e = exact.newCache(64); KvCache d = device.newCache(64)) {
+            cpu.forward(c, prompt, 0, prompt.length, want);
+            exact.forward(e, prompt, 0, prompt.length, ref);
+            device.forward(d, prompt, 0, prompt.length, got);
+            for (int s = 0; ; s++) {
+                worst[0] = Math.max(worst[0], DeviceTests.compare(want, got, what + " step " + s + " against cpu", tolerance));
+                worst[1] = Math.max(worst[1], DeviceTests.compare(ref, got, what + " step " + s + " against the reference", exactTolerance));
+                if (s == steps) break;
+                worst[2] += sameToken(want, ref, got, tolerance, what + " step " + s);
+                int[] next = {DeviceTests.argmax(want)};
+                cpu.forward(c, next, 0, 1, want);
+                exact.forward(e, next, 0, 1, ref);
+                device.forward(d, next, 0, 1, got);
+            }
+            assertEquals(prompt.length + steps, d.length());
+        }
+        return worst;
+    }
+
+    /**
+     * Four sequences with prompts of 3, 6, 9 and 14 tokens (passes of up to 4 rows take the
+     * matrix–vector kernels, longer ones the tiled kernels, 14 runs as 8 + 6), then 6 decode steps
+     * of all four as one batch, each feeding its own greedy token.
+     */
+    private static double[] batched(ForwardPass cpu, ForwardPass exact, ForwardPass device, double tolerance, String what) {
+        int V = cpu.weights().arch().nVocab(), n = 4;
+        int[] lengths = {3, 6, 9, 14};
+        SplittableRandom random = new SplittableRandom(11);
+        KvCache[] c = new KvCache[n], e = new KvCache[n], d = new KvCache[n];
+        float[][] want = new float[n][V], ref = new float[n][V], got = new float[n][V];
+        double[] worst = new double[3];
+        try {
+            for (int i = 0; i < n; i++) {
+                c[i] = cpu.newCache(32);
+                e[i] = exact.newCache(32);
+                d[i] = device.newCache(32);
+                int[] prompt = random.ints(lengths[i], 0, V - 2).toArray();
+                cpu.forward(c[i], prompt, 0, prompt.length, want[i]);
+                exact.forward(e[i], prompt, 0, prompt.length, ref[i]);
+                device.forward(d[i], prompt, 0, prompt.length, got[i]);
+            }
+            for (int step = 0; ; step++) {
+                int[] next = new int[n];
+                for (int i = 0; i < n; i++) {
+                    String where = what + " sequence " + i + " step " + step;
+                    worst[0] = Math.max(worst[0], DeviceTests.compare(want[i], got[i], where + " against cpu", tolerance));
+                    worst[1] = Math.max(worst[1], DeviceTests.compare(ref[i], got[i], where + " against the decoded weights", EXACT));
+                    next[i] = DeviceTests.argmax(want[i]);
+                    worst[2] += sameToken(want[i], ref[i], got[i], tolerance, where);
+                }
+                if (step == 6) break;
+                cpu.decode(c, next, want);
+                exact.decode(e, next, ref);
+                device.decode(d, next, got);
+            }
+            for (int i = 0; i < n; i++) assertEquals(lengths[i] + 6, d[i].length());
+        } finally {
+            for (int i = 0; i < n; i++) {
+                if (c[i] != null) c[i].close();
+                if (e[i] != null) e[i].close();
+                if (d[i] != null) d[i].close();
+            }
+        }
+        return worst;
+    }
+}
