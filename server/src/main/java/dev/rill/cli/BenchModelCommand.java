@@ -23,13 +23,16 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
  * {@code rill bench model}: prompt processing and decode speed of a GGUF model on the CPU backend,
  * per thread count, beside the bandwidth bound (STREAM-triad bandwidth measured here ÷ bytes of
- * weights read per decoded token). {@code --create} first writes a synthetic random-weight Llama
- * model (default shaped like stories110M) to benchmark without downloading anything.
+ * weights read per decoded token); with {@code --backend} another backend (e.g. {@code tornadovm})
+ * is measured the same way on the same file, beside the CPU's figures. {@code --create} first writes
+ * a synthetic random-weight Llama model (default shaped like stories110M) to benchmark without
+ * downloading anything.
  */
 @Command(name = "model", mixinStandardHelpOptions = true,
         description = "Prompt-processing and decode tokens/s of a GGUF model, with the memory-bandwidth bound.")
@@ -64,11 +67,27 @@ final class BenchModelCommand implements Runnable {
     @Option(names = "--repeat", defaultValue = "3", description = "Runs per figure; the median is printed (default ${DEFAULT-VALUE}).")
     int repeat;
 
+    @Option(names = "--backend", defaultValue = "cpu", paramLabel = "NAME",
+            description = "Compute backend to measure beside the cpu backend on the same file, e.g. tornadovm (default: ${DEFAULT-VALUE}, the cpu alone).")
+    String backend;
+
+    @Option(names = "--backend-param", paramLabel = "K=V", description = "A parameter of that backend (repeatable), e.g. device=0:1.")
+    List<String> backendParams;
+
+    @Option(names = "--batch", defaultValue = "1", paramLabel = "N",
+            description = "Also decode N sequences at once and print the aggregate tokens/s (default ${DEFAULT-VALUE}: off).")
+    int batch;
+
+    @Option(names = "--bandwidth", paramLabel = "GB/s",
+            description = "Memory bandwidth of the other backend's device, for its bandwidth bound (e.g. a triad measured on the GPU).")
+    Double bandwidth;
+
     @Override
     public void run() {
-        if (prompt < 1 || gen < 1 || repeat < 1) {
-            throw new IllegalArgumentException("--prompt, --gen and --repeat must be >= 1 (got " + prompt + ", " + gen + ", " + repeat + ")");
+        if (prompt < 1 || gen < 1 || repeat < 1 || batch < 1) {
+            throw new IllegalArgumentException("--prompt, --gen, --repeat and --batch must be >= 1 (got " + prompt + ", " + gen + ", " + repeat + ", " + batch + ")");
         }
+        if (bandwidth != null && bandwidth <= 0) throw new IllegalArgumentException("--bandwidth must be > 0 GB/s (got " + bandwidth + ")");
         for (int t : threads) if (t < 1) throw new IllegalArgumentException("--threads: each count must be >= 1 (got " + t + ")");
         if (llamaBench != null && !java.nio.file.Files.isExecutable(llamaBench)) {
             throw new IllegalArgumentException("--llama-bench " + llamaBench + " is not an executable file (build llama.cpp's llama-bench target and pass its path)");
@@ -135,6 +154,10 @@ final class BenchModelCommand implements Runnable {
 
     private void bench() throws java.io.IOException {
         PluginRegistry registry = PluginRegistry.load(pluginDir);
+        ComputeBackend other = backend.equals("cpu") ? null : registry.get(ComputeBackend.class, backend);
+        if (other != null && !other.availability().available()) {
+            throw new IllegalStateException("compute backend '" + backend + "' is unavailable: " + other.availability().reason());
+        }
         int before = Parallel.threads();
         try (GgufModel m = GgufModel.load(model, registry, prompt + gen + 8);
              ForwardPass fp = registry.get(ComputeBackend.class, "cpu").prepare(m.weights(), Params.EMPTY)) {
@@ -145,40 +168,93 @@ final class BenchModelCommand implements Runnable {
             System.out.printf(Locale.ROOT, "%-9s %14s %14s %14s %16s %10s%n", "threads", "pp" + prompt + " tok/s", "tg" + gen + " tok/s",
                     "triad GB/s", "bound tok/s", "tg/bound");
             List<String> compared = new ArrayList<>();
+            List<String> batched = new ArrayList<>();
             int V = m.weights().arch().nVocab();
             int[] tokens = new SplittableRandom(7).ints(prompt + gen, 0, Math.min(V, m.vocabulary().size())).toArray();
             for (int t : threads) {
                 Parallel.setThreads(t);
-                float[] logits = new float[V];
-                // Warm-up: compile the kernels on this path.
-                KvCache warm = fp.newCache(prompt + gen);
-                fp.forward(warm, tokens, 0, prompt, logits);
-                for (int i = 0; i < Math.min(8, gen); i++) fp.forward(warm, tokens, prompt + i, prompt + i + 1, logits);
-                double[] pp = new double[repeat], tg = new double[repeat];
-                for (int k = 0; k < repeat; k++) {
-                    KvCache c = fp.newCache(prompt + gen);
-                    long t0 = System.nanoTime();
-                    fp.forward(c, tokens, 0, prompt, logits);
-                    pp[k] = prompt / ((System.nanoTime() - t0) / 1e9);
-                    KvCache d = fp.newCache(gen + 1);
-                    fp.forward(d, tokens, 0, 1, logits);
-                    t0 = System.nanoTime();
-                    for (int i = 1; i <= gen; i++) fp.forward(d, tokens, i, i + 1, logits);
-                    tg[k] = gen / ((System.nanoTime() - t0) / 1e9);
-                }
+                double[] speed = measure(fp, tokens);
                 double bw = triadBandwidth();
                 double bound = bw / bytesPerToken;
-                System.out.printf(Locale.ROOT, "%-9d %14.1f %14.1f %14.1f %16.1f %9.0f%%%n", t, median(pp), median(tg), bw / 1e9, bound, 100 * median(tg) / bound);
+                System.out.printf(Locale.ROOT, "%-9d %14.1f %14.1f %14.1f %16.1f %9.0f%%%n", t, speed[0], speed[1], bw / 1e9, bound, 100 * speed[1] / bound);
+                if (batch > 1) batched.add(String.format(Locale.ROOT, "cpu, %d thread%s: %.1f tok/s", t, t == 1 ? "" : "s", decodeBatch(fp, tokens)));
                 if (llamaBench != null) {
                     double[] ref = LlamaBench.run(llamaBench, model, prompt, gen, t, repeat);
                     System.out.printf(Locale.ROOT, "%-9s %14.1f %14.1f %14s %16s %9.0f%%%n", "llama.cpp", ref[0], ref[1], "", "", 100 * ref[1] / bound);
-                    compared.add(String.format(Locale.ROOT, "%d thread%s: pp %.2f×, tg %.2f× llama.cpp", t, t == 1 ? "" : "s", median(pp) / ref[0], median(tg) / ref[1]));
+                    compared.add(String.format(Locale.ROOT, "%d thread%s: pp %.2f×, tg %.2f× llama.cpp", t, t == 1 ? "" : "s", speed[0] / ref[0], speed[1] / ref[1]));
+                }
+            }
+            if (other != null) {
+                Map<String, Object> params = KeyValues.parse(backendParams, "--backend-param");
+                params.putIfAbsent("max-sequences", batch + 1);
+                try (ForwardPass dev = other.prepare(m.weights(), other.params(params))) {
+                    double[] speed = measure(dev, tokens);
+                    String bound = "", fraction = "", bw = "";
+                    if (bandwidth != null) {
+                        double b = bandwidth * 1e9 / bytesPerToken;
+                        bw = String.format(Locale.ROOT, "%.1f", bandwidth);
+                        bound = String.format(Locale.ROOT, "%.1f", b);
+                        fraction = String.format(Locale.ROOT, "%.0f%%", 100 * speed[1] / b);
+                    }
+                    System.out.printf(Locale.ROOT, "%-9s %14.1f %14.1f %14s %16s %10s%n", backend, speed[0], speed[1], bw, bound, fraction);
+                    if (batch > 1) batched.add(String.format(Locale.ROOT, "%s: %.1f tok/s", backend, decodeBatch(dev, tokens)));
                 }
             }
             compared.forEach(c -> System.out.println("Rill / llama.cpp, " + c));
+            if (!batched.isEmpty()) System.out.println("decode of " + batch + " sequences at once (aggregate), " + String.join("; ", batched));
         } finally {
             Parallel.setThreads(before);
         }
+    }
+
+    /** Median prompt-processing and decode tokens/s of {@code fp}, after a warm-up (the JIT, or a device's first runs). */
+    private double[] measure(ForwardPass fp, int[] tokens) {
+        float[] logits = new float[fp.weights().arch().nVocab()];
+        try (KvCache warm = fp.newCache(prompt + gen)) {
+            fp.forward(warm, tokens, 0, prompt, logits);
+            for (int i = 0; i < Math.min(8, gen); i++) fp.forward(warm, tokens, prompt + i, prompt + i + 1, logits);
+        }
+        double[] pp = new double[repeat], tg = new double[repeat];
+        for (int k = 0; k < repeat; k++) {
+            try (KvCache c = fp.newCache(prompt + gen)) {
+                long t0 = System.nanoTime();
+                fp.forward(c, tokens, 0, prompt, logits);
+                pp[k] = prompt / ((System.nanoTime() - t0) / 1e9);
+            }
+            try (KvCache d = fp.newCache(gen + 1)) {
+                fp.forward(d, tokens, 0, 1, logits);
+                long t0 = System.nanoTime();
+                for (int i = 1; i <= gen; i++) fp.forward(d, tokens, i, i + 1, logits);
+                tg[k] = gen / ((System.nanoTime() - t0) / 1e9);
+            }
+        }
+        return new double[]{median(pp), median(tg)};
+    }
+
+    /** Aggregate tokens/s of {@link #batch} sequences decoded together ({@link ForwardPass#decode}), median of the runs. */
+    private double decodeBatch(ForwardPass fp, int[] tokens) {
+        int V = fp.weights().arch().nVocab();
+        double[] speed = new double[repeat];
+        for (int k = 0; k < repeat; k++) {
+            KvCache[] caches = new KvCache[batch];
+            try {
+                float[][] logits = new float[batch][V];
+                for (int s = 0; s < batch; s++) {
+                    caches[s] = fp.newCache(gen + 1);
+                    fp.forward(caches[s], tokens, s, s + 1, logits[s]);
+                }
+                int[] next = new int[batch];
+                long t0 = System.nanoTime();
+                for (int i = 1; i <= gen; i++) {
+                    for (int s = 0; s < batch; s++) next[s] = tokens[(i + s) % tokens.length];
+                    fp.decode(caches, next, logits);
+                }
+                speed[k] = (double) batch * gen / ((System.nanoTime() - t0) / 1e9);
+            } finally {
+                for (KvCache c : caches) if (c != null) c.close();
+            }
+        }
+        return median(speed);
     }
 
     /** Bytes of every matrix a decode step reads once (all linear layers and the head) plus one embedding row. */

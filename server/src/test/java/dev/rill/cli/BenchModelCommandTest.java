@@ -92,7 +92,7 @@ class BenchModelCommandTest {
         Path model = tmp.resolve("m.gguf");
         var gen = bench("bench", "model", "--model", model.toString(), "--gen", "0").run();
         assertEquals(1, gen.code());
-        assertTrue(gen.err().contains("--prompt, --gen and --repeat must be >= 1"), gen.err());
+        assertTrue(gen.err().contains("--prompt, --gen, --repeat and --batch must be >= 1"), gen.err());
 
         Path failing = tmp.resolve("failing-llama-bench");
         Files.writeString(failing, "#!/bin/sh\nexit 3\n");
