@@ -20,16 +20,18 @@ import java.util.List;
 import static dev.rill.backend.tornadovm.Kernels.WG;
 
 /**
- * The model as TornadoVM task graphs: one per transformer block, then one for the final norm and
- * LM head, run in that order for each pass. A block's graph owns its weights and its KV cache
- * (uploaded on its first run, so weights reach the device one block at a time); the activations
- * and the pass's {@link #state} are handed from graph to graph on the device
- * ({@code persistOnDevice} / {@code consumeFromDevice}). Per pass only {@link #state} and the
- * embedded rows {@link #x} go in, and only the wanted rows of {@link #logits} come out.
+ * The model as TornadoVM task graphs: the transformer blocks in groups of about {@code chunkBytes}
+ * of weights and KV cache (at least one block per graph), then one graph for the final norm
+ * and LM head, run in that order for each pass. A graph owns its blocks' weights and KV caches
+ * (uploaded on its first run, so weights reach the device a chunk at a time); the activations and
+ * the pass's {@link #state} are handed from graph to graph on the device ({@code persistOnDevice}
+ * / {@code consumeFromDevice}). Fewer, larger graphs mean fewer waits for the device per pass.
+ * Per pass only {@link #state} and the embedded rows {@link #x} go in, and only the wanted rows
+ * of {@link #logits} come out.
  */
 final class LayerGraphs {
 
-    static final String LAYER = "layer", HEAD = "head";
+    static final String BLOCKS = "blocks", HEAD = "head";
 
     /** A device array whose host copy is filled from the model right before its first upload. */
     record Upload(DeviceMatrix matrix, TornadoNativeArray array) {
@@ -43,6 +45,8 @@ final class LayerGraphs {
     }
 
     final int rowsMax, outsMax;
+    /** Graphs of blocks; the LM head's graph follows them. */
+    final int blockGraphs;
     final IntArray state;
     final FloatArray x, logits;
     final List<ImmutableTaskGraph> graphs = new ArrayList<>();
@@ -57,8 +61,9 @@ final class LayerGraphs {
      * @param capacity positions per KV slot
      * @param slots    KV slots, one per sequence held at once; also the most rows whose logits one pass returns
      * @param rowsMax  the most rows one pass runs
+     * @param chunkBytes weights and KV cache per graph of blocks, at most (unless one block is larger)
      */
-    LayerGraphs(Architecture a, DeviceWeights w, PositionTables tables, int capacity, int slots, int rowsMax) {
+    LayerGraphs(Architecture a, DeviceWeights w, PositionTables tables, int capacity, int slots, int rowsMax, long chunkBytes) {
         this.a = a;
         this.rowsMax = rowsMax;
         this.outsMax = slots;
@@ -78,48 +83,66 @@ final class LayerGraphs {
         shared = new Object[]{state, x, xb, qkv, att, hb, rotation, rotDims, bias, dims};
         long kvPerLayer = kvBytes(a, capacity, slots) / (2L * a.nLayer() * Float.BYTES);
 
-        for (int l = 0; l < a.nLayer(); l++) {
-            DeviceWeights.Layer layer = w.layers.get(l);
-            String name = LAYER + l;
+        int first = 0, group = 0;
+        while (first < a.nLayer()) {
+            int end = first + 1;
+            long bytes = layerBytes(w.layers.get(first), kvPerLayer);
+            while (end < a.nLayer() && bytes + layerBytes(w.layers.get(end), kvPerLayer) <= chunkBytes) bytes += layerBytes(w.layers.get(end++), kvPerLayer);
+            String name = BLOCKS + group;
             TaskGraph tg = new TaskGraph(name);
-            if (l == 0) {
+            if (group == 0) {
                 tg.transferToDevice(DataTransferMode.EVERY_EXECUTION, state, x);
                 tg.transferToDevice(DataTransferMode.FIRST_EXECUTION, xb, qkv, att, hb, rotation, rotDims, bias, dims);
             } else {
-                tg.consumeFromDevice(LAYER + (l - 1), shared);
+                tg.consumeFromDevice(BLOCKS + (group - 1), shared);
             }
-            Chunk chunk = new Chunk("block " + l, new HostStaging(), new ArrayList<>());
+            Chunk chunk = new Chunk(end - first == 1 ? "block " + first : "blocks " + first + "-" + (end - 1), new HostStaging(), new ArrayList<>());
             KernelContext ctx = new KernelContext();
             Dummies none = new Dummies();
-            FloatArray keys = kv(chunk, kvPerLayer), values = kv(chunk, kvPerLayer);
-            Object qkvW = upload(chunk, layer.qkv()), oW = upload(chunk, layer.o()), upW = upload(chunk, layer.up()), downW = upload(chunk, layer.down());
-            FloatArray qNorm = layer.qNorm() == null ? none.f : layer.qNorm(), kNorm = layer.kNorm() == null ? none.f : layer.kNorm();
-            List<Object> once = new ArrayList<>(List.of(qkvW, oW, upW, downW, keys, values, qNorm, kNorm, layer.qkvBias(), layer.oBias(),
-                    layer.upBias(), layer.downBias()));
-            once.addAll(none.all());
-            addNorm(once, layer.attnNorm());
-            addNorm(once, layer.mlpNorm());
+            List<Object> once = new ArrayList<>(none.all());
+            List<Object[]> arrays = new ArrayList<>();
+            for (int l = first; l < end; l++) {
+                DeviceWeights.Layer layer = w.layers.get(l);
+                // keys, values, then the weights of q/k/v, o, up, down
+                Object[] la = {kv(chunk, kvPerLayer), kv(chunk, kvPerLayer), upload(chunk, layer.qkv()), upload(chunk, layer.o()),
+                        upload(chunk, layer.up()), upload(chunk, layer.down())};
+                arrays.add(la);
+                once.addAll(List.of(la));
+                once.addAll(List.of(layer.qkvBias(), layer.oBias(), layer.upBias(), layer.downBias()));
+                if (layer.qNorm() != null) once.addAll(List.of(layer.qNorm(), layer.kNorm()));
+                addNorm(once, layer.attnNorm());
+                addNorm(once, layer.mlpNorm());
+            }
             tg.transferToDevice(DataTransferMode.FIRST_EXECUTION, once.toArray());
-
-            norm(tg, ctx, name, "attnNorm", layer.attnNorm(), x, xb, 0, rowsMax);
-            matmul(tg, ctx, none, name, "qkv", layer.qkv(), qkvW, layer.qkvBias(), xb, qkv, qkvDim, Kernels.STORE, Kernels.ROWS, rowsMax);
-            tg.task("qk", Kernels::qkPrepare, ctx, qkv, keys, values, qNorm, kNorm, rotation, rotDims, state, dims, a.normEps());
-            grid(name, "qk", rowsMax * (a.nHead() + a.nKvHead()));
-            tg.task("attend", Kernels::attend, ctx, qkv, keys, values, bias, att, state, dims, (float) (1.0 / Math.sqrt(a.headDim())));
-            grid(name, "attend", rowsMax * a.nHead());
-            matmul(tg, ctx, none, name, "o", layer.o(), oW, layer.oBias(), att, x, C, Kernels.ACCUMULATE, Kernels.ROWS, rowsMax);
-            norm(tg, ctx, name, "mlpNorm", layer.mlpNorm(), x, xb, 0, rowsMax);
-            boolean swiGlu = a.activation() == Architecture.Activation.SWIGLU;
-            matmul(tg, ctx, none, name, "up", layer.up(), upW, layer.upBias(), xb, hb, a.nHidden(), swiGlu ? Kernels.SWIGLU : Kernels.GELU,
-                    Kernels.ROWS, rowsMax);
-            matmul(tg, ctx, none, name, "down", layer.down(), downW, layer.downBias(), hb, x, C, Kernels.ACCUMULATE, Kernels.ROWS, rowsMax);
+            for (int l = first; l < end; l++) {
+                DeviceWeights.Layer layer = w.layers.get(l);
+                Object[] la = arrays.get(l - first);
+                FloatArray keys = (FloatArray) la[0], values = (FloatArray) la[1];
+                FloatArray qNorm = layer.qNorm() == null ? none.f : layer.qNorm(), kNorm = layer.kNorm() == null ? none.f : layer.kNorm();
+                String p = "l" + l + "_";
+                norm(tg, ctx, name, p + "attnNorm", layer.attnNorm(), x, xb, 0, rowsMax);
+                matmul(tg, ctx, none, name, p + "qkv", layer.qkv(), la[2], layer.qkvBias(), xb, qkv, qkvDim, Kernels.STORE, Kernels.ROWS, rowsMax);
+                tg.task(p + "qk", Kernels::qkPrepare, ctx, qkv, keys, values, qNorm, kNorm, rotation, rotDims, state, dims, a.normEps());
+                grid(name, p + "qk", rowsMax * (a.nHead() + a.nKvHead()));
+                tg.task(p + "attend", Kernels::attend, ctx, qkv, keys, values, bias, att, state, dims, (float) (1.0 / Math.sqrt(a.headDim())));
+                grid(name, p + "attend", rowsMax * a.nHead());
+                matmul(tg, ctx, none, name, p + "o", layer.o(), la[3], layer.oBias(), att, x, C, Kernels.ACCUMULATE, Kernels.ROWS, rowsMax);
+                norm(tg, ctx, name, p + "mlpNorm", layer.mlpNorm(), x, xb, 0, rowsMax);
+                boolean swiGlu = a.activation() == Architecture.Activation.SWIGLU;
+                matmul(tg, ctx, none, name, p + "up", layer.up(), la[4], layer.upBias(), xb, hb, a.nHidden(), swiGlu ? Kernels.SWIGLU : Kernels.GELU,
+                        Kernels.ROWS, rowsMax);
+                matmul(tg, ctx, none, name, p + "down", layer.down(), la[5], layer.downBias(), hb, x, C, Kernels.ACCUMULATE, Kernels.ROWS, rowsMax);
+            }
             tg.persistOnDevice(shared);
             graphs.add(tg.snapshot());
             chunks.add(chunk);
+            first = end;
+            group++;
         }
+        blockGraphs = group;
 
         TaskGraph tg = new TaskGraph(HEAD);
-        tg.consumeFromDevice(LAYER + (a.nLayer() - 1), state, x);
+        tg.consumeFromDevice(BLOCKS + (blockGraphs - 1), state, x);
         Chunk chunk = new Chunk("LM head", new HostStaging(), new ArrayList<>());
         KernelContext ctx = new KernelContext();
         Dummies none = new Dummies();
@@ -135,6 +158,12 @@ final class LayerGraphs {
         tg.transferToHost(DataTransferMode.UNDER_DEMAND, logits);
         graphs.add(tg.snapshot());
         chunks.add(chunk);
+    }
+
+    private static long layerBytes(DeviceWeights.Layer l, long kvFloats) {
+        long n = 2 * kvFloats * Float.BYTES;
+        for (DeviceMatrix m : l.matrices()) n += m.dataBytes();
+        return n;
     }
 
     /** Placeholders for the weight arrays of the formats a matrix is not in (a task argument cannot be null). */

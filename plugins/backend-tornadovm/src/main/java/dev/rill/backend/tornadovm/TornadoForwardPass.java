@@ -76,7 +76,7 @@ final class TornadoForwardPass implements ForwardPass {
             throw new IllegalArgumentException(String.format("%s; TornadoVM's device heap is %.2f GiB: raise it with -Dtornado.device.memory=<size>GB",
                     needs, gib(Devices.heapBytes())));
         }
-        LayerGraphs graphs = new LayerGraphs(a, w, tables, capacity, slots, rowsMax);
+        LayerGraphs graphs = new LayerGraphs(a, w, tables, capacity, slots, rowsMax, (long) settings.chunkMib() << 20);
         TornadoExecutionPlan plan = new TornadoExecutionPlan(graphs.graphs.toArray(ImmutableTaskGraph[]::new));
         plan.withDevice(device).withGridScheduler(graphs.grids);
         if (!settings.fastMath()) {
@@ -91,8 +91,9 @@ final class TornadoForwardPass implements ForwardPass {
             pass.close();
             throw e;
         }
-        LOG.info(() -> String.format("tornadovm: %d kernels compiled and %.1f MiB of weights (%s) uploaded to %s in %.1f s; %d rows per pass, %d sequences",
-                graphs.tasks(), weightBytes / 1048576.0, w.formats(), Devices.describe(device), (System.nanoTime() - t0) / 1e9, rowsMax, slots));
+        LOG.info(() -> String.format("tornadovm: %d kernels compiled and %.1f MiB of weights (%s) uploaded to %s in %.1f s; %d graphs, %d rows per pass, %d sequences",
+                graphs.tasks(), weightBytes / 1048576.0, w.formats(), Devices.describe(device), (System.nanoTime() - t0) / 1e9,
+                graphs.graphs.size(), rowsMax, slots));
         return pass;
     }
 
@@ -206,9 +207,9 @@ final class TornadoForwardPass implements ForwardPass {
         setRows(tokens, pos, slots);
         graphs.state.set(Kernels.OUTS, outs.length);
         for (int k = 0; k < outs.length; k++) graphs.state.set(Kernels.OUT_LIST + k, outs[k]);
-        for (int g = 0; g < a.nLayer(); g++) execute(g);
+        for (int g = 0; g < graphs.blockGraphs; g++) execute(g);
         if (outs.length == 0) return;
-        TornadoExecutionResult result = execute(a.nLayer());
+        TornadoExecutionResult result = execute(graphs.blockGraphs);
         result.transferToHost(new DataRange(graphs.logits).withSize((long) outs.length * V));
         MemorySegment l = graphs.logits.getSegment();
         for (int k = 0; k < outs.length; k++) MemorySegment.copy(l, ValueLayout.JAVA_FLOAT, (long) k * V * Float.BYTES, logits[k], 0, V);
