@@ -1,8 +1,8 @@
 package dev.rill.model;
 
-import dev.rill.gguf.ChatTemplate;
 import dev.rill.spi.ModelWeights;
 import dev.rill.spi.Vocabulary;
+import dev.rill.template.ChatTemplate;
 
 import java.nio.file.Path;
 import java.util.Map;

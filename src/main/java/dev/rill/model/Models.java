@@ -1,6 +1,5 @@
 package dev.rill.model;
 
-import dev.rill.gguf.GgufModel;
 import dev.rill.plugin.PluginRegistry;
 
 import java.io.IOException;

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rill.generate.GenerationRequest;
 import dev.rill.generate.Generator;
 import dev.rill.io.AtomicFiles;
-import dev.rill.io.Safetensors;
+import dev.rill.model.Safetensors;
 import dev.rill.model.Checkpoint;
 import dev.rill.model.Gpt;
 import dev.rill.model.GptConfig;
@@ -20,6 +20,7 @@ import dev.rill.spi.PositionalEncoder;
 import dev.rill.spi.PositionalEncoding;
 import dev.rill.spi.Tokenizer;
 import dev.rill.spi.Vocabulary;
+import dev.rill.tensor.Parallel;
 
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
@@ -47,11 +48,20 @@ public final class Trainer {
 
     private final PluginRegistry registry;
     private final TrainingListener listener;
+    private final int threads;
 
+    /** A trainer computing on {@link Parallel#defaultThreads()} threads. */
     public Trainer(PluginRegistry registry, TrainingListener listener) {
+        this(registry, listener, Parallel.defaultThreads());
+    }
+
+    /** A trainer computing on its own pool of {@code threads} threads, the caller's included. */
+    public Trainer(PluginRegistry registry, TrainingListener listener, int threads) {
+        if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         this.registry = registry;
         this.listener = listener == null ? new TrainingListener() {
         } : listener;
+        this.threads = threads;
     }
 
     /** What a run ended with. */
@@ -78,8 +88,8 @@ public final class Trainer {
         Gpt model = new Gpt(gptConfig, encoder);
         model.initialize(config.seed());
         int[] tokens = vocab.encode(text);
-        return run(config, tokenizer, vocab, model, tokens, new AdamW(model, config.beta1(), config.beta2(), 1e-8, config.weightDecay()),
-                0, new History(), sha256(text));
+        return inPool(() -> run(config, tokenizer, vocab, model, tokens,
+                new AdamW(model, config.beta1(), config.beta2(), 1e-8, config.weightDecay()), 0, new History(), sha256(text)));
     }
 
     /** Continues the run whose checkpoint is at {@code dir}, with the settings it was started with. */
@@ -103,7 +113,14 @@ public final class Trainer {
         copy(opt, "adam.v", adam.v);
         History history = History.fromJson(state.path("history"));
         int[] tokens = loaded.vocabulary().encode(text);
-        return run(config, tokenizer, loaded.vocabulary(), model, tokens, adam, step, history, hash);
+        return inPool(() -> run(config, tokenizer, loaded.vocabulary(), model, tokens, adam, step, history, hash));
+    }
+
+    /** Runs a training run on this trainer's own compute threads, stopped when it ends. */
+    private Result inPool(ScopedValue.CallableOp<Result, IOException> run) throws IOException {
+        try (Parallel pool = new Parallel(threads)) {
+            return pool.call(run);
+        }
     }
 
     private Result run(TrainConfig config, Tokenizer tokenizer, Vocabulary vocab, Gpt model, int[] tokens, AdamW adam,
@@ -177,7 +194,7 @@ public final class Trainer {
 
     private String sample(Gpt model, Vocabulary vocab, TrainConfig config) {
         ComputeBackend cpu = registry.get(ComputeBackend.class, "cpu");
-        try (ForwardPass pass = cpu.prepare(model.weights(), Params.EMPTY)) {
+        try (ForwardPass pass = cpu.prepare(model.weights(), cpu.params(Map.of("threads", threads)))) {
             var loaded = new Checkpoint.Loaded(config.out(), model, vocab).toLoadedModel("training");
             int[] prompt = vocab.encode("\n");
             if (prompt.length == 0) prompt = new int[]{0};

@@ -1,19 +1,18 @@
 package dev.rill.cli;
 
-import dev.rill.gguf.GgufModel;
 import dev.rill.gguf.GgufValueType;
 import dev.rill.gguf.GgufWriter;
+import dev.rill.model.GgufModel;
 import dev.rill.plugin.PluginRegistry;
+import dev.rill.spi.BlockFormats;
 import dev.rill.spi.ComputeBackend;
 import dev.rill.spi.ForwardPass;
 import dev.rill.spi.KvCache;
 import dev.rill.spi.Linear;
+import dev.rill.spi.MappedTensor;
 import dev.rill.spi.ModelWeights;
-import dev.rill.spi.Params;
-import dev.rill.spi.Tensor;
 import dev.rill.spi.Tensor.DType;
-import dev.rill.tensor.BlockFormats;
-import dev.rill.tensor.MappedTensor;
+import dev.rill.spi.Tensor;
 import dev.rill.tensor.Parallel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -154,13 +153,12 @@ final class BenchModelCommand implements Runnable {
 
     private void bench() throws java.io.IOException {
         PluginRegistry registry = PluginRegistry.load(pluginDir);
+        ComputeBackend cpu = registry.get(ComputeBackend.class, "cpu");
         ComputeBackend other = backend.equals("cpu") ? null : registry.get(ComputeBackend.class, backend);
         if (other != null && !other.availability().available()) {
             throw new IllegalStateException("compute backend '" + backend + "' is unavailable: " + other.availability().reason());
         }
-        int before = Parallel.threads();
-        try (GgufModel m = GgufModel.load(model, registry, prompt + gen + 8);
-             ForwardPass fp = registry.get(ComputeBackend.class, "cpu").prepare(m.weights(), Params.EMPTY)) {
+        try (GgufModel m = GgufModel.load(model, registry, prompt + gen + 8)) {
             long bytesPerToken = weightBytesPerToken(m.weights());
             var info = m.info();
             System.out.printf(Locale.ROOT, "model %s: %s %s, %.1fM parameters, %.1f MB of weights read per token%n",
@@ -172,16 +170,18 @@ final class BenchModelCommand implements Runnable {
             int V = m.weights().arch().nVocab();
             int[] tokens = new SplittableRandom(7).ints(prompt + gen, 0, Math.min(V, m.vocabulary().size())).toArray();
             for (int t : threads) {
-                Parallel.setThreads(t);
-                double[] speed = measure(fp, tokens);
-                double bw = triadBandwidth();
-                double bound = bw / bytesPerToken;
-                System.out.printf(Locale.ROOT, "%-9d %14.1f %14.1f %14.1f %16.1f %9.0f%%%n", t, speed[0], speed[1], bw / 1e9, bound, 100 * speed[1] / bound);
-                if (batch > 1) batched.add(String.format(Locale.ROOT, "cpu, %d thread%s: %.1f tok/s", t, t == 1 ? "" : "s", decodeBatch(fp, tokens)));
-                if (llamaBench != null) {
-                    double[] ref = LlamaBench.run(llamaBench, model, prompt, gen, t, repeat);
-                    System.out.printf(Locale.ROOT, "%-9s %14.1f %14.1f %14s %16s %9.0f%%%n", "llama.cpp", ref[0], ref[1], "", "", 100 * ref[1] / bound);
-                    compared.add(String.format(Locale.ROOT, "%d thread%s: pp %.2f×, tg %.2f× llama.cpp", t, t == 1 ? "" : "s", speed[0] / ref[0], speed[1] / ref[1]));
+                // Each thread count its own prepared model, with a compute pool of that size.
+                try (ForwardPass fp = cpu.prepare(m.weights(), cpu.params(Map.of("threads", t))); Parallel pool = new Parallel(t)) {
+                    double[] speed = measure(fp, tokens);
+                    double bw = pool.call(BenchModelCommand::triadBandwidth);
+                    double bound = bw / bytesPerToken;
+                    System.out.printf(Locale.ROOT, "%-9d %14.1f %14.1f %14.1f %16.1f %9.0f%%%n", t, speed[0], speed[1], bw / 1e9, bound, 100 * speed[1] / bound);
+                    if (batch > 1) batched.add(String.format(Locale.ROOT, "cpu, %d thread%s: %.1f tok/s", t, t == 1 ? "" : "s", decodeBatch(fp, tokens)));
+                    if (llamaBench != null) {
+                        double[] ref = LlamaBench.run(llamaBench, model, prompt, gen, t, repeat);
+                        System.out.printf(Locale.ROOT, "%-9s %14.1f %14.1f %14s %16s %9.0f%%%n", "llama.cpp", ref[0], ref[1], "", "", 100 * ref[1] / bound);
+                        compared.add(String.format(Locale.ROOT, "%d thread%s: pp %.2f×, tg %.2f× llama.cpp", t, t == 1 ? "" : "s", speed[0] / ref[0], speed[1] / ref[1]));
+                    }
                 }
             }
             if (other != null) {
@@ -202,8 +202,6 @@ final class BenchModelCommand implements Runnable {
             }
             compared.forEach(c -> System.out.println("Rill / llama.cpp, " + c));
             if (!batched.isEmpty()) System.out.println("decode of " + batch + " sequences at once (aggregate), " + String.join("; ", batched));
-        } finally {
-            Parallel.setThreads(before);
         }
     }
 
@@ -272,7 +270,7 @@ final class BenchModelCommand implements Runnable {
         return t instanceof MappedTensor m ? m.data().byteSize() : (long) t.rows() * BlockFormats.rowBytes(t.type(), t.cols());
     }
 
-    /** STREAM triad {@code a = b + s·c} over 3 × 64 MB on the compute threads, best of 5, in bytes/s counted as STREAM does (12 bytes per element). */
+    /** STREAM triad {@code a = b + s·c} over 3 × 64 MB on the current compute pool's threads, best of 5, in bytes/s counted as STREAM does (12 bytes per element). */
     static double triadBandwidth() {
         int n = 16 << 20;
         float[] a = new float[n], b = new float[n], c = new float[n];

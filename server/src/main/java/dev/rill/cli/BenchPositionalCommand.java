@@ -113,7 +113,7 @@ final class BenchPositionalCommand implements Callable<Integer> {
             String text = Trainer.readText(data);
             out.printf(Locale.ROOT, "rill bench positional: %s (%,d characters); nLayer %d, nHead %d, nEmb %d, T %d, batch %d; "
                             + "%d steps, lr %s → %s, warm-up %d, seed %d; %d threads%n",
-                    data.getFileName(), text.length(), nLayer, nHead, nEmb, context, batch, steps, plain(lr), plain(minLr), warmup, seed, Parallel.threads());
+                    data.getFileName(), text.length(), nLayer, nHead, nEmb, context, batch, steps, plain(lr), plain(minLr), warmup, seed, Parallel.defaultThreads());
             out.flush();
             List<Row> rows = new ArrayList<>();
             for (int i = 0; i < variants.size(); i++) {
@@ -171,9 +171,12 @@ final class BenchPositionalCommand implements Callable<Integer> {
             throw new IllegalArgumentException(data + " leaves " + val.length + " validation tokens, too few for one window of 2T = " + twoT
                     + "; use more text or a smaller context");
         }
-        double valT = Evaluation.crossEntropy(model, val, batch, T).loss();
         boolean reaches2T = model.config.maxContext() >= twoT && model.positional.maxPositions() >= twoT;
-        double val2T = reaches2T ? Evaluation.crossEntropy(model, val, Math.max(1, batch / 2), twoT).loss() : Double.NaN;
+        double valT, val2T;
+        try (Parallel pool = new Parallel(Parallel.defaultThreads())) {
+            valT = pool.call(() -> Evaluation.crossEntropy(model, val, batch, T).loss());
+            val2T = reaches2T ? pool.call(() -> Evaluation.crossEntropy(model, val, Math.max(1, batch / 2), twoT).loss()) : Double.NaN;
+        }
         Arrays.sort(stepSeconds);
         double median = stepSeconds[stepSeconds.length / 2];
         return new Row(v.label(), model.parameterCount(), valT, val2T, config.tokensPerStep() / median, seconds);

@@ -123,7 +123,7 @@ final class BenchServeCommand implements Callable<Integer> {
             awaitReady(http, base, deadline, app, failed);
             System.out.printf(Locale.ROOT, "rill bench serve: model %s (%s parameters, context %d), backend %s, %d threads, %d tokens per stream, "
                             + "prompt %d tokens, localhost WebSockets%n", loaded.name(), loaded.info().get("parameters"), loaded.maxContext(),
-                    backend, Parallel.threads(), tokens, promptTokens);
+                    backend, Parallel.defaultThreads(), tokens, promptTokens);
             // Warm-up, not reported: the JIT must compile the Vector API kernels and the server path first.
             engineMsPerToken(registry, loaded);
             schedulerAlone(registry, loaded, most);

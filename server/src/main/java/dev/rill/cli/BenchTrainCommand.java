@@ -56,7 +56,7 @@ final class BenchTrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PluginRegistry registry = PluginRegistry.load();
-        System.out.printf(Locale.ROOT, "rill bench train: %d threads, %d-bit vectors, JDK %s%n", Parallel.threads(),
+        System.out.printf(Locale.ROOT, "rill bench train: %d threads, %d-bit vectors, JDK %s%n", Parallel.defaultThreads(),
                 jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize(), Runtime.version());
         for (String name : configs) {
             Shape s = SHAPES.get(name.trim().toUpperCase(Locale.ROOT));
@@ -82,14 +82,18 @@ final class BenchTrainCommand implements Callable<Integer> {
         }
         resetPeaks();
         double[] seconds = new double[steps];
-        for (int i = -warmup; i < steps; i++) {
-            long t0 = System.nanoTime();
-            model.zeroGrad();
-            model.forward(x, y, s.nBatch(), s.T());
-            model.backward();
-            AdamW.clipGradNorm(model.grads, 1.0);
-            adam.step(model.params, model.grads, 1e-4, Math.max(1, i + warmup + 1));
-            if (i >= 0) seconds[i] = (System.nanoTime() - t0) / 1e9;
+        try (Parallel pool = new Parallel(Parallel.defaultThreads())) {
+            pool.run(() -> {
+                for (int i = -warmup; i < steps; i++) {
+                    long t0 = System.nanoTime();
+                    model.zeroGrad();
+                    model.forward(x, y, s.nBatch(), s.T());
+                    model.backward();
+                    AdamW.clipGradNorm(model.grads, 1.0);
+                    adam.step(model.params, model.grads, 1e-4, Math.max(1, i + warmup + 1));
+                    if (i >= 0) seconds[i] = (System.nanoTime() - t0) / 1e9;
+                }
+            });
         }
         Arrays.sort(seconds);
         double median = seconds[steps / 2];

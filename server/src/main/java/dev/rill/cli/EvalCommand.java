@@ -4,6 +4,7 @@ import dev.rill.model.Checkpoint;
 import dev.rill.model.BundledModels;
 import dev.rill.plugin.PluginRegistry;
 import dev.rill.train.Evaluation;
+import dev.rill.tensor.Parallel;
 import dev.rill.train.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -38,7 +39,10 @@ final class EvalCommand implements Callable<Integer> {
         String content = Trainer.readText(text);
         int[] tokens = loaded.vocabulary().encode(content);
         int window = context != null ? context : loaded.model().config.T();
-        Evaluation.Result r = Evaluation.crossEntropy(loaded.model(), tokens, batch, window);
+        Evaluation.Result r;
+        try (Parallel pool = new Parallel(Parallel.defaultThreads())) {
+            r = pool.call(() -> Evaluation.crossEntropy(loaded.model(), tokens, batch, window));
+        }
         System.out.printf(Locale.ROOT, "loss %.4f nats/token over %d windows%s%n", r.loss(), r.windows(),
                 context != null ? " of " + window + " tokens" : "");
         return 0;

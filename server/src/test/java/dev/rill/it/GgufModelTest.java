@@ -5,7 +5,7 @@ import dev.rill.backend.cpu.CpuBackend;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rill.gguf.GgufException;
-import dev.rill.gguf.GgufModel;
+import dev.rill.model.GgufModel;
 import dev.rill.gguf.GgufWriter;
 import dev.rill.plugin.PluginRegistry;
 import dev.rill.spi.ForwardPass;
@@ -201,7 +201,7 @@ class GgufModelTest {
                 f.seek(header.length + only.offset(i));
                 int rows = i == 1 ? 1 : dims[i - 2][0], cols = i == 1 ? nEmb : dims[i - 2][1];
                 DType t = rows == 1 ? DType.F32 : DType.Q8_0;
-                f.write(dev.rill.tensor.BlockFormats.quantize(t, rows == 1 ? ones(cols) : new float[rows * cols], 0, rows * cols));
+                f.write(dev.rill.spi.BlockFormats.quantize(t, rows == 1 ? ones(cols) : new float[rows * cols], 0, rows * cols));
             }
         }
         assertTrue(Files.size(p) > (1L << 31), "file of " + Files.size(p));
@@ -212,7 +212,7 @@ class GgufModelTest {
             assertEquals(Files.size(p), m.info().fileBytes());
             assertEquals(nVocab, m.weights().arch().nVocab());
             // The last embedding row lies past 2 GB into the mapping.
-            var emb = (dev.rill.tensor.MappedTensor) m.weights().tokenEmbedding();
+            var emb = (dev.rill.spi.MappedTensor) m.weights().tokenEmbedding();
             assertTrue(emb.rowOffset(nVocab - 1) > (1L << 31));
             float[] row = new float[nEmb];
             java.util.Arrays.fill(row, 7f);

@@ -1,6 +1,6 @@
 package dev.rill.server.chat;
 
-import dev.rill.gguf.ChatTemplate;
+import dev.rill.template.ChatTemplate;
 
 import java.util.List;
 

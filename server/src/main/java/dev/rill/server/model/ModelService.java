@@ -12,7 +12,6 @@ import dev.rill.server.sampling.SamplingSettings;
 import dev.rill.spi.ComputeBackend;
 import dev.rill.spi.ForwardPass;
 import dev.rill.spi.Params;
-import dev.rill.tensor.Parallel;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -73,13 +72,6 @@ public class ModelService {
     private void load() {
         long t0 = System.nanoTime();
         try {
-            if (config.threads().isPresent()) {
-                try {
-                    Parallel.setThreads(config.threads().getAsInt());
-                } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException("rill.threads: " + e.getMessage(), e);
-                }
-            }
             PluginRegistry plugins = PluginRegistry.load(config.plugins().orElse(null));
             SamplingSettings samplingSettings = new SamplingSettings(plugins,
                     config.sampling().chain().orElse(null), config.sampling().params());
@@ -87,9 +79,10 @@ public class ModelService {
             if (!backend.availability().available()) {
                 throw new IllegalStateException("compute backend '" + backend.name() + "' is unavailable: " + backend.availability().reason());
             }
+            Map<String, String> given = withThreads(backend, declaredSpelling(backend, config.backend().params()));
             Params backendParams;
             try {
-                backendParams = backend.params(declaredSpelling(backend, config.backend().params()));
+                backendParams = backend.params(given);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("rill.backend.params: " + e.getMessage(), e);
             }
@@ -137,6 +130,20 @@ public class ModelService {
             LOG.error("rill: " + failure, t instanceof IllegalArgumentException || t instanceof IllegalStateException ? null : t);
             if (config.exitOnLoadFailure()) Quarkus.asyncExit(1);
         }
+    }
+
+    /**
+     * {@code rill.threads} as the backend's own {@code threads} parameter (each served model then has a
+     * pool of that size), unless the backend parameters set it; a backend without the parameter ignores it.
+     */
+    private Map<String, String> withThreads(ComputeBackend backend, Map<String, String> params) {
+        if (config.threads().isEmpty()) return params;
+        int threads = config.threads().getAsInt();
+        if (threads < 1) throw new IllegalArgumentException("rill.threads must be >= 1, got " + threads);
+        if (params.containsKey("threads") || backend.parameters().stream().noneMatch(p -> p.name().equals("threads"))) return params;
+        Map<String, String> out = new LinkedHashMap<>(params);
+        out.put("threads", Integer.toString(threads));
+        return out;
     }
 
     /**

@@ -10,9 +10,6 @@ import dev.rill.spi.ForwardPass;
 import dev.rill.spi.KvCache;
 import dev.rill.spi.ModelWeights;
 import dev.rill.spi.PositionalEncoder;
-import dev.rill.spi.Tensor;
-import dev.rill.tensor.MappedTensor;
-import dev.rill.tensor.MatMul;
 import dev.rill.tensor.Parallel;
 import dev.rill.tensor.Vec;
 
@@ -26,12 +23,24 @@ final class CpuForwardPass implements ForwardPass {
     private final ModelWeights w;
     private final Architecture a;
     private final PositionalEncoder pe;
+    private final Parallel pool;
     private Scratch scratch;
 
-    CpuForwardPass(ModelWeights weights) {
+    CpuForwardPass(ModelWeights weights, Parallel pool) {
         this.w = weights;
         this.a = weights.arch();
         this.pe = weights.positional();
+        this.pool = pool;
+    }
+
+    /** This model's compute threads. */
+    int threads() {
+        return pool.size();
+    }
+
+    @Override
+    public void close() {
+        pool.close();
     }
 
     @Override
@@ -58,7 +67,7 @@ final class CpuForwardPass implements ForwardPass {
             pos[i] = c.length + i;
             toks[i] = tokens[from + i];
         }
-        run(caches, toks, pos, new int[]{M - 1}, new float[][]{logits});
+        pool.run(() -> run(caches, toks, pos, new int[]{M - 1}, new float[][]{logits}));
     }
 
     @Override
@@ -75,7 +84,7 @@ final class CpuForwardPass implements ForwardPass {
                 if (cs[j] == cs[i]) throw new IllegalArgumentException("one cache twice in a decode batch");
             }
         }
-        run(cs, tokens, pos, rows, logits);
+        pool.run(() -> run(cs, tokens, pos, rows, logits));
     }
 
     /** Runs rows {@code tokens[r]} at {@code pos[r]} of {@code caches[r]}; writes logits of {@code outRows}. */
@@ -132,15 +141,8 @@ final class CpuForwardPass implements ForwardPass {
     }
 
     private void embedRow(int token, float[] x, int off) {
-        Tensor e = w.tokenEmbedding();
-        if (e instanceof F32Tensor f) {
-            System.arraycopy(f.data(), f.offset() + token * f.rowStride(), x, off, a.nEmb());
-        } else if (e instanceof MappedTensor m) {
-            // GGUF embeddings stay in their stored type; only the looked-up row is decoded.
-            m.dequantizeRow(token, x, off);
-        } else {
-            throw new UnsupportedOperationException("no CPU embedding lookup for type " + e.type());
-        }
+        // Embeddings stay in their stored type (GGUF: often quantized); only the looked-up row is decoded.
+        w.tokenEmbedding().dequantizeRow(token, x, off);
     }
 
     private void norm(ModelWeights.NormWeights n, float[] in, float[] out, int M) {

@@ -1,5 +1,6 @@
 package dev.rill.backend.tornadovm;
 
+import dev.rill.spi.BlockFormats;
 import dev.rill.spi.Linear;
 import dev.rill.spi.Tensor;
 import dev.rill.spi.Tensor.DType;
@@ -98,7 +99,7 @@ record DeviceMatrix(int type, int rows, int cols, List<Part> parts, String name)
     }
 
     long rowBytes() {
-        return HostTensors.rowBytes(dtype(type), cols);
+        return BlockFormats.rowBytes(dtype(type), cols);
     }
 
     long dataBytes() {
@@ -120,17 +121,21 @@ record DeviceMatrix(int type, int rows, int cols, List<Part> parts, String name)
         long at = 0;
         float[] row = new float[cols];
         for (Part p : parts) {
-            MemorySegment stored = p.layout() == Linear.Layout.OUT_IN ? HostTensors.storedBytes(p.tensor()) : null;
+            Tensor t = p.tensor();
             int outs = p.outs();
-            if (stored != null && p.tensor().type() == dtype(type)) {
-                MemorySegment.copy(stored, 0, dst, at, stored.byteSize()); // as stored: straight from the mapped file
-                at += stored.byteSize();
-            } else if (stored != null && p.tensor().type() == DType.Q4_0 && type == Kernels.Q8_0) {
-                at = widenQ4(stored, outs, dst, at);
+            if (p.layout() == Linear.Layout.IN_OUT) {
+                float[] all = t.toFloats(); // (in, out): output r is column r
+                for (int r = 0; r < outs; r++) {
+                    for (int i = 0; i < cols; i++) row[i] = all[i * outs + r];
+                    at = encode(row, dst, at);
+                }
+            } else if (t.type() == dtype(type)) {
+                at = copyRows(t, dst, at); // as stored: straight from the mapped file
+            } else if (t.type() == DType.Q4_0 && type == Kernels.Q8_0) {
+                for (int r = 0; r < outs; r++) at = widenQ4(t.bytes(), t.rowOffset(r), dst, at);
             } else {
                 for (int r = 0; r < outs; r++) {
-                    if (p.layout() == Linear.Layout.OUT_IN) HostTensors.row(p.tensor(), r, row);
-                    else HostTensors.column(p.tensor(), r, row);
+                    t.dequantizeRow(r, row, 0);
                     at = encode(row, dst, at);
                 }
             }
@@ -138,11 +143,21 @@ record DeviceMatrix(int type, int rows, int cols, List<Part> parts, String name)
         if (at != dataBytes()) throw new IllegalStateException(name + ": wrote " + at + " bytes, expected " + dataBytes());
     }
 
-    /** Q4_0 blocks as Q8_0 with the same scales: {@code q − 8} fits an int8, so nothing is rounded. */
-    private long widenQ4(MemorySegment src, int rows, MemorySegment dst, long at) {
-        long blocks = rows * (long) (cols / 32);
-        for (long b = 0; b < blocks; b++, at += 34) {
-            long s = b * 18;
+    /** The stored rows, byte for byte: in one copy when they lie back to back (a GGUF tensor), else row by row (a view). */
+    private static long copyRows(Tensor t, MemorySegment dst, long at) {
+        long rowBytes = t.rowBytes(), all = t.rows() * rowBytes;
+        if (t.rowOffset(t.rows() - 1) - t.rowOffset(0) == all - rowBytes) {
+            MemorySegment.copy(t.bytes(), t.rowOffset(0), dst, at, all);
+            return at + all;
+        }
+        for (int r = 0; r < t.rows(); r++, at += rowBytes) MemorySegment.copy(t.bytes(), t.rowOffset(r), dst, at, rowBytes);
+        return at;
+    }
+
+    /** A row of Q4_0 blocks as Q8_0 with the same scales: {@code q − 8} fits an int8, so nothing is rounded. */
+    private long widenQ4(MemorySegment src, long from, MemorySegment dst, long at) {
+        for (int b = 0; b < cols / 32; b++, at += 34) {
+            long s = from + b * 18L;
             dst.set(F16_BITS, at, src.get(F16_BITS, s));
             for (int j = 0; j < 16; j++) {
                 int q = Byte.toUnsignedInt(src.get(ValueLayout.JAVA_BYTE, s + 2 + j));
@@ -159,7 +174,10 @@ record DeviceMatrix(int type, int rows, int cols, List<Part> parts, String name)
             case Kernels.F16 -> {
                 for (int i = 0; i < cols; i++) dst.set(F16_BITS, at + 2L * i, Float.floatToFloat16(row[i]));
             }
-            case Kernels.Q8_0 -> HostTensors.quantizeQ8(row, dst, at);
+            case Kernels.Q8_0 -> {
+                byte[] q = BlockFormats.quantize(DType.Q8_0, row, 0, cols);
+                MemorySegment.copy(MemorySegment.ofArray(q), 0, dst, at, q.length);
+            }
             default -> throw new IllegalStateException(name + ": cannot encode into " + typeName(type));
         }
         return at + rowBytes();

@@ -139,7 +139,7 @@ final class DeviceWeights {
         int at = 0;
         for (Linear l : parts) {
             if (l.bias() != null) {
-                float[] v = HostTensors.floats(l.bias());
+                float[] v = l.bias().toFloats();
                 if (v.length != l.out()) throw new IllegalArgumentException("a bias of " + v.length + " values for " + l.out() + " outputs");
                 System.arraycopy(v, 0, b, at, v.length);
             }
@@ -162,6 +162,6 @@ final class DeviceWeights {
         if ((long) t.rows() * t.cols() != n) {
             throw new IllegalArgumentException(what + " has " + t.rows() + "x" + t.cols() + " values; expected " + n);
         }
-        return FloatArray.fromArray(HostTensors.floats(t));
+        return FloatArray.fromArray(t.toFloats());
     }
 }

@@ -200,7 +200,7 @@ final class TornadoForwardPass implements ForwardPass {
         int C = a.nEmb(), V = a.nVocab();
         MemorySegment x = graphs.x.getSegment();
         for (int r = 0; r < tokens.length; r++) {
-            HostTensors.row(weights.tokenEmbedding(), tokens[r], row);
+            weights.tokenEmbedding().dequantizeRow(tokens[r], row, 0);
             if (pe.addsToEmbeddings()) pe.embed(weights.positionalWeights(), row, 0, pos[r]);
             MemorySegment.copy(row, 0, x, ValueLayout.JAVA_FLOAT, (long) r * C * Float.BYTES, C);
         }

@@ -1,6 +1,6 @@
 package dev.rill.backend.tornadovm;
 
-import dev.rill.gguf.GgufModel;
+import dev.rill.model.GgufModel;
 import dev.rill.spi.ComputeBackend;
 import dev.rill.spi.ForwardPass;
 import dev.rill.spi.KvCache;

@@ -3,15 +3,20 @@ package dev.rill.backend.tornadovm;
 import dev.rill.model.Gpt;
 import dev.rill.model.GptConfig;
 import dev.rill.spi.Architecture;
+import dev.rill.spi.BlockFormats;
 import dev.rill.spi.ComputeBackend;
 import dev.rill.spi.F32Tensor;
 import dev.rill.spi.ForwardPass;
 import dev.rill.spi.KvCache;
 import dev.rill.spi.Linear;
+import dev.rill.spi.MappedTensor;
 import dev.rill.spi.ModelWeights;
 import dev.rill.spi.PositionalEncoder;
+import dev.rill.spi.Tensor;
+import dev.rill.spi.Tensor.DType;
 import org.junit.jupiter.api.Test;
 
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -39,6 +44,36 @@ class LlamaShapeOnDeviceTest {
             worst = Math.max(worst, slotsMatch(cpu, device));
             System.out.printf("llama-shape (GQA 8/2, q/k norm, half-split RoPE, SwiGLU): max relative logit difference %.3g%n", worst);
         }
+    }
+
+    /**
+     * The same model as a GGUF file stores it: projections in Q8_0, the embedding in F16, the head in
+     * BF16, all as memory segments ({@link MappedTensor}): the device decodes them to F32 on upload
+     * and agrees with the cpu backend, which multiplies them in their stored types.
+     */
+    @Test
+    void weightsStoredAsInAGgufFileRunOnTheDevice() {
+        ComputeBackend tornado = DeviceTests.tornadoOrSkip();
+        int headDim = 16, T = 64;
+        ModelWeights f32 = llama(96, 128, 2, 8, 2, 352, T, new ReferenceEncoders.Rope(headDim, headDim, 10000, false, T), 7);
+        ModelWeights w = new ModelWeights(f32.arch(), f32.positional(), stored(f32.tokenEmbedding(), DType.F16), List.of(),
+                f32.blocks().stream().map(b -> new ModelWeights.Block(b.attnNorm(), stored(b.q()), stored(b.k()), stored(b.v()), stored(b.o()),
+                        b.qNorm(), b.kNorm(), b.mlpNorm(), stored(b.up()), stored(b.gate()), stored(b.down()))).toList(),
+                f32.finalNorm(), new Linear(stored(f32.output().weight(), DType.BF16), null, Linear.Layout.OUT_IN));
+        try (ForwardPass cpu = DeviceTests.cpu(w);
+             ForwardPass device = DeviceTests.tornado(tornado, w, Map.of("max-sequences", 1))) {
+            double worst = DeviceTests.greedyMatches(cpu, device, new int[]{3, 14, 15, 92, 65}, 16, "llama-shape, stored Q8_0/F16/BF16");
+            System.out.printf("llama-shape stored as Q8_0/F16/BF16 memory segments: max relative logit difference %.3g%n", worst);
+        }
+    }
+
+    private static Linear stored(Linear l) {
+        return new Linear(stored(l.weight(), DType.Q8_0), l.bias(), l.layout());
+    }
+
+    private static MappedTensor stored(Tensor t, DType type) {
+        float[] x = t.toFloats();
+        return new MappedTensor(type, t.rows(), t.cols(), MemorySegment.ofArray(BlockFormats.quantize(type, x, 0, x.length)));
     }
 
     @Test

@@ -7,7 +7,6 @@ import dev.rill.spi.Linear;
 import dev.rill.spi.ModelWeights;
 import dev.rill.spi.Tensor;
 import dev.rill.spi.Tensor.DType;
-import dev.rill.tensor.MappedTensor;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -113,7 +112,7 @@ final class TinyGgufModels {
     }
 
     private static Tensor decoded(Tensor t) {
-        return t instanceof MappedTensor m ? F32Tensor.of(m.toFloats(), 0, m.rows(), m.cols()) : t;
+        return t.type() == DType.F32 ? t : F32Tensor.of(t.toFloats(), 0, t.rows(), t.cols());
     }
 
     private static void matrix(GgufWriter w, String name, DType type, Map<String, DType> overrides, int rows, int cols, float std,

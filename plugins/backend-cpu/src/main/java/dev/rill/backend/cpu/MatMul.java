@@ -1,0 +1,126 @@
+package dev.rill.backend.cpu;
+
+import dev.rill.spi.F32Tensor;
+import dev.rill.spi.Linear;
+import dev.rill.spi.MappedTensor;
+import dev.rill.spi.Tensor;
+import dev.rill.tensor.Gemm;
+import dev.rill.tensor.Parallel;
+import dev.rill.tensor.Vec;
+
+/**
+ * {@code y = x·W + b} for a {@link Linear} of any layout, over {@code M} rows: the one entry point
+ * inference uses for every weight matrix, whatever its storage (heap float32, or a
+ * {@link MappedTensor} in F32/F16/BF16/Q8_0/Q4_0/Q4_K/Q5_K/Q6_K).
+ *
+ * <p>Mapped weights: a few rows (decode) take one {@link QuantDot} per (row, output), spread over
+ * the cores by output (Q4_0 with the rows quantized to int8 first, {@link Int8Activations}); F32
+ * below {@link #F32_TILES_MAX_ROWS} rows is read in place in register tiles ({@link F32Tiles}).
+ * Many rows (a prompt) take matrix–matrix tiles: each task dequantizes a panel of {@link #PANEL}
+ * outputs once into a small float buffer and multiplies every row of {@code x} with it in
+ * {@link Gemm}'s packed register tiles ({@code x} packed once per call), so each weight is decoded
+ * once per call rather than once per token.
+ */
+public final class MatMul {
+
+    /** Outputs per dequantized panel: one column panel of {@link Gemm}'s register tile. */
+    static final int PANEL = Gemm.NR;
+    /** From this many rows on, panels beat per-row dot products. */
+    static final int PANEL_MIN_ROWS = 6;
+    /**
+     * Mapped F32 weights take {@link F32Tiles} (read in place) below this many rows: measured on
+     * one core, 21–22 GFLOP/s at 8–16 rows against 10–13 for panels, whose copying only pays off
+     * from about 32 rows (29 against 22 GFLOP/s at 128).
+     */
+    static final int F32_TILES_MAX_ROWS = 32;
+
+    private MatMul() {
+    }
+
+    /** {@code y (M, out) = x (M, in) · W + b}. */
+    public static void forward(Linear lin, float[] x, int M, float[] y) {
+        int in = lin.in(), out = lin.out();
+        Tensor w = lin.weight();
+        if (w instanceof F32Tensor f) {
+            if (lin.layout() == Linear.Layout.IN_OUT) {
+                Gemm.gemm(M, out, in, x, 0, in, 1, f.data(), f.offset(), f.rowStride(), y, 0, out, false);
+            } else {
+                outIn(f, x, M, y, in, out);
+            }
+        } else if (w instanceof MappedTensor m) {
+            if (lin.layout() != Linear.Layout.OUT_IN) throw new UnsupportedOperationException("mapped " + m.type() + " weights must be OUT_IN (rows are outputs)");
+            if (m.type() == Tensor.DType.F32 && QuantDot.VECTOR && M < F32_TILES_MAX_ROWS) {
+                int groups = (out + F32Tiles.NR - 1) / F32Tiles.NR;
+                Parallel.forRange(groups, 8, (g0, g1) ->
+                        F32Tiles.rows(m.data(), x, M, y, in, out, g0 * F32Tiles.NR, Math.min(out, g1 * F32Tiles.NR)));
+            } else if (M < PANEL_MIN_ROWS) mappedRows(m, x, M, y, in, out);
+            else mappedPanels(m, x, M, y, in, out);
+        } else {
+            throw new UnsupportedOperationException("no CPU matmul for weights of type " + w.type() + " in " + w.getClass().getSimpleName()
+                    + " (supported: heap F32, or mapped F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K)");
+        }
+        if (lin.bias() != null) {
+            F32Tensor b = (F32Tensor) lin.bias();
+            for (int m = 0; m < M; m++) Vec.add(b.data(), b.offset(), y, m * out, out);
+        }
+    }
+
+    /** Rows of W are outputs: each output is a dot product of an input row with a weight row. */
+    private static void outIn(F32Tensor w, float[] x, int M, float[] y, int in, int out) {
+        float[] data = w.data();
+        int base = w.offset(), stride = w.rowStride();
+        Parallel.forRange(out, 16, (o0, o1) -> {
+            for (int o = o0; o < o1; o++) {
+                int row = base + o * stride;
+                for (int m = 0; m < M; m++) y[m * out + o] = Vec.dot(x, m * in, data, row, in);
+            }
+        });
+    }
+
+    private static void mappedRows(MappedTensor w, float[] x, int M, float[] y, int in, int out) {
+        long rowBytes = w.rowBytes();
+        if (QuantDot.integerKernel(w.type())) {
+            Int8Activations[] xq = new Int8Activations[M];
+            for (int m = 0; m < M; m++) xq[m] = Int8Activations.of(x, m * in, in);
+            Parallel.forRange(out, 32, (o0, o1) -> {
+                for (int o = o0; o < o1; o++) {
+                    for (int m = 0; m < M; m++) y[m * out + o] = QuantDot.dot(w.type(), w.data(), o * rowBytes, xq[m], in);
+                }
+            });
+            return;
+        }
+        Parallel.forRange(out, 32, (o0, o1) -> {
+            for (int o = o0; o < o1; o++) {
+                long off = o * rowBytes;
+                for (int m = 0; m < M; m++) y[m * out + o] = QuantDot.dot(w.type(), w.data(), off, x, m * in, in);
+            }
+        });
+    }
+
+    private static void mappedPanels(MappedTensor w, float[] x, int M, float[] y, int in, int out) {
+        int panels = (out + PANEL - 1) / PANEL;
+        // x packed once into Gemm's row groups: every panel's tiles then read it with constant strides.
+        float[] xp = new float[(M + Gemm.MR - 1) / Gemm.MR * Gemm.MR * in];
+        Gemm.packA(x, 0, in, 1, 0, M, 0, in, xp);
+        Parallel.forRange(panels, 1, (p0, p1) -> {
+            float[] panel = new float[in * PANEL];
+            float[] rows = new float[PANEL * in];
+            float[] tile = new float[Gemm.MR * PANEL];
+            for (int p = p0; p < p1; p++) {
+                int r0 = p * PANEL, nr = Math.min(PANEL, out - r0);
+                for (int r = 0; r < nr; r++) w.dequantizeRow(r0 + r, rows, r * in);
+                // Transposed 64 columns at a time, so the part of the panel being written stays in L1.
+                for (int k0 = 0; k0 < in; k0 += 64) {
+                    int k1 = Math.min(in, k0 + 64);
+                    for (int r = 0; r < nr; r++) {
+                        for (int k = k0, ri = r * in; k < k1; k++) panel[k * PANEL + r] = rows[ri + k];
+                    }
+                }
+                for (int m = 0; m < M; m += Gemm.MR) {
+                    Gemm.packedTile(xp, m * in, in, panel, 0, tile, 0);
+                    Gemm.store(tile, 0, Math.min(Gemm.MR, M - m), nr, y, m * out + r0, out, false);
+                }
+            }
+        });
+    }
+}

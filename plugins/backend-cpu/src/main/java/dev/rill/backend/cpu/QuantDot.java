@@ -1,0 +1,309 @@
+package dev.rill.backend.cpu;
+
+import dev.rill.spi.BlockFormats;
+import dev.rill.spi.Tensor.DType;
+import dev.rill.tensor.Vec;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+import static dev.rill.spi.BlockFormats.QK;
+import static dev.rill.spi.BlockFormats.QK_K;
+import static dev.rill.spi.BlockFormats.half;
+
+/**
+ * Dot products of one stored weight row with a float32 activation vector, straight from the
+ * block format: each block's integers are widened to float lanes in registers and multiplied with
+ * the activations, and the block's scale is applied once per block, so no row is ever
+ * dequantized to memory. 256-bit vectors (8 float lanes); where the CPU has narrower vectors the
+ * scalar definition in {@link BlockFormats} is used instead.
+ */
+public final class QuantDot {
+
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_64;
+    static final VectorSpecies<Byte> B256 = ByteVector.SPECIES_256;
+    static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
+    static final VectorSpecies<Short> S128 = ShortVector.SPECIES_128;
+    static final VectorSpecies<Short> S256 = ShortVector.SPECIES_256;
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /** Whether the vector kernels run (the CPU has at least 256-bit vectors). */
+    static final boolean VECTOR = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 256 && !Boolean.getBoolean("rill.scalarQuant");
+
+    private QuantDot() {
+    }
+
+    /** {@code Σ row[i]·x[xo+i]} for {@code i < n}, the row starting at byte {@code off} of {@code s}. */
+    public static float dot(DType t, MemorySegment s, long off, float[] x, int xo, int n) {
+        if (!VECTOR) return scalar(t, s, off, x, xo, n);
+        return switch (t) {
+            case F32 -> f32(s, off, x, xo, n);
+            case F16 -> f16(s, off, x, xo, n);
+            case BF16 -> bf16(s, off, x, xo, n);
+            case Q8_0 -> q8_0(s, off, x, xo, n);
+            case Q4_0 -> q4_0(s, off, x, xo, n);
+            case Q4_K -> q4_K(s, off, x, xo, n);
+            case Q5_K -> q5_K(s, off, x, xo, n);
+            case Q6_K -> q6_K(s, off, x, xo, n);
+        };
+    }
+
+    /** Whether {@link #dot(DType, MemorySegment, long, Int8Activations, int)} has an integer kernel for weights of type {@code t}. */
+    public static boolean integerKernel(DType t) {
+        return VECTOR && t == DType.Q4_0;
+    }
+
+    /**
+     * {@code Σ row[i]·x[i]} with the activations quantized to int8 ({@link Int8Activations}):
+     * integer products per block, one float multiply-add per block by both scales. Only for the
+     * types {@link #integerKernel} accepts.
+     */
+    public static float dot(DType t, MemorySegment s, long off, Int8Activations x, int n) {
+        if (!integerKernel(t)) throw new IllegalArgumentException("no integer kernel for " + t + " (only Q4_0)");
+        return q4_0(s, off, x, n);
+    }
+
+    /** The definition: dequantize a block at a time, then multiply. */
+    static float scalar(DType t, MemorySegment s, long off, float[] x, int xo, int n) {
+        int bs = Math.max(BlockFormats.blockSize(t), 256);
+        float[] tmp = new float[Math.min(n, bs)];
+        float sum = 0;
+        for (int i = 0; i < n; i += tmp.length) {
+            int len = Math.min(tmp.length, n - i);
+            BlockFormats.dequantize(t, s, off + BlockFormats.rowBytes(t, i), tmp, 0, len);
+            sum += Vec.dot(tmp, 0, x, xo + i, len);
+        }
+        return sum;
+    }
+
+    static float f32(MemorySegment s, long off, float[] x, int xo, int n) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int i = 0;
+        for (; i + 32 <= n; i += 32) {
+            long o = off + 4L * i;
+            a0 = FloatVector.fromMemorySegment(F, s, o, LE).fma(FloatVector.fromArray(F, x, xo + i), a0);
+            a1 = FloatVector.fromMemorySegment(F, s, o + 32, LE).fma(FloatVector.fromArray(F, x, xo + i + 8), a1);
+            a2 = FloatVector.fromMemorySegment(F, s, o + 64, LE).fma(FloatVector.fromArray(F, x, xo + i + 16), a2);
+            a3 = FloatVector.fromMemorySegment(F, s, o + 96, LE).fma(FloatVector.fromArray(F, x, xo + i + 24), a3);
+        }
+        for (; i + 8 <= n; i += 8) a0 = FloatVector.fromMemorySegment(F, s, off + 4L * i, LE).fma(FloatVector.fromArray(F, x, xo + i), a0);
+        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) sum += s.get(BlockFormats.F32, off + 4L * i) * x[xo + i];
+        return sum;
+    }
+
+    /** Eight halves at {@code o} as floats: sign, then exponent and mantissa rebased by 2^112 (exact for finite halves). */
+    static FloatVector halves(MemorySegment s, long o) {
+        IntVector h = (IntVector) ShortVector.fromMemorySegment(S128, s, o, LE).convertShape(VectorOperators.S2I, IntVector.SPECIES_256, 0);
+        IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
+        FloatVector mag = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
+        return mag.reinterpretAsInts().or(sign).reinterpretAsFloats();
+    }
+
+    static float f16(MemorySegment s, long off, float[] x, int xo, int n) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        int i = 0;
+        for (; i + 16 <= n; i += 16) {
+            a0 = halves(s, off + 2L * i).fma(FloatVector.fromArray(F, x, xo + i), a0);
+            a1 = halves(s, off + 2L * i + 16).fma(FloatVector.fromArray(F, x, xo + i + 8), a1);
+        }
+        float sum = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) sum += half(s, off + 2L * i) * x[xo + i];
+        return sum;
+    }
+
+    static FloatVector bf16s(MemorySegment s, long o) {
+        return ((IntVector) ShortVector.fromMemorySegment(S128, s, o, LE).convertShape(VectorOperators.S2I, IntVector.SPECIES_256, 0))
+                .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    static float bf16(MemorySegment s, long off, float[] x, int xo, int n) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        int i = 0;
+        for (; i + 16 <= n; i += 16) {
+            a0 = bf16s(s, off + 2L * i).fma(FloatVector.fromArray(F, x, xo + i), a0);
+            a1 = bf16s(s, off + 2L * i + 16).fma(FloatVector.fromArray(F, x, xo + i + 8), a1);
+        }
+        float sum = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) sum += Float.intBitsToFloat(s.get(BlockFormats.I16, off + 2L * i) << 16) * x[xo + i];
+        return sum;
+    }
+
+    /** Eight int8 at {@code o} as float lanes. */
+    static FloatVector int8s(MemorySegment s, long o) {
+        return (FloatVector) ByteVector.fromMemorySegment(B64, s, o, LE).convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    static float q8_0(MemorySegment s, long off, float[] x, int xo, int n) {
+        FloatVector acc = FloatVector.zero(F), acc2 = acc;
+        int nb = n / QK, b = 0;
+        for (; b + 2 <= nb; b += 2, off += 68) {
+            int xb = xo + b * QK;
+            FloatVector p = int8s(s, off + 2).mul(FloatVector.fromArray(F, x, xb));
+            p = int8s(s, off + 10).fma(FloatVector.fromArray(F, x, xb + 8), p);
+            p = int8s(s, off + 18).fma(FloatVector.fromArray(F, x, xb + 16), p);
+            p = int8s(s, off + 26).fma(FloatVector.fromArray(F, x, xb + 24), p);
+            FloatVector r = int8s(s, off + 36).mul(FloatVector.fromArray(F, x, xb + 32));
+            r = int8s(s, off + 44).fma(FloatVector.fromArray(F, x, xb + 40), r);
+            r = int8s(s, off + 52).fma(FloatVector.fromArray(F, x, xb + 48), r);
+            r = int8s(s, off + 60).fma(FloatVector.fromArray(F, x, xb + 56), r);
+            acc = p.fma(FloatVector.broadcast(F, half(s, off)), acc);
+            acc2 = r.fma(FloatVector.broadcast(F, half(s, off + 34)), acc2);
+        }
+        for (; b < nb; b++, off += 34) {
+            int xb = xo + b * QK;
+            FloatVector p = int8s(s, off + 2).mul(FloatVector.fromArray(F, x, xb));
+            p = int8s(s, off + 10).fma(FloatVector.fromArray(F, x, xb + 8), p);
+            p = int8s(s, off + 18).fma(FloatVector.fromArray(F, x, xb + 16), p);
+            p = int8s(s, off + 26).fma(FloatVector.fromArray(F, x, xb + 24), p);
+            acc = p.fma(FloatVector.broadcast(F, half(s, off)), acc);
+        }
+        return acc.add(acc2).reduceLanes(VectorOperators.ADD);
+    }
+
+    static float q4_0(MemorySegment s, long off, float[] x, int xo, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        int nb = n / QK;
+        for (int b = 0; b < nb; b++, off += 18) {
+            int xb = xo + b * QK;
+            // Byte j holds element j (low nibble) and element j + 16 (high nibble). Eight bytes at a
+            // time, so every int8 → float conversion is of a vector's first part (the cheap one).
+            ByteVector q0 = ByteVector.fromMemorySegment(B64, s, off + 2, LE);
+            ByteVector q1 = ByteVector.fromMemorySegment(B64, s, off + 10, LE);
+            FloatVector p = nibbles(q0.and((byte) 0xF)).mul(FloatVector.fromArray(F, x, xb));
+            p = nibbles(q1.and((byte) 0xF)).fma(FloatVector.fromArray(F, x, xb + 8), p);
+            p = nibbles(q0.lanewise(VectorOperators.LSHR, 4)).fma(FloatVector.fromArray(F, x, xb + 16), p);
+            p = nibbles(q1.lanewise(VectorOperators.LSHR, 4)).fma(FloatVector.fromArray(F, x, xb + 24), p);
+            acc = p.fma(FloatVector.broadcast(F, half(s, off)), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * One Q4_0 block (its 16 bytes at {@code o}) times 32 int8 activations from {@code xb}: 16
+     * lanes, lane j holding {@code w[j]·x[j] + w[j+16]·x[j+16]} (|·| ≤ 2·8·127, so 16 bits hold it).
+     */
+    private static ShortVector q4_0Block(MemorySegment s, long o, short[] xq, int xb) {
+        ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B128, s, o, LE).convertShape(VectorOperators.B2S, S256, 0);
+        ShortVector lo = v.and((short) 0xF).sub((short) 8);
+        ShortVector hi = v.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).sub((short) 8);
+        return lo.mul(ShortVector.fromArray(S256, xq, xb)).add(hi.mul(ShortVector.fromArray(S256, xq, xb + 16)));
+    }
+
+    /**
+     * The 16 short lanes summed in pairs into 8 int lanes, as floats. Each int lane holds
+     * {@code hi·2¹⁶ + (lo mod 2¹⁶)}; adding {@code lo·2¹⁶} and shifting back down leaves
+     * {@code hi + lo} exactly, since |hi + lo| < 2¹⁵.
+     */
+    private static FloatVector pairSums(ShortVector p) {
+        IntVector i = p.reinterpretAsInts();
+        return (FloatVector) i.add(i.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
+    }
+
+    static float q4_0(MemorySegment s, long off, Int8Activations x, int n) {
+        short[] xq = x.q();
+        float[] dx = x.d();
+        FloatVector acc = FloatVector.zero(F), acc2 = acc;
+        int nb = n / QK, b = 0;
+        // Two blocks per step: two independent chains keep both multipliers busy.
+        for (; b + 2 <= nb; b += 2, off += 36) {
+            ShortVector p = q4_0Block(s, off + 2, xq, b * QK), r = q4_0Block(s, off + 20, xq, b * QK + QK);
+            acc = pairSums(p).fma(FloatVector.broadcast(F, half(s, off) * dx[b]), acc);
+            acc2 = pairSums(r).fma(FloatVector.broadcast(F, half(s, off + 18) * dx[b + 1]), acc2);
+        }
+        if (b < nb) acc = pairSums(q4_0Block(s, off + 2, xq, b * QK)).fma(FloatVector.broadcast(F, half(s, off) * dx[b]), acc);
+        return acc.add(acc2).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Eight 4-bit values (0..15) as float lanes minus Q4_0's offset 8. */
+    private static FloatVector nibbles(ByteVector q) {
+        return (FloatVector) q.sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    /** Σ of the 32 nibble values (low or high) at {@code qs} times {@code x[xb..xb+32)}, and Σ x. */
+    private static FloatVector nibbleDot(ByteVector q, float[] x, int xb) {
+        FloatVector p = ((FloatVector) q.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xb));
+        p = ((FloatVector) q.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, xb + 8), p);
+        p = ((FloatVector) q.convertShape(VectorOperators.B2F, F, 2)).fma(FloatVector.fromArray(F, x, xb + 16), p);
+        return ((FloatVector) q.convertShape(VectorOperators.B2F, F, 3)).fma(FloatVector.fromArray(F, x, xb + 24), p);
+    }
+
+    private static FloatVector sum32(float[] x, int xb) {
+        return FloatVector.fromArray(F, x, xb).add(FloatVector.fromArray(F, x, xb + 8))
+                .add(FloatVector.fromArray(F, x, xb + 16).add(FloatVector.fromArray(F, x, xb + 24)));
+    }
+
+    static float q4_K(MemorySegment s, long off, float[] x, int xo, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n / QK_K; b++, off += 144) {
+            float d = half(s, off), dmin = half(s, off + 2);
+            long sc = off + 4;
+            for (int g = 0; g < 4; g++) {
+                int xb = xo + b * QK_K + 64 * g;
+                ByteVector q = ByteVector.fromMemorySegment(B256, s, off + 16 + 32 * g, LE);
+                FloatVector lo = nibbleDot(q.and((byte) 0xF), x, xb);
+                FloatVector hi = nibbleDot(q.lanewise(VectorOperators.LSHR, 4), x, xb + 32);
+                acc = lo.fma(FloatVector.broadcast(F, d * BlockFormats.scaleK4(s, sc, 2 * g)), acc);
+                acc = hi.fma(FloatVector.broadcast(F, d * BlockFormats.scaleK4(s, sc, 2 * g + 1)), acc);
+                acc = sum32(x, xb).fma(FloatVector.broadcast(F, -dmin * BlockFormats.minK4(s, sc, 2 * g)), acc);
+                acc = sum32(x, xb + 32).fma(FloatVector.broadcast(F, -dmin * BlockFormats.minK4(s, sc, 2 * g + 1)), acc);
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    static float q5_K(MemorySegment s, long off, float[] x, int xo, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n / QK_K; b++, off += 176) {
+            float d = half(s, off), dmin = half(s, off + 2);
+            long sc = off + 4;
+            ByteVector qh = ByteVector.fromMemorySegment(B256, s, off + 16, LE);
+            for (int g = 0; g < 4; g++) {
+                int xb = xo + b * QK_K + 64 * g;
+                ByteVector q = ByteVector.fromMemorySegment(B256, s, off + 48 + 32 * g, LE);
+                ByteVector h0 = qh.lanewise(VectorOperators.LSHR, 2 * g).and((byte) 1).lanewise(VectorOperators.LSHL, 4);
+                ByteVector h1 = qh.lanewise(VectorOperators.LSHR, 2 * g + 1).and((byte) 1).lanewise(VectorOperators.LSHL, 4);
+                FloatVector lo = nibbleDot(q.and((byte) 0xF).or(h0), x, xb);
+                FloatVector hi = nibbleDot(q.lanewise(VectorOperators.LSHR, 4).or(h1), x, xb + 32);
+                acc = lo.fma(FloatVector.broadcast(F, d * BlockFormats.scaleK4(s, sc, 2 * g)), acc);
+                acc = hi.fma(FloatVector.broadcast(F, d * BlockFormats.scaleK4(s, sc, 2 * g + 1)), acc);
+                acc = sum32(x, xb).fma(FloatVector.broadcast(F, -dmin * BlockFormats.minK4(s, sc, 2 * g)), acc);
+                acc = sum32(x, xb + 32).fma(FloatVector.broadcast(F, -dmin * BlockFormats.minK4(s, sc, 2 * g + 1)), acc);
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    static float q6_K(MemorySegment s, long off, float[] x, int xo, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n / QK_K; b++, off += 210) {
+            float d = half(s, off + 208);
+            long sc = off + 192;
+            for (int h = 0; h < 2; h++) {
+                for (int c = 0; c < 4; c++) {
+                    long l = 8L * c;
+                    ByteVector lo0 = ByteVector.fromMemorySegment(B64, s, off + 64 * h + l, LE);
+                    ByteVector lo1 = ByteVector.fromMemorySegment(B64, s, off + 64 * h + 32 + l, LE);
+                    ByteVector hi = ByteVector.fromMemorySegment(B64, s, off + 128 + 32 * h + l, LE);
+                    ByteVector q1 = lo0.and((byte) 0xF).or(hi.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    ByteVector q2 = lo1.and((byte) 0xF).or(hi.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    ByteVector q3 = lo0.lanewise(VectorOperators.LSHR, 4).or(hi.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    ByteVector q4 = lo1.lanewise(VectorOperators.LSHR, 4).or(hi.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    int is = 8 * h + c / 2;
+                    int xb = xo + b * QK_K + 128 * h + 8 * c;
+                    acc = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, 0)).mul(d * s.get(BlockFormats.I8, sc + is)).fma(FloatVector.fromArray(F, x, xb), acc);
+                    acc = ((FloatVector) q2.convertShape(VectorOperators.B2F, F, 0)).mul(d * s.get(BlockFormats.I8, sc + is + 2)).fma(FloatVector.fromArray(F, x, xb + 32), acc);
+                    acc = ((FloatVector) q3.convertShape(VectorOperators.B2F, F, 0)).mul(d * s.get(BlockFormats.I8, sc + is + 4)).fma(FloatVector.fromArray(F, x, xb + 64), acc);
+                    acc = ((FloatVector) q4.convertShape(VectorOperators.B2F, F, 0)).mul(d * s.get(BlockFormats.I8, sc + is + 6)).fma(FloatVector.fromArray(F, x, xb + 96), acc);
+                }
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+}

@@ -1,0 +1,255 @@
+package dev.rill.backend.cpu;
+
+import dev.rill.spi.BlockFormats;
+import dev.rill.spi.F32Tensor;
+import dev.rill.spi.Linear;
+import dev.rill.spi.MappedTensor;
+import dev.rill.spi.Tensor.DType;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.MemorySegment;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Block formats and the kernels over them: quantize → dequantize stays within each format's error
+ * bound; the vector dot products agree with the scalar definition; {@link MatMul} over mapped
+ * weights (decode rows and prompt panels) agrees with a float64 product of the dequantized matrix.
+ */
+class QuantKernelsTest {
+
+    static float[] gaussian(int n, long seed, float std) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            double u = r.nextDouble(), v = r.nextDouble();
+            x[i] = (float) (std * Math.sqrt(-2 * Math.log(1 - u)) * Math.cos(2 * Math.PI * v));
+        }
+        return x;
+    }
+
+    static MappedTensor mapped(DType t, float[] w, int rows, int cols) {
+        byte[] bytes = BlockFormats.quantize(t, w, 0, w.length);
+        return new MappedTensor(t, rows, cols, MemorySegment.ofArray(bytes));
+    }
+
+    /**
+     * Round trips: per element, |x − x̂| is at most half a quantization step of its block (plus the
+     * fp16 rounding of the scale). The step is derived from the block's own range, as each format
+     * defines it; the mean error must also be well below the bound (a uniform rounding error).
+     */
+    @Test
+    void roundTripErrorStaysWithinEachFormatsStep() {
+        int n = 4096;
+        float[] x = gaussian(n, 7, 1f);
+        for (DType t : DType.values()) {
+            byte[] q = BlockFormats.quantize(t, x, 0, n);
+            assertEquals(BlockFormats.rowBytes(t, n), q.length);
+            float[] y = new float[n];
+            BlockFormats.dequantize(t, MemorySegment.ofArray(q), 0, y, 0, n);
+            double sumErr = 0, sumBound = 0;
+            for (int i = 0; i < n; i++) {
+                double bound = bound(t, x, i);
+                double err = Math.abs(x[i] - y[i]);
+                assertTrue(err <= bound, t + " element " + i + ": " + x[i] + " -> " + y[i] + " (bound " + bound + ")");
+                sumErr += err;
+                sumBound += bound;
+            }
+            if (t != DType.F32) assertTrue(sumErr < 0.75 * sumBound, t + " mean error " + sumErr / n + " vs bound " + sumBound / n);
+            else assertEquals(0, sumErr);
+        }
+    }
+
+    /** Largest allowed error of element {@code i} under format {@code t}. */
+    private static double bound(DType t, float[] x, int i) {
+        return switch (t) {
+            case F32 -> 0;
+            case F16 -> Math.abs(x[i]) * 0x1p-11 + 0x1p-25;
+            case BF16 -> Math.abs(x[i]) * 0x1p-8;
+            // step d = amax/127; error ≤ d/2, plus d's fp16 rounding times |q| ≤ 127
+            case Q8_0 -> amax(x, i, 32) / 127 * (0.5 + 127 * 0x1p-11);
+            // step d = amax/8 (the sign-carrying max maps to −8); error ≤ d/2 (and clipping at +7 costs ≤ d)
+            case Q4_0 -> amax(x, i, 32) / 8 * (1.0 + 8 * 0x1p-11);
+            // per sub-block of 32: step = range/levels rounded up by the 6-bit scale (≤ 2×), plus the
+            // 6-bit min's rounding (half a min step) and fp16 rounding of the super-block scales
+            case Q4_K -> 1.05 * (range(x, i, 32) / 15 + amaxK(x, i) / 63 * 1.5);
+            case Q5_K -> 1.05 * (range(x, i, 32) / 31 + amaxK(x, i) / 63 * 1.5);
+            // per 16: step = amax/31, its 8-bit scale rounded up by at most d = max/127 of the block
+            case Q6_K -> 1.05 * (amax(x, i, 16) / 31 / 2 + amax(x, i, 256) / 31 / 127 * 32);
+        };
+    }
+
+    private static double amax(float[] x, int i, int block) {
+        int b = i / block * block;
+        double m = 0;
+        for (int j = b; j < b + block; j++) m = Math.max(m, Math.abs(x[j]));
+        return m;
+    }
+
+    private static double range(float[] x, int i, int block) {
+        int b = i / block * block;
+        double lo = 0, hi = 0;
+        for (int j = b; j < b + block; j++) {
+            lo = Math.min(lo, x[j]);
+            hi = Math.max(hi, x[j]);
+        }
+        return hi - lo;
+    }
+
+    private static double amaxK(float[] x, int i) {
+        int b = i / 256 * 256;
+        double m = 0;
+        for (int j = b; j < b + 256; j += 32) m = Math.max(m, range(x, j, 32));
+        return m;
+    }
+
+    @Test
+    void zeroBlocksStayZero() {
+        for (DType t : DType.values()) {
+            float[] y = new float[512];
+            BlockFormats.dequantize(t, MemorySegment.ofArray(BlockFormats.quantize(t, new float[512], 0, 512)), 0, y, 0, 512);
+            assertArrayEquals(new float[512], y, 0f, t.toString());
+        }
+    }
+
+    @Test
+    void vectorDotsAgreeWithTheScalarDefinition() {
+        int n = 1024;
+        float[] w = gaussian(3 * n, 11, 0.5f);
+        float[] x = gaussian(n + 8, 12, 1f);
+        for (DType t : DType.values()) {
+            byte[] q = BlockFormats.quantize(t, w, 0, w.length);
+            MemorySegment s = MemorySegment.ofArray(q);
+            for (int row = 0; row < 3; row++) {
+                long off = row * BlockFormats.rowBytes(t, n);
+                float[] deq = new float[n];
+                BlockFormats.dequantize(t, s, off, deq, 0, n);
+                double exact = 0, mag = 0;
+                for (int i = 0; i < n; i++) {
+                    exact += (double) deq[i] * x[8 + i];
+                    mag += Math.abs((double) deq[i] * x[8 + i]);
+                }
+                float got = QuantDot.dot(t, s, off, x, 8, n);
+                float ref = QuantDot.scalar(t, s, off, x, 8, n);
+                assertEquals(exact, got, 1e-5 * mag + 1e-6, t + " vector row " + row);
+                assertEquals(exact, ref, 1e-5 * mag + 1e-6, t + " scalar row " + row);
+            }
+        }
+    }
+
+    /** Reference y = x·Wᵀ in float64 from the dequantized weights. */
+    private static double[] reference(MappedTensor w, float[] x, int M) {
+        float[] deq = w.toFloats();
+        int in = w.cols(), out = w.rows();
+        double[] y = new double[M * out];
+        for (int m = 0; m < M; m++) {
+            for (int o = 0; o < out; o++) {
+                double s = 0;
+                for (int k = 0; k < in; k++) s += (double) x[m * in + k] * deq[o * in + k];
+                y[m * out + o] = s;
+            }
+        }
+        return y;
+    }
+
+    @Test
+    void matMulOverMappedWeightsMatchesFloat64ForDecodeAndPromptShapes() {
+        int in = 512, out = 37; // 37: panels with a ragged last panel
+        float[] wf = gaussian(in * out, 21, 0.3f);
+        float[] bias = gaussian(out, 22, 1f);
+        for (DType t : DType.values()) {
+            MappedTensor w = mapped(t, wf, out, in);
+            Linear lin = new Linear(w, F32Tensor.vector(bias, 0, out), Linear.Layout.OUT_IN);
+            for (int M : new int[]{1, 3, MatMul.PANEL_MIN_ROWS, 13, 40}) {
+                float[] x = gaussian(M * in, 30 + M, 1f);
+                float[] y = new float[M * out];
+                MatMul.forward(lin, x, M, y);
+                // Decode rows of types with an integer kernel multiply int8-quantized activations:
+                // the reference then takes those same activations (their error is tested below).
+                double[] ref = reference(w, M < MatMul.PANEL_MIN_ROWS && QuantDot.integerKernel(t) ? int8Rows(x, M, in) : x, M);
+                for (int i = 0; i < y.length; i++) {
+                    assertEquals(ref[i] + bias[i % out], y[i], 2e-4 * Math.sqrt(in), t + " M=" + M + " element " + i);
+                }
+            }
+        }
+    }
+
+    /** F32 rows of any length (a vector tail) and any number of outputs, for every row count of the tiles. */
+    @Test
+    void mappedF32TilesHandleRaggedShapes() {
+        int in = 100, out = 21; // 21 = 8 + 8 + 4 + 1 rows: every tile and the single-row rest
+        float[] wf = gaussian(in * out, 23, 0.3f);
+        MappedTensor w = mapped(DType.F32, wf, out, in);
+        Linear lin = new Linear(w, null, Linear.Layout.OUT_IN);
+        for (int M = 1; M <= MatMul.F32_TILES_MAX_ROWS + 1; M++) {
+            float[] x = gaussian(M * in, 60 + M, 1f);
+            float[] y = new float[M * out];
+            MatMul.forward(lin, x, M, y);
+            double[] ref = reference(w, x, M);
+            for (int i = 0; i < y.length; i++) assertEquals(ref[i], y[i], 1e-5 * Math.sqrt(in), "M=" + M + " element " + i);
+        }
+    }
+
+    private static float[] int8Rows(float[] x, int M, int in) {
+        float[] r = new float[M * in];
+        for (int m = 0; m < M; m++) System.arraycopy(Int8Activations.of(x, m * in, in).toFloats(), 0, r, m * in, in);
+        return r;
+    }
+
+    /** Each value within half a step ({@code d/2}) of its block, the step {@code amax/127}, values in −127..127. */
+    @Test
+    void int8ActivationsRoundWithinHalfAStep() {
+        float[] x = gaussian(256, 41, 3f);
+        java.util.Arrays.fill(x, 64, 96, 0f); // an all-zero block
+        Int8Activations a = Int8Activations.of(x, 0, x.length);
+        float[] back = a.toFloats();
+        for (int i = 0; i < x.length; i++) {
+            double d = amax(x, i, 32) / 127;
+            assertEquals(d, a.d()[i / 32], 1e-6 * d);
+            assertTrue(Math.abs(a.q()[i]) <= 127, "value " + i + " = " + a.q()[i]);
+            assertEquals(x[i], back[i], d / 2 * (1 + 1e-5) + 1e-12, "element " + i);
+        }
+        assertEquals(0f, back[70]);
+        assertThrows(IllegalArgumentException.class, () -> Int8Activations.of(x, 0, 100));
+    }
+
+    /**
+     * The integer kernels give the exact product of the weights with the quantized activations
+     * (float rounding aside), and differ from the float product by at most the activations'
+     * rounding: Σ over blocks of d/2 · Σ|w|.
+     */
+    @Test
+    void integerDotsAreExactOnQuantizedActivationsAndCloseToTheFloatProduct() {
+        int n = 1024 + 32; // an odd block count: the kernel's tail block
+        float[] w = gaussian(3 * n, 51, 0.5f);
+        float[] x = gaussian(n, 52, 1f);
+        Int8Activations x8 = Int8Activations.of(x, 0, n);
+        float[] xq = x8.toFloats();
+        int kernels = 0;
+        for (DType t : DType.values()) {
+            if (!QuantDot.integerKernel(t)) {
+                assertThrows(IllegalArgumentException.class, () -> QuantDot.dot(t, MemorySegment.ofArray(new byte[0]), 0, x8, n));
+                continue;
+            }
+            kernels++;
+            MemorySegment s = MemorySegment.ofArray(BlockFormats.quantize(t, w, 0, w.length));
+            for (int row = 0; row < 3; row++) {
+                long off = row * BlockFormats.rowBytes(t, n);
+                float[] deq = new float[n];
+                BlockFormats.dequantize(t, s, off, deq, 0, n);
+                double onQuantized = 0, onFloats = 0, mag = 0, bound = 0;
+                for (int i = 0; i < n; i++) {
+                    onQuantized += (double) deq[i] * xq[i];
+                    onFloats += (double) deq[i] * x[i];
+                    mag += Math.abs((double) deq[i] * xq[i]);
+                    bound += Math.abs(deq[i]) * x8.d()[i / 32] / 2;
+                }
+                float got = QuantDot.dot(t, s, off, x8, n);
+                assertEquals(onQuantized, got, 1e-5 * mag + 1e-6, t + " row " + row);
+                assertEquals(onFloats, got, bound + 1e-5 * mag, t + " row " + row + " against the float activations");
+            }
+        }
+        assertEquals(QuantDot.VECTOR ? 1 : 0, kernels, "types with an integer kernel");
+    }
+}
