@@ -43,8 +43,9 @@ final class BenchModelCommand implements Runnable {
     @Option(names = "--create", paramLabel = "TYPE", description = "Write a synthetic Llama model to --model first, weights in TYPE: ${COMPLETION-CANDIDATES}.")
     DType create;
 
-    @Option(names = "--shape", paramLabel = "DIM,LAYERS,HEADS,HIDDEN,VOCAB", defaultValue = "768,12,12,2048,32000",
-            description = "Shape of the synthetic model (default stories110M: ${DEFAULT-VALUE}).")
+    @Option(names = "--shape", paramLabel = "DIM,LAYERS,HEADS,HIDDEN,VOCAB[,KV_HEADS]", defaultValue = "768,12,12,2048,32000",
+            description = "Shape of the synthetic model (default stories110M: ${DEFAULT-VALUE}); KV_HEADS for grouped-query attention"
+                    + " (Llama-3.2-1B: 2048,16,32,8192,128256,8).")
     String shape;
 
     @Option(names = "--threads", split = ",", defaultValue = "1,2", description = "Thread counts to measure (default ${DEFAULT-VALUE}).")
@@ -77,12 +78,17 @@ final class BenchModelCommand implements Runnable {
             description = "Also decode N sequences at once and print the aggregate tokens/s (default ${DEFAULT-VALUE}: off).")
     int batch;
 
+    @Option(names = "--check", defaultValue = "32", paramLabel = "N",
+            description = "Greedy tokens run on both the other backend and the cpu before measuring, to compare their logits (default ${DEFAULT-VALUE}; 0: none).")
+    int check;
+
     @Option(names = "--bandwidth", paramLabel = "GB/s",
             description = "Memory bandwidth of the other backend's device, for its bandwidth bound (e.g. a triad measured on the GPU).")
     Double bandwidth;
 
     @Override
     public void run() {
+        if (check < 0) throw new IllegalArgumentException("--check must be >= 0 (got " + check + ")");
         if (prompt < 1 || gen < 1 || repeat < 1 || batch < 1) {
             throw new IllegalArgumentException("--prompt, --gen, --repeat and --batch must be >= 1 (got " + prompt + ", " + gen + ", " + repeat + ", " + batch + ")");
         }
@@ -101,13 +107,17 @@ final class BenchModelCommand implements Runnable {
 
     private void createSynthetic() throws java.io.IOException {
         int[] s = Arrays.stream(shape.split(",")).mapToInt(x -> Integer.parseInt(x.trim())).toArray();
-        if (s.length != 5) throw new IllegalArgumentException("--shape needs DIM,LAYERS,HEADS,HIDDEN,VOCAB, got " + shape);
-        int dim = s[0], layers = s[1], heads = s[2], hidden = s[3], vocab = s[4];
+        if (s.length != 5 && s.length != 6) throw new IllegalArgumentException("--shape needs DIM,LAYERS,HEADS,HIDDEN,VOCAB[,KV_HEADS], got " + shape);
+        int dim = s[0], layers = s[1], heads = s[2], hidden = s[3], vocab = s[4], kvHeads = s.length == 6 ? s[5] : heads;
+        if (heads < 1 || kvHeads < 1 || heads % kvHeads != 0 || dim % heads != 0) {
+            throw new IllegalArgumentException("--shape: DIM must be a multiple of HEADS and HEADS of KV_HEADS, got " + shape);
+        }
+        int kvDim = dim / heads * kvHeads;
         GgufWriter w = new GgufWriter()
                 .putString("general.architecture", "llama").putString("general.name", "synthetic " + shape + " " + create)
                 .putUInt32("llama.context_length", 1024).putUInt32("llama.embedding_length", dim)
                 .putUInt32("llama.block_count", layers).putUInt32("llama.feed_forward_length", hidden)
-                .putUInt32("llama.attention.head_count", heads).putUInt32("llama.attention.head_count_kv", heads)
+                .putUInt32("llama.attention.head_count", heads).putUInt32("llama.attention.head_count_kv", kvHeads)
                 .putFloat32("llama.attention.layer_norm_rms_epsilon", 1e-5f).putFloat32("llama.rope.freq_base", 10000f)
                 .putString("tokenizer.ggml.model", "gpt2").putString("tokenizer.ggml.pre", "gpt-2");
         // The 256 byte-level tokens first (GPT-2's byte → character table), so that any text,
@@ -126,7 +136,10 @@ final class BenchModelCommand implements Runnable {
         for (int l = 0; l < layers; l++) {
             String b = "blk." + l + ".";
             norm(w, b + "attn_norm.weight", dim);
-            for (String m : List.of("attn_q", "attn_k", "attn_v", "attn_output")) matrix(w, b + m + ".weight", dim, dim, r.split());
+            matrix(w, b + "attn_q.weight", dim, dim, r.split());
+            matrix(w, b + "attn_k.weight", kvDim, dim, r.split());
+            matrix(w, b + "attn_v.weight", kvDim, dim, r.split());
+            matrix(w, b + "attn_output.weight", dim, dim, r.split());
             norm(w, b + "ffn_norm.weight", dim);
             matrix(w, b + "ffn_gate.weight", hidden, dim, r.split());
             matrix(w, b + "ffn_up.weight", hidden, dim, r.split());
@@ -158,7 +171,7 @@ final class BenchModelCommand implements Runnable {
         if (other != null && !other.availability().available()) {
             throw new IllegalStateException("compute backend '" + backend + "' is unavailable: " + other.availability().reason());
         }
-        try (GgufModel m = GgufModel.load(model, registry, prompt + gen + 8)) {
+        try (GgufModel m = GgufModel.load(model, registry, prompt + Math.max(gen, check) + 8)) {
             long bytesPerToken = weightBytesPerToken(m.weights());
             var info = m.info();
             System.out.printf(Locale.ROOT, "model %s: %s %s, %.1fM parameters, %.1f MB of weights read per token%n",
@@ -186,8 +199,13 @@ final class BenchModelCommand implements Runnable {
             }
             if (other != null) {
                 Map<String, Object> params = KeyValues.parse(backendParams, "--backend-param");
-                params.putIfAbsent("max-sequences", batch + 1);
+                params.putIfAbsent("max-sequences", Math.max(2, batch));
                 try (ForwardPass dev = other.prepare(m.weights(), other.params(params))) {
+                    if (check > 0) {
+                        try (ForwardPass ref = cpu.prepare(m.weights(), cpu.params(Map.of("threads", threads[threads.length - 1])))) {
+                            System.out.println(agreement(ref, dev, tokens));
+                        }
+                    }
                     double[] speed = measure(dev, tokens);
                     String bound = "", fraction = "", bw = "";
                     if (bandwidth != null) {
@@ -203,6 +221,41 @@ final class BenchModelCommand implements Runnable {
             compared.forEach(c -> System.out.println("Rill / llama.cpp, " + c));
             if (!batched.isEmpty()) System.out.println("decode of " + batch + " sequences at once (aggregate), " + String.join("; ", batched));
         }
+    }
+
+    /**
+     * The prompt and {@link #check} greedy tokens (the cpu's) on both passes: how many of the other
+     * backend's greedy choices are the cpu's, and the largest difference of their logits relative to
+     * the cpu's largest.
+     */
+    private String agreement(ForwardPass cpu, ForwardPass other, int[] tokens) {
+        int V = cpu.weights().arch().nVocab(), same = 0;
+        float[] want = new float[V], got = new float[V];
+        double worst = 0;
+        try (KvCache c = cpu.newCache(prompt + check + 1); KvCache o = other.newCache(prompt + check + 1)) {
+            cpu.forward(c, tokens, 0, prompt, want);
+            other.forward(o, tokens, 0, prompt, got);
+            for (int s = 0; s < check; s++) {
+                double diff = 0, max = 0;
+                for (int i = 0; i < V; i++) {
+                    diff = Math.max(diff, Math.abs(got[i] - want[i]));
+                    max = Math.max(max, Math.abs(want[i]));
+                }
+                worst = Math.max(worst, Double.isFinite(diff) ? diff / max : Double.POSITIVE_INFINITY);
+                int[] next = {argmax(want)};
+                if (argmax(got) == next[0]) same++;
+                cpu.forward(c, next, 0, 1, want);
+                other.forward(o, next, 0, 1, got);
+            }
+        }
+        return String.format(Locale.ROOT, "%s against cpu: %d/%d greedy tokens identical, logits within %.3g of the cpu's largest (relative)",
+                backend, same, check, worst);
+    }
+
+    private static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
+        return best;
     }
 
     /** Median prompt-processing and decode tokens/s of {@code fp}, after a warm-up (the JIT, or a device's first runs). */
