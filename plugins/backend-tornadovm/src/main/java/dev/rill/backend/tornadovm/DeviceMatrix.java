@@ -20,7 +20,8 @@ import java.util.List;
  *
  * <p>F32, F16, Q8_0 and Q4_0 stay as stored: their bytes are copied from the mapped file as they
  * are. The K-quants (Q4_K, Q5_K, Q6_K) become Q8_0 once, at load (8.5 bits per weight instead of
- * 4.5, 5.5 or 6.56, and a second rounding of at most half a Q8_0 step); BF16 becomes F32 (exact,
+ * 4.5, 5.5 or 6.56, and a second rounding of at most 0.56 of a Q8_0 step: half a step, plus the
+ * fp16 rounding of the block's scale); BF16 becomes F32 (exact,
  * twice the bytes). Parts of different formats stacked together take the smallest format that
  * holds each exactly: Q4_0 with Q8_0 becomes Q8_0 (same scales, wider integers); anything else F32.
  *

@@ -43,7 +43,7 @@ class GgufOnDeviceTest {
     static final double EXACT = 1e-4, Q4_0_CPU = 3e-2;
     /**
      * A mixed-format file against the cpu backend: Q4_0's int8 activations on the CPU, and the
-     * Q6_K → Q8_0 conversion's second rounding on the device (at most half a Q8_0 step per weight).
+     * Q6_K → Q8_0 conversion's second rounding on the device (at most 0.56 of a Q8_0 step per weight).
      */
     static final double MIXED = 3e-2;
     /**
