@@ -40,8 +40,12 @@ final class DeviceTests {
         return REGISTRY.get(ComputeBackend.class, "cpu").prepare(w, Params.EMPTY);
     }
 
+    /** The backend on TornadoVM's default device, or on {@code -Drill.tornadovm.device=B:D} (the GPU check picks the GPU so). */
     static ForwardPass tornado(ComputeBackend backend, ModelWeights w, Map<String, ?> params) {
-        return backend.prepare(w, backend.params(params));
+        Map<String, Object> all = new java.util.HashMap<>(params);
+        String device = System.getProperty("rill.tornadovm.device", "");
+        if (!device.isBlank()) all.putIfAbsent("device", device);
+        return backend.prepare(w, backend.params(all));
     }
 
     /** ‖got − want‖∞ / ‖want‖∞, after checking it is within {@link #TOLERANCE}. */
