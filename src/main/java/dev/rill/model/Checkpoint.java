@@ -114,20 +114,10 @@ public final class Checkpoint {
 
         /** As a servable model. */
         public LoadedModel toLoadedModel(String name) {
-            Map<String, Object> info = new LinkedHashMap<>();
             GptConfig c = model.config;
-            info.put("architecture", "gpt");
-            info.put("parameters", model.parameterCount());
-            info.put("quantization", "F32");
-            info.put("context_size", c.T());
-            info.put("max_context", c.maxContext());
-            info.put("n_layer", c.nLayer());
-            info.put("n_head", c.nHead());
-            info.put("n_emb", c.nEmb());
-            info.put("n_vocab", c.nVocab());
-            info.put("tokenizer", vocabulary.tokenizer());
-            info.put("positional", c.positional());
-            return new LoadedModel(name, dir, model.weights(), vocabulary, null, model, info, vocabulary::encode, null);
+            ModelFacts info = new ModelFacts("gpt", model.parameterCount(), "F32", c.T(), c.maxContext(), c.nLayer(), c.nHead(),
+                    c.nHead(), c.nEmb(), c.nVocab(), vocabulary.tokenizer(), c.positional(), null, null);
+            return new LoadedModel(name, dir, model.weights(), vocabulary, null, info, vocabulary::encode, null);
         }
     }
 

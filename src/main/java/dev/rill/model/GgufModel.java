@@ -33,25 +33,12 @@ import java.util.Map;
  * @param weights    what a compute backend runs
  * @param vocabulary the tokenizer from the metadata
  * @param template   the chat template
- * @param info       architecture, quantization, context length, parameter count
+ * @param info       architecture, quantization, context length, parameter count, ...
  */
-public record GgufModel(GgufFile file, ModelWeights weights, GgufVocabulary vocabulary, ChatTemplate template, Info info)
+public record GgufModel(GgufFile file, ModelWeights weights, GgufVocabulary vocabulary, ChatTemplate template, ModelFacts info)
         implements AutoCloseable {
 
     public static final List<String> ARCHITECTURES = List.of("llama", "qwen2", "qwen3");
-
-    /**
-     * @param name          {@code general.name} or the file name
-     * @param architecture  {@code general.architecture}
-     * @param quantization  the type holding most of the weights, e.g. {@code Q8_0}
-     * @param contextLength the context the model was trained for
-     * @param maxContext    the context this load allows (capped by the caller)
-     * @param parameters    number of weights in the file
-     * @param fileBytes     size of the file
-     */
-    public record Info(String name, String architecture, String quantization, int contextLength, int maxContext,
-                       long parameters, long fileBytes) {
-    }
 
     /**
      * Loads {@code path}; {@code maxContext} caps the context (≤ 0: the model's own).
@@ -128,8 +115,9 @@ public record GgufModel(GgufFile file, ModelWeights weights, GgufVocabulary voca
         GgufVocabulary vocab = GgufVocabulary.from(f);
         if (vocab.size() > nVocab) throw new GgufException(f.path() + ": the tokenizer has " + vocab.size() + " tokens but the embedding only " + nVocab + " rows");
         ChatTemplate template = ChatTemplate.of(f, vocab);
-        String name = f.getString("general.name", f.path().getFileName().toString());
-        return new GgufModel(f, weights, vocab, template, new Info(name, arch, quantization(f), ctx, maxCtx, parameters(f), f.fileSize()));
+        ModelFacts info = new ModelFacts(arch, parameters(f), quantization(f), ctx, maxCtx, nLayer, nHead, nKvHead, nEmb, nVocab,
+                vocab.tokenizer(), rope.name(), template.name(), f.fileSize());
+        return new GgufModel(f, weights, vocab, template, info);
     }
 
     /**

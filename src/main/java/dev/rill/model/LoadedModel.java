@@ -5,7 +5,6 @@ import dev.rill.spi.Vocabulary;
 import dev.rill.template.ChatTemplate;
 
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.function.Function;
 
 /**
@@ -16,13 +15,12 @@ import java.util.function.Function;
  * @param weights       the description a compute backend prepares
  * @param vocabulary    its tokenizer
  * @param chatTemplate  its Jinja chat template, or {@code null} for Rill's plain role-prefixed template
- * @param gpt           the trainable model behind the weights, or {@code null} (e.g. a GGUF file)
  * @param info          facts for listings: architecture, parameters, quantization, context, plugins...
  * @param promptEncoder turns a rendered prompt into token ids (special tokens, BOS as the model wants)
  * @param resources     what to close when the model is dropped (a memory-mapped file), or {@code null}
  */
 public record LoadedModel(String name, Path source, ModelWeights weights, Vocabulary vocabulary,
-                          ChatTemplate chatTemplate, Gpt gpt, Map<String, Object> info,
+                          ChatTemplate chatTemplate, ModelFacts info,
                           Function<String, int[]> promptEncoder, AutoCloseable resources) implements AutoCloseable {
 
     /** The longest context generation may use. */

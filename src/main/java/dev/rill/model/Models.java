@@ -6,8 +6,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * Loads a model from what a user names: {@code bundled:NAME} (or nothing, for the default
@@ -45,21 +43,6 @@ public final class Models {
 
     private static LoadedModel gguf(Path path, String name, PluginRegistry registry, int maxContext) throws IOException {
         GgufModel m = GgufModel.load(path, registry, maxContext);
-        GgufModel.Info i = m.info();
-        Map<String, Object> info = new LinkedHashMap<>();
-        info.put("architecture", i.architecture());
-        info.put("parameters", i.parameters());
-        info.put("quantization", i.quantization());
-        info.put("context_size", i.contextLength());
-        info.put("max_context", i.maxContext());
-        info.put("n_layer", m.weights().arch().nLayer());
-        info.put("n_head", m.weights().arch().nHead());
-        info.put("n_kv_head", m.weights().arch().nKvHead());
-        info.put("n_emb", m.weights().arch().nEmb());
-        info.put("n_vocab", m.weights().arch().nVocab());
-        info.put("tokenizer", m.vocabulary().tokenizer());
-        info.put("chat_template", m.template().name());
-        info.put("file_bytes", i.fileBytes());
-        return new LoadedModel(name, path, m.weights(), m.vocabulary(), m.template(), null, info, m::encodePrompt, m);
+        return new LoadedModel(name, path, m.weights(), m.vocabulary(), m.template(), m.info(), m::encodePrompt, m);
     }
 }

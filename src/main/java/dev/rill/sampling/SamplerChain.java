@@ -2,6 +2,7 @@ package dev.rill.sampling;
 
 import dev.rill.plugin.PluginRegistry;
 import dev.rill.spi.Candidates;
+import dev.rill.spi.ParamException;
 import dev.rill.spi.ParamSpec;
 import dev.rill.spi.Params;
 import dev.rill.spi.Sampler;
@@ -49,7 +50,8 @@ public final class SamplerChain {
      * Resolves {@code names} through the registry and validates {@code values} strictly: every
      * parameter must belong to a step of the chain.
      *
-     * @throws IllegalArgumentException on an unknown parameter (listing those the chain accepts) or a bad value
+     * @throws ParamException on an unknown parameter (listing those the chain accepts) or a bad value, naming it
+     * @throws IllegalArgumentException on a chain that is empty or has a selecting step before its end
      * @throws dev.rill.plugin.PluginException on an unknown sampler name
      */
     public static SamplerChain of(PluginRegistry registry, List<String> names, Map<String, ?> values) {
@@ -112,16 +114,16 @@ public final class SamplerChain {
         return owners;
     }
 
-    private static IllegalArgumentException unknown(String key, List<Sampler> steps, TreeSet<String> accepted,
-                                                    Map<String, String> owners) {
+    private static ParamException unknown(String key, List<Sampler> steps, TreeSet<String> accepted,
+                                          Map<String, String> owners) {
         String chain = String.join(",", steps.stream().map(Sampler::name).toList());
         String accepts = "the chain " + chain + " accepts: " + (accepted.isEmpty() ? "none" : String.join(", ", accepted));
         if (owners.containsKey(key)) {
-            return new IllegalArgumentException("sampling parameter '" + key + "' belongs to sampler(s) " + owners.get(key)
+            return new ParamException(key, "sampling parameter '" + key + "' belongs to sampler(s) " + owners.get(key)
                     + ", which the chain " + chain + " does not include; add one to the chain, or drop the parameter ("
                     + accepts + ")");
         }
-        return new IllegalArgumentException("unknown sampling parameter '" + key + "'; " + accepts
+        return new ParamException(key, "unknown sampling parameter '" + key + "'; " + accepts
                 + "; all sampling parameters: " + String.join(", ", owners.keySet()));
     }
 

@@ -7,10 +7,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rill.generate.GenerationRequest;
 import dev.rill.generate.Generator;
 import dev.rill.io.AtomicFiles;
-import dev.rill.model.Safetensors;
 import dev.rill.model.Checkpoint;
 import dev.rill.model.Gpt;
 import dev.rill.model.GptConfig;
+import dev.rill.model.Safetensors;
 import dev.rill.plugin.PluginRegistry;
 import dev.rill.sampling.SamplerChain;
 import dev.rill.spi.ComputeBackend;
@@ -48,19 +48,27 @@ public final class Trainer {
 
     private final PluginRegistry registry;
     private final TrainingListener listener;
+    private final ComputeBackend sampleBackend;
     private final int threads;
 
-    /** A trainer computing on {@link Parallel#defaultThreads()} threads. */
+    /**
+     * A trainer computing on {@link Parallel#defaultThreads()} threads, writing no text samples
+     * (a run whose {@link TrainConfig#sampleInterval()} asks for them is refused).
+     */
     public Trainer(PluginRegistry registry, TrainingListener listener) {
-        this(registry, listener, Parallel.defaultThreads());
+        this(registry, listener, null, Parallel.defaultThreads());
     }
 
-    /** A trainer computing on its own pool of {@code threads} threads, the caller's included. */
-    public Trainer(PluginRegistry registry, TrainingListener listener, int threads) {
+    /**
+     * A trainer computing on its own pool of {@code threads} threads (the caller's included) that
+     * writes its text samples with {@code sampleBackend} (may be {@code null}: no samples).
+     */
+    public Trainer(PluginRegistry registry, TrainingListener listener, ComputeBackend sampleBackend, int threads) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         this.registry = registry;
         this.listener = listener == null ? new TrainingListener() {
         } : listener;
+        this.sampleBackend = sampleBackend;
         this.threads = threads;
     }
 
@@ -125,6 +133,10 @@ public final class Trainer {
 
     private Result run(TrainConfig config, Tokenizer tokenizer, Vocabulary vocab, Gpt model, int[] tokens, AdamW adam,
                        int startStep, History history, String dataHash) throws IOException {
+        if (config.sampleInterval() > 0 && sampleBackend == null) {
+            throw new IllegalArgumentException("text samples every " + config.sampleInterval() + " steps need a compute backend to"
+                    + " generate them; this trainer has none (set the sample interval to 0)");
+        }
         int T = config.T(), B = config.nBatch();
         int nTrain = config.trainTokens(tokens.length);
         int nVal = tokens.length - nTrain;
@@ -193,8 +205,7 @@ public final class Trainer {
     }
 
     private String sample(Gpt model, Vocabulary vocab, TrainConfig config) {
-        ComputeBackend cpu = registry.get(ComputeBackend.class, "cpu");
-        try (ForwardPass pass = cpu.prepare(model.weights(), cpu.params(Map.of("threads", threads)))) {
+        try (ForwardPass pass = sampleBackend.prepare(model.weights(), sampleBackend.params(Map.of()))) {
             var loaded = new Checkpoint.Loaded(config.out(), model, vocab).toLoadedModel("training");
             int[] prompt = vocab.encode("\n");
             if (prompt.length == 0) prompt = new int[]{0};

@@ -2,6 +2,7 @@ package dev.rill.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rill.generate.BatchScheduler;
 import dev.rill.generate.GeneratedToken;
 import dev.rill.generate.GenerationRequest;
 import dev.rill.generate.GenerationResult;
@@ -9,7 +10,6 @@ import dev.rill.generate.Generator;
 import dev.rill.model.LoadedModel;
 import dev.rill.model.Models;
 import dev.rill.plugin.PluginRegistry;
-import dev.rill.server.generation.BatchScheduler;
 import dev.rill.sampling.SamplerChain;
 import dev.rill.spi.ComputeBackend;
 import dev.rill.spi.ForwardPass;
@@ -122,7 +122,7 @@ final class BenchServeCommand implements Callable<Integer> {
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             awaitReady(http, base, deadline, app, failed);
             System.out.printf(Locale.ROOT, "rill bench serve: model %s (%s parameters, context %d), backend %s, %d threads, %d tokens per stream, "
-                            + "prompt %d tokens, localhost WebSockets%n", loaded.name(), loaded.info().get("parameters"), loaded.maxContext(),
+                            + "prompt %d tokens, localhost WebSockets%n", loaded.name(), loaded.info().parameters(), loaded.maxContext(),
                     backend, Parallel.defaultThreads(), tokens, promptTokens);
             // Warm-up, not reported: the JIT must compile the Vector API kernels and the server path first.
             engineMsPerToken(registry, loaded);

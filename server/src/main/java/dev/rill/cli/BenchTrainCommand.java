@@ -121,7 +121,7 @@ final class BenchTrainCommand implements Callable<Integer> {
             }
             Arrays.sort(rates);
             System.out.printf(Locale.ROOT, "decode, bundled model %s (%s parameters): %,.0f tokens/s (median of %d runs of %d tokens, KV cache, greedy)%n",
-                    loaded.name(), loaded.info().get("parameters"), rates[rates.length / 2], rates.length, tokens);
+                    loaded.name(), loaded.info().parameters(), rates[rates.length / 2], rates.length, tokens);
         }
     }
 

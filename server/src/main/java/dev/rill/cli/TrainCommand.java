@@ -1,6 +1,8 @@
 package dev.rill.cli;
 
 import dev.rill.plugin.PluginRegistry;
+import dev.rill.spi.ComputeBackend;
+import dev.rill.tensor.Parallel;
 import dev.rill.train.TrainConfig;
 import dev.rill.train.Trainer;
 import dev.rill.train.TrainingListener;
@@ -67,7 +69,7 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PluginRegistry registry = PluginRegistry.load(pluginDir);
         Progress progress = new Progress();
-        Trainer trainer = new Trainer(registry, progress);
+        Trainer trainer = new Trainer(registry, progress, registry.get(ComputeBackend.class, "cpu"), Parallel.defaultThreads());
         Trainer.Result result;
         if (resume) {
             result = trainer.resume(out);

@@ -1,6 +1,7 @@
 package dev.rill.it;
 
 import dev.rill.cli.Rill;
+import dev.rill.train.TinyModels;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

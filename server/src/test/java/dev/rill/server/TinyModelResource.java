@@ -1,5 +1,6 @@
 package dev.rill.server;
 
+import dev.rill.model.TinyModel;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
 import java.util.Map;

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rill.spi.Candidates;
+import dev.rill.spi.ParamException;
 import dev.rill.spi.ParamSpec;
 import dev.rill.spi.Params;
 import dev.rill.spi.Sampler;
@@ -76,7 +77,7 @@ public final class LogitBias implements Sampler {
         if (ids.length == 0) return;
         int nVocab = c.capacity();
         if (ids[ids.length - 1] >= nVocab) {
-            throw new IllegalArgumentException("parameter 'logit_bias': token id " + ids[ids.length - 1]
+            throw new ParamException(PARAM, "parameter 'logit_bias': token id " + ids[ids.length - 1]
                     + " is outside the vocabulary of " + nVocab + " tokens (ids 0.." + (nVocab - 1) + ")");
         }
         float[] values = biases.values();
@@ -169,11 +170,11 @@ public final class LogitBias implements Sampler {
         throw badBias(id, value);
     }
 
-    private static IllegalArgumentException badBias(int id, Object value) {
+    private static ParamException badBias(int id, Object value) {
         return bad("the bias for token " + id + " is " + value + "; expected a number in [-100, 100] or \"-inf\" (bans the token)");
     }
 
-    private static IllegalArgumentException bad(String what) {
-        return new IllegalArgumentException("'logit-bias' parameter 'logit_bias' " + what);
+    private static ParamException bad(String what) {
+        return new ParamException(PARAM, "'logit-bias' parameter 'logit_bias' " + what);
     }
 }

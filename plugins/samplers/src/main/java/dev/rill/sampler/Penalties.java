@@ -37,7 +37,8 @@ public final class Penalties implements Sampler {
     public List<ParamSpec> parameters() {
         return List.of(
                 ParamSpec.realAbove("repeat_penalty", 1.0, 0, 10,
-                        "divide positive / multiply negative logits of repeated tokens by this; 1 is off"),
+                        "divide positive / multiply negative logits of repeated tokens by this; 1 is off")
+                        .withAliases("repetition_penalty"),   // the name vLLM's and others' OpenAI-style APIs use
                 ParamSpec.real("frequency_penalty", 0.0, -2, 2, "subtract this times the token's count in the window"),
                 ParamSpec.real("presence_penalty", 0.0, -2, 2, "subtract this once from every token in the window"),
                 ParamSpec.integer("penalty_last_n", 64, -1, Integer.MAX_VALUE,

@@ -1,7 +1,5 @@
 package dev.rill.sampler;
 
-import dev.rill.plugin.PluginRegistry;
-import dev.rill.sampling.SamplerChain;
 import dev.rill.spi.Candidates;
 import dev.rill.spi.Params;
 import dev.rill.spi.Sampler;
@@ -10,12 +8,15 @@ import dev.rill.spi.SamplingContext;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.ServiceLoader;
 import java.util.random.RandomGenerator;
+import java.util.random.RandomGeneratorFactory;
 
-/** Runs single sampler steps on crafted logits, with a real context (parameters validated by the plugin). */
+/**
+ * Runs single sampler steps on crafted logits, with a real context (parameters validated by the
+ * plugin). The samplers are found as the engine finds them, with {@link ServiceLoader}.
+ */
 final class Steps {
-
-    static final PluginRegistry REGISTRY = PluginRegistry.load();
 
     private Steps() {
     }
@@ -24,7 +25,7 @@ final class Steps {
     record Context(Params params, int[] history, RandomGenerator random, Map<String, Object> state) implements SamplingContext {
 
         Context(Sampler sampler, Map<String, ?> values, int[] history, long seed) {
-            this(sampler.params(values), history, SamplerChain.seededRandom(seed), new HashMap<>());
+            this(sampler.params(values), history, RandomGeneratorFactory.of("L64X128MixRandom").create(seed), new HashMap<>());
         }
 
         @Override
@@ -34,7 +35,8 @@ final class Steps {
     }
 
     static Sampler sampler(String name) {
-        return REGISTRY.get(Sampler.class, name);
+        return ServiceLoader.load(Sampler.class).stream().map(ServiceLoader.Provider::get).filter(s -> s.name().equals(name))
+                .findFirst().orElseThrow(() -> new IllegalArgumentException("no sampler named " + name));
     }
 
     static Candidates candidates(float... logits) {

@@ -14,11 +14,29 @@ import java.util.Locale;
  * @param minExclusive whether {@code min} itself is rejected
  * @param choices      accepted values for {@link Type#CHOICE}
  * @param description  one line
+ * @param aliases      other names the same parameter has in wire formats an adapter speaks (e.g.
+ *                     OpenAI's {@code repetition_penalty} for {@code repeat_penalty}); the adapter
+ *                     maps them to {@link #name()}
  */
 public record ParamSpec(String name, Type type, Object defaultValue, Double min, Double max,
-                        boolean minExclusive, List<String> choices, String description) {
+                        boolean minExclusive, List<String> choices, String description, List<String> aliases) {
 
     public enum Type { INT, FLOAT, BOOL, STRING, CHOICE }
+
+    public ParamSpec {
+        choices = List.copyOf(choices);
+        aliases = List.copyOf(aliases);
+    }
+
+    public ParamSpec(String name, Type type, Object defaultValue, Double min, Double max, boolean minExclusive,
+                     List<String> choices, String description) {
+        this(name, type, defaultValue, min, max, minExclusive, choices, description, List.of());
+    }
+
+    /** The same parameter, also known as {@code aliases} in other wire formats. */
+    public ParamSpec withAliases(String... aliases) {
+        return new ParamSpec(name, type, defaultValue, min, max, minExclusive, choices, description, List.of(aliases));
+    }
 
     public static ParamSpec integer(String name, int defaultValue, int min, int max, String description) {
         return new ParamSpec(name, Type.INT, defaultValue, (double) min, (double) max, false, List.of(), description);
@@ -66,7 +84,7 @@ public record ParamSpec(String name, Type type, Object defaultValue, Double min,
     /**
      * Parses and checks one value.
      *
-     * @throws IllegalArgumentException naming the parameter, the value and what is accepted
+     * @throws ParamException naming the parameter, the value and what is accepted
      */
     public Object validate(Object value) {
         if (value == null) return defaultValue;
@@ -114,8 +132,8 @@ public record ParamSpec(String name, Type type, Object defaultValue, Double min,
         if (max != null && v > max) throw bad(original);
     }
 
-    private IllegalArgumentException bad(Object value) {
-        return new IllegalArgumentException("parameter '" + name + "': " + value + " is not accepted; expected "
+    private ParamException bad(Object value) {
+        return new ParamException(name, "parameter '" + name + "': " + value + " is not accepted; expected "
                 + switch (type) {
                     case INT -> "an integer in " + range();
                     case FLOAT -> "a number in " + range();

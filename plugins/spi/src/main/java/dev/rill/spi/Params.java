@@ -19,7 +19,7 @@ public final class Params {
     /**
      * Validates {@code given} against the provider's parameters.
      *
-     * @throws IllegalArgumentException on an unknown name (listing the accepted ones) or a bad value
+     * @throws ParamException on an unknown name (listing the accepted ones) or a bad value, naming the parameter
      */
     public static Params resolve(Plugin plugin, Map<String, ?> given) {
         Map<String, ParamSpec> specs = new LinkedHashMap<>();
@@ -27,7 +27,7 @@ public final class Params {
         if (given != null) {
             for (String key : given.keySet()) {
                 if (!specs.containsKey(key)) {
-                    throw new IllegalArgumentException("'" + plugin.name() + "' has no parameter '" + key + "'; "
+                    throw new ParamException(key, "'" + plugin.name() + "' has no parameter '" + key + "'; "
                             + (specs.isEmpty() ? "it takes none" : "accepted: " + String.join(", ", new TreeSet<>(specs.keySet()))));
                 }
             }
@@ -38,7 +38,7 @@ public final class Params {
             try {
                 out.put(s.name(), s.validate(v));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("'" + plugin.name() + "' " + e.getMessage(), e);
+                throw new ParamException(s.name(), "'" + plugin.name() + "' " + e.getMessage(), e);
             }
         }
         return new Params(out);

@@ -2,7 +2,6 @@ package dev.rill.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.rill.plugin.PluginRegistry;
 import dev.rill.spi.Tokenizer;
 import dev.rill.spi.Vocabulary;
 
@@ -14,7 +13,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -28,7 +30,9 @@ final class Fixtures {
 
     static final Path NODE_DIR = Path.of("src/test/node");
     static final ObjectMapper JSON = new ObjectMapper();
-    static final PluginRegistry REGISTRY = PluginRegistry.load();
+    /** This plugin's tokenizers, found as the engine finds them, by name. */
+    static final Map<String, Tokenizer> TOKENIZERS = ServiceLoader.load(Tokenizer.class).stream().map(ServiceLoader.Provider::get)
+            .collect(Collectors.toMap(Tokenizer::name, t -> t, (a, b) -> a, TreeMap::new));
     private static final Map<String, Vocabulary> LOADED = new ConcurrentHashMap<>();
 
     /** The fixtures, by name: reference-implementation ids for each vocabulary. */
@@ -69,12 +73,18 @@ final class Fixtures {
         return file;
     }
 
-    /** The vocabulary a fixture was computed for, loaded through the plugin registry. */
+    static Tokenizer tokenizer(String name) {
+        Tokenizer t = TOKENIZERS.get(name);
+        if (t == null) throw new IllegalArgumentException("no tokenizer named " + name + "; have " + TOKENIZERS.keySet());
+        return t;
+    }
+
+    /** The vocabulary a fixture was computed for, loaded by the tokenizer the fixture names. */
     static Vocabulary vocabulary(String name) {
         return LOADED.computeIfAbsent(name, n -> {
             JsonNode f = expected(n);
             Path file = nodeFile(f.get("file").asText());
-            Tokenizer tokenizer = REGISTRY.get(Tokenizer.class, f.get("tokenizer").asText());
+            Tokenizer tokenizer = tokenizer(f.get("tokenizer").asText());
             Map<String, Object> params = new LinkedHashMap<>();
             f.get("params").fields().forEachRemaining(e -> params.put(e.getKey(), e.getValue().asText()));
             try {

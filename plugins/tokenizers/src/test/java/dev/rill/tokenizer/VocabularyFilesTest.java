@@ -1,6 +1,5 @@
 package dev.rill.tokenizer;
 
-import dev.rill.spi.Tokenizer;
 import dev.rill.spi.Vocabulary;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -15,14 +14,13 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Saving and loading vocabularies, the registry, and what a vocabulary tells about itself. */
+/** Saving and loading vocabularies, the service listing, and what a vocabulary tells about itself. */
 class VocabularyFilesTest {
 
     @Test
     void theProvidersAreRegistered() {
-        // gguf comes from the engine (vocabularies read from GGUF metadata).
-        assertEquals(List.of("bpe", "char", "gguf", "hf", "tiktoken"), Fixtures.REGISTRY.names(Tokenizer.class));
-        assertTrue(Fixtures.REGISTRY.get(Tokenizer.class, "bpe").trainable());
+        assertEquals(List.of("bpe", "char", "hf", "tiktoken"), List.copyOf(Fixtures.TOKENIZERS.keySet()));
+        assertTrue(Fixtures.tokenizer("bpe").trainable());
     }
 
     @Test

@@ -1,9 +1,12 @@
 package dev.rill.server.generation;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rill.generate.BatchScheduler;
 import dev.rill.generate.GenerationRequest;
+import dev.rill.generate.OverloadedException;
 import dev.rill.plugin.PluginException;
 import dev.rill.sampling.SamplerChain;
+import dev.rill.spi.ParamException;
 import dev.rill.server.api.ApiException;
 import dev.rill.server.chat.ChatMessage;
 import dev.rill.server.chat.PromptBuilder;
@@ -19,8 +22,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * What the WebSocket and the HTTP API share: checks a request, builds its prompt and sampler chain,
@@ -28,8 +29,6 @@ import java.util.regex.Pattern;
  */
 @ApplicationScoped
 public class GenerationService {
-
-    private static final Pattern PARAM = Pattern.compile("parameter '([^']+)'");
 
     @Inject
     ModelService models;
@@ -174,10 +173,10 @@ public class GenerationService {
             return models.sampling().resolve(in.chain(), params);
         } catch (PluginException e) {
             throw ApiException.invalid(f.chain(), e.getMessage());
+        } catch (ParamException e) {
+            throw ApiException.invalid(f.samplingParam().apply(e.param()), e.getMessage());
         } catch (IllegalArgumentException e) {
-            Matcher m = PARAM.matcher(e.getMessage());
-            String param = m.find() ? f.samplingParam().apply(m.group(1)) : (in.chain() != null ? f.chain() : null);
-            throw ApiException.invalid(param, e.getMessage());
+            throw ApiException.invalid(in.chain() != null ? f.chain() : null, e.getMessage());
         }
     }
 

@@ -1,9 +1,8 @@
 package dev.rill.server.metrics;
 
+import dev.rill.generate.BatchScheduler;
 import dev.rill.generate.GeneratedToken;
 import dev.rill.generate.GenerationResult;
-import dev.rill.server.generation.BatchScheduler;
-import dev.rill.server.model.ServedModel;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -34,12 +33,11 @@ public class ServerMetrics {
     @Inject
     MeterRegistry registry;
 
-    /** Gauges of a model's scheduler. */
-    public void register(ServedModel m) {
-        BatchScheduler s = m.scheduler();
-        Gauge.builder("rill.generations.active", s, BatchScheduler::active).tag("model", m.name())
+    /** Gauges of the scheduler of the model served as {@code model}. */
+    public void register(String model, BatchScheduler s) {
+        Gauge.builder("rill.generations.active", s, BatchScheduler::active).tag("model", model)
                 .description("generations running now").register(registry);
-        Gauge.builder("rill.generations.queued", s, BatchScheduler::queued).tag("model", m.name())
+        Gauge.builder("rill.generations.queued", s, BatchScheduler::queued).tag("model", model)
                 .description("generations waiting for a slot").register(registry);
     }
 

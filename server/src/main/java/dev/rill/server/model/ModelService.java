@@ -1,12 +1,12 @@
 package dev.rill.server.model;
 
+import dev.rill.generate.BatchScheduler;
 import dev.rill.model.LoadedModel;
 import dev.rill.model.Models;
 import dev.rill.plugin.PluginRegistry;
 import dev.rill.server.api.ApiException;
 import dev.rill.server.chat.ChatFormats;
 import dev.rill.server.config.RillConfig;
-import dev.rill.server.generation.BatchScheduler;
 import dev.rill.server.metrics.ServerMetrics;
 import dev.rill.server.sampling.SamplingSettings;
 import dev.rill.spi.ComputeBackend;
@@ -114,7 +114,7 @@ public class ModelService {
                 ServedModel served = new ServedModel(model.name(), model, pass, scheduler, ChatFormats.forModel(model),
                         System.currentTimeMillis() / 1000);
                 loaded.put(model.name(), served);
-                metrics.register(served);
+                metrics.register(served.name(), scheduler);
                 if (first == null) first = model.name();
             }
             registry = plugins;

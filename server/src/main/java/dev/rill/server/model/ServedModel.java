@@ -1,8 +1,8 @@
 package dev.rill.server.model;
 
+import dev.rill.generate.BatchScheduler;
 import dev.rill.model.LoadedModel;
 import dev.rill.server.chat.ChatFormat;
-import dev.rill.server.generation.BatchScheduler;
 import dev.rill.spi.ForwardPass;
 
 /**

@@ -1,8 +1,8 @@
 package dev.rill.server.openai;
 
+import dev.rill.generate.BatchScheduler;
 import dev.rill.generate.GeneratedToken;
 import dev.rill.generate.GenerationResult;
-import dev.rill.server.generation.BatchScheduler;
 
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;

@@ -7,13 +7,17 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import java.util.List;
 import java.util.Map;
 
-/** Request bodies of the OpenAI-style API. Fields Rill does not use are ignored. */
+/**
+ * Request bodies of the OpenAI-style API. Fields Rill does not use are ignored. The sampling fields
+ * (temperature, top_p, ..., logit_bias) are here for the API's schema; the resource reads them, and
+ * any other top-level field that names a sampling parameter, by what the samplers declare.
+ */
 final class OpenAiRequests {
 
     private OpenAiRequests() {
     }
 
-    /** What both endpoints share: the model and the sampling fields. */
+    /** What both endpoints share besides the sampling parameters. */
     interface Sampling {
         String model();
 
@@ -21,25 +25,9 @@ final class OpenAiRequests {
 
         Integer maxTokens();
 
-        Double temperature();
-
-        Double topP();
-
-        Integer topK();
-
-        Double minP();
-
-        Double presencePenalty();
-
-        Double frequencyPenalty();
-
-        Double repetitionPenalty();
-
         Long seed();
 
         JsonNode stop();
-
-        Map<String, JsonNode> logitBias();
 
         Integer n();
 

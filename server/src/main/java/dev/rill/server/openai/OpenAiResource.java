@@ -1,14 +1,14 @@
 package dev.rill.server.openai;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rill.generate.BatchScheduler;
 import dev.rill.generate.GenerationResult;
+import dev.rill.sampling.SamplerChain;
 import dev.rill.server.api.ApiException;
 import dev.rill.server.api.ErrorBody;
 import dev.rill.server.api.JsonInput;
 import dev.rill.server.chat.ChatMessage;
-import dev.rill.server.generation.BatchScheduler;
 import dev.rill.server.generation.GenerationService;
 import dev.rill.server.model.ModelService;
 import dev.rill.server.model.ServedModel;
@@ -22,6 +22,7 @@ import dev.rill.server.openai.OpenAiResponses.TextChoice;
 import dev.rill.server.openai.OpenAiResponses.TextCompletion;
 import dev.rill.server.openai.OpenAiResponses.Timings;
 import dev.rill.server.openai.OpenAiResponses.Usage;
+import dev.rill.spi.ParamSpec;
 import io.smallrye.common.annotation.Blocking;
 import io.vertx.core.http.HttpServerResponse;
 import jakarta.inject.Inject;
@@ -68,8 +69,6 @@ public class OpenAiResource {
     @Inject
     ModelService models;
 
-    private static final GenerationService.Fields FIELDS = new GenerationService.Fields("model", "messages", "prompt",
-            "max_tokens", "stop", name -> name.equals("repeat_penalty") ? "repetition_penalty" : name, "sampling.chain");
 
     @GET
     @Path("/models")
@@ -105,12 +104,13 @@ public class OpenAiResource {
     @APIResponse(responseCode = "429", description = "overloaded; see Retry-After", content = @Content(schema = @Schema(implementation = ErrorBody.class)))
     public Response chat(String body, @Context HttpServerResponse http) {
         long arrival = System.nanoTime();
-        OpenAiRequests.Chat req = parse(body, OpenAiRequests.Chat.class, "chat");
-        GenerationService.Prepared prepared = prepare("chat", () -> {
+        JsonNode tree = parse(body, "chat");
+        OpenAiRequests.Chat req = bind(tree, OpenAiRequests.Chat.class, "chat");
+        GenerationService.Prepared prepared = prepare("chat", tree, () -> {
             if (req.tools() != null && !req.tools().isNull() && !(req.tools().isArray() && req.tools().isEmpty())) {
                 throw ApiException.invalid("tools", "tool calls are not supported by Rill");
             }
-            return input(req, messages(req.messages()), null);
+            return input(req, tree, messages(req.messages()), null);
         });
         EventQueue events = new EventQueue();
         BatchScheduler.Job job = generation.submit("chat", prepared, arrival, events);
@@ -153,12 +153,13 @@ public class OpenAiResource {
     @APIResponse(responseCode = "429", description = "overloaded; see Retry-After", content = @Content(schema = @Schema(implementation = ErrorBody.class)))
     public Response completions(String body, @Context HttpServerResponse http) {
         long arrival = System.nanoTime();
-        OpenAiRequests.Completion req = parse(body, OpenAiRequests.Completion.class, "completions");
+        JsonNode tree = parse(body, "completions");
+        OpenAiRequests.Completion req = bind(tree, OpenAiRequests.Completion.class, "completions");
         String[] promptText = new String[1];
-        GenerationService.Prepared prepared = prepare("completions", () -> {
+        GenerationService.Prepared prepared = prepare("completions", tree, () -> {
             if (req.suffix() != null) throw ApiException.invalid("suffix", "suffix (fill-in-the-middle) is not supported by Rill");
             promptText[0] = promptText(req.prompt());
-            return input(req, null, promptText[0]);
+            return input(req, tree, null, promptText[0]);
         });
         EventQueue events = new EventQueue();
         BatchScheduler.Job job = generation.submit("completions", prepared, arrival, events);
@@ -191,49 +192,66 @@ public class OpenAiResource {
 
     // ---- requests ----
 
-    private <T> T parse(String body, Class<T> type, String api) {
+    private JsonNode parse(String body, String api) {
         try {
             if (body == null || body.isBlank()) throw ApiException.invalid(null, "the request has no body; send a JSON object");
-            return JsonInput.bind(JsonInput.LENIENT, JsonInput.parseObject(body), type);
+            return JsonInput.parseObject(body);
         } catch (ApiException e) {
             generation.refused(api, e);
             throw e;
         }
     }
 
-    private GenerationService.Prepared prepare(String api, java.util.function.Supplier<GenerationService.Input> input) {
+    private <T> T bind(JsonNode tree, Class<T> type, String api) {
         try {
-            return generation.prepare(input.get(), FIELDS);
+            return JsonInput.bind(JsonInput.LENIENT, tree, type);
         } catch (ApiException e) {
             generation.refused(api, e);
             throw e;
         }
     }
 
-    private static GenerationService.Input input(OpenAiRequests.Sampling req, List<ChatMessage> messages, String prompt) {
+    /** Checks and prepares a request; errors about a sampling parameter name the field the request used for it. */
+    private GenerationService.Prepared prepare(String api, JsonNode tree, java.util.function.Supplier<GenerationService.Input> input) {
+        try {
+            Map<String, String> fieldOf = new LinkedHashMap<>();
+            for (ParamSpec p : SamplerChain.knownParameters(models.registry()).values()) {
+                for (String alias : p.aliases()) if (tree.hasNonNull(alias)) fieldOf.put(p.name(), alias);
+            }
+            return generation.prepare(input.get(), new GenerationService.Fields("model", "messages", "prompt", "max_tokens", "stop",
+                    name -> fieldOf.getOrDefault(name, name), "sampling.chain"));
+        } catch (ApiException e) {
+            generation.refused(api, e);
+            throw e;
+        }
+    }
+
+    private GenerationService.Input input(OpenAiRequests.Sampling req, JsonNode tree, List<ChatMessage> messages, String prompt) {
         if (req.n() != null && req.n() != 1) throw ApiException.invalid("n", "only n = 1 is supported (got " + req.n() + ")");
         GenerationService.Sampling sampling = GenerationService.Sampling.of(req.sampling(), "sampling");
         Map<String, Object> params = new LinkedHashMap<>(sampling.params());
-        put(params, "temperature", req.temperature());
-        put(params, "top_p", req.topP());
-        put(params, "top_k", req.topK());
-        put(params, "min_p", req.minP());
-        put(params, "presence_penalty", req.presencePenalty());
-        put(params, "frequency_penalty", req.frequencyPenalty());
-        put(params, "repeat_penalty", req.repetitionPenalty());
-        if (req.logitBias() != null && !req.logitBias().isEmpty()) {
-            try {
-                params.put("logit_bias", OUT.writeValueAsString(req.logitBias()));
-            } catch (JsonProcessingException e) {
-                throw ApiException.invalid("logit_bias", "logit_bias must be an object of token id → bias");
-            }
-        }
+        params.putAll(samplingFields(tree));
         return new GenerationService.Input(req.model(), messages, prompt, sampling.chain(), params, req.maxTokens(),
                 GenerationService.stopStrings(req.stop(), "stop"), req.seed());
     }
 
-    private static void put(Map<String, Object> params, String name, Object value) {
-        if (value != null) params.put(name, value);
+    /**
+     * The top-level fields that are sampling parameters, by what the installed samplers declare
+     * (their names, and aliases such as OpenAI's {@code repetition_penalty}), as plain values keyed
+     * by the declared name: {@code temperature}, {@code top_p}, {@code logit_bias} and the others
+     * OpenAI defines, plus any other sampler's ({@code top_k}, {@code min_p}, {@code typical_p}...).
+     */
+    private Map<String, Object> samplingFields(JsonNode tree) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (ParamSpec p : SamplerChain.knownParameters(models.registry()).values()) {
+            List<String> names = new ArrayList<>(p.aliases());
+            names.addFirst(p.name());
+            for (String field : names) {
+                JsonNode v = tree.get(field);
+                if (v != null && !v.isNull()) out.put(p.name(), OUT.convertValue(v, Object.class));
+            }
+        }
+        return out;
     }
 
     private static List<ChatMessage> messages(List<OpenAiRequests.Message> in) {

@@ -1,6 +1,6 @@
 package dev.rill.server.chat;
 
-import dev.rill.server.TinyModel;
+import dev.rill.model.TinyModel;
 import dev.rill.spi.Vocabulary;
 import org.junit.jupiter.api.Test;
 

@@ -1,8 +1,8 @@
 package dev.rill.server.chat;
 
-import dev.rill.template.ChatTemplate;
-import dev.rill.server.TinyModel;
+import dev.rill.model.TinyModel;
 import dev.rill.spi.Vocabulary;
+import dev.rill.template.ChatTemplate;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

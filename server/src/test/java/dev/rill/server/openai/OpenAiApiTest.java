@@ -10,10 +10,10 @@ import dev.rill.generate.GenerationRequest;
 import dev.rill.generate.GenerationResult;
 import dev.rill.generate.Generator;
 import dev.rill.model.LoadedModel;
+import dev.rill.model.TinyModel;
 import dev.rill.sampling.SamplerChain;
 import dev.rill.server.LiveServerTest;
 import dev.rill.server.Server;
-import dev.rill.server.TinyModel;
 import dev.rill.server.TinyModelResource;
 import dev.rill.server.WsClient;
 import dev.rill.server.chat.ChatMessage;
@@ -159,6 +159,11 @@ class OpenAiApiTest extends LiveServerTest {
                 new Bad(Map.of("messages", "hi"), 400, "invalid_request", "messages"),
                 new Bad(Map.of("messages", hi, "temperature", "hot"), 400, "invalid_request", "temperature"),
                 new Bad(Map.of("messages", hi, "temperature", 99), 400, "invalid_request", "temperature"),
+                // Named as the request named it: OpenAI's alias, not the sampler's own name (repeat_penalty).
+                new Bad(Map.of("messages", hi, "repetition_penalty", -1), 400, "invalid_request", "repetition_penalty"),
+                new Bad(Map.of("messages", hi, "logit_bias", Map.of("x", 1)), 400, "invalid_request", "logit_bias"),
+                // Any declared sampling parameter is a top-level field, checked like the others.
+                new Bad(Map.of("messages", hi, "typical_p", 5), 400, "invalid_request", "typical_p"),
                 new Bad(Map.of("messages", hi, "max_tokens", 0), 400, "invalid_request", "max_tokens"),
                 new Bad(Map.of("messages", hi, "max_tokens", "many"), 400, "invalid_request", "max_tokens"),
                 new Bad(Map.of("messages", hi, "model", "nope"), 404, "model_not_found", "model"),

@@ -1,7 +1,7 @@
 package dev.rill.server.sampling;
 
+import dev.rill.model.TinyModel;
 import dev.rill.plugin.PluginException;
-import dev.rill.server.TinyModel;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;

@@ -1,8 +1,8 @@
-package dev.rill.server.api;
+package dev.rill.server.rest;
 
+import dev.rill.model.TinyModel;
 import dev.rill.server.LiveServerTest;
 import dev.rill.server.Server;
-import dev.rill.server.TinyModel;
 import dev.rill.server.TinyModelResource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;

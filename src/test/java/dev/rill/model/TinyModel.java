@@ -1,10 +1,5 @@
-package dev.rill.server;
+package dev.rill.model;
 
-import dev.rill.model.Checkpoint;
-import dev.rill.model.Gpt;
-import dev.rill.model.GptConfig;
-import dev.rill.model.LoadedModel;
-import dev.rill.model.Models;
 import dev.rill.plugin.PluginRegistry;
 import dev.rill.spi.ComputeBackend;
 import dev.rill.spi.ForwardPass;

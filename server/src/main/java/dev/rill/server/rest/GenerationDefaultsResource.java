@@ -1,4 +1,4 @@
-package dev.rill.server.api;
+package dev.rill.server.rest;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.rill.plugin.PluginRegistry;

@@ -1,9 +1,12 @@
-package dev.rill.server.api;
+package dev.rill.server.rest;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rill.model.ModelFacts;
 import dev.rill.plugin.PluginRegistry;
+import dev.rill.server.api.ApiException;
+import dev.rill.server.api.JsonInput;
 import dev.rill.server.model.ModelService;
 import dev.rill.server.model.ServedModel;
 import dev.rill.spi.ComputeBackend;
@@ -46,7 +49,7 @@ public class RillResource {
     }
 
     public record ModelInfo(String name, @JsonProperty("default") boolean isDefault, String source, @JsonProperty("chat_format") String chatFormat,
-                            Map<String, Object> info) {
+                            ModelFacts info) {
     }
 
     @Schema(name = "TokenizeRequest")

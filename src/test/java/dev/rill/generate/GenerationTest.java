@@ -1,11 +1,5 @@
-package dev.rill.it;
+package dev.rill.generate;
 
-import dev.rill.generate.FinishReason;
-import dev.rill.generate.GeneratedToken;
-import dev.rill.generate.GenerationRequest;
-import dev.rill.generate.GenerationResult;
-import dev.rill.generate.Generator;
-import dev.rill.generate.Sequence;
 import dev.rill.model.Checkpoint;
 import dev.rill.model.Gpt;
 import dev.rill.model.LoadedModel;
@@ -14,21 +8,21 @@ import dev.rill.sampling.SamplerChain;
 import dev.rill.spi.ComputeBackend;
 import dev.rill.spi.ForwardPass;
 import dev.rill.spi.Params;
+import dev.rill.train.TinyModels;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Generation with the KV cache against full recomputation, streaming, cancellation, stops. */
+/** Generation with the KV cache against full recomputation, streaming through the scheduler, stops. */
 class GenerationTest {
 
     @TempDir
@@ -83,27 +77,20 @@ class GenerationTest {
     }
 
     @Test
-    void streamsOneItemPerTokenAndStopsWhenCancelled() {
-        try (ForwardPass pass = registry.get(ComputeBackend.class, "cpu").prepare(model.weights(), Params.EMPTY)) {
-            Generator generator = new Generator(model, pass);
+    void theSchedulerStreamsEveryTokenInOrderAndTheSameSeedGivesTheSameTokens() throws Exception {
+        try (ForwardPass pass = registry.get(ComputeBackend.class, "cpu").prepare(model.weights(), Params.EMPTY);
+             BatchScheduler scheduler = new BatchScheduler(model, pass, new BatchScheduler.Settings(2, 0, 64), null)) {
             int[] prompt = checkpoint.vocabulary().encode("ROMEO:\n");
             SamplerChain chain = SamplerChain.of(registry, SamplerChain.DEFAULT, Map.of());
-            var gen = generator.generate(new GenerationRequest(prompt, 40, chain, 7L, List.of()));
-            List<GeneratedToken> tokens = gen.tokens().collect().asList().await().atMost(Duration.ofSeconds(60));
-            assertEquals(40, tokens.size());
-            for (int i = 0; i < tokens.size(); i++) assertEquals(i, tokens.get(i).index());
-            GenerationResult r = gen.result().join();
+            BatchSchedulerTest.Recorder first = new BatchSchedulerTest.Recorder(), again = new BatchSchedulerTest.Recorder();
+            scheduler.submit(new GenerationRequest(prompt, 40, chain, 7L, List.of()), first);
+            scheduler.submit(new GenerationRequest(prompt, 40, chain, 7L, List.of()), again);
+            GenerationResult r = first.done.get(60, TimeUnit.SECONDS);
             assertEquals(FinishReason.LENGTH, r.finishReason());
-            // Same seed, same tokens.
-            var again = generator.generate(new GenerationRequest(prompt, 40, chain, 7L, List.of()));
-            assertEquals(tokens, again.tokens().collect().asList().await().atMost(Duration.ofSeconds(60)));
-
-            var cancelled = generator.generate(new GenerationRequest(prompt, 10_000, chain, 7L, List.of()));
-            List<GeneratedToken> few = cancelled.tokens().select().first(5).collect().asList().await().atMost(Duration.ofSeconds(60));
-            assertEquals(5, few.size());
-            GenerationResult rc = cancelled.result().join();
-            assertEquals(FinishReason.CANCELLED, rc.finishReason());
-            assertTrue(rc.completionTokens() <= 6, "stopped within one token of the cancel: " + rc.completionTokens());
+            assertEquals(40, first.tokens.size());
+            for (int i = 0; i < first.tokens.size(); i++) assertEquals(i, first.tokens.get(i).index());
+            again.done.get(60, TimeUnit.SECONDS);
+            assertEquals(first.tokens, again.tokens, "same seed, same tokens, though both ran in one batch");
         }
     }
 

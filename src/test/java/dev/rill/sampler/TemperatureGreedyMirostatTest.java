@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 import java.util.Map;
 
-import static dev.rill.sampler.Steps.REGISTRY;
+import static dev.rill.sampler.Chains.REGISTRY;
 import static dev.rill.sampler.Steps.candidates;
 import static dev.rill.sampler.Steps.reversed;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;

@@ -1,4 +1,4 @@
-package dev.rill.server.generation;
+package dev.rill.generate;
 
 /** Every generation slot is busy and the waiting queue is full: try again shortly. */
 public final class OverloadedException extends RuntimeException {

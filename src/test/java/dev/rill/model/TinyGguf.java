@@ -1,5 +1,4 @@
-package dev.rill.it;
-
+package dev.rill.model;
 
 import dev.rill.gguf.GgufValueType;
 import dev.rill.gguf.GgufWriter;

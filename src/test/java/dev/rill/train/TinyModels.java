@@ -1,9 +1,6 @@
-package dev.rill.it;
+package dev.rill.train;
 
 import dev.rill.plugin.PluginRegistry;
-import dev.rill.train.TrainConfig;
-import dev.rill.train.Trainer;
-import dev.rill.train.TrainingListener;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package dev.rill.it;
+package dev.rill.train;
 
 import dev.rill.model.Checkpoint;
 import dev.rill.model.Gpt;
@@ -8,10 +8,6 @@ import dev.rill.spi.Params;
 import dev.rill.spi.PositionalEncoding;
 import dev.rill.spi.Tokenizer;
 import dev.rill.spi.Vocabulary;
-import dev.rill.train.AdamW;
-import dev.rill.train.TrainConfig;
-import dev.rill.train.Trainer;
-import dev.rill.train.TrainingListener;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

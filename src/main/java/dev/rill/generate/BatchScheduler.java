@@ -1,10 +1,5 @@
-package dev.rill.server.generation;
+package dev.rill.generate;
 
-import dev.rill.generate.FinishReason;
-import dev.rill.generate.GeneratedToken;
-import dev.rill.generate.GenerationRequest;
-import dev.rill.generate.GenerationResult;
-import dev.rill.generate.Sequence;
 import dev.rill.model.LoadedModel;
 import dev.rill.spi.ForwardPass;
 import dev.rill.spi.KvCache;

@@ -9,7 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-import static dev.rill.sampler.Steps.REGISTRY;
+import static dev.rill.sampler.Chains.REGISTRY;
 import static dev.rill.sampler.Steps.candidates;
 import static dev.rill.sampler.Steps.logitsById;
 import static dev.rill.sampler.Steps.reversed;

@@ -1,13 +1,8 @@
-package dev.rill.server.generation;
+package dev.rill.generate;
 
-import dev.rill.generate.FinishReason;
-import dev.rill.generate.GeneratedToken;
-import dev.rill.generate.GenerationRequest;
-import dev.rill.generate.GenerationResult;
-import dev.rill.generate.Generator;
 import dev.rill.model.LoadedModel;
+import dev.rill.model.TinyModel;
 import dev.rill.sampling.SamplerChain;
-import dev.rill.server.TinyModel;
 import dev.rill.spi.ForwardPass;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -1,11 +1,9 @@
-package dev.rill.it;
-
-import dev.rill.backend.cpu.CpuBackend;
+package dev.rill.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rill.backend.cpu.CpuBackend;
 import dev.rill.gguf.GgufException;
-import dev.rill.model.GgufModel;
 import dev.rill.gguf.GgufWriter;
 import dev.rill.plugin.PluginRegistry;
 import dev.rill.spi.ForwardPass;

@@ -1,0 +1,270 @@
+package dev.rill.backend.cpu;
+
+import dev.rill.spi.Architecture;
+import dev.rill.spi.BlockFormats;
+import dev.rill.spi.F32Tensor;
+import dev.rill.spi.ForwardPass;
+import dev.rill.spi.KvCache;
+import dev.rill.spi.Linear;
+import dev.rill.spi.MappedTensor;
+import dev.rill.spi.ModelWeights;
+import dev.rill.spi.Params;
+import dev.rill.spi.PositionalEncoder;
+import dev.rill.spi.Tensor;
+import dev.rill.spi.Tensor.DType;
+import dev.rill.spi.TensorView;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The cpu backend against {@link ReferenceForward} (the description executed plainly in double) on
+ * small random models of both shapes it runs: Llama-like (RMSNorm, SwiGLU, grouped-query attention,
+ * per-head q/k norms, q/k/v biases, OUT_IN weights, untied head, rotating positions) and GPT-like
+ * (LayerNorm with shifts, GELU, IN_OUT views into a fused q/k/v matrix, tied head, positions added to
+ * the embeddings and a bias on scores); then the cache, batching, stored types, threads and bad input.
+ */
+class CpuForwardPassTest {
+
+    static final int[] PROMPT = {3, 14, 15, 9, 26, 5, 35, 8, 9, 7, 9, 32};
+    static final CpuBackend CPU = new CpuBackend();
+
+    @Test
+    void llamaShapedLogitsAreTheReferences() {
+        ModelWeights w = llama(7);
+        try (ForwardPass pass = CPU.prepare(w, Params.EMPTY)) {
+            assertClose(new ReferenceForward(w).logits(PROMPT), run(pass, PROMPT), 1e-4, "llama-shaped");
+        }
+    }
+
+    @Test
+    void gptShapedLogitsAreTheReferences() {
+        ModelWeights w = gpt(11);
+        try (ForwardPass pass = CPU.prepare(w, Params.EMPTY)) {
+            assertClose(new ReferenceForward(w).logits(PROMPT), run(pass, PROMPT), 1e-4, "gpt-shaped");
+        }
+    }
+
+    @Test
+    void aPromptInPiecesAndBatchedDecodeGiveWhatOneCallGives() {
+        ModelWeights w = llama(3);
+        int V = w.arch().nVocab();
+        try (ForwardPass pass = CPU.prepare(w, Params.EMPTY)) {
+            float[] whole = run(pass, PROMPT);
+            float[] pieces = new float[V];
+            try (KvCache c = pass.newCache(32)) {
+                for (int[] range : new int[][]{{0, 5}, {5, 6}, {6, 7}, {7, PROMPT.length}}) pass.forward(c, PROMPT, range[0], range[1], pieces);
+                assertEquals(PROMPT.length, c.length());
+            }
+            assertClose(toDouble(whole), pieces, 1e-5, "prompt in pieces");
+
+            // Two sequences, one decode call: each as if run alone.
+            float[][] batched = new float[2][V];
+            try (KvCache a = pass.newCache(32); KvCache b = pass.newCache(32)) {
+                pass.forward(a, PROMPT, 0, 6, batched[0]);
+                pass.forward(b, PROMPT, 3, 5, batched[1]);
+                pass.decode(new KvCache[]{a, b}, new int[]{40, 41}, batched);
+                assertThrows(IllegalArgumentException.class, () -> pass.decode(new KvCache[]{a, a}, new int[]{1, 2}, new float[2][V]));
+            }
+            assertClose(toDouble(run(pass, new int[]{3, 14, 15, 9, 26, 5, 40})), batched[0], 1e-5, "batched row 0");
+            assertClose(toDouble(run(pass, new int[]{9, 26, 41})), batched[1], 1e-5, "batched row 1");
+
+            // A truncated cache continues as if the forgotten positions were never run.
+            float[] again = new float[V];
+            try (KvCache c = pass.newCache(32)) {
+                pass.forward(c, PROMPT, 0, 8, again);
+                c.truncate(3);
+                pass.forward(c, new int[]{50, 51}, 0, 2, again);
+            }
+            assertClose(toDouble(run(pass, new int[]{3, 14, 15, 50, 51})), again, 1e-5, "after truncate");
+        }
+    }
+
+    /** Weights as a GGUF file stores them: Q8_0 and F16 projections in memory segments, a Q8_0 embedding. */
+    @Test
+    void storedTypesAreMultipliedAsTheirDecodedValues() {
+        ModelWeights f32 = llama(5);
+        List<ModelWeights.Block> blocks = new ArrayList<>();
+        for (ModelWeights.Block b : f32.blocks()) {
+            blocks.add(new ModelWeights.Block(b.attnNorm(), stored(b.q(), DType.Q8_0), stored(b.k(), DType.F16), stored(b.v(), DType.BF16),
+                    stored(b.o(), DType.Q8_0), b.qNorm(), b.kNorm(), b.mlpNorm(), stored(b.up(), DType.F16), stored(b.gate(), DType.Q8_0),
+                    stored(b.down(), DType.F16)));
+        }
+        ModelWeights w = new ModelWeights(f32.arch(), f32.positional(), stored(f32.tokenEmbedding(), DType.Q8_0), List.of(), blocks,
+                f32.finalNorm(), stored(f32.output(), DType.Q8_0));
+        try (ForwardPass pass = CPU.prepare(w, Params.EMPTY)) {
+            // The reference decodes the same stored bytes, so only the kernels' float rounding separates them.
+            assertClose(new ReferenceForward(w).logits(PROMPT), run(pass, PROMPT), 1e-4, "stored types");
+        }
+    }
+
+    @Test
+    void eachPreparedModelHasItsOwnThreadsAndTheyAgree() {
+        ModelWeights w = gpt(2);
+        try (ForwardPass one = CPU.prepare(w, CPU.params(Map.of("threads", 1)));
+             ForwardPass two = CPU.prepare(w, CPU.params(Map.of("threads", 2)))) {
+            assertEquals(1, ((CpuForwardPass) one).threads());
+            assertEquals(2, ((CpuForwardPass) two).threads());
+            assertClose(toDouble(run(one, PROMPT)), run(two, PROMPT), 1e-6, "1 against 2 threads");
+        }
+        assertThrows(IllegalArgumentException.class, () -> CPU.params(Map.of("threads", -1)));
+    }
+
+    @Test
+    void badInputIsRefusedWithWhatIsAccepted() {
+        ModelWeights w = llama(1);
+        int V = w.arch().nVocab();
+        try (ForwardPass pass = CPU.prepare(w, Params.EMPTY); KvCache c = pass.newCache(4)) {
+            var e = assertThrows(IllegalArgumentException.class, () -> pass.forward(c, new int[]{V}, 0, 1, new float[V]));
+            assertTrue(e.getMessage().contains("outside the vocabulary [0, " + V + ")"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> pass.forward(c, new int[]{1, 2, 3, 4, 5}, 0, 5, new float[V]));
+            assertTrue(e.getMessage().contains("beyond the cache's 4 positions"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> pass.forward(c, new int[]{1}, 0, 0, new float[V]));
+            assertThrows(IllegalArgumentException.class, () -> pass.newCache(0));
+        }
+    }
+
+    // ---------------------------------------------------------------- models
+
+    /** RMSNorm, SwiGLU, 4 query heads over 2 key/value heads of 16, q/k norms, q/k/v biases, untied head. */
+    static ModelWeights llama(long seed) {
+        int V = 64, C = 64, L = 2, nHead = 4, nKvHead = 2, hs = 16, H = 96, T = 32;
+        SplittableRandom r = new SplittableRandom(seed);
+        Architecture a = new Architecture("llama", V, C, L, nHead, nKvHead, hs, H, T, T, Architecture.Norm.RMS_NORM, 1e-5f,
+                Architecture.Activation.SWIGLU);
+        List<ModelWeights.Block> blocks = new ArrayList<>();
+        for (int l = 0; l < L; l++) {
+            blocks.add(new ModelWeights.Block(norm(C, false, r), outIn(C, nHead * hs, true, r), outIn(C, nKvHead * hs, true, r),
+                    outIn(C, nKvHead * hs, true, r), outIn(nHead * hs, C, false, r), scale(hs, r), scale(hs, r), norm(C, false, r),
+                    outIn(C, H, false, r), outIn(C, H, false, r), outIn(H, C, false, r)));
+        }
+        return new ModelWeights(a, new TestPositions(T, hs, true, false, false), random(V, C, 1, r), List.of(), blocks,
+                norm(C, false, r), outIn(C, V, false, r));
+    }
+
+    /** LayerNorm with shifts, GELU, q/k/v as column views of one fused (C, 3C) matrix, tied head. */
+    static ModelWeights gpt(long seed) {
+        int V = 50, C = 32, L = 2, nHead = 4, hs = 8, T = 32;
+        SplittableRandom r = new SplittableRandom(seed);
+        Architecture a = new Architecture("gpt", V, C, L, nHead, nHead, hs, 4 * C, T, T, Architecture.Norm.LAYER_NORM, 1e-5f,
+                Architecture.Activation.GELU_TANH);
+        List<ModelWeights.Block> blocks = new ArrayList<>();
+        for (int l = 0; l < L; l++) {
+            F32Tensor qkv = random(C, 3 * C, 1 / Math.sqrt(C), r), bias = random(1, 3 * C, 0.3, r);
+            Linear[] parts = new Linear[3];
+            for (int p = 0; p < 3; p++) {
+                parts[p] = new Linear(new F32Tensor(qkv.data(), p * C, C, C, 3 * C), F32Tensor.vector(bias.data(), p * C, C), Linear.Layout.IN_OUT);
+            }
+            blocks.add(new ModelWeights.Block(norm(C, true, r), parts[0], parts[1], parts[2], inOut(C, C, r), null, null, norm(C, true, r),
+                    inOut(C, 4 * C, r), null, inOut(4 * C, C, r)));
+        }
+        F32Tensor embedding = random(V, C, 1, r);
+        return new ModelWeights(a, new TestPositions(T, hs, false, true, true), embedding, List.of(), blocks, norm(C, true, r),
+                new Linear(embedding, null, Linear.Layout.OUT_IN));
+    }
+
+    /**
+     * A positional encoder that uses every hook the backend calls, with arbitrary fixed formulas: the
+     * backend must call them at the right places, which the reference (calling the same hooks) checks.
+     */
+    record TestPositions(int positions, int headDim, boolean rotates, boolean addsToEmbeddings, boolean biasesScores)
+            implements PositionalEncoder {
+        @Override
+        public Params params() {
+            return Params.EMPTY;
+        }
+
+        @Override
+        public int maxPositions() {
+            return positions;
+        }
+
+        @Override
+        public void embed(List<TensorView> weights, float[] x, int off, int pos) {
+            for (int i = 0; i < 32; i++) x[off + i] += (float) (0.5 * Math.sin(pos + 0.7 * i));
+        }
+
+        @Override
+        public void rotate(float[] v, int off, int pos) {
+            for (int i = 0; i < headDim / 2; i++) {
+                double angle = pos * Math.pow(100, -2.0 * i / headDim), c = Math.cos(angle), s = Math.sin(angle);
+                float x = v[off + 2 * i], y = v[off + 2 * i + 1];
+                v[off + 2 * i] = (float) (x * c - y * s);
+                v[off + 2 * i + 1] = (float) (x * s + y * c);
+            }
+        }
+
+        @Override
+        public void scoreBias(int head, int queryPos, int keyPos0, float[] scores, int off, int n) {
+            for (int j = 0; j < n; j++) scores[off + j] -= 0.25f * (head + 1) * (queryPos - keyPos0 - j);
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    static float[] run(ForwardPass pass, int[] tokens) {
+        float[] logits = new float[pass.weights().arch().nVocab()];
+        try (KvCache c = pass.newCache(32)) {
+            pass.forward(c, tokens, 0, tokens.length, logits);
+        }
+        return logits;
+    }
+
+    /** ‖got − want‖∞ ≤ tolerance · ‖want‖∞. */
+    static void assertClose(double[] want, float[] got, double tolerance, String what) {
+        double max = 0, diff = 0;
+        for (int i = 0; i < want.length; i++) {
+            max = Math.max(max, Math.abs(want[i]));
+            diff = Math.max(diff, Math.abs(got[i] - want[i]));
+        }
+        assertTrue(max > 0.1, what + ": the logits are all near zero, the test would prove nothing");
+        assertTrue(diff <= tolerance * max, what + ": logits differ by " + diff + ", more than " + tolerance + " of " + max);
+    }
+
+    static double[] toDouble(float[] f) {
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) d[i] = f[i];
+        return d;
+    }
+
+    private static Linear stored(Linear l, DType type) {
+        return new Linear(stored(l.weight(), type), l.bias(), l.layout());
+    }
+
+    private static MappedTensor stored(Tensor t, DType type) {
+        float[] x = t.toFloats();
+        return new MappedTensor(type, t.rows(), t.cols(), MemorySegment.ofArray(BlockFormats.quantize(type, x, 0, x.length)));
+    }
+
+    private static Linear outIn(int in, int out, boolean bias, SplittableRandom r) {
+        return new Linear(random(out, in, 1 / Math.sqrt(in), r), bias ? random(1, out, 0.3, r) : null, Linear.Layout.OUT_IN);
+    }
+
+    private static Linear inOut(int in, int out, SplittableRandom r) {
+        return new Linear(random(in, out, 1 / Math.sqrt(in), r), random(1, out, 0.3, r), Linear.Layout.IN_OUT);
+    }
+
+    private static ModelWeights.NormWeights norm(int n, boolean shift, SplittableRandom r) {
+        return new ModelWeights.NormWeights(scale(n, r), shift ? random(1, n, 0.3, r) : null);
+    }
+
+    private static F32Tensor scale(int n, SplittableRandom r) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) (1 + 0.2 * r.nextGaussian());
+        return F32Tensor.vector(v, 0, n);
+    }
+
+    static F32Tensor random(int rows, int cols, double std, SplittableRandom r) {
+        float[] v = new float[rows * cols];
+        for (int i = 0; i < v.length; i++) v[i] = (float) (std * r.nextGaussian());
+        return F32Tensor.of(v, 0, rows, cols);
+    }
+}

@@ -1,0 +1,144 @@
+package dev.rill.backend.cpu;
+
+import dev.rill.spi.Architecture;
+import dev.rill.spi.Linear;
+import dev.rill.spi.ModelWeights;
+import dev.rill.spi.PositionalEncoder;
+import dev.rill.spi.Tensor;
+
+/**
+ * The forward pass written out from the model description, as plainly as possible: every sum in
+ * double, one token after another over the whole sequence, no cache, no tiling, no threads. The
+ * independent check of what the cpu backend computes from the same {@link ModelWeights}.
+ */
+final class ReferenceForward {
+
+    private final ModelWeights w;
+    private final Architecture a;
+    private final PositionalEncoder pe;
+
+    ReferenceForward(ModelWeights w) {
+        this.w = w;
+        this.a = w.arch();
+        this.pe = w.positional();
+    }
+
+    /** Logits after the last of {@code tokens}, the sequence starting at position 0. */
+    double[] logits(int[] tokens) {
+        int n = tokens.length, C = a.nEmb(), hs = a.headDim();
+        double[][] x = new double[n][];
+        for (int t = 0; t < n; t++) {
+            float[] row = new float[C];
+            w.tokenEmbedding().dequantizeRow(tokens[t], row, 0);
+            if (pe.addsToEmbeddings()) pe.embed(w.positionalWeights(), row, 0, t);
+            x[t] = toDouble(row);
+        }
+        for (ModelWeights.Block b : w.blocks()) {
+            double[][] q = new double[n][], k = new double[n][], v = new double[n][];
+            for (int t = 0; t < n; t++) {
+                double[] h = norm(b.attnNorm(), x[t]);
+                q[t] = headwise(linear(b.q(), h), b.qNorm(), a.nHead(), t);
+                k[t] = headwise(linear(b.k(), h), b.kNorm(), a.nKvHead(), t);
+                v[t] = linear(b.v(), h);
+            }
+            for (int t = 0; t < n; t++) {
+                double[] att = new double[a.qDim()];
+                for (int head = 0; head < a.nHead(); head++) {
+                    int kvh = head / (a.nHead() / a.nKvHead());
+                    float[] scores = new float[t + 1];
+                    for (int j = 0; j <= t; j++) {
+                        double s = 0;
+                        for (int i = 0; i < hs; i++) s += q[t][head * hs + i] * k[j][kvh * hs + i];
+                        scores[j] = (float) (s / Math.sqrt(hs));
+                    }
+                    if (pe.biasesScores()) pe.scoreBias(head, t, 0, scores, 0, t + 1);
+                    double max = Double.NEGATIVE_INFINITY, sum = 0;
+                    for (float s : scores) max = Math.max(max, s);
+                    double[] p = new double[t + 1];
+                    for (int j = 0; j <= t; j++) sum += p[j] = Math.exp(scores[j] - max);
+                    for (int j = 0; j <= t; j++) {
+                        for (int i = 0; i < hs; i++) att[head * hs + i] += p[j] / sum * v[j][kvh * hs + i];
+                    }
+                }
+                add(x[t], linear(b.o(), att));
+            }
+            for (int t = 0; t < n; t++) {
+                double[] h = norm(b.mlpNorm(), x[t]);
+                double[] up = linear(b.up(), h);
+                double[] act = new double[up.length];
+                if (a.activation() == Architecture.Activation.SWIGLU) {
+                    double[] gate = linear(b.gate(), h);
+                    for (int i = 0; i < up.length; i++) act[i] = gate[i] / (1 + Math.exp(-gate[i])) * up[i];
+                } else {
+                    for (int i = 0; i < up.length; i++) {
+                        double u = up[i];
+                        act[i] = 0.5 * u * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (u + 0.044715 * u * u * u)));
+                    }
+                }
+                add(x[t], linear(b.down(), act));
+            }
+        }
+        return linear(w.output(), norm(w.finalNorm(), x[n - 1]));
+    }
+
+    /** Per-head RMSNorm (when the model has one), then the positional rotation, of one row's heads. */
+    private double[] headwise(double[] y, Tensor headNorm, int heads, int pos) {
+        int hs = a.headDim();
+        float[] f = new float[y.length];
+        for (int h = 0; h < heads; h++) {
+            double[] head = java.util.Arrays.copyOfRange(y, h * hs, (h + 1) * hs);
+            if (headNorm != null) head = rms(head, headNorm.toFloats());
+            for (int i = 0; i < hs; i++) f[h * hs + i] = (float) head[i];
+            if (pe.rotates()) pe.rotate(f, h * hs, pos);
+        }
+        return toDouble(f);
+    }
+
+    private double[] norm(ModelWeights.NormWeights n, double[] x) {
+        float[] g = n.weight().toFloats();
+        if (a.norm() == Architecture.Norm.RMS_NORM) return rms(x, g);
+        double mean = 0, var = 0;
+        for (double v : x) mean += v / x.length;
+        for (double v : x) var += (v - mean) * (v - mean) / x.length;
+        float[] bias = n.bias().toFloats();
+        double[] out = new double[x.length];
+        for (int i = 0; i < x.length; i++) out[i] = (x[i] - mean) / Math.sqrt(var + a.normEps()) * g[i] + bias[i];
+        return out;
+    }
+
+    private double[] rms(double[] x, float[] g) {
+        double ss = 0;
+        for (double v : x) ss += v * v;
+        double r = 1 / Math.sqrt(ss / x.length + a.normEps());
+        double[] out = new double[x.length];
+        for (int i = 0; i < x.length; i++) out[i] = x[i] * r * g[i];
+        return out;
+    }
+
+    /** {@code y = x·W + b} in either layout, from the decoded weights. */
+    static double[] linear(Linear l, double[] x) {
+        float[] w = l.weight().toFloats();
+        int in = l.in(), out = l.out(), cols = l.weight().cols();
+        double[] y = new double[out];
+        for (int o = 0; o < out; o++) {
+            double s = 0;
+            for (int i = 0; i < in; i++) s += x[i] * (l.layout() == Linear.Layout.OUT_IN ? w[o * cols + i] : w[i * cols + o]);
+            y[o] = s;
+        }
+        if (l.bias() != null) {
+            float[] b = l.bias().toFloats();
+            for (int o = 0; o < out; o++) y[o] += b[o];
+        }
+        return y;
+    }
+
+    private static void add(double[] x, double[] y) {
+        for (int i = 0; i < x.length; i++) x[i] += y[i];
+    }
+
+    private static double[] toDouble(float[] f) {
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) d[i] = f[i];
+        return d;
+    }
+}
