@@ -11,6 +11,7 @@ import dev.rill.spi.KvCache;
 import dev.rill.spi.Linear;
 import dev.rill.spi.MappedTensor;
 import dev.rill.spi.ModelWeights;
+import dev.rill.spi.Params;
 import dev.rill.spi.Tensor.DType;
 import dev.rill.spi.Tensor;
 import dev.rill.tensor.Parallel;
@@ -171,6 +172,13 @@ final class BenchModelCommand implements Runnable {
         if (other != null && !other.availability().available()) {
             throw new IllegalStateException("compute backend '" + backend + "' is unavailable: " + other.availability().reason());
         }
+        // Checked before any measuring, so that a bad parameter does not wait for the cpu's rows.
+        Params otherParams = null;
+        if (other != null) {
+            Map<String, Object> params = KeyValues.parse(backendParams, "--backend-param");
+            params.putIfAbsent("max-sequences", Math.max(2, batch));
+            otherParams = other.params(params);
+        }
         try (GgufModel m = GgufModel.load(model, registry, prompt + Math.max(gen, check) + 8)) {
             long bytesPerToken = weightBytesPerToken(m.weights());
             var info = m.info();
@@ -198,9 +206,7 @@ final class BenchModelCommand implements Runnable {
                 }
             }
             if (other != null) {
-                Map<String, Object> params = KeyValues.parse(backendParams, "--backend-param");
-                params.putIfAbsent("max-sequences", Math.max(2, batch));
-                try (ForwardPass dev = other.prepare(m.weights(), other.params(params))) {
+                try (ForwardPass dev = other.prepare(m.weights(), otherParams)) {
                     if (check > 0) {
                         try (ForwardPass ref = cpu.prepare(m.weights(), cpu.params(Map.of("threads", threads[threads.length - 1])))) {
                             System.out.println(agreement(ref, dev, tokens));
