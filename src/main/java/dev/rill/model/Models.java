@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.function.DoubleConsumer;
 
 /**
  * Loads a model from what a user names: {@code bundled:NAME} (or nothing, for the default
@@ -27,6 +28,15 @@ public final class Models {
 
     /** As {@link #load(String, String, PluginRegistry)}, capping a GGUF model's context at {@code maxContext} (≤ 0: its own). */
     public static LoadedModel load(String spec, String name, PluginRegistry registry, int maxContext) throws IOException {
+        return load(spec, name, registry, maxContext, done -> {
+        });
+    }
+
+    /**
+     * As {@link #load(String, String, PluginRegistry, int)}, telling {@code reading} the fraction of a
+     * GGUF file's tensor data read from disk (a checkpoint is read whole, at once).
+     */
+    public static LoadedModel load(String spec, String name, PluginRegistry registry, int maxContext, DoubleConsumer reading) throws IOException {
         if (spec == null || spec.isBlank()) spec = "bundled:" + BundledModels.DEFAULT;
         if (spec.startsWith("bundled:")) {
             String bundled = spec.substring("bundled:".length());
@@ -37,12 +47,18 @@ public final class Models {
         if (!Files.exists(path)) throw new NoSuchFileException(spec + " (expected a checkpoint folder, a .gguf file, or bundled:NAME)");
         String derived = name != null ? name : path.toAbsolutePath().normalize().getFileName().toString().replaceFirst("\\.gguf$", "");
         if (Files.isDirectory(path)) return Checkpoint.load(path, registry).toLoadedModel(derived);
-        if (path.getFileName().toString().endsWith(".gguf")) return gguf(path, derived, registry, maxContext);
+        if (path.getFileName().toString().endsWith(".gguf")) return gguf(path, derived, registry, maxContext, reading);
         throw new IllegalArgumentException(spec + " is neither a checkpoint folder nor a .gguf file");
     }
 
-    private static LoadedModel gguf(Path path, String name, PluginRegistry registry, int maxContext) throws IOException {
+    private static LoadedModel gguf(Path path, String name, PluginRegistry registry, int maxContext, DoubleConsumer reading) throws IOException {
         GgufModel m = GgufModel.load(path, registry, maxContext);
+        try {
+            m.file().readTensorData(reading);
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
         return new LoadedModel(name, path, m.weights(), m.vocabulary(), m.template(), m.info(), m::encodePrompt, m);
     }
 }

@@ -2,6 +2,8 @@ package dev.rill.train;
 
 import dev.rill.model.Gpt;
 
+import java.util.function.DoubleConsumer;
+
 /** The model's mean cross-entropy over a text, on every length-{@code T} window at stride {@code T} (or another window length). */
 public final class Evaluation {
 
@@ -27,6 +29,12 @@ public final class Evaluation {
      * model's maximum context; others fail with an error naming the limit).
      */
     public static Result crossEntropy(Gpt model, int[] tokens, int batch, int window) {
+        return crossEntropy(model, tokens, batch, window, done -> {
+        });
+    }
+
+    /** The same, telling {@code progress} the fraction of windows done after each batch. */
+    public static Result crossEntropy(Gpt model, int[] tokens, int batch, int window, DoubleConsumer progress) {
         int T = window;
         if (T <= 0) throw new IllegalArgumentException("the window must be > 0 tokens (got " + T + ")");
         if (batch <= 0) throw new IllegalArgumentException("the batch must be > 0 windows (got " + batch + ")");
@@ -43,6 +51,7 @@ public final class Evaluation {
                 System.arraycopy(tokens, (w0 + b) * T + 1, y, b * T, T);
             }
             sum += model.forward(x, y, B, T) * B;
+            progress.accept((double) (w0 + B) / windows);
         }
         model.releaseActivations();
         return new Result(sum / windows, windows, (long) windows * T);

@@ -83,7 +83,7 @@ public final class Trainer {
         PositionalEncoding encoding = registry.get(PositionalEncoding.class, config.positional());
         Params tokParams = tokenizer.params(config.tokenizerParams());
         Params peParams = encoding.params(config.positionalParams());
-        Vocabulary vocab = tokenizer.train(text, tokParams);
+        Vocabulary vocab = tokenizer.train(text, tokParams, listener::fittingTokenizer);
         GptConfig gptConfig = new GptConfig(vocab.size(), config.T(), config.nLayer(), config.nHead(), config.nEmb(),
                 config.maxContext(), encoding.name(), peParams.asMap());
         PositionalEncoder encoder = encoding.create(Gpt.shape(gptConfig), peParams);
@@ -148,7 +148,8 @@ public final class Trainer {
             throw new IllegalArgumentException(config.data() + " gives " + nVal + " validation tokens (the last "
                     + Math.round(config.valFraction() * 100) + "%), fewer than T+1 = " + (T + 1) + "; use more text or a smaller context");
         }
-        listener.started(new TrainingListener.Start(model.parameterCount(), vocab.size(), nTrain, nVal, startStep, config.steps()));
+        listener.started(new TrainingListener.Start(model.parameterCount(), vocab.size(), nTrain, nVal, startStep, config.steps(),
+                config.evalInterval(), config.evalBatches()));
         LearningRate schedule = new LearningRate(config.learningRate(), config.minLearningRate(), config.warmupSteps(), config.steps());
         int[] x = new int[B * T], y = new int[B * T];
         double lossSinceEval = 0;

@@ -10,15 +10,21 @@ public interface TrainingListener {
      * @param nVocab      vocabulary size
      * @param trainTokens tokens in the training split
      * @param valTokens   tokens in the validation split
-     * @param startStep   first step to run (0, or where a resumed run continues)
-     * @param steps       last step + 1
+     * @param startStep    first step to run (0, or where a resumed run continues)
+     * @param steps        last step + 1
+     * @param evalInterval steps between validation measurements
+     * @param evalBatches  fixed validation batches averaged per measurement
      */
-    record Start(long parameters, int nVocab, int trainTokens, int valTokens, int startStep, int steps) {
+    record Start(long parameters, int nVocab, int trainTokens, int valTokens, int startStep, int steps, int evalInterval, int evalBatches) {
     }
 
     /** One optimisation step done. */
     record Step(int step, int steps, double loss, double learningRate, double gradNorm, double tokensPerSecond,
                 double elapsedSeconds) {
+    }
+
+    /** Fitting the tokenizer on the text, before the run starts: the fraction done, 0 to 1. */
+    default void fittingTokenizer(double fraction) {
     }
 
     default void started(Start start) {

@@ -22,8 +22,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * The GGUF byte-level BPE tokenizer against Tokenizers.js on the real Llama 3 and Qwen 3
  * vocabularies: the test turns each tokenizer.json into the GGUF metadata llama.cpp's converter
  * writes (tokens by id, token types, merges, pre-tokenizer name), loads it as Rill would load a
- * model file, and must produce the ids Tokenizers.js produced (written at build time by
- * src/test/node/encode.mjs) for every text of tokenizer-texts.json; decoding gives the text back.
+ * model file, and must produce the ids Tokenizers.js produces (run by the test: {@link NodeReference},
+ * test/node/encode.mjs) for every text of tokenizer-texts.json; decoding gives the text back.
  */
 class GgufTokenizerAgreementTest {
 
@@ -33,7 +33,10 @@ class GgufTokenizerAgreementTest {
     @Test
     void llama3AndQwen3EncodeLikeTokenizersJs() throws IOException {
         ObjectMapper json = new ObjectMapper();
-        JsonNode ref = json.readTree(Path.of(System.getProperty("rill.tokenizerReference")).toFile());
+        Path reference = tmp.resolve("tokenizer-reference.json");
+        NodeReference.run("encode.mjs", Path.of("test/resources/gguf/tokenizer-texts.json").toAbsolutePath().toString(),
+                reference.toAbsolutePath().toString());
+        JsonNode ref = json.readTree(reference.toFile());
         JsonNode texts;
         try (InputStream in = getClass().getResourceAsStream("/gguf/tokenizer-texts.json")) {
             texts = json.readTree(in);

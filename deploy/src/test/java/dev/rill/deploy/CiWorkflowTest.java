@@ -25,14 +25,24 @@ class CiWorkflowTest {
 
     /** The command in the code block after "Run every test" in the README. */
     static String readmeTestCommand() throws IOException {
+        return readmeCommandAfter("Run every test");
+    }
+
+    /** The README's first command: the code block after "Serve the bundled default model". */
+    static String readmeServeCommand() throws IOException {
+        return readmeCommandAfter("Serve the bundled default model");
+    }
+
+    /** The one-line command in the first code block after the line containing {@code paragraph}. */
+    static String readmeCommandAfter(String paragraph) throws IOException {
         List<String> lines = Files.readAllLines(README);
         int i = 0;
-        while (i < lines.size() && !lines.get(i).contains("Run every test")) i++;
-        assertTrue(i < lines.size(), "the README has no 'Run every test' paragraph");
+        while (i < lines.size() && !lines.get(i).contains(paragraph)) i++;
+        assertTrue(i < lines.size(), "the README has no '" + paragraph + "' paragraph");
         while (i < lines.size() && !lines.get(i).startsWith("```")) i++;
         List<String> block = new ArrayList<>();
         for (i++; i < lines.size() && !lines.get(i).startsWith("```"); i++) if (!lines.get(i).isBlank()) block.add(lines.get(i).strip());
-        assertEquals(1, block.size(), "the README's test command is one line: " + block);
+        assertEquals(1, block.size(), "the README's command after '" + paragraph + "' is one line: " + block);
         return block.getFirst();
     }
 
@@ -77,6 +87,30 @@ class CiWorkflowTest {
             String run = s.path("run").asText();
             assertFalse(run.contains("mvn"), "the workflow builds only through .ci/run, never with its own Maven command: " + run);
         }
+    }
+
+    /**
+     * Before the tests, .ci/run runs the README's first command as on a bare machine: JAVA_HOME unset,
+     * Node left out of a clean PATH with a java 17 first, and waits for readiness.
+     */
+    @Test
+    void ciRunServesWithTheReadmeFirstCommandOnABarePathBeforeTheTests() throws IOException {
+        String serve = readmeServeCommand();
+        assertEquals("./rill serve", serve);
+        List<String> lines = Files.readAllLines(CI_RUN).stream().map(String::strip).filter(l -> !l.startsWith("#")).toList();
+        int run = -1;
+        for (int i = 0; i < lines.size() && run < 0; i++) {
+            if (!lines.get(i).startsWith("echo ") && lines.get(i).matches(".*\\s" + Pattern.quote(serve) + "(\\s.*)?")) run = i;
+        }
+        assertTrue(run >= 0, ".ci/run runs the README's first command, " + serve);
+        String line = lines.get(run);
+        assertTrue(line.startsWith("env -u JAVA_HOME "), "with JAVA_HOME unset: " + line);
+        assertTrue(line.contains("PATH=\"$bare\""), "on the clean PATH: " + line);
+        String script = String.join("\n", lines);
+        assertTrue(script.contains("node | nodejs | npm | npx"), "the clean PATH leaves out Node and npm");
+        assertTrue(script.matches("(?s).*/usr/lib/jvm/\\*17\\*.*bare=\"\\$\\{java17:\\+\\$java17:}.*"), "a java 17 comes first on the clean PATH");
+        assertTrue(script.contains("/q/health/ready"), ".ci/run waits for readiness");
+        assertTrue(run < lines.indexOf(ciRunCommand()), "before the test command");
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.rill.cli;
 
+import dev.rill.console.Progress;
 import dev.rill.gguf.GgufValueType;
 import dev.rill.gguf.GgufWriter;
 import dev.rill.model.GgufModel;
@@ -16,6 +17,7 @@ import dev.rill.spi.Tensor.DType;
 import dev.rill.spi.Tensor;
 import dev.rill.tensor.Parallel;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -30,68 +32,67 @@ import java.util.SplittableRandom;
  * {@code rill bench model}: prompt processing and decode speed of a GGUF model on the CPU backend,
  * per thread count, beside the bandwidth bound (STREAM-triad bandwidth measured here ÷ bytes of
  * weights read per decoded token); with {@code --backend} another backend (e.g. {@code tornadovm})
- * is measured the same way on the same file, beside the CPU's figures. {@code --create} first writes
- * a synthetic random-weight Llama model (default shaped like stories110M) to benchmark without
- * downloading anything.
+ * is checked against the cpu and measured the same way on the same file, beside the CPU's figures.
+ * {@code --create} first writes a synthetic random-weight Llama model (default shaped like
+ * stories110M) to benchmark without downloading anything.
  */
 @Command(name = "model", mixinStandardHelpOptions = true,
         description = "Prompt-processing and decode tokens/s of a GGUF model, with the memory-bandwidth bound.")
 final class BenchModelCommand implements Runnable {
 
-    @Option(names = "--model", required = true, paramLabel = "FILE", description = "The GGUF file (written first with --create).")
+    // Not ModelOptions: only a GGUF file, and required.
+    @Option(names = {"--model", "--checkpoint"}, required = true, paramLabel = "FILE", description = "The GGUF file (written first with --create).")
     Path model;
 
-    @Option(names = "--create", paramLabel = "TYPE", description = "Write a synthetic Llama model to --model first, weights in TYPE: ${COMPLETION-CANDIDATES}.")
+    @Option(names = "--create", paramLabel = "TYPE", description = "Write a synthetic Llama model to --model first, weights in TYPE: ${COMPLETION-CANDIDATES} (default: none, --model must exist).")
     DType create;
 
     @Option(names = "--shape", paramLabel = "DIM,LAYERS,HEADS,HIDDEN,VOCAB[,KV_HEADS]", defaultValue = "768,12,12,2048,32000",
-            description = "Shape of the synthetic model (default stories110M: ${DEFAULT-VALUE}); KV_HEADS for grouped-query attention"
+            description = "Shape of the synthetic model (the default is stories110M's); KV_HEADS for grouped-query attention"
                     + " (Llama-3.2-1B: 2048,16,32,8192,128256,8).")
     String shape;
 
-    @Option(names = "--threads", split = ",", defaultValue = "1,2", description = "Thread counts to measure (default ${DEFAULT-VALUE}).")
+    @Option(names = "--threads", split = ",", paramLabel = "N", defaultValue = "1,2", description = "Thread counts to measure, comma-separated.")
     int[] threads;
 
-    @Option(names = "--prompt", defaultValue = "128", description = "Prompt length for prompt processing (default ${DEFAULT-VALUE}).")
+    @Option(names = "--prompt-tokens", paramLabel = "N", defaultValue = "128", description = "Prompt length for prompt processing (pp).")
     int prompt;
 
-    @Option(names = "--gen", defaultValue = "64", description = "Tokens decoded one at a time (default ${DEFAULT-VALUE}).")
+    @Option(names = "--tokens", paramLabel = "N", defaultValue = "64", description = "Tokens decoded one at a time (tg).")
     int gen;
 
-    @Option(names = "--plugins", paramLabel = "DIR", description = "Also load plugin jars from this folder.")
-    Path pluginDir;
+    @Mixin
+    PluginOptions plugins;
 
     @Option(names = "--llama-bench", paramLabel = "PATH",
-            description = "Also run llama.cpp's llama-bench (built from source, CPU) on the same file and thread counts, one after the other, and print the ratios.")
+            description = "Also run llama.cpp's llama-bench (built from source, CPU) on the same file and thread counts, one after the other, and print the ratios (default: Rill only).")
     Path llamaBench;
 
-    @Option(names = "--repeat", defaultValue = "3", description = "Runs per figure; the median is printed (default ${DEFAULT-VALUE}).")
+    @Option(names = "--repeat", paramLabel = "N", defaultValue = "3", description = "Runs per figure; the median is printed.")
     int repeat;
 
-    @Option(names = "--backend", defaultValue = "cpu", paramLabel = "NAME",
-            description = "Compute backend to measure beside the cpu backend on the same file, e.g. tornadovm (default: ${DEFAULT-VALUE}, the cpu alone).")
-    String backend;
+    /** A backend measured beside the cpu (default: the cpu alone). */
+    @Mixin
+    BackendOptions backend;
 
-    @Option(names = "--backend-param", paramLabel = "K=V", description = "A parameter of that backend (repeatable), e.g. device=0:1.")
-    List<String> backendParams;
-
-    @Option(names = "--batch", defaultValue = "1", paramLabel = "N",
-            description = "Also decode N sequences at once and print the aggregate tokens/s (default ${DEFAULT-VALUE}: off).")
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "1",
+            description = "Also decode N sequences at once and print the aggregate tokens/s (1: not measured).")
     int batch;
 
-    @Option(names = "--check", defaultValue = "32", paramLabel = "N",
-            description = "Greedy tokens run on both the other backend and the cpu before measuring, to compare their logits (default ${DEFAULT-VALUE}; 0: none).")
+    @Option(names = "--check", paramLabel = "N", defaultValue = "32",
+            description = "Greedy tokens run on both --backend and the cpu before measuring, to compare their logits (0: none).")
     int check;
 
     @Option(names = "--bandwidth", paramLabel = "GB/s",
-            description = "Memory bandwidth of the other backend's device, for its bandwidth bound (e.g. a triad measured on the GPU).")
+            description = "Memory bandwidth of --backend's device for its bandwidth bound, e.g. a triad measured on the GPU (default: no bound shown).")
     Double bandwidth;
 
     @Override
     public void run() {
         if (check < 0) throw new IllegalArgumentException("--check must be >= 0 (got " + check + ")");
         if (prompt < 1 || gen < 1 || repeat < 1 || batch < 1) {
-            throw new IllegalArgumentException("--prompt, --gen, --repeat and --batch must be >= 1 (got " + prompt + ", " + gen + ", " + repeat + ", " + batch + ")");
+            throw new IllegalArgumentException("--prompt-tokens, --tokens, --repeat and --batch must be >= 1 (got " + prompt + ", " + gen + ", "
+                    + repeat + ", " + batch + ")");
         }
         if (bandwidth != null && bandwidth <= 0) throw new IllegalArgumentException("--bandwidth must be > 0 GB/s (got " + bandwidth + ")");
         for (int t : threads) if (t < 1) throw new IllegalArgumentException("--threads: each count must be >= 1 (got " + t + ")");
@@ -166,20 +167,21 @@ final class BenchModelCommand implements Runnable {
     }
 
     private void bench() throws java.io.IOException {
-        PluginRegistry registry = PluginRegistry.load(pluginDir);
+        PluginRegistry registry = plugins.registry();
         ComputeBackend cpu = registry.get(ComputeBackend.class, "cpu");
-        ComputeBackend other = backend.equals("cpu") ? null : registry.get(ComputeBackend.class, backend);
-        if (other != null && !other.availability().available()) {
-            throw new IllegalStateException("compute backend '" + backend + "' is unavailable: " + other.availability().reason());
-        }
+        String otherName = backend.name();
+        ComputeBackend other = otherName.equals(BackendOptions.DEFAULT) ? null : backend.backend(registry);
         // Checked before any measuring, so that a bad parameter does not wait for the cpu's rows.
         Params otherParams = null;
         if (other != null) {
-            Map<String, Object> params = KeyValues.parse(backendParams, "--backend-param");
+            Map<String, Object> params = backend.given();
             params.putIfAbsent("max-sequences", Math.max(2, batch));
             otherParams = other.params(params);
         }
         try (GgufModel m = GgufModel.load(model, registry, prompt + Math.max(gen, check) + 8)) {
+            Progress reading = Progress.console("loading " + model.getFileName());
+            m.file().readTensorData(reading);
+            reading.clear();
             long bytesPerToken = weightBytesPerToken(m.weights());
             var info = m.info();
             System.out.printf(Locale.ROOT, "model %s: %s %s, %.1fM parameters, %.1f MB of weights read per token%n",
@@ -193,7 +195,7 @@ final class BenchModelCommand implements Runnable {
             for (int t : threads) {
                 // Each thread count its own prepared model, with a compute pool of that size.
                 try (ForwardPass fp = cpu.prepare(m.weights(), cpu.params(Map.of("threads", t))); Parallel pool = new Parallel(t)) {
-                    double[] speed = measure(fp, tokens);
+                    double[] speed = measure(fp, tokens, t + (t == 1 ? " thread" : " threads"));
                     double bw = pool.call(BenchModelCommand::triadBandwidth);
                     double bound = bw / bytesPerToken;
                     System.out.printf(Locale.ROOT, "%-9d %14.1f %14.1f %14.1f %16.1f %9.0f%%%n", t, speed[0], speed[1], bw / 1e9, bound, 100 * speed[1] / bound);
@@ -212,7 +214,7 @@ final class BenchModelCommand implements Runnable {
                             System.out.println(agreement(ref, dev, tokens));
                         }
                     }
-                    double[] speed = measure(dev, tokens);
+                    double[] speed = measure(dev, tokens, otherName);
                     String bound = "", fraction = "", bw = "";
                     if (bandwidth != null) {
                         double b = bandwidth * 1e9 / bytesPerToken;
@@ -220,8 +222,8 @@ final class BenchModelCommand implements Runnable {
                         bound = String.format(Locale.ROOT, "%.1f", b);
                         fraction = String.format(Locale.ROOT, "%.0f%%", 100 * speed[1] / b);
                     }
-                    System.out.printf(Locale.ROOT, "%-9s %14.1f %14.1f %14s %16s %10s%n", backend, speed[0], speed[1], bw, bound, fraction);
-                    if (batch > 1) batched.add(String.format(Locale.ROOT, "%s: %.1f tok/s", backend, decodeBatch(dev, tokens)));
+                    System.out.printf(Locale.ROOT, "%-9s %14.1f %14.1f %14s %16s %10s%n", otherName, speed[0], speed[1], bw, bound, fraction);
+                    if (batch > 1) batched.add(String.format(Locale.ROOT, "%s: %.1f tok/s", otherName, decodeBatch(dev, tokens)));
                 }
             }
             compared.forEach(c -> System.out.println("Rill / llama.cpp, " + c));
@@ -255,7 +257,7 @@ final class BenchModelCommand implements Runnable {
             }
         }
         return String.format(Locale.ROOT, "%s against cpu: %d/%d greedy tokens identical, logits within %.3g of the cpu's largest (relative)",
-                backend, same, check, worst);
+                backend.name(), same, check, worst);
     }
 
     private static int argmax(float[] v) {
@@ -265,13 +267,14 @@ final class BenchModelCommand implements Runnable {
     }
 
     /** Median prompt-processing and decode tokens/s of {@code fp}, after a warm-up (the JIT, or a device's first runs). */
-    private double[] measure(ForwardPass fp, int[] tokens) {
+    private double[] measure(ForwardPass fp, int[] tokens, String label) {
         float[] logits = new float[fp.weights().arch().nVocab()];
         try (KvCache warm = fp.newCache(prompt + gen)) {
             fp.forward(warm, tokens, 0, prompt, logits);
             for (int i = 0; i < Math.min(8, gen); i++) fp.forward(warm, tokens, prompt + i, prompt + i + 1, logits);
         }
         double[] pp = new double[repeat], tg = new double[repeat];
+        Progress progress = Progress.console(label + ", run");
         for (int k = 0; k < repeat; k++) {
             try (KvCache c = fp.newCache(prompt + gen)) {
                 long t0 = System.nanoTime();
@@ -284,7 +287,9 @@ final class BenchModelCommand implements Runnable {
                 for (int i = 1; i <= gen; i++) fp.forward(d, tokens, i, i + 1, logits);
                 tg[k] = gen / ((System.nanoTime() - t0) / 1e9);
             }
+            progress.update(k + 1, repeat, "");   // outside the timed parts
         }
+        progress.clear();
         return new double[]{median(pp), median(tg)};
     }
 

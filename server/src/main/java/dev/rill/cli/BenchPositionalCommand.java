@@ -1,12 +1,12 @@
 package dev.rill.cli;
 
+import dev.rill.console.Progress;
 import dev.rill.io.AtomicFiles;
 import dev.rill.model.Checkpoint;
 import dev.rill.model.Gpt;
 import dev.rill.plugin.PluginRegistry;
 import dev.rill.spi.ModelShape;
 import dev.rill.spi.PositionalEncoding;
-import dev.rill.spi.Tokenizer;
 import dev.rill.tensor.Parallel;
 import dev.rill.train.Evaluation;
 import dev.rill.train.TrainConfig;
@@ -14,6 +14,7 @@ import dev.rill.train.Trainer;
 import dev.rill.train.TrainingListener;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -23,7 +24,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -47,33 +47,19 @@ final class BenchPositionalCommand implements Callable<Integer> {
     @Option(names = "--data", paramLabel = "FILE", required = true, description = "UTF-8 text file to train and validate on (last 10%% held out).")
     Path data;
     @Option(names = "--encodings", paramLabel = "SPEC", split = ",", defaultValue = "learned,sinusoidal,rope,alibi,none",
-            description = "Encodings to compare, in order (default: ${DEFAULT-VALUE}).")
+            description = "Encodings to compare, in order.")
     List<String> encodings;
-    @Option(names = "--steps", paramLabel = "N", defaultValue = "800", description = "Optimisation steps per encoding (default: ${DEFAULT-VALUE}).")
-    int steps;
-    @Option(names = "--tokenizer", paramLabel = "NAME", defaultValue = "char", description = "Tokenizer plugin fitted on the text (default: ${DEFAULT-VALUE}).")
-    String tokenizer;
-    @Option(names = "--vocab-size", paramLabel = "N", description = "Vocabulary size, for tokenizers that take one (e.g. bpe).")
-    Integer vocabSize;
-    @Option(names = "--n-layer", paramLabel = "N", defaultValue = "4", description = "Blocks (default: ${DEFAULT-VALUE}).") int nLayer;
-    @Option(names = "--n-head", paramLabel = "N", defaultValue = "4", description = "Heads (default: ${DEFAULT-VALUE}).") int nHead;
-    @Option(names = "--n-emb", paramLabel = "N", defaultValue = "128", description = "Embedding width (default: ${DEFAULT-VALUE}).") int nEmb;
-    @Option(names = {"--context", "-T"}, paramLabel = "N", defaultValue = "128", description = "Training context T (default: ${DEFAULT-VALUE}).") int context;
-    @Option(names = "--batch", paramLabel = "N", defaultValue = "16", description = "Windows per step (default: ${DEFAULT-VALUE}).") int batch;
-    @Option(names = "--lr", paramLabel = "X", defaultValue = "3e-3", description = "Peak learning rate (default: ${DEFAULT-VALUE}).") double lr;
-    @Option(names = "--min-lr", paramLabel = "X", defaultValue = "3e-4", description = "Learning rate at the last step (default: ${DEFAULT-VALUE}).") double minLr;
-    @Option(names = "--warmup", paramLabel = "N", defaultValue = "100", description = "Warm-up steps (default: ${DEFAULT-VALUE}).") int warmup;
-    @Option(names = "--weight-decay", paramLabel = "X", defaultValue = "0.1", description = "AdamW weight decay of the matrices (default: ${DEFAULT-VALUE}).") double weightDecay;
-    @Option(names = "--grad-clip", paramLabel = "X", defaultValue = "1.0", description = "Gradient norm clip (default: ${DEFAULT-VALUE}).") double gradClip;
-    @Option(names = "--seed", paramLabel = "N", defaultValue = "1337", description = "Seed of initialisation and batches, the same for every encoding (default: ${DEFAULT-VALUE}).") long seed;
-    @Option(names = "--eval-interval", paramLabel = "N", defaultValue = "0",
-            description = "Print the validation loss every N steps while training (default: 0 = a fifth of the steps).") int evalInterval;
-    @Option(names = "--eval-batches", paramLabel = "N", defaultValue = "10", description = "Batches averaged for those progress lines (default: ${DEFAULT-VALUE}).") int evalBatches;
+    @Mixin
+    TokenizerOptions tokenizer = new TokenizerOptions("char");
+    @Mixin
+    ModelShapeOptions shape;
+    @Mixin
+    TrainingOptions training = new TrainingOptions(800, 3e-3, 3e-4, 0, 10);
     @Option(names = "--val-tokens", paramLabel = "N", defaultValue = "131072",
-            description = "The table's losses are over the first N tokens of the validation split, all of it when shorter (default: ${DEFAULT-VALUE}).")
+            description = "The table's losses are over the first N tokens of the validation split, all of it when shorter.")
     int valTokens;
-    @Option(names = "--plugins", paramLabel = "DIR", description = "Also load plugin jars from this folder.")
-    Path pluginDir;
+    @Mixin
+    PluginOptions plugins;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -99,12 +85,12 @@ final class BenchPositionalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         List<Variant> variants = encodings.stream().map(Variant::parse).toList();
+        int steps = training.steps, context = shape.context;
         if (steps <= 0) throw new IllegalArgumentException("--steps must be > 0 (got " + steps + ")");
         if (valTokens <= 2 * context) throw new IllegalArgumentException("--val-tokens (" + valTokens + ") must exceed 2T = " + 2 * context);
-        PluginRegistry registry = PluginRegistry.load(pluginDir);
-        Map<String, Object> tokParams = new LinkedHashMap<>();
-        if (vocabSize != null) tokParams.put("vocab_size", vocabSize);
-        registry.get(Tokenizer.class, tokenizer).params(tokParams);
+        PluginRegistry registry = plugins.registry();
+        Map<String, Object> tokParams = tokenizer.given();
+        tokenizer.tokenizer(registry).params(tokParams);
         // Every setting is checked before the first run, so a typo in the last encoding does not cost the others' time.
         List<TrainConfig> configs = new ArrayList<>();
         Path work = Files.createTempDirectory("rill-bench-positional-");
@@ -113,7 +99,8 @@ final class BenchPositionalCommand implements Callable<Integer> {
             String text = Trainer.readText(data);
             out.printf(Locale.ROOT, "rill bench positional: %s (%,d characters); nLayer %d, nHead %d, nEmb %d, T %d, batch %d; "
                             + "%d steps, lr %s → %s, warm-up %d, seed %d; %d threads%n",
-                    data.getFileName(), text.length(), nLayer, nHead, nEmb, context, batch, steps, plain(lr), plain(minLr), warmup, seed, Parallel.defaultThreads());
+                    data.getFileName(), text.length(), shape.nLayer, shape.nHead, shape.nEmb, context, training.batch, steps,
+                    plain(training.lr), plain(training.minLr), training.warmup, training.seed, Parallel.defaultThreads());
             out.flush();
             List<Row> rows = new ArrayList<>();
             for (int i = 0; i < variants.size(); i++) {
@@ -132,14 +119,16 @@ final class BenchPositionalCommand implements Callable<Integer> {
     private TrainConfig config(PluginRegistry registry, Variant v, Path out, Map<String, Object> tokParams) {
         PositionalEncoding encoding = registry.get(PositionalEncoding.class, v.name());
         var params = encoding.params(v.params());
+        int nLayer = shape.nLayer, nHead = shape.nHead, nEmb = shape.nEmb, context = shape.context;
+        TrainingOptions t = training;
         if (nEmb % nHead != 0) throw new IllegalArgumentException("--n-emb (" + nEmb + ") must be divisible by --n-head (" + nHead + ")");
         // Ask the encoding itself whether it defines positions up to 2T; those that do are trained
         // with that maximum context (it changes nothing in training) so they can be evaluated there.
         int twoT = 2 * context;
         boolean extrapolates = encoding.create(new ModelShape(nEmb, nHead, nEmb / nHead, context, twoT), params).maxPositions() >= twoT;
-        return new TrainConfig(data.toAbsolutePath().normalize(), out, tokenizer, tokParams, v.name(), v.params(),
-                nLayer, nHead, nEmb, context, extrapolates ? twoT : 0, batch, steps, lr, minLr, warmup, weightDecay,
-                0.9, 0.99, gradClip, evalInterval > 0 ? evalInterval : Math.max(1, steps / 5), evalBatches, 0, 0, steps, seed, 0.1);
+        return new TrainConfig(data.toAbsolutePath().normalize(), out, tokenizer.name, tokParams, v.name(), v.params(),
+                nLayer, nHead, nEmb, context, extrapolates ? twoT : 0, t.batch, t.steps, t.lr, t.minLr, t.warmup, t.weightDecay,
+                t.beta1, t.beta2, t.gradClip, t.evalInterval(), t.evalBatches, 0, 0, t.steps, t.seed, 0.1);
     }
 
     private Row run(PluginRegistry registry, Variant v, TrainConfig config, String text, PrintWriter out) throws IOException {
@@ -147,18 +136,26 @@ final class BenchPositionalCommand implements Callable<Integer> {
         out.flush();
         double[] stepSeconds = new double[config.steps()];
         long t0 = System.nanoTime();
+        Progress progress = Progress.console("  step");
         new Trainer(registry, new TrainingListener() {
+            int lastEval;
+
             @Override
             public void stepped(Step s) {
                 stepSeconds[s.step() - 1] = config.tokensPerStep() / s.tokensPerSecond();
+                progress.update(s.step(), s.steps(), "");
             }
 
             @Override
             public void evaluated(int step, double trainLoss, double valLoss) {
-                out.printf(Locale.ROOT, "  step %d/%d: train loss %.4f, val loss %.4f%n", step, config.steps(), trainLoss, valLoss);
+                progress.clear();
+                out.printf(Locale.ROOT, "  step %d/%d: train loss %.4f (mean of steps %d-%d), val loss %.4f (%d fixed validation batches)%n",
+                        step, config.steps(), trainLoss, lastEval + 1, step, valLoss, config.evalBatches());
                 out.flush();
+                lastEval = step;
             }
         }).train(config);
+        progress.clear();
         double seconds = (System.nanoTime() - t0) / 1e9;
         // The model as its checkpoint gives it back, evaluated on the same held-out tokens at T and 2T.
         Checkpoint.Loaded loaded = Checkpoint.load(config.out(), registry);
@@ -172,6 +169,7 @@ final class BenchPositionalCommand implements Callable<Integer> {
                     + "; use more text or a smaller context");
         }
         boolean reaches2T = model.config.maxContext() >= twoT && model.positional.maxPositions() >= twoT;
+        int batch = training.batch;
         double valT, val2T;
         try (Parallel pool = new Parallel(Parallel.defaultThreads())) {
             valT = pool.call(() -> Evaluation.crossEntropy(model, val, batch, T).loss());

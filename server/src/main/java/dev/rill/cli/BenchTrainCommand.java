@@ -1,5 +1,6 @@
 package dev.rill.cli;
 
+import dev.rill.console.Progress;
 import dev.rill.generate.GenerationRequest;
 import dev.rill.generate.GenerationResult;
 import dev.rill.generate.Generator;
@@ -36,11 +37,11 @@ import java.util.concurrent.Callable;
         description = "Training tokens/s and peak memory for configs S and M; decode tokens/s of the bundled model.")
 final class BenchTrainCommand implements Callable<Integer> {
 
-    @Option(names = "--config", split = ",", defaultValue = "S,M", description = "Which configs: S, M (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--config", split = ",", paramLabel = "NAME", defaultValue = "S,M", description = "Which configs, comma-separated: S, M.")
     List<String> configs;
-    @Option(names = "--steps", defaultValue = "10", description = "Timed steps per config (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", paramLabel = "N", defaultValue = "10", description = "Timed steps per config.")
     int steps;
-    @Option(names = "--warmup", defaultValue = "3", description = "Untimed steps first (JIT warm-up).")
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "3", description = "Untimed steps first, for the JIT.")
     int warmup;
     @Option(names = "--decode", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Also measure decode tokens/s of the bundled model.")
@@ -82,6 +83,7 @@ final class BenchTrainCommand implements Callable<Integer> {
         }
         resetPeaks();
         double[] seconds = new double[steps];
+        Progress progress = Progress.console("config " + s.name() + ", step");
         try (Parallel pool = new Parallel(Parallel.defaultThreads())) {
             pool.run(() -> {
                 for (int i = -warmup; i < steps; i++) {
@@ -92,9 +94,11 @@ final class BenchTrainCommand implements Callable<Integer> {
                     AdamW.clipGradNorm(model.grads, 1.0);
                     adam.step(model.params, model.grads, 1e-4, Math.max(1, i + warmup + 1));
                     if (i >= 0) seconds[i] = (System.nanoTime() - t0) / 1e9;
+                    progress.update(i + warmup + 1, warmup + steps, i < 0 ? "(warm-up)" : "");   // outside the timed part
                 }
             });
         }
+        progress.clear();
         Arrays.sort(seconds);
         double median = seconds[steps / 2];
         System.out.printf(Locale.ROOT, "config %s (nLayer %d, nHead %d, nEmb %d, T %d, nBatch %d; %,d parameters): "

@@ -5,9 +5,8 @@ import dev.rill.spi.ComputeBackend;
 import dev.rill.spi.ParamSpec;
 import dev.rill.spi.Plugin;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
@@ -16,12 +15,12 @@ import java.util.Map;
         description = "List the plugins of every family with their descriptions and parameters.")
 final class PluginsCommand implements Runnable {
 
-    @Option(names = "--plugins", paramLabel = "DIR", description = "Also load plugin jars from this folder.")
-    Path pluginDir;
+    @Mixin
+    PluginOptions plugins;
 
     @Override
     public void run() {
-        PluginRegistry registry = PluginRegistry.load(pluginDir);
+        PluginRegistry registry = plugins.registry();
         for (Map.Entry<Class<? extends Plugin>, List<Plugin>> family : registry.families().entrySet()) {
             System.out.println(PluginRegistry.familyName(family.getKey()) + "s:");
             for (Plugin p : family.getValue()) {

@@ -3,14 +3,12 @@ package dev.rill.cli;
 import dev.rill.plugin.PluginRegistry;
 import dev.rill.sampling.SamplerChain;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -23,32 +21,27 @@ import java.util.SplittableRandom;
         description = "Time one sampling step of a sampler chain for several vocabulary sizes (median over many runs).")
 final class SamplingBench implements Runnable {
 
-    @Option(names = "--vocab", split = ",", paramLabel = "N", defaultValue = "65,32000,128256",
-            description = "Vocabulary sizes (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--vocab-size", split = ",", paramLabel = "N", defaultValue = "65,32000,128256",
+            description = "Vocabulary sizes to time, comma-separated.")
     List<Integer> vocabs;
 
-    @Option(names = "--chain", split = ",", paramLabel = "NAME",
-            description = "Sampler chain (default: Rill's default chain).")
-    List<String> chain;
+    @Mixin
+    SamplingOptions sampling;
 
-    @Option(names = {"-p", "--param"}, paramLabel = "NAME=VALUE",
-            description = "A sampling parameter, e.g. -p top_k=0 -p repeat_penalty=1.1 (repeatable).")
-    Map<String, String> params = new LinkedHashMap<>();
-
-    @Option(names = "--steps", defaultValue = "5000", description = "Measured steps per vocabulary size (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", paramLabel = "N", defaultValue = "5000", description = "Measured steps per vocabulary size.")
     int steps;
 
-    @Option(names = "--warmup", defaultValue = "3000", description = "Unmeasured steps per size first (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "3000", description = "Unmeasured steps per size first, for the JIT.")
     int warmup;
 
-    @Option(names = "--history", defaultValue = "256", description = "Tokens of history given to the chain (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--history", paramLabel = "N", defaultValue = "256", description = "Tokens of history given to the chain (for the penalties).")
     int historyLength;
 
-    @Option(names = "--seed", defaultValue = "1234", description = "Seed of the logits and the draws (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "1234", description = "Seed of the logits and of the draws.")
     long seed;
 
-    @Option(names = "--plugins", paramLabel = "DIR", description = "Also load plugin jars from this folder.")
-    Path pluginDir;
+    @Mixin
+    PluginOptions plugins;
 
     /** Different logits vectors cycled through, so the branch predictor cannot learn one. */
     private static final int VECTORS = 16;
@@ -58,8 +51,8 @@ final class SamplingBench implements Runnable {
         if (steps < 1 || warmup < 0 || historyLength < 0) {
             throw new IllegalArgumentException("--steps must be at least 1, --warmup and --history at least 0");
         }
-        PluginRegistry registry = PluginRegistry.load(pluginDir);
-        SamplerChain samplers = SamplerChain.of(registry, chain == null ? SamplerChain.DEFAULT : chain, params);
+        PluginRegistry registry = plugins.registry();
+        SamplerChain samplers = sampling.samplers(registry, sampling.given());
         System.out.println("sampler chain: " + String.join(",", samplers.names()));
         System.out.println("parameters:    " + samplers.parameters());
         System.out.printf("steps: %d measured after %d warm-up, history %d tokens, %s%n", steps, warmup, historyLength,

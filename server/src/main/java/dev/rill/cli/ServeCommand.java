@@ -1,15 +1,18 @@
 package dev.rill.cli;
 
+import dev.rill.plugin.PluginRegistry;
+import dev.rill.sampling.SamplerChain;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.QuarkusApplication;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 
 /**
@@ -22,27 +25,23 @@ import java.util.concurrent.Callable;
                 "Every option is also configuration (rill.* / quarkus.http.*), settable by environment variable."})
 final class ServeCommand implements Callable<Integer> {
 
-    @Option(names = "--model", paramLabel = "PATH", description = "Checkpoint folder, .gguf file or bundled:NAME (default: the bundled model).")
-    String model;
+    @Mixin
+    ModelOptions model;
     @Option(names = "--model-name", paramLabel = "NAME", description = "Name to serve the model under (default: from the path).")
     String modelName;
-    @Option(names = "--port", description = "HTTP port (default: 8080).")
+    @Option(names = "--port", paramLabel = "N", description = "HTTP port (default: 8080).")
     Integer port;
     @Option(names = "--host", description = "Interface to listen on (default: 0.0.0.0; 127.0.0.1 for this machine only).")
     String host;
-    @Option(names = "--backend", description = "Compute backend (default: cpu).")
-    String backend;
-    @Option(names = "--backend-param", paramLabel = "K=V", description = "Compute backend parameter (repeatable), e.g. max-sequences=16.")
-    List<String> backendParams;
-    @Option(names = "--plugins", paramLabel = "DIR", description = "Also load plugin jars from this folder.")
-    Path plugins;
-    @Option(names = "--sampler", split = ",", paramLabel = "NAME", description = "Default sampler chain, e.g. top-k,temperature,dist.")
-    List<String> sampler;
-    @Option(names = "--sampling-param", paramLabel = "K=V", description = "Default sampler parameter (repeatable), e.g. temperature=0.7.")
-    List<String> samplingParams;
-    @Option(names = "--max-concurrent", description = "Generations decoded together (default: 16).")
+    @Mixin
+    BackendOptions backend;
+    @Mixin
+    PluginOptions plugins;
+    @Mixin
+    SamplingOptions sampling;   // the defaults of requests that name no chain or parameters
+    @Option(names = "--max-concurrent", paramLabel = "N", description = "Generations decoded together (default: 16).")
     Integer maxConcurrent;
-    @Option(names = "--queue-size", description = "Generations waiting beyond those before requests are refused (default: 64).")
+    @Option(names = "--queue-size", paramLabel = "N", description = "Generations waiting beyond those before requests are refused (default: 64).")
     Integer queueSize;
     @Option(names = "--api-key", paramLabel = "KEY", description = "Require this API key (repeatable); see the README for how clients send it.")
     List<String> apiKeys;
@@ -51,25 +50,44 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (plugins != null && !Files.isDirectory(plugins)) throw new IllegalArgumentException("--plugins " + plugins + " is not a folder");
+        if (plugins.dir != null && !Files.isDirectory(plugins.dir)) throw new IllegalArgumentException("--plugins " + plugins.dir + " is not a folder");
         if (port != null && (port < 0 || port > 65535)) throw new IllegalArgumentException("--port must be in 0..65535 (got " + port + ")");
         Map<String, String> props = new LinkedHashMap<>();
-        put(props, "rill.model", model);
+        put(props, "rill.model", model.spec);
         put(props, "rill.model-name", modelName);
         put(props, "quarkus.http.port", port);
         put(props, "quarkus.http.host", host);
-        put(props, "rill.backend", backend);
-        KeyValues.parse(backendParams, "--backend-param").forEach((k, v) -> props.put("rill.backend.params." + k, v.toString()));
-        put(props, "rill.plugins", plugins == null ? null : plugins.toAbsolutePath());
-        put(props, "rill.sampling.chain", sampler == null ? null : String.join(",", sampler));
-        KeyValues.parse(samplingParams, "--sampling-param").forEach((k, v) -> props.put("rill.sampling.params." + k, v.toString()));
+        put(props, "rill.backend", backend.name);
+        backend.given().forEach((k, v) -> props.put("rill.backend.params." + k, v.toString()));
+        put(props, "rill.plugins", plugins.dir == null ? null : plugins.dir.toAbsolutePath());
+        put(props, "rill.sampling.chain", sampling.chain == null ? null : String.join(",", sampling.chain));
+        sampling.given().forEach((k, v) -> props.put("rill.sampling.params." + k, v.toString()));
         put(props, "rill.generation.max-concurrent", maxConcurrent);
         put(props, "rill.generation.queue-size", queueSize);
         put(props, "rill.api-keys", apiKeys == null ? null : String.join(",", apiKeys));
         put(props, "rill.allowed-origins", origins == null ? null : String.join(",", origins));
+        checkGiven();
+        String listen = PortCheck.setting(props, "quarkus.http.port");
+        if (listen != null && listen.strip().matches("\\d+")) {
+            PortCheck.free(Objects.requireNonNullElse(PortCheck.setting(props, "quarkus.http.host"), "0.0.0.0"), Integer.parseInt(listen.strip()));
+        }
         props.forEach(System::setProperty);
         Quarkus.run(Server.class, new String[0]);
         return 0;
+    }
+
+    /**
+     * What the command line gives is checked before anything starts, with the checks the server makes,
+     * so a mistake is one line and exit code 1 (settings from configuration are checked as the model loads).
+     */
+    private void checkGiven() {
+        if (sampling.chain == null && sampling.params == null && backend.name == null && backend.params == null) return;
+        PluginRegistry registry = plugins.registry();
+        // As the server takes them: '-' and '.' in names stand for '_', values apply to the steps that declare them.
+        Map<String, Object> params = new LinkedHashMap<>();
+        sampling.given().forEach((k, v) -> params.put(k.replace('-', '_').replace('.', '_'), v));
+        SamplerChain.of(registry, sampling.chain(), params, Map.of());
+        if (backend.name != null || backend.params != null) backend.params(backend.backend(registry));
     }
 
     private static void put(Map<String, String> props, String key, Object value) {

@@ -4,6 +4,7 @@ import dev.rill.plugin.PluginRegistry;
 import dev.rill.spi.Tokenizer;
 import dev.rill.spi.Vocabulary;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -18,10 +19,11 @@ import java.util.concurrent.Callable;
         description = "Show the token ids and pieces a tokenizer gives for a text (or only their count).")
 final class TokenizeCommand implements Callable<Integer> {
 
-    @Option(names = "--tokenizer", required = true, paramLabel = "NAME", description = "Tokenizer plugin: bpe, hf, tiktoken, char, ...")
+    // Not TokenizerOptions: here the tokenizer is required and nothing is trained (no --vocab-size).
+    @Option(names = "--tokenizer", required = true, paramLabel = "NAME", description = TokenizerOptions.NAME)
     String tokenizer;
     @Option(names = "--file", paramLabel = "FILE", description = "Its vocabulary file (tokenizer.json, a .tiktoken rank file, ...), "
-            + "or a checkpoint folder holding it.")
+            + "or a checkpoint folder holding it (required).")
     Path file;
     @Option(names = "--text", paramLabel = "TEXT", description = "The text (default: read standard input).")
     String text;
@@ -30,14 +32,14 @@ final class TokenizeCommand implements Callable<Integer> {
     @Option(names = "--allow-special", description = "Turn special-token text such as <|endoftext|> into its token "
             + "(default: encode it as plain text).")
     boolean allowSpecial;
-    @Option(names = "--tokenizer-param", paramLabel = "K=V", description = "A tokenizer parameter, e.g. encoding=cl100k_base (repeatable).")
+    @Option(names = "--tokenizer-param", paramLabel = "K=V", description = TokenizerOptions.PARAM)
     List<String> tokenizerParams;
-    @Option(names = "--plugins", paramLabel = "DIR", description = "Also load plugin jars from this folder.")
-    Path pluginDir;
+    @Mixin
+    PluginOptions plugins;
 
     @Override
     public Integer call() throws IOException {
-        Vocabulary vocabulary = load(PluginRegistry.load(pluginDir), tokenizer, file, tokenizerParams);
+        Vocabulary vocabulary = load(plugins.registry(), tokenizer, file, tokenizerParams);
         String input = text != null ? text : new String(System.in.readAllBytes(), StandardCharsets.UTF_8);
         int[] ids = vocabulary.encode(input, allowSpecial);
         if (count) {

@@ -1,9 +1,11 @@
 package dev.rill.cli;
 
+import dev.rill.console.Progress;
 import dev.rill.plugin.PluginRegistry;
 import dev.rill.spi.Tokenizer;
 import dev.rill.spi.Vocabulary;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -20,42 +22,38 @@ import java.util.concurrent.Callable;
         description = "Train a tokenizer vocabulary (e.g. byte-level BPE) on a UTF-8 text file and save it.")
 final class TokenizerTrainCommand implements Callable<Integer> {
 
-    @Option(names = "--tokenizer", defaultValue = "bpe", paramLabel = "NAME", description = "Trainable tokenizer plugin (default: ${DEFAULT-VALUE}).")
-    String tokenizer;
-    @Option(names = "--vocab-size", paramLabel = "N", description = "Vocabulary size, special tokens included (bpe default: 4096).")
-    Integer vocabSize;
-    @Option(names = "--input", required = true, paramLabel = "FILE", description = "UTF-8 text to train on.")
-    Path input;
-    @Option(names = "--output", required = true, paramLabel = "FILE", description = "Where to write the vocabulary "
+    @Mixin
+    TokenizerOptions tokenizer = new TokenizerOptions("bpe");
+    @Option(names = "--data", required = true, paramLabel = "FILE", description = "UTF-8 text file to train on.")
+    Path data;
+    @Option(names = "--out", required = true, paramLabel = "FILE", description = "Where to write the vocabulary "
             + "(a folder gets the tokenizer's own file name, e.g. tokenizer.json).")
-    Path output;
-    @Option(names = "--tokenizer-param", paramLabel = "K=V", description = "A tokenizer parameter, e.g. special_tokens=<|endoftext|> (repeatable).")
-    List<String> tokenizerParams;
-    @Option(names = "--plugins", paramLabel = "DIR", description = "Also load plugin jars from this folder.")
-    Path pluginDir;
+    Path out;
+    @Mixin
+    PluginOptions plugins;
 
     @Override
     public Integer call() throws IOException {
-        Tokenizer t = PluginRegistry.load(pluginDir).get(Tokenizer.class, tokenizer);
-        if (!t.trainable()) throw new IllegalArgumentException("tokenizer '" + tokenizer + "' is not trainable; it loads a vocabulary file");
-        Map<String, Object> given = KeyValues.parse(tokenizerParams, "--tokenizer-param");
-        if (vocabSize != null) given.put("vocab_size", vocabSize);
-        var params = t.params(given);
+        Tokenizer t = tokenizer.tokenizer(plugins.registry());
+        if (!t.trainable()) throw new IllegalArgumentException("tokenizer '" + t.name() + "' is not trainable; it loads a vocabulary file");
+        var params = t.params(tokenizer.given());
         String text;
         try {
-            text = Files.readString(input);
+            text = Files.readString(data);
         } catch (CharacterCodingException e) {
-            throw new IllegalArgumentException(input + " is not UTF-8 text");
+            throw new IllegalArgumentException(data + " is not UTF-8 text");
         }
         long start = System.nanoTime();
-        Vocabulary v = t.train(text, params);
+        Progress progress = Progress.console("training " + t.name());
+        Vocabulary v = t.train(text, params, progress);
+        progress.clear();
         double seconds = (System.nanoTime() - start) / 1e9;
-        Path file = Files.isDirectory(output) ? output.resolve(t.fileName()) : output;
+        Path file = Files.isDirectory(out) ? out.resolve(t.fileName()) : out;
         v.save(file);
-        System.out.printf(Locale.ROOT, "%s: %d tokens (%d special) from %,d characters in %.2f s; saved to %s%n", tokenizer, v.size(),
+        System.out.printf(Locale.ROOT, "%s: %d tokens (%d special) from %,d characters in %.2f s; saved to %s%n", t.name(), v.size(),
                 v.specialTokens().size(), text.length(), seconds, file);
-        if (vocabSize != null && v.size() < vocabSize) {
-            System.out.printf(Locale.ROOT, "note: the text ran out of pairs to merge before %d tokens%n", vocabSize);
+        if (tokenizer.vocabSize != null && v.size() < tokenizer.vocabSize) {
+            System.out.printf(Locale.ROOT, "note: the text ran out of pairs to merge before %d tokens%n", tokenizer.vocabSize);
         }
         return 0;
     }

@@ -47,7 +47,7 @@ class BenchModelCommandTest {
         }
     }
 
-    private static final String[] TINY = {"--create", "Q4_0", "--shape", "64,1,2,128,300", "--threads", "1", "--prompt", "8", "--gen", "4", "--repeat", "1"};
+    private static final String[] TINY = {"--create", "Q4_0", "--shape", "64,1,2,128,300", "--threads", "1", "--prompt-tokens", "8", "--tokens", "4", "--repeat", "1"};
 
     private String[] args(Path model, String... more) {
         String[] a = new String[3 + TINY.length + more.length];
@@ -118,9 +118,9 @@ class BenchModelCommandTest {
     @Test
     void badOptionsAreRefusedNamingThem() throws IOException {
         Path model = tmp.resolve("m.gguf");
-        var gen = bench("bench", "model", "--model", model.toString(), "--gen", "0").run();
+        var gen = bench("bench", "model", "--model", model.toString(), "--tokens", "0").run();
         assertEquals(1, gen.code());
-        assertTrue(gen.err().contains("--prompt, --gen, --repeat and --batch must be >= 1"), gen.err());
+        assertTrue(gen.err().contains("--prompt-tokens, --tokens, --repeat and --batch must be >= 1"), gen.err());
 
         Path failing = tmp.resolve("failing-llama-bench");
         Files.writeString(failing, "#!/bin/sh\nexit 3\n");

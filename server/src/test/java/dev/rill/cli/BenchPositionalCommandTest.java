@@ -41,8 +41,7 @@ class BenchPositionalCommandTest {
 
     static Run rill(String... args) {
         StringWriter out = new StringWriter(), err = new StringWriter();
-        CommandLine cli = new CommandLine(new Rill());
-        cli.setExecutionExceptionHandler(new Rill.Errors());
+        CommandLine cli = Rill.commandLine();
         cli.setOut(new PrintWriter(out, true));
         cli.setErr(new PrintWriter(err, true));
         int code = cli.execute(args);

@@ -2,36 +2,15 @@ package dev.rill.cli;
 
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code rill bench sampling} runs the real chain and prints one row per vocabulary size (no timing asserted). */
 class SamplingBenchTest {
 
-    record Run(int code, String out, String err) {
-    }
-
-    static Run rill(String... args) {
-        PrintStream out = System.out, err = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-            int code = Rill.run(args);
-            return new Run(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
-    }
-
     @Test
     void printsARowPerVocabularySize() {
-        Run run = rill("bench", "sampling", "--vocab", "65,1000", "--steps", "20", "--warmup", "5", "-p", "top_k=10");
+        CliRun run = CliRun.of("bench", "sampling", "--vocab-size", "65,1000", "--steps", "20", "--warmup", "5", "--sampling-param", "top_k=10");
         assertEquals(0, run.code(), run.err());
         assertTrue(run.out().contains("sampler chain: logit-bias,penalties,top-k,typical,top-p,min-p,temperature,dist"), run.out());
         assertTrue(run.out().contains("top_k=10"), run.out());
@@ -41,10 +20,10 @@ class SamplingBenchTest {
 
     @Test
     void badParametersEndWithOneClearLine() {
-        Run run = rill("bench", "sampling", "--vocab", "65", "-p", "top_p=2");
+        CliRun run = CliRun.of("bench", "sampling", "--vocab-size", "65", "--sampling-param", "top_p=2");
         assertEquals(1, run.code());
         assertTrue(run.err().contains("parameter 'top_p': 2 is not accepted; expected a number in (0, 1]"), run.err());
-        run = rill("bench", "sampling", "--chain", "top-k,warp");
+        run = CliRun.of("bench", "sampling", "--sampler", "top-k,warp");
         assertEquals(1, run.code());
         assertTrue(run.err().contains("unknown sampler 'warp'"), run.err());
     }

@@ -46,7 +46,7 @@ class TokenizerCommandsTest {
     void trainThenTokenize(@TempDir Path dir) throws Exception {
         Path text = dir.resolve("text.txt");
         Files.writeString(text, "the cat sat on the mat; the cat ate the rat. ".repeat(50));
-        assertEquals(0, run("tokenizer", "train", "--vocab-size", "300", "--input", text.toString(), "--output", dir.toString(),
+        assertEquals(0, run("tokenizer", "train", "--vocab-size", "300", "--data", text.toString(), "--out", dir.toString(),
                 "--tokenizer-param", "special_tokens=<|endoftext|>"));
         assertTrue(out.toString().startsWith("bpe: "), out.toString());
         assertTrue(Files.isRegularFile(dir.resolve("tokenizer.json")));
@@ -70,12 +70,12 @@ class TokenizerCommandsTest {
         assertTrue(err.toString().contains("unknown tokenizer 'nope'; available: bpe, char, gguf, hf, tiktoken"), err.toString());
         Path text = dir.resolve("t.txt");
         Files.writeString(text, "abc");
-        assertEquals(1, run("tokenizer", "train", "--vocab-size", "10", "--input", text.toString(), "--output", dir.resolve("o.json").toString()));
+        assertEquals(1, run("tokenizer", "train", "--vocab-size", "10", "--data", text.toString(), "--out", dir.resolve("o.json").toString()));
         assertTrue(err.toString().contains("vocab_size"), err.toString());
         Files.write(text, new byte[]{(byte) 0xC3, (byte) 0x28});
-        assertEquals(1, run("tokenizer", "train", "--input", text.toString(), "--output", dir.resolve("o.json").toString()));
+        assertEquals(1, run("tokenizer", "train", "--data", text.toString(), "--out", dir.resolve("o.json").toString()));
         assertTrue(err.toString().contains("is not UTF-8 text"), err.toString());
-        assertEquals(1, run("tokenizer", "train", "--tokenizer", "hf", "--input", text.toString(), "--output", dir.resolve("o.json").toString()));
+        assertEquals(1, run("tokenizer", "train", "--tokenizer", "hf", "--data", text.toString(), "--out", dir.resolve("o.json").toString()));
         assertTrue(err.toString().contains("is not trainable"), err.toString());
     }
 }

@@ -69,12 +69,12 @@ class CommandLineTest {
     void aDamagedCheckpointIsReportedByNameAndTheOldOneSurvivesAFailedSave() throws Exception {
         Path ckpt = TinyModels.train(dir, "model", 3);
         Path text = TinyModels.text(dir, 3_000);
-        assertEquals(0, rill("eval", "--checkpoint", ckpt.toString(), "--text", text.toString()).code());
+        assertEquals(0, rill("eval", "--checkpoint", ckpt.toString(), "--data", text.toString()).code());
 
         Path weights = ckpt.resolve("model.safetensors");
         byte[] good = Files.readAllBytes(weights);
         Files.write(weights, Arrays.copyOf(good, good.length / 2));
-        assertFails("not a valid safetensors file", "eval", "--checkpoint", ckpt.toString(), "--text", text.toString());
+        assertFails("not a valid safetensors file", "eval", "--checkpoint", ckpt.toString(), "--data", text.toString());
         byte[] garbage = good.clone();
         ByteBuffer.wrap(garbage).order(ByteOrder.LITTLE_ENDIAN).putLong(0, 12);
         Files.write(weights, garbage);
@@ -85,12 +85,12 @@ class CommandLineTest {
         String original = Files.readString(config);
         Files.writeString(config, original.replace("\"learned\"", "\"warp-drive\""));
         assertFails("unknown positional encoding 'warp-drive'; available: alibi, learned, none, rope, sinusoidal",
-                "eval", "--checkpoint", ckpt.toString(), "--text", text.toString());
-        assertFails("plugin folder", "eval", "--checkpoint", ckpt.toString(), "--text", text.toString());
+                "eval", "--checkpoint", ckpt.toString(), "--data", text.toString());
+        assertFails("plugin folder", "eval", "--checkpoint", ckpt.toString(), "--data", text.toString());
         Files.writeString(config, original.replace("\"char\"", "\"klingon\""));
         assertFails("unknown tokenizer 'klingon'", "generate", "--checkpoint", ckpt.toString());
         Files.writeString(config, "{ \"n_layer\": ");
-        assertFails("not valid JSON", "eval", "--checkpoint", ckpt.toString(), "--text", text.toString());
+        assertFails("not valid JSON", "eval", "--checkpoint", ckpt.toString(), "--data", text.toString());
         Files.writeString(config, original);
 
         // A run that fails after its checkpoint (here: the text is too short for the new context) leaves it intact.
@@ -109,7 +109,7 @@ class CommandLineTest {
         var old = System.out;
         System.setOut(new java.io.PrintStream(out, true));
         try {
-            assertEquals(0, rill("eval", "--checkpoint", ckpt.toString(), "--text", TinyModels.text(dir, 2_000).toString()).code());
+            assertEquals(0, rill("eval", "--model", ckpt.toString(), "--data", TinyModels.text(dir, 2_000).toString()).code());
         } finally {
             System.setOut(old);
         }

@@ -18,6 +18,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.DoubleConsumer;
 
 /**
  * A GGUF file (version 2 or 3, little-endian), memory-mapped whole with {@code java.lang.foreign}:
@@ -200,6 +201,34 @@ public final class GgufFile implements AutoCloseable {
 
     public long fileSize() {
         return file.byteSize();
+    }
+
+    /**
+     * Reads the tensor data from disk now, in 64 MiB pieces, telling {@code progress} the fraction
+     * read, so that a large model's loading shows how far it has come and the first token does not
+     * wait for the disk. A file that would not fit in three quarters of the memory is left to be
+     * paged in as it is used (reading it all would only push its own first pages out again).
+     */
+    public void readTensorData(DoubleConsumer progress) {
+        readTensorData(progress, 64L << 20);
+    }
+
+    void readTensorData(DoubleConsumer progress, long piece) {
+        long n = file.byteSize() - dataOffset;
+        if (n > 0 && n < 0.75 * physicalMemory()) {
+            for (long done = 0; done < n; ) {
+                long length = Math.min(piece, n - done);
+                file.asSlice(dataOffset + done, length).load();
+                done += length;
+                progress.accept((double) done / n);
+            }
+        }
+        progress.accept(1);
+    }
+
+    private static long physicalMemory() {
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+                ? os.getTotalMemorySize() : Long.MAX_VALUE;
     }
 
     /** All metadata, in file order. */

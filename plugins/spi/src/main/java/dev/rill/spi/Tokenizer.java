@@ -2,6 +2,7 @@ package dev.rill.spi;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.function.DoubleConsumer;
 
 /**
  * A tokenizer family: turns text into token indices and back. Some fit a {@link Vocabulary} on a
@@ -21,6 +22,17 @@ public interface Tokenizer extends Plugin {
      */
     default Vocabulary train(String text, Params params) {
         throw new UnsupportedOperationException("tokenizer '" + name() + "' cannot be trained on text; it loads a vocabulary file");
+    }
+
+    /**
+     * Fits a vocabulary on {@code text} as {@link #train(String, Params)} does, telling {@code progress}
+     * the fraction done (0 to 1) as it goes, for a progress bar. Tokenizers that train slowly should
+     * override it; by default only the end is told.
+     */
+    default Vocabulary train(String text, Params params, DoubleConsumer progress) {
+        Vocabulary vocabulary = train(text, params);
+        progress.accept(1);
+        return vocabulary;
     }
 
     /**

@@ -121,6 +121,23 @@ class GgufFileTest {
         }
     }
 
+    @Test
+    void readingTheTensorDataTellsHowFarItHasCome() throws IOException {
+        float[] w = new float[16 * 256];
+        for (int i = 0; i < w.length; i++) w[i] = (float) Math.cos(i);
+        Path p = tmp.resolve("read.gguf");
+        new GgufWriter().putString("general.architecture", "llama").addTensor("w", DType.F32, 16, 256, w).write(p);
+        try (GgufFile f = GgufFile.open(p)) {
+            List<Double> told = new java.util.ArrayList<>();
+            f.readTensorData(told::add, 1024);
+            long n = f.fileSize() - f.dataOffset();
+            assertEquals((n + 1023) / 1024 + 1, told.size(), told.toString());   // a piece at a time, then the end
+            for (int i = 1; i < told.size() - 1; i++) assertTrue(told.get(i) > told.get(i - 1), told.toString());
+            assertEquals(1.0, told.getLast());
+            assertArrayEquals(w, f.tensor("w").toFloats());
+        }
+    }
+
     private Path small() throws IOException {
         Path p = tmp.resolve("small.gguf");
         float[] w = new float[8 * 32];

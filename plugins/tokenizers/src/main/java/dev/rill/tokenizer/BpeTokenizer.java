@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.function.DoubleConsumer;
 
 /**
  * Byte-level BPE trained on the user's text ({@link BpeTrainer}). The base vocabulary is the 256
@@ -65,8 +66,14 @@ public final class BpeTokenizer implements Tokenizer {
 
     @Override
     public Vocabulary train(String text, Params params) {
+        return train(text, params, done -> {
+        });
+    }
+
+    @Override
+    public Vocabulary train(String text, Params params, DoubleConsumer progress) {
         List<String> specials = parseSpecials(params.getString("special_tokens"));
-        TokenizerJson.Model model = new BpeTrainer(SPLITS.get(params.getString("split")), specials, params.getInt("vocab_size")).train(text);
+        TokenizerJson.Model model = new BpeTrainer(SPLITS.get(params.getString("split")), specials, params.getInt("vocab_size")).train(text, progress);
         return TokenizerJson.vocabulary(model, name(), params);
     }
 

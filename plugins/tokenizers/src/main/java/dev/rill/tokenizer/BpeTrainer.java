@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.DoubleConsumer;
 
 /**
  * Trains a byte-level BPE vocabulary on text. The text is cut at special-token strings, split into
@@ -46,6 +47,12 @@ final class BpeTrainer {
     private IntList[] pairWords = new IntList[1 << 16];
     private int pairs;
 
+    /**
+     * The share of the work that splitting the text into words takes, for progress reports: on Tiny
+     * Shakespeare about 0.5 s of 0.7 s for 4096 tokens, 0.55 s of 1 s for 32,000.
+     */
+    static final double SPLITTING = 0.6;
+
     private final LongHeap heap = new LongHeap(1 << 16);
     private final IntList increased = new IntList(1024);
 
@@ -65,8 +72,17 @@ final class BpeTrainer {
 
     /** Trains on {@code text}. */
     TokenizerJson.Model train(String text) {
+        return train(text, done -> {
+        });
+    }
+
+    /**
+     * Trains on {@code text}, telling {@code progress} the fraction done: splitting the text into
+     * words is the first {@link #SPLITTING} of the work, the merges the rest (by merges made).
+     */
+    TokenizerJson.Model train(String text, DoubleConsumer progress) {
         if (text == null || text.isEmpty()) throw new IllegalArgumentException("cannot train a BPE vocabulary on empty text");
-        countWords(BpeVocabulary.replaceLoneSurrogates(text));
+        countWords(BpeVocabulary.replaceLoneSurrogates(text), progress);
 
         List<byte[]> tokens = new ArrayList<>(vocabSize);
         for (int b = 0; b < 256; b++) tokens.add(new byte[]{(byte) b});
@@ -82,6 +98,7 @@ final class BpeTrainer {
         int[] stamp = new int[words.length];
         int step = 0;
         while (tokens.size() < target && !heap.isEmpty()) {
+            progress.accept(SPLITTING + (1 - SPLITTING) * (tokens.size() - 256) / Math.max(1, target - 256));
             long top = heap.pop();
             int p = (int) top;
             long count = -(top >> 32);
@@ -117,6 +134,7 @@ final class BpeTrainer {
                 if (pairCount[q] > 0) heap.push(key(pairCount[q], q));
             }
         }
+        progress.accept(1);
         return model(tokens, mergeLeft, mergeRight, mergeResult);
     }
 
@@ -125,16 +143,21 @@ final class BpeTrainer {
         return -count << 32 | pair;
     }
 
-    private void countWords(String text) {
+    private void countWords(String text, DoubleConsumer progress) {
         Map<String, Integer> index = new HashMap<>();
         List<String> order = new ArrayList<>();
         List<Long> counts = new ArrayList<>();
         java.util.regex.Pattern split = OnigRegex.compile(pattern);
+        long before = 0;
         for (String section : cutAtSpecials(text)) {
             java.util.regex.Matcher m = split.matcher(section);
-            int last = 0;
+            int last = 0, told = 0;
             while (true) {
                 boolean found = m.find();
+                if (found && m.start() - told >= 1 << 16) {
+                    told = m.start();
+                    progress.accept(SPLITTING * (before + told) / text.length());
+                }
                 int start = found ? m.start() : section.length();
                 // Text the pattern does not match is a pre-token of its own (Isolated behavior).
                 if (start > last) count(section.substring(last, start), index, order, counts);
@@ -142,6 +165,7 @@ final class BpeTrainer {
                 if (m.end() > m.start()) count(section.substring(m.start(), m.end()), index, order, counts);
                 last = m.end();
             }
+            before += section.length();
         }
         words = new int[order.size()][];
         wordLength = new int[order.size()];

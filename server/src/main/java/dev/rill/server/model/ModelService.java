@@ -1,9 +1,11 @@
 package dev.rill.server.model;
 
+import dev.rill.console.Progress;
 import dev.rill.generate.BatchScheduler;
 import dev.rill.model.LoadedModel;
 import dev.rill.model.Models;
 import dev.rill.plugin.PluginRegistry;
+import dev.rill.console.UserErrors;
 import dev.rill.server.api.ApiException;
 import dev.rill.server.chat.ChatFormats;
 import dev.rill.server.config.RillConfig;
@@ -51,12 +53,14 @@ public class ModelService {
     private volatile PluginRegistry registry;
     private volatile SamplingSettings sampling;
     private Thread loader;
+    private volatile boolean stopping;
 
     void onStart(@Observes StartupEvent event) {
         loader = Thread.ofPlatform().name("rill-model-loader").start(this::load);
     }
 
     void onStop(@Observes ShutdownEvent event) {
+        stopping = true;
         if (loader != null) loader.interrupt();
         for (ServedModel m : models.values()) {
             m.scheduler().close();
@@ -101,10 +105,11 @@ public class ModelService {
                 String name = e.getKey().isEmpty() ? null : e.getKey();
                 LoadedModel model;
                 try {
-                    model = Models.load(e.getValue(), name, plugins);
+                    model = Models.load(e.getValue(), name, plugins, 0, new Progress("loading " + e.getValue(), false, null, LOG::info, 5));
                 } catch (Exception ex) {
+                    if (stopping || !UserErrors.is(ex)) throw ex;
                     throw new IllegalArgumentException("cannot load model " + (name == null ? "" : "'" + name + "' ")
-                            + "from '" + e.getValue() + "': " + ex.getMessage(), ex);
+                            + "from '" + e.getValue() + "': " + UserErrors.message(ex), ex);
                 }
                 if (loaded.containsKey(model.name())) {
                     throw new IllegalArgumentException("two models are served under the name '" + model.name() + "'; set rill.model-name");
@@ -125,9 +130,16 @@ public class ModelService {
             LOG.infof("serving %s (default '%s') on backend %s; loaded in %.0f ms", loaded.keySet(), first, backend.name(),
                     (System.nanoTime() - t0) / 1e6);
         } catch (Throwable t) {
-            failure = t.getMessage() == null ? t.toString() : t.getMessage();
             state = State.FAILED;
-            LOG.error("rill: " + failure, t instanceof IllegalArgumentException || t instanceof IllegalStateException ? null : t);
+            if (stopping) {
+                // The application stopped while loading (e.g. its port was in use): that, not this, is the news.
+                failure = "the server stopped while the model was loading";
+                LOG.debugf(t, "model loading ended by shutdown");
+                return;
+            }
+            // Bad configuration is one line naming the problem; anything else is a bug and keeps its stack trace.
+            failure = UserErrors.message(t);
+            LOG.error("rill: " + failure, UserErrors.is(t) && !Boolean.getBoolean("rill.debug") ? null : t);
             if (config.exitOnLoadFailure()) Quarkus.asyncExit(1);
         }
     }

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 import java.util.Map;
 
-/** The JSON messages of the {@code /ws/chat} protocol (see server/README.md). */
+/** The JSON messages of the {@code /ws/chat} protocol (see the README, "The WebSocket protocol"). */
 final class Frames {
 
     private Frames() {
