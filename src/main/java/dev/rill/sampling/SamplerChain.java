@@ -40,10 +40,28 @@ public final class SamplerChain {
 
     private final List<Sampler> steps;
     private final List<Params> params;
+    private final Observer observer;
 
-    private SamplerChain(List<Sampler> steps, List<Params> params) {
+    private SamplerChain(List<Sampler> steps, List<Params> params, Observer observer) {
         this.steps = steps;
         this.params = params;
+        this.observer = observer;
+    }
+
+    /**
+     * Sees the candidates of each sampling call: once before the first step ({@code step} -1, the
+     * model's logits) and after each step ({@code step} = its index in {@link #names()}; after the
+     * selecting step {@link Candidates#selected()} holds the draw). For inspection only: it must not
+     * change the candidates.
+     */
+    @FunctionalInterface
+    public interface Observer {
+        void observe(int step, Candidates candidates);
+    }
+
+    /** This chain (same steps and parameters) reporting each sampling call to {@code observer}. */
+    public SamplerChain observed(Observer observer) {
+        return new SamplerChain(steps, params, observer);
     }
 
     /**
@@ -102,7 +120,7 @@ public final class SamplerChain {
             for (ParamSpec p : s.parameters()) if (given.containsKey(p.name())) mine.put(p.name(), given.get(p.name()));
             params.add(s.params(mine));
         }
-        return new SamplerChain(List.copyOf(steps), List.copyOf(params));
+        return new SamplerChain(List.copyOf(steps), List.copyOf(params), null);
     }
 
     /** Parameter name → the samplers that declare it, over every registered sampler. */
@@ -172,9 +190,11 @@ public final class SamplerChain {
         Candidates c = state.candidates.reset(logits, state.nVocab);
         state.history = history == null ? new int[0] : history;
         state.historyLength = historyLength;
+        if (observer != null) observer.observe(-1, c);
         for (int i = 0; i < steps.size(); i++) {
             state.params = params.get(i);
             steps.get(i).apply(c, state);
+            if (observer != null) observer.observe(i, c);
             if (c.selected() >= 0) return c.selected();
             if (c.size == 0) throw new IllegalStateException("sampler '" + steps.get(i).name() + "' removed every candidate token");
         }

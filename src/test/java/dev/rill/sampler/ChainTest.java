@@ -146,4 +146,25 @@ class ChainTest {
         assertThrows(IllegalArgumentException.class, () -> chain.sample(new float[]{1, 2, 3}, new int[2], 3, state));
         assertThrows(IllegalArgumentException.class, () -> chain.newState(0, SamplerChain.seededRandom(1)));
     }
+    @Test
+    void anObserverSeesTheLogitsThenEachStepAndChangesNothing() {
+        Map<String, Object> params = Map.of("top_k", 3, "temperature", 0.5);
+        SamplerChain plain = SamplerChain.of(REGISTRY, List.of("top-k", "temperature", "dist"), params);
+        List<String> seen = new java.util.ArrayList<>();
+        SamplerChain observed = plain.observed((step, c) -> {
+            StringBuilder line = new StringBuilder(step + ":" + c.size);
+            for (int i = 0; i < c.size; i++) line.append(' ').append(c.ids[i]).append('=').append(c.logits[i]);
+            if (c.selected() >= 0) line.append(" -> ").append(c.selected());
+            seen.add(line.toString());
+        });
+        float[] logits = {0f, 4f, 1f, 3f, 2f};
+        int drawn = observed.sample(logits.clone(), null, 0, observed.newState(5, SamplerChain.seededRandom(9)));
+        assertEquals(plain.sample(logits.clone(), null, 0, plain.newState(5, SamplerChain.seededRandom(9))), drawn,
+                "observing must not change the draw");
+        assertEquals(List.of(
+                "-1:5 0=0.0 1=4.0 2=1.0 3=3.0 4=2.0",      // the model's logits, in id order
+                "0:3 1=4.0 3=3.0 4=2.0",                   // top-k 3
+                "1:3 1=0.0 3=-2.0 4=-4.0",                 // (logit - max) / 0.5
+                "2:3 1=0.0 3=-2.0 4=-4.0 -> " + drawn), seen);
+    }
 }

@@ -9,12 +9,14 @@ export class ApiError extends Error {
   }
 }
 
-async function getJson(path, apiKey) {
+async function getJson(path, apiKey, payload = undefined) {
   const headers = { Accept: 'application/json' };
   if (apiKey) headers.Authorization = `Bearer ${apiKey}`;
+  if (payload !== undefined) headers['Content-Type'] = 'application/json';
   let response;
   try {
-    response = await fetch(path, { headers, cache: 'no-store' });
+    response = await fetch(path, payload === undefined ? { headers, cache: 'no-store' }
+      : { method: 'POST', headers, cache: 'no-store', body: JSON.stringify(payload) });
   } catch (e) {
     throw new ApiError(0, 'network', `the server cannot be reached (${e.message})`);
   }
@@ -42,4 +44,9 @@ export async function loadServerInfo(apiKey) {
     getJson('api/generation', apiKey),
   ]);
   return { models, plugins, generation };
+}
+
+/** One generation step laid open (POST /api/pipeline): prompt tokens, logits before and after each sampler, the draw. */
+export function loadPipeline(apiKey, request) {
+  return getJson('api/pipeline', apiKey, request);
 }

@@ -58,6 +58,7 @@ export class SettingsPanel {
   }
 
   render() {
+    $('chain-status').textContent = '';
     this.#renderModel();
     this.#renderMode();
     this.#renderChain();
@@ -99,6 +100,7 @@ export class SettingsPanel {
     });
     $('custom-chain').addEventListener('change', (e) => {
       this.settings.chain = e.target.checked ? [...(this.server.generation?.sampling?.chain ?? [])] : null;
+      $('chain-status').textContent = '';
       this.#renderChain();
       this.#renderParams();
       this.#changed('chain');
@@ -188,7 +190,23 @@ export class SettingsPanel {
     const facts = current ? modelFacts(current) : 'No model information yet.';
     const missing = this.settings.model && current && current.name !== this.settings.model
       ? `“${this.settings.model}” is not served any more; using ${current.name}. ` : '';
-    $('model-facts').textContent = missing + facts;
+    $('model-facts').textContent = missing + facts + this.#defaultsFor(current);
+  }
+
+  /**
+   * The defaults a request to {@code model} gets when it leaves a field out. The server has one set of
+   * sampling and length defaults for all its models (/api/generation), and says so; what differs per
+   * model is how a chat reply ends, which its chat format decides.
+   */
+  #defaultsFor(model) {
+    const g = this.server.generation;
+    if (!g || !model) return '';
+    const params = Object.entries(g.sampling.params ?? {}).map(([k, v]) => `${k} ${display(v)}`).join(', ') || 'no configured parameters';
+    const ending = model.chat_format == null ? 'it has no chat format, so it only continues text'
+      : model.chat_format === 'rill-plain' ? 'a chat reply ends at a blank line (Rill\'s plain chat format)'
+        : `a chat reply ends at its end-of-turn token (its chat template, ${model.chat_format})`;
+    return ` Defaults in force for it (the server's, the same for every model): chain ${g.sampling.chain.join(' → ')}; ${params}; `
+      + `max tokens ${g.max_tokens.default}; ${ending}.`;
   }
 
   #renderMode() {
@@ -227,13 +245,7 @@ export class SettingsPanel {
         const move = (delta, label, symbol) => {
           const b = el('button', { type: 'button', className: 'mini', 'aria-label': `${label} ${name}`, title: label, text: symbol });
           b.disabled = i + delta < 0 || i + delta >= chain.length;
-          b.addEventListener('click', () => {
-            const c = this.settings.chain;
-            [c[i], c[i + delta]] = [c[i + delta], c[i]];
-            this.#renderChain();
-            this.#renderParams();
-            this.#changed('chain');
-          });
+          b.addEventListener('click', () => this.moveStep(i, i + delta, label));
           return b;
         };
         const remove = el('button', { type: 'button', className: 'mini', 'aria-label': `Remove ${name}`, title: 'Remove', text: '✕' });
@@ -246,6 +258,27 @@ export class SettingsPanel {
         });
         controls.append(move(-1, 'Move up', '↑'), move(1, 'Move down', '↓'), remove);
         item.append(controls);
+        // Drag and drop reorders too (the buttons do the same from the keyboard).
+        item.draggable = true;
+        item.dataset.index = String(i);
+        item.addEventListener('dragstart', (e) => {
+          e.dataTransfer.setData('text/plain', String(i));
+          e.dataTransfer.effectAllowed = 'move';
+          item.classList.add('dragging');
+        });
+        item.addEventListener('dragend', () => item.classList.remove('dragging'));
+        item.addEventListener('dragover', (e) => {
+          e.preventDefault();
+          e.dataTransfer.dropEffect = 'move';
+          item.classList.add('drop-target');
+        });
+        item.addEventListener('dragleave', () => item.classList.remove('drop-target'));
+        item.addEventListener('drop', (e) => {
+          e.preventDefault();
+          const from = Number(e.dataTransfer.getData('text/plain'));
+          if (!Number.isInteger(from) || from === i) return;
+          this.moveStep(from, i);
+        });
       }
       return item;
     }));
@@ -256,6 +289,27 @@ export class SettingsPanel {
     $('chain-hint').textContent = custom
       ? 'Samplers run top to bottom and the last one picks the token (a random draw is added when it does not). Added samplers go in before the last step.'
       : 'The server\'s chain. Tick the box to reorder it or add samplers such as top-k.';
+  }
+
+  /**
+   * Moves the chain's step at {@code from} to {@code to} (drag and drop, or the ↑ ↓ buttons) and says
+   * so. A move made with a button ({@code button} is its label) keeps the focus on that button of the
+   * moved step, or on the other one when the step reached an end, so the keyboard can go on moving it.
+   */
+  moveStep(from, to, button = null) {
+    const c = this.settings.chain;
+    if (!c || from < 0 || from >= c.length || to < 0 || to >= c.length || from === to) return;
+    const [name] = c.splice(from, 1);
+    c.splice(to, 0, name);
+    this.#renderChain();
+    this.#renderParams();
+    this.#changed('chain');
+    $('chain-status').textContent = `Moved ${name} to place ${to + 1} of ${c.length}.`;
+    if (button) {
+      const buttons = [...$('chain').querySelectorAll('.chain-step')][to].querySelectorAll('.chain-controls button');
+      const same = [...buttons].find((b) => b.getAttribute('aria-label') === `${button} ${name}`);
+      (same && !same.disabled ? same : [...buttons].find((b) => !b.disabled))?.focus();
+    }
   }
 
   #renderParams() {

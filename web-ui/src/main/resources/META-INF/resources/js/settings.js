@@ -16,6 +16,7 @@ export function defaultSettings() {
     seed: null,           // null: random
     apiKey: '',
     panelOpen: null,      // null: open on wide screens only
+    sidebarOpen: null,    // the conversations list; null: open on wide screens only
   };
 }
 
@@ -42,6 +43,7 @@ export function loadSettings(storage = window.localStorage) {
   if (Number.isSafeInteger(raw.seed)) s.seed = raw.seed;
   if (typeof raw.apiKey === 'string') s.apiKey = raw.apiKey;
   if (typeof raw.panelOpen === 'boolean') s.panelOpen = raw.panelOpen;
+  if (typeof raw.sidebarOpen === 'boolean') s.sidebarOpen = raw.sidebarOpen;
   return s;
 }
 

@@ -16,6 +16,21 @@ public interface ChatFormat {
     /** The prompt: every message, then whatever opens the assistant's turn. */
     String render(List<ChatMessage> messages);
 
+    /**
+     * The prompt that continues the conversation's last message, an assistant reply cut short: the
+     * messages before it rendered as for a new reply (which opens the assistant's turn), then that
+     * reply's text as it is, with no end of turn, so the model goes on where the reply stopped.
+     *
+     * @throws IllegalArgumentException when the last message is not the assistant's
+     */
+    default String renderContinuation(List<ChatMessage> messages) {
+        ChatMessage last = messages.getLast();
+        if (!last.role().equals(ChatMessage.ASSISTANT)) {
+            throw new IllegalArgumentException("only an assistant message can be continued; the last message is the " + last.role() + "'s");
+        }
+        return render(messages.subList(0, messages.size() - 1)) + last.content();
+    }
+
     /** Strings that end the assistant's turn (never sent to the client). */
     List<String> stopStrings();
 }

@@ -27,11 +27,22 @@ public final class PromptBuilder {
      * @throws IllegalArgumentException for an empty conversation or one the chat template rejects
      */
     public static Prompt build(ChatFormat format, Function<String, int[]> encoder, List<ChatMessage> messages, int budget) {
+        return build(format, encoder, messages, budget, false);
+    }
+
+    /**
+     * @param continueLast continue the last message (an assistant reply) instead of opening a new
+     *                     reply ({@link ChatFormat#renderContinuation})
+     * @throws IllegalArgumentException for an empty conversation, one the chat template rejects, or
+     *                                  (continuing) one whose last message is not the assistant's
+     */
+    public static Prompt build(ChatFormat format, Function<String, int[]> encoder, List<ChatMessage> messages, int budget,
+                               boolean continueLast) {
         if (messages.isEmpty()) throw new IllegalArgumentException("the conversation has no messages");
         List<ChatMessage> kept = new ArrayList<>(messages);
         int dropped = 0;
         while (true) {
-            int[] tokens = encoder.apply(format.render(kept));
+            int[] tokens = encoder.apply(continueLast ? format.renderContinuation(kept) : format.render(kept));
             if (tokens.length <= budget) return new Prompt(tokens, dropped);
             int oldest = -1;
             for (int i = 0; i < kept.size() - 1; i++) {

@@ -48,10 +48,22 @@ public class GenerationService {
      * @param maxTokens      most tokens to generate, or {@code null} for the default
      * @param stop           stop strings, or {@code null}
      * @param seed           seed of the sampler's random source, or {@code null}
+     * @param continueFinal  continue the last message of {@code messages}, an assistant reply, instead
+     *                       of starting a new reply (the WebSocket's {@code continue_final_message})
      */
     public record Input(String model, List<ChatMessage> messages, String prompt, List<String> chain,
-                        Map<String, Object> samplingParams, Integer maxTokens, List<String> stop, Long seed) {
+                        Map<String, Object> samplingParams, Integer maxTokens, List<String> stop, Long seed,
+                        boolean continueFinal) {
+
+        /** A request that starts a new reply. */
+        public Input(String model, List<ChatMessage> messages, String prompt, List<String> chain,
+                     Map<String, Object> samplingParams, Integer maxTokens, List<String> stop, Long seed) {
+            this(model, messages, prompt, chain, samplingParams, maxTokens, stop, seed, false);
+        }
     }
+
+    /** The request field that asks to continue the last message. */
+    public static final String CONTINUE_FINAL = "continue_final_message";
 
     /**
      * How an API names request fields in errors.
@@ -132,17 +144,24 @@ public class GenerationService {
                 stop.add(s);
             }
         }
+        if (in.continueFinal() && in.messages() == null) {
+            throw ApiException.invalid(CONTINUE_FINAL, CONTINUE_FINAL + " continues the last of 'messages'; a 'prompt' is always continued as it is");
+        }
         SamplerChain chain = chain(in, f);
         int[] tokens;
         int dropped = 0;
         if (in.messages() != null) {
             if (in.messages().isEmpty()) throw ApiException.invalid(f.messages(), f.messages() + " must hold at least one message");
+            if (in.continueFinal() && !in.messages().getLast().role().equals(ChatMessage.ASSISTANT)) {
+                throw ApiException.invalid(CONTINUE_FINAL, CONTINUE_FINAL + " needs the last message to be the assistant's reply to continue; it is the "
+                        + in.messages().getLast().role() + "'s");
+            }
             int window = served.model().maxContext();
             // Leave room for the reply, so that it need not slide the window at once.
             int budget = Math.max(1, window - Math.min(maxTokens, window / 2));
             PromptBuilder.Prompt prompt;
             try {
-                prompt = PromptBuilder.build(served.chat(), served.model()::encodePrompt, in.messages(), budget);
+                prompt = PromptBuilder.build(served.chat(), served.model()::encodePrompt, in.messages(), budget, in.continueFinal());
             } catch (IllegalArgumentException e) {
                 throw ApiException.invalid(f.messages(), e.getMessage());   // e.g. the model's template rejects the order of roles
             }

@@ -224,7 +224,7 @@ public class ChatSocket {
         }
         GenerationService.Sampling sampling = GenerationService.Sampling.of(chat.sampling(), "sampling");
         return new GenerationService.Input(chat.model(), messages, chat.prompt(), sampling.chain(), sampling.params(), chat.maxTokens(),
-                GenerationService.stopStrings(chat.stop(), "stop"), chat.seed());
+                GenerationService.stopStrings(chat.stop(), "stop"), chat.seed(), Boolean.TRUE.equals(chat.continueFinalMessage()));
     }
 
     /** Sends a generation's frames, in order, from the scheduler thread. */

@@ -17,7 +17,8 @@ final class Frames {
 
     /** {@code {"type":"chat", ...}}: start a generation. */
     record Chat(String type, String id, List<Message> messages, String prompt, String model,
-                Map<String, Object> sampling, @JsonProperty("max_tokens") Integer maxTokens, JsonNode stop, Long seed) {
+                Map<String, Object> sampling, @JsonProperty("max_tokens") Integer maxTokens, JsonNode stop, Long seed,
+                @JsonProperty("continue_final_message") Boolean continueFinalMessage) {
     }
 
     record Message(String role, String content) {

@@ -61,6 +61,22 @@ class PromptBuilderTest {
     }
 
     @Test
+    void aContinuedReplyStaysOpenInThePlainFormatAndOldTurnsStillGoFirst() {
+        List<ChatMessage> messages = List.of(new ChatMessage("user", "first question"), new ChatMessage("assistant", "first answer"),
+                new ChatMessage("user", "Speak."), new ChatMessage("assistant", "  Good morrow, "));
+        // The reply's text is kept as it is (its spaces are where the model stopped), with no blank line after it.
+        String open = "USER:\nfirst question\n\nASSISTANT:\nfirst answer\n\nUSER:\nSpeak.\n\nASSISTANT:\n  Good morrow, ";
+        assertEquals(open, PlainChatFormat.INSTANCE.renderContinuation(messages));
+        PromptBuilder.Prompt whole = PromptBuilder.build(PlainChatFormat.INSTANCE, VOCABULARY::encode, messages, 1000, true);
+        assertArrayEquals(VOCABULARY.encode(open), whole.tokens());
+        PromptBuilder.Prompt cropped = PromptBuilder.build(PlainChatFormat.INSTANCE, VOCABULARY::encode, messages, whole.tokens().length - 1, true);
+        assertEquals(1, cropped.dropped());
+        assertArrayEquals(VOCABULARY.encode(PlainChatFormat.INSTANCE.renderContinuation(messages.subList(1, 4))), cropped.tokens());
+        assertThrows(IllegalArgumentException.class,
+                () -> PromptBuilder.build(PlainChatFormat.INSTANCE, VOCABULARY::encode, messages.subList(0, 3), 1000, true));
+    }
+
+    @Test
     void anEmptyConversationIsRefused() {
         assertThrows(IllegalArgumentException.class, () -> PromptBuilder.build(PlainChatFormat.INSTANCE, VOCABULARY::encode, List.of(), 10));
         IllegalArgumentException role = assertThrows(IllegalArgumentException.class, () -> new ChatMessage("wizard", "x"));

@@ -62,6 +62,9 @@ final class Browser implements AutoCloseable {
             })();
             """;
 
+    /** The longest a test waits for the page (see {@link #await(String, Function)}). */
+    static final Duration PATIENCE = Duration.ofSeconds(45);
+
     final ChromeDriver driver;
     private final ChromeDriverService service;
 
@@ -98,6 +101,7 @@ final class Browser implements AutoCloseable {
                         "XDG_CACHE_HOME", home.resolve("cache").toString()))
                 .build();
         driver = new ChromeDriver(service, options);
+        driver.manage().timeouts().scriptTimeout(PATIENCE).pageLoadTimeout(PATIENCE.multipliedBy(2));
         driver.executeCdpCommand("Page.addScriptToEvaluateOnNewDocument", Map.of("source", WIRE_TAP));
     }
 
@@ -117,8 +121,12 @@ final class Browser implements AutoCloseable {
         return new WebDriverWait(driver, timeout, Duration.ofMillis(20)).withMessage(what).until(condition::apply);
     }
 
+    /**
+     * Waits for a condition the page reaches by itself. The bound is generous: the tests share a
+     * loaded machine, and a wait only takes this long when the page is broken.
+     */
     <T> T await(String what, Function<WebDriver, T> condition) {
-        return await(Duration.ofSeconds(15), what, condition);
+        return await(PATIENCE, what, condition);
     }
 
     /** Console messages (and failed loads) at SEVERE since the last call. */

@@ -48,6 +48,16 @@ class WebPageServingTest {
     }
 
     @Test
+    void theLibrariesComeFromTheirMavenJarsWithoutAVersionInThePath() {
+        for (String file : List.of("/_static/marked/lib/marked.esm.js", "/_static/dompurify/dist/purify.es.mjs",
+                "/webjars/highlightjs/highlight.min.js")) {
+            RestAssured.get(file).then().statusCode(200).contentType(containsString("javascript"))
+                    .header("X-Content-Type-Options", "nosniff").header("Cache-Control", "no-cache");
+        }
+        RestAssured.get("/webjars/highlightjs/styles/github.min.css").then().statusCode(200).contentType(startsWith("text/css"));
+    }
+
+    @Test
     void generationDefaultsAreTheConfiguredOnes() {
         RestAssured.get("/api/generation").then().statusCode(200)
                 .body("sampling.chain", equalTo(SamplerChain.DEFAULT))

@@ -5,22 +5,20 @@ import dev.rill.generate.GeneratedToken;
 import dev.rill.generate.GenerationRequest;
 import dev.rill.generate.GenerationResult;
 import dev.rill.generate.Generator;
-import dev.rill.model.LoadedModel;
 import dev.rill.model.TinyModel;
 import dev.rill.sampling.SamplerChain;
 import dev.rill.server.LiveServerTest;
+import dev.rill.server.ReferenceModel;
 import dev.rill.server.Server;
 import dev.rill.server.TinyModelResource;
 import dev.rill.server.WsClient;
 import dev.rill.server.chat.ChatMessage;
 import dev.rill.server.chat.PlainChatFormat;
-import dev.rill.spi.ForwardPass;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;
@@ -46,21 +44,8 @@ class ChatSocketTest extends LiveServerTest {
     @TestHTTPResource("/")
     URI base;
 
-    static LoadedModel reference;
-    static ForwardPass referencePass;
-
-    @BeforeAll
-    static void loadReference() {
-        reference = TinyModel.load();
-        referencePass = TinyModel.prepare(reference);
-    }
-
-    @AfterAll
-    static void closeReference() {
-        if (referencePass != null) referencePass.close();
-    }
-
-
+    @AutoClose
+    static final ReferenceModel REFERENCE = ReferenceModel.load();
 
     static Map<String, Object> chat(String id, String prompt, int maxTokens, long seed) {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -76,8 +61,8 @@ class ChatSocketTest extends LiveServerTest {
     /** What the engine alone generates for the same request (one at a time, no server). */
     static GenerationResult expected(String prompt, int maxTokens, long seed, List<String> stop, List<GeneratedToken> tokens) {
         SamplerChain chain = SamplerChain.of(TinyModel.REGISTRY, CHAIN, Map.of("temperature", 1.0));
-        GenerationRequest request = new GenerationRequest(reference.vocabulary().encode(prompt), maxTokens, chain, seed, stop);
-        return new Generator(reference, referencePass).generateNow(request, tokens::add);
+        GenerationRequest request = new GenerationRequest(REFERENCE.vocabulary().encode(prompt), maxTokens, chain, seed, stop);
+        return new Generator(REFERENCE.model(), REFERENCE.pass()).generateNow(request, tokens::add);
     }
 
     static List<JsonNode> tokens(List<JsonNode> frames) {
@@ -97,7 +82,7 @@ class ChatSocketTest extends LiveServerTest {
             JsonNode start = ws.expect("start");
             assertEquals("a", start.get("id").asText());
             assertEquals("tiny", start.get("model").asText());
-            assertEquals(reference.vocabulary().encode("First Citizen:\n").length, start.get("prompt_tokens").asInt());
+            assertEquals(REFERENCE.vocabulary().encode("First Citizen:\n").length, start.get("prompt_tokens").asInt());
             List<JsonNode> frames = ws.untilEnd("a");
             JsonNode done = frames.getLast();
             List<JsonNode> tokens = tokens(frames);
@@ -155,7 +140,7 @@ class ChatSocketTest extends LiveServerTest {
             int threeByte = 0, fourByte = 0;
             for (JsonNode t : tokens) {
                 String text = t.get("text").asText();
-                assertEquals(reference.vocabulary().piece(t.get("token_id").asInt()), text);
+                assertEquals(REFERENCE.vocabulary().piece(t.get("token_id").asInt()), text);
                 assertEquals(1, text.codePointCount(0, text.length()), "one whole code point per char token");
                 int bytes = text.getBytes(StandardCharsets.UTF_8).length;
                 if (bytes == 3) threeByte++;
@@ -174,7 +159,7 @@ class ChatSocketTest extends LiveServerTest {
             ws.send(Map.of("type", "chat", "id", "c1", "messages", messages, "max_tokens", 16, "seed", 1));
             JsonNode start = ws.expect("start");
             String rendered = PlainChatFormat.INSTANCE.render(List.of(new ChatMessage("system", "Be brief."), new ChatMessage("user", "Good morrow!")));
-            assertEquals(reference.vocabulary().encode(rendered).length, start.get("prompt_tokens").asInt());
+            assertEquals(REFERENCE.vocabulary().encode(rendered).length, start.get("prompt_tokens").asInt());
             assertEquals(0, start.get("dropped_messages").asInt());
             JsonNode done = ws.untilEnd("c1").getLast();
             assertTrue(List.of("stop", "length").contains(done.get("finish_reason").asText()));
@@ -191,6 +176,24 @@ class ChatSocketTest extends LiveServerTest {
             assertTrue(start2.get("dropped_messages").asInt() > 0, start2.toString());
             assertTrue(start2.get("prompt_tokens").asInt() <= TinyModel.T - 32, start2.toString());
             ws.untilEnd("c2");
+        }
+    }
+
+    @Test
+    void continueFinalMessageGoesOnWithTheAssistantsReplyInsteadOfStartingANewOne() throws Exception {
+        String partial = "Sir, wh";
+        List<Map<String, String>> cut = List.of(Map.of("role", "user", "content", "Good morrow!"), Map.of("role", "assistant", "content", partial));
+        // The prompt is the conversation up to the reply's turn, then the reply as it is: no end of turn.
+        String open = PlainChatFormat.INSTANCE.render(List.of(new ChatMessage("user", "Good morrow!"))) + partial;
+        GenerationResult want = expected(open, 12, 5, PlainChatFormat.INSTANCE.stopStrings(), new ArrayList<>());
+        assertFalse(want.text().isEmpty());
+        try (WsClient ws = WsClient.connect(base)) {
+            Map<String, Object> m = new LinkedHashMap<>(Map.of("type", "chat", "id", "k", "messages", cut, "max_tokens", 12, "seed", 5,
+                    "sampling", Map.of("chain", CHAIN, "temperature", 1.0)));
+            m.put("continue_final_message", true);
+            ws.send(m);
+            assertEquals(REFERENCE.vocabulary().encode(open).length, ws.expect("start").get("prompt_tokens").asInt());
+            assertEquals(want.text(), text(ws.untilEnd("k")));
         }
     }
 
@@ -296,6 +299,11 @@ class ChatSocketTest extends LiveServerTest {
                 new Bad("{\"type\":\"chat\",\"id\":\"x\",\"prompt\":\"\"}", "invalid_request", "prompt"),
                 new Bad("{\"type\":\"chat\",\"id\":\"x\",\"prompt\":\"hi\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", "invalid_request", "messages"),
                 new Bad("{\"type\":\"chat\",\"id\":7,\"prompt\":\"hi\"}", "invalid_request", "id"),
+                new Bad(ok + ",\"continue_final_message\":true}", "invalid_request", "continue_final_message"),
+                new Bad("{\"type\":\"chat\",\"id\":\"x\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"continue_final_message\":true}",
+                        "invalid_request", "continue_final_message"),
+                new Bad("{\"type\":\"chat\",\"id\":\"x\",\"messages\":[{\"role\":\"assistant\",\"content\":\"hi\"}],\"continue_final_message\":\"yes\"}",
+                        "invalid_request", "continue_final_message"),
                 new Bad("{\"type\":\"cancel\"}", "invalid_request", "id"),
                 new Bad("{\"type\":\"cancel\",\"id\":\"nothing\"}", "not_running", "id"),
                 new Bad("{\"type\":\"chat\",\"id\":\"x\",\"prompt\":\"" + "a".repeat(9000) + "\"}", "message_too_large", null));
