@@ -3,7 +3,7 @@ GGUF the way llama.cpp's convert_hf_to_gguf.py does (tensor names; Llama's q/k r
 adjacent-pair RoPE; Llama 3.1 scaling as a rope_freqs tensor), plus the logits transformers
 computes for a token sequence: an independent reference for Rill's whole forward pass.
 
-Writes plugins/backend-cpu/src/test/resources/gguf/tiny-{llama,qwen2,qwen3}.gguf and tiny-logits.json.
+Writes src/test/resources/gguf/tiny-{llama,qwen2,qwen3}.gguf and tiny-logits.json (the engine's GgufModelTest).
 Run from the repository root (needs `pip install torch transformers gguf numpy`):
     python3 src/test/python/make_reference_models.py
 """
@@ -11,25 +11,13 @@ import json, math
 import numpy as np
 import torch
 import gguf
+from tiny_vocab import add_shape, add_tokenizer, reference_logits
 from transformers import LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM, Qwen3Config, Qwen3ForCausalLM
 
 torch.manual_seed(20261128)
-OUT = "plugins/backend-cpu/src/test/resources/gguf"
+OUT = "src/test/resources/gguf"
 V, C, H, L, NH, NKV = 64, 32, 64, 2, 4, 2
 TOKENS = [1, 5, 17, 33, 2, 60, 7, 7, 41, 12, 25, 63, 0, 9]
-
-# GPT-2 byte alphabet for the tokenizer metadata: 60 single-byte tokens, 2 merges, 2 specials.
-def byte_char(b):
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
-    cs = bs[:]
-    n = 0
-    for x in range(256):
-        if x not in bs:
-            bs.append(x); cs.append(256 + n); n += 1
-    return chr(dict(zip(bs, cs))[b])
-
-tokens = [byte_char(b) for b in range(32, 92)] + ["ab", "abc", "<|bos|>", "<|eos|>"]
-types = [1] * 62 + [3, 3]
 
 def permute(w, n_head):
     return w.reshape(n_head, 2, w.shape[0] // n_head // 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
@@ -72,32 +60,16 @@ for arch in ("llama", "qwen2", "qwen3"):
                 p.copy_(torch.randn_like(p) * (0.5 / math.sqrt(p.shape[-1]) if p.dim() == 2 else 0.3))
         emb = model.model.embed_tokens.weight
         emb.mul_(2.0)
-    model = model.double().eval()
-    with torch.no_grad():
-        logits = model(torch.tensor([TOKENS])).logits[0].numpy()
-    cases[arch] = {"tokens": TOKENS, "logits": logits.astype(float).tolist()}
+    model, cases[arch] = reference_logits(model, TOKENS)
 
     w = gguf.GGUFWriter(f"{OUT}/tiny-{arch}.gguf", arch)
-    w.add_name(f"tiny-{arch}")
-    w.add_context_length(256)
-    w.add_embedding_length(C)
-    w.add_block_count(L)
-    w.add_feed_forward_length(H)
-    w.add_head_count(NH)
-    w.add_head_count_kv(NKV)
-    w.add_layer_norm_rms_eps(1e-5)
+    add_shape(w, f"tiny-{arch}", C, L, H, NH, NKV, 1e-5)
     w.add_rope_freq_base(cfg.rope_theta if hasattr(cfg, "rope_theta") else cfg.rope_parameters["rope_theta"])
     if arch == "qwen3":
         w.add_key_length(head_dim)
         w.add_value_length(head_dim)
     w.add_rope_dimension_count(head_dim)
-    w.add_tokenizer_model("gpt2")
-    w.add_tokenizer_pre("qwen2" if arch != "llama" else "llama-bpe")
-    w.add_token_list(tokens)
-    w.add_token_types(types)
-    w.add_token_merges([byte_char(ord("a")) + " " + byte_char(ord("b")), "ab " + byte_char(ord("c"))])
-    w.add_bos_token_id(62)
-    w.add_eos_token_id(63)
+    add_tokenizer(w, "qwen2" if arch != "llama" else "llama-bpe")
     sd = {k: v.float().numpy() for k, v in model.state_dict().items()}
     w.add_tensor("token_embd.weight", sd["model.embed_tokens.weight"])
     w.add_tensor("output_norm.weight", sd["model.norm.weight"])

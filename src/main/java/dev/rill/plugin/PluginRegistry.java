@@ -1,6 +1,7 @@
 package dev.rill.plugin;
 
 import dev.rill.spi.ComputeBackend;
+import dev.rill.spi.ModelFamily;
 import dev.rill.spi.Plugin;
 import dev.rill.spi.PositionalEncoding;
 import dev.rill.spi.Sampler;
@@ -32,7 +33,7 @@ public final class PluginRegistry {
 
     /** The plugin families, in the order they are listed. */
     public static final List<Class<? extends Plugin>> FAMILIES =
-            List.of(Tokenizer.class, PositionalEncoding.class, Sampler.class, ComputeBackend.class);
+            List.of(Tokenizer.class, PositionalEncoding.class, Sampler.class, ComputeBackend.class, ModelFamily.class);
 
     private final Path pluginDir;
     private final Map<Class<? extends Plugin>, Map<String, Plugin>> byFamily = new LinkedHashMap<>();
@@ -152,6 +153,7 @@ public final class PluginRegistry {
         return switch (family.getSimpleName()) {
             case "PositionalEncoding" -> "positional encoding";
             case "ComputeBackend" -> "compute backend";
+            case "ModelFamily" -> "model family";
             default -> family.getSimpleName().toLowerCase(java.util.Locale.ROOT);
         };
     }

@@ -7,8 +7,8 @@ import com.hubspot.jinjava.el.JinjavaInterpreterResolver;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
-import dev.rill.gguf.GgufFile;
-import dev.rill.gguf.GgufVocabulary;
+import dev.rill.spi.ModelFile;
+import dev.rill.spi.Vocabulary;
 import jinjava.javax.el.CompositeELResolver;
 
 import java.util.ArrayList;
@@ -184,12 +184,13 @@ public final class ChatTemplate {
      * The template of a GGUF model: its own {@code tokenizer.chat_template} when present, else a
      * built-in one matching its vocabulary.
      */
-    public static ChatTemplate of(GgufFile f, GgufVocabulary vocab) {
-        String bos = vocab.bos() >= 0 ? vocab.token(vocab.bos()) : "";
-        String eos = vocab.eos() >= 0 ? vocab.token(vocab.eos()) : "";
+    public static ChatTemplate of(ModelFile f, Vocabulary vocab) {
+        String bos = vocab.bos() >= 0 ? vocab.piece(vocab.bos()) : "";
+        String eos = vocab.eos() >= 0 ? vocab.piece(vocab.eos()) : "";
         String src = f.getString("tokenizer.chat_template", null);
         if (src != null && !src.isBlank()) return new ChatTemplate("gguf", src, bos, eos);
-        return vocab.id("<|start_header_id|>") >= 0 ? new ChatTemplate("llama3", LLAMA3, bos, eos) : new ChatTemplate("chatml", CHATML, bos, eos);
+        return vocab.specialTokens().containsKey("<|start_header_id|>") ? new ChatTemplate("llama3", LLAMA3, bos, eos)
+                : new ChatTemplate("chatml", CHATML, bos, eos);
     }
 
     public static ChatTemplate of(String name, String source, String bosToken, String eosToken) {

@@ -44,11 +44,26 @@ class GgufModelTest {
 
     @Test
     void logitsMatchTransformersForLlamaQwen2AndQwen3() throws IOException {
+        matchTransformers("tiny-logits.json", "llama", "qwen2", "qwen3");
+    }
+
+    /**
+     * Gemma 2 (GeGLU, embedding scale, post-norms, soft-capped scores and logits, a sliding window
+     * of 4 on even layers), Gemma 3 (q/k norms, 5 local layers with RoPE base 10^4 to one global
+     * with 10^6) and Phi-3 (fused q/k/v and gate/up): 14 tokens, so the window slides.
+     */
+    @Test
+    void logitsMatchTransformersForGemma2Gemma3AndPhi3() throws IOException {
+        matchTransformers("tiny-logits-families.json", "gemma2", "gemma3", "phi3");
+    }
+
+    /** The prompt at once and then token by token, against the logits transformers computed (make_reference_*.py). */
+    private void matchTransformers(String fixture, String... archs) throws IOException {
         JsonNode ref;
-        try (InputStream in = getClass().getResourceAsStream("/gguf/tiny-logits.json")) {
+        try (InputStream in = getClass().getResourceAsStream("/gguf/" + fixture)) {
             ref = new ObjectMapper().readTree(in);
         }
-        for (String arch : new String[]{"llama", "qwen2", "qwen3"}) {
+        for (String arch : archs) {
             JsonNode c = ref.get(arch);
             int[] tokens = new int[c.get("tokens").size()];
             for (int i = 0; i < tokens.length; i++) tokens[i] = c.get("tokens").get(i).asInt();
@@ -124,10 +139,15 @@ class GgufModelTest {
 
     @Test
     void unsupportedArchitectureAndMissingTensorsAreNamed() throws IOException {
-        Path p = tmp.resolve("gemma.gguf");
-        new GgufWriter().putString("general.architecture", "gemma3").write(p);
+        Path p = tmp.resolve("mamba.gguf");
+        new GgufWriter().putString("general.architecture", "mamba").write(p);
         GgufException e = assertThrows(GgufException.class, () -> GgufModel.load(p, REGISTRY, 0));
-        assertTrue(e.getMessage().contains("'gemma3' is not supported; supported: llama, qwen2, qwen3"), e.getMessage());
+        assertTrue(e.getMessage().contains("'mamba' is not supported; supported: gemma2, gemma3, llama, phi3, qwen2, qwen3"), e.getMessage());
+        // A known family names what its file lacks.
+        Path gemma = tmp.resolve("gemma.gguf");
+        new GgufWriter().putString("general.architecture", "gemma3").write(gemma);
+        e = assertThrows(GgufException.class, () -> GgufModel.load(gemma, REGISTRY, 0));
+        assertTrue(e.getMessage().contains("has no metadata 'gemma3.embedding_length'"), e.getMessage());
 
         TinyGguf shape = new TinyGguf("qwen3", 40, 64, 1, 2, 2, 64, 32);
         Path noNorm = tmp.resolve("qwen3.gguf");

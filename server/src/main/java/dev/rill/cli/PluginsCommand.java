@@ -22,7 +22,8 @@ final class PluginsCommand implements Runnable {
     public void run() {
         PluginRegistry registry = plugins.registry();
         for (Map.Entry<Class<? extends Plugin>, List<Plugin>> family : registry.families().entrySet()) {
-            System.out.println(PluginRegistry.familyName(family.getKey()) + "s:");
+            String name = PluginRegistry.familyName(family.getKey());
+            System.out.println((name.endsWith("y") ? name.substring(0, name.length() - 1) + "ies" : name + "s") + ":");
             for (Plugin p : family.getValue()) {
                 String availability = "";
                 if (p instanceof ComputeBackend b && !b.availability().available()) {

@@ -1,7 +1,9 @@
 package dev.rill.gguf;
 
+import dev.rill.spi.ModelFileException;
+
 /** A GGUF file that cannot be read or used: malformed, truncated, or asking for something Rill lacks. */
-public class GgufException extends IllegalArgumentException {
+public class GgufException extends ModelFileException {
 
     public GgufException(String message) {
         super(message);

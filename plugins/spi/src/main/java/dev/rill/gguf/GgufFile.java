@@ -1,6 +1,7 @@
 package dev.rill.gguf;
 
 import dev.rill.spi.MappedTensor;
+import dev.rill.spi.ModelFile;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -18,6 +19,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.DoubleConsumer;
 
 /**
@@ -31,7 +33,7 @@ import java.util.function.DoubleConsumer;
  * metadata key/values, the tensor infos (name, dims innermost first, type, offset), padding to
  * {@code general.alignment} (default 32), then the tensor data, each tensor at its offset from there.
  */
-public final class GgufFile implements AutoCloseable {
+public final class GgufFile implements ModelFile, AutoCloseable {
 
     public static final int MAGIC = 0x46554747; // "GGUF" read as a little-endian uint32
     public static final int DEFAULT_ALIGNMENT = 32;
@@ -345,6 +347,28 @@ public final class GgufFile implements AutoCloseable {
     /** The tensor's info, or {@code null}. */
     public TensorInfo info(String name) {
         return tensors.get(name);
+    }
+
+    @Override
+    public boolean isArray(String key) {
+        return metadataTypes.get(key) == GgufValueType.ARRAY;
+    }
+
+    @Override
+    public Set<String> tensorNames() {
+        return tensors.keySet();
+    }
+
+    @Override
+    public long[] tensorDims(String name) {
+        TensorInfo t = tensors.get(name);
+        if (t == null) throw new GgufException(path + " has no tensor '" + name + "'");
+        return t.dims().clone();
+    }
+
+    @Override
+    public GgufException error(String message) {
+        return new GgufException(path + ": " + message);
     }
 
     /**

@@ -45,6 +45,12 @@ public record F32Tensor(float[] data, int offset, int rows, int cols, int rowStr
         System.arraycopy(data, offset + r * rowStride, out, oo, cols);
     }
 
+    @Override
+    public F32Tensor rows(int from, int to) {
+        if (from < 0 || to > rows || from > to) throw new IndexOutOfBoundsException("rows " + from + ".." + to + " of " + rows);
+        return new F32Tensor(data, offset + from * rowStride, to - from, cols, rowStride);
+    }
+
     public float get(int row, int col) {
         return data[offset + row * rowStride + col];
     }

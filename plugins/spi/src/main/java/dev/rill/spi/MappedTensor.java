@@ -30,4 +30,10 @@ public record MappedTensor(DType type, int rows, int cols, MemorySegment data) i
     public long rowOffset(int r) {
         return r * rowBytes();
     }
+
+    @Override
+    public MappedTensor rows(int from, int to) {
+        if (from < 0 || to > rows || from >= to) throw new IndexOutOfBoundsException("rows " + from + ".." + to + " of " + rows);
+        return new MappedTensor(type, to - from, cols, data.asSlice(from * rowBytes(), (to - from) * rowBytes()));
+    }
 }

@@ -33,6 +33,9 @@ public sealed interface Tensor permits F32Tensor, MappedTensor {
         return BlockFormats.rowBytes(type(), cols());
     }
 
+    /** Rows {@code [from, to)} as a tensor of their own, sharing these bytes (e.g. q, k and v of a fused projection). */
+    Tensor rows(int from, int to);
+
     /** Row {@code r} as float32 into {@code out[oo .. oo+cols)}. */
     default void dequantizeRow(int r, float[] out, int oo) {
         if (r < 0 || r >= rows()) throw new IndexOutOfBoundsException("row " + r + " of a tensor with " + rows() + " rows");

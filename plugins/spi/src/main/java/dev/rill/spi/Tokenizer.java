@@ -2,6 +2,7 @@ package dev.rill.spi;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Set;
 import java.util.function.DoubleConsumer;
 
 /**
@@ -44,4 +45,23 @@ public interface Tokenizer extends Plugin {
 
     /** The file name a checkpoint folder keeps this tokenizer's vocabulary under. */
     String fileName();
+
+    /**
+     * The tokenizer kinds a model file names in {@code tokenizer.ggml.model} (e.g. {@code gpt2},
+     * {@code llama}) whose vocabulary this tokenizer reads from the file's metadata; none by
+     * default. A model loader picks the tokenizer by this, not by name.
+     */
+    default Set<String> modelFileTokenizers() {
+        return Set.of();
+    }
+
+    /**
+     * The vocabulary in a model file's {@code tokenizer.ggml.*} metadata; only for the kinds of
+     * {@link #modelFileTokenizers()}.
+     *
+     * @throws ModelFileException when the metadata is missing or malformed
+     */
+    default Vocabulary fromModelFile(ModelFile file) {
+        throw new UnsupportedOperationException("tokenizer '" + name() + "' does not read a model file's metadata");
+    }
 }

@@ -44,6 +44,21 @@ public interface Vocabulary {
         return Set.of();
     }
 
+    /** The beginning-of-sequence token, or -1 when the vocabulary has none. */
+    default int bos() {
+        return -1;
+    }
+
+    /** The end-of-sequence token, or -1 when the vocabulary has none. */
+    default int eos() {
+        return -1;
+    }
+
+    /** Whether a prompt should start with {@link #bos()} (as the model was trained). */
+    default boolean addBos() {
+        return false;
+    }
+
     /** Writes this vocabulary to {@code file} atomically, in the tokenizer's own format. */
     void save(Path file) throws IOException;
 }

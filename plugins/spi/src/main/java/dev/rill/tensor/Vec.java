@@ -107,6 +107,15 @@ public final class Vec {
         for (; i < n; i++) out[oo + i] = a[ao + i] + b[bo + i];
     }
 
+    /** {@code y[yo+i] *= x[xo+i]}. */
+    public static void mul(float[] x, int xo, float[] y, int yo, int n) {
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector.fromArray(S, x, xo + i).mul(FloatVector.fromArray(S, y, yo + i)).intoArray(y, yo + i);
+        }
+        for (; i < n; i++) y[yo + i] *= x[xo + i];
+    }
+
     /** {@code x[xo+i] *= alpha}. */
     public static void scale(float alpha, float[] x, int xo, int n) {
         int i = 0;

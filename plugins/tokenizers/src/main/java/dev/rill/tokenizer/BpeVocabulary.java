@@ -34,7 +34,16 @@ final class BpeVocabulary implements Vocabulary {
 
     /** Special tokens that end generation when the vocabulary has them. */
     static final Set<String> END_TOKEN_NAMES = Set.of("<|endoftext|>", "<|end_of_text|>", "<|eot_id|>", "<|eom_id|>",
-            "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "</s>", "<eos>", "<end_of_turn>");
+            "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "</s>", "<eos>", "<end_of_turn>", "<|END_OF_TURN_TOKEN|>");
+
+    /**
+     * What a model file says about sequence boundaries, beyond the tokens themselves.
+     *
+     * @param ends tokens that end generation besides the special tokens named in {@link #END_TOKEN_NAMES}
+     */
+    record Framing(int bos, int eos, boolean addBos, Set<Integer> ends) {
+        static final Framing NONE = new Framing(-1, -1, false, Set.of());
+    }
 
     private static final int CACHE_LIMIT = 1 << 16;
     /** Pre-tokens longer than this (runs of spaces, digits, CJK) are not cached. */
@@ -56,6 +65,7 @@ final class BpeVocabulary implements Vocabulary {
     private final Saver saver;
     private final Map<String, Integer> specialTokens;
     private final Set<Integer> endTokens;
+    private final Framing framing;
     private final ConcurrentHashMap<String, int[]> cache = new ConcurrentHashMap<>();
 
     /**
@@ -65,6 +75,12 @@ final class BpeVocabulary implements Vocabulary {
      */
     BpeVocabulary(String tokenizer, Params params, byte[][] tokenBytes, AddedTokens addedTokens, Normalizer normalizer,
                   PreTokenizer preTokenizer, BytePairEncoder bpe, Saver saver) {
+        this(tokenizer, params, tokenBytes, addedTokens, normalizer, preTokenizer, bpe, saver, Framing.NONE);
+    }
+
+    /** @param framing BOS/EOS and further end tokens (a GGUF file's metadata gives them) */
+    BpeVocabulary(String tokenizer, Params params, byte[][] tokenBytes, AddedTokens addedTokens, Normalizer normalizer,
+                  PreTokenizer preTokenizer, BytePairEncoder bpe, Saver saver, Framing framing) {
         this.tokenizer = tokenizer;
         this.params = params;
         this.tokenBytes = tokenBytes;
@@ -73,7 +89,7 @@ final class BpeVocabulary implements Vocabulary {
         this.preTokenizer = preTokenizer;
         this.bpe = bpe;
         Map<String, Integer> specials = new LinkedHashMap<>();
-        Set<Integer> ends = new LinkedHashSet<>();
+        Set<Integer> ends = new LinkedHashSet<>(framing.ends());
         for (AddedTokens.Token t : addedTokens.all()) {
             if (t.special()) {
                 specials.put(t.content(), t.id());
@@ -83,6 +99,7 @@ final class BpeVocabulary implements Vocabulary {
         this.specialTokens = Collections.unmodifiableMap(specials);
         this.endTokens = Collections.unmodifiableSet(ends);
         this.saver = saver;
+        this.framing = framing;
     }
 
     @Override
@@ -203,7 +220,11 @@ final class BpeVocabulary implements Vocabulary {
      */
     @Override
     public String piece(int id) {
-        byte[] b = bytes(id);
+        return piece(bytes(id));
+    }
+
+    /** Bytes as text when they are valid UTF-8 by themselves; else printable ASCII as is and other bytes as {@code <0xNN>}. */
+    static String piece(byte[] b) {
         try {
             return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(b)).toString();
@@ -218,6 +239,7 @@ final class BpeVocabulary implements Vocabulary {
         }
     }
 
+
     @Override
     public Map<String, Integer> specialTokens() {
         return specialTokens;
@@ -226,6 +248,21 @@ final class BpeVocabulary implements Vocabulary {
     @Override
     public Set<Integer> endTokens() {
         return endTokens;
+    }
+
+    @Override
+    public int bos() {
+        return framing.bos();
+    }
+
+    @Override
+    public int eos() {
+        return framing.eos();
+    }
+
+    @Override
+    public boolean addBos() {
+        return framing.addBos();
     }
 
     @Override

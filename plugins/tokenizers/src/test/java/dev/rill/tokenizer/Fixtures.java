@@ -2,6 +2,7 @@ package dev.rill.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rill.spi.Params;
 import dev.rill.spi.Tokenizer;
 import dev.rill.spi.Vocabulary;
 
@@ -37,7 +38,14 @@ final class Fixtures {
 
     /** The fixtures, by name: reference-implementation ids for each vocabulary. */
     static final String[] NAMES = {"hf-gpt2", "hf-llama3", "hf-qwen3", "hf-gpt4o", "bpe-shakespeare",
-            "tiktoken-cl100k", "tiktoken-o200k", "tiktoken-r50k"};
+            "tiktoken-cl100k", "tiktoken-o200k", "tiktoken-r50k", "gguf-gpt2", "gguf-llama3", "gguf-qwen3", "gguf-gpt4o"};
+
+    /**
+     * GGUF vocabularies: the tokenizer.json of the {@code hf-} fixture of the same name, converted to
+     * GGUF metadata as llama.cpp does, with the pre-tokenizer name its converter gives that model;
+     * they must give the ids the reference gave for the tokenizer.json.
+     */
+    private static final Map<String, String> GGUF_PRE = Map.of("gpt2", "gpt-2", "llama3", "llama-bpe", "qwen3", "qwen2", "gpt4o", "gpt-4o");
 
     private Fixtures() {
     }
@@ -57,7 +65,7 @@ final class Fixtures {
 
     static JsonNode expected(String name) {
         try {
-            return JSON.readTree(resource("expected/" + name + ".json"));
+            return JSON.readTree(resource("expected/" + (name.startsWith("gguf-") ? "hf-" + name.substring(5) : name) + ".json"));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -101,6 +109,13 @@ final class Fixtures {
         return LOADED.computeIfAbsent(name, n -> {
             JsonNode f = expected(n);
             Path file = nodeFile(f.get("file").asText());
+            if (n.startsWith("gguf-")) {
+                try {
+                    return tokenizer(GgufTokenizer.NAME).load(GgufConversion.write(file, GGUF_PRE.get(n.substring(5))), Params.EMPTY);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
             Tokenizer tokenizer = tokenizer(f.get("tokenizer").asText());
             Map<String, Object> params = new LinkedHashMap<>();
             f.get("params").fields().forEachRemaining(e -> params.put(e.getKey(), e.getValue().asText()));

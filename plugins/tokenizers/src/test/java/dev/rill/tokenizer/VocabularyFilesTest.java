@@ -19,7 +19,7 @@ class VocabularyFilesTest {
 
     @Test
     void theProvidersAreRegistered() {
-        assertEquals(List.of("bpe", "char", "hf", "tiktoken"), List.copyOf(Fixtures.TOKENIZERS.keySet()));
+        assertEquals(List.of("bpe", "char", "gguf", "hf", "tiktoken"), List.copyOf(Fixtures.TOKENIZERS.keySet()));
         assertTrue(Fixtures.tokenizer("bpe").trainable());
     }
 

@@ -24,6 +24,8 @@ final class CpuForwardPass implements ForwardPass {
     private final Architecture a;
     private final PositionalEncoder pe;
     private final Parallel pool;
+    /** Positions every block's encoder defines. */
+    private final int maxPositions;
     private Scratch scratch;
 
     CpuForwardPass(ModelWeights weights, Parallel pool) {
@@ -31,6 +33,9 @@ final class CpuForwardPass implements ForwardPass {
         this.a = weights.arch();
         this.pe = weights.positional();
         this.pool = pool;
+        int max = pe.maxPositions();
+        for (int l = 0; l < a.nLayer(); l++) max = Math.min(max, weights.positional(l).maxPositions());
+        this.maxPositions = max;
     }
 
     /** This model's compute threads. */
@@ -94,12 +99,13 @@ final class CpuForwardPass implements ForwardPass {
             if (tokens[r] < 0 || tokens[r] >= V) throw new IllegalArgumentException("token " + tokens[r] + " outside the vocabulary [0, " + V + ")");
             if (pos[r] >= caches[r].capacity) throw new IllegalArgumentException("position " + pos[r] + " beyond the cache's " + caches[r].capacity + " positions");
             if (pos[r] >= a.maxContext()) throw new IllegalArgumentException("position " + pos[r] + " beyond the model's maximum context of " + a.maxContext() + " positions");
-            if (pos[r] >= pe.maxPositions()) throw new IllegalArgumentException("position " + pos[r] + " beyond the positional encoding's " + pe.maxPositions() + " positions");
+            if (pos[r] >= maxPositions) throw new IllegalArgumentException("position " + pos[r] + " beyond the positional encoding's " + maxPositions + " positions");
         }
         Scratch s = scratch(M);
         float[] x = s.x;
         for (int r = 0; r < M; r++) {
             embedRow(tokens[r], x, r * C);
+            if (a.embeddingScale() != 1f) Vec.scale(a.embeddingScale(), x, r * C, C);
             if (pe.addsToEmbeddings()) pe.embed(w.positionalWeights(), x, r * C, pos[r]);
         }
         for (int l = 0; l < a.nLayer(); l++) {
@@ -108,24 +114,35 @@ final class CpuForwardPass implements ForwardPass {
             MatMul.forward(b.q(), s.h, M, s.q);
             MatMul.forward(b.k(), s.h, M, s.k);
             MatMul.forward(b.v(), s.h, M, s.v);
-            prepareQueriesKeys(b, s, pos, M);
+            prepareQueriesKeys(b, w.positional(l), s, pos, M);
             for (int r = 0; r < M; r++) {
                 System.arraycopy(s.k, r * a.kvDim(), caches[r].keys[l], pos[r] * a.kvDim(), a.kvDim());
                 System.arraycopy(s.v, r * a.kvDim(), caches[r].values[l], pos[r] * a.kvDim(), a.kvDim());
             }
-            attention(l, caches, pos, s, M);
+            attention(l, b, caches, pos, s, M);
             MatMul.forward(b.o(), s.att, M, s.h);
+            if (b.postAttnNorm() != null) postNorm(b.postAttnNorm(), s, M);
             Vec.add(s.h, 0, x, 0, M * C);
             norm(b.mlpNorm(), x, s.h, M);
             MatMul.forward(b.up(), s.h, M, s.up);
-            if (a.activation() == Architecture.Activation.SWIGLU) {
-                MatMul.forward(b.gate(), s.h, M, s.gate);
-                SwiGlu.forward(s.gate, s.up, M * a.nHidden());
-                MatMul.forward(b.down(), s.gate, M, s.h);
-            } else {
-                Gelu.forward(s.up, s.up, M * a.nHidden());
-                MatMul.forward(b.down(), s.up, M, s.h);
+            switch (a.activation()) {
+                case SWIGLU -> {
+                    MatMul.forward(b.gate(), s.h, M, s.gate);
+                    SwiGlu.forward(s.gate, s.up, M * a.nHidden());
+                    MatMul.forward(b.down(), s.gate, M, s.h);
+                }
+                case GEGLU -> {
+                    MatMul.forward(b.gate(), s.h, M, s.gate);
+                    Gelu.forward(s.gate, s.gate, M * a.nHidden());
+                    Vec.mul(s.up, 0, s.gate, 0, M * a.nHidden());
+                    MatMul.forward(b.down(), s.gate, M, s.h);
+                }
+                case GELU_TANH -> {
+                    Gelu.forward(s.up, s.up, M * a.nHidden());
+                    MatMul.forward(b.down(), s.up, M, s.h);
+                }
             }
+            if (b.postMlpNorm() != null) postNorm(b.postMlpNorm(), s, M);
             Vec.add(s.h, 0, x, 0, M * C);
         }
         for (int r = 0; r < M; r++) caches[r].length = Math.max(caches[r].length, pos[r] + 1);
@@ -137,6 +154,7 @@ final class CpuForwardPass implements ForwardPass {
         norm(w.finalNorm(), last, normed, K);
         float[] out = K == 1 ? logits[0] : new float[K * V];
         MatMul.forward(w.output(), normed, K, out);
+        if (a.finalSoftcap() > 0) softcap(out, K * V, a.finalSoftcap());
         if (K > 1) for (int i = 0; i < K; i++) System.arraycopy(out, i * V, logits[i], 0, V);
     }
 
@@ -156,8 +174,20 @@ final class CpuForwardPass implements ForwardPass {
         }
     }
 
-    /** Per-head q/k RMSNorm (Qwen 3) and rotation (RoPE) of this step's queries and keys. */
-    private void prepareQueriesKeys(ModelWeights.Block b, Scratch s, int[] pos, int M) {
+    /** The norm after attention or after the MLP (Gemma), applied to {@code s.h} in place before the residual add. */
+    private void postNorm(ModelWeights.NormWeights n, Scratch s, int M) {
+        int C = a.nEmb();
+        System.arraycopy(s.h, 0, s.post, 0, M * C);
+        norm(n, s.post, s.h, M);
+    }
+
+    /** {@code x = cap·tanh(x/cap)}: soft-capping of scores or logits (Gemma 2). */
+    private static void softcap(float[] x, int n, float cap) {
+        for (int i = 0; i < n; i++) x[i] = (float) (cap * Math.tanh(x[i] / cap));
+    }
+
+    /** Per-head q/k RMSNorm (Qwen 3, Gemma 3) and rotation (RoPE) of this step's queries and keys. */
+    private void prepareQueriesKeys(ModelWeights.Block b, PositionalEncoder pe, Scratch s, int[] pos, int M) {
         int hs = a.headDim(), qd = a.qDim(), kd = a.kvDim();
         for (int r = 0; r < M; r++) {
             for (int h = 0; h < a.nHead(); h++) {
@@ -179,10 +209,15 @@ final class CpuForwardPass implements ForwardPass {
         }
     }
 
-    /** Causal attention of each row's queries over its own cache, positions {@code 0..pos[r]}. */
-    private void attention(int layer, CpuKvCache[] caches, int[] pos, Scratch s, int M) {
+    /**
+     * Causal attention of each row's queries over its own cache, positions {@code 0..pos[r]} (or the
+     * last {@code slidingWindow} of them), scores soft-capped where the architecture says so.
+     */
+    private void attention(int layer, ModelWeights.Block block, CpuKvCache[] caches, int[] pos, Scratch s, int M) {
         int hs = a.headDim(), NH = a.nHead(), group = a.nHead() / a.nKvHead(), kd = a.kvDim(), qd = a.qDim();
-        float scale = (float) (1.0 / Math.sqrt(hs));
+        float scale = a.attnScale(), cap = a.attnSoftcap();
+        int window = block.slidingWindow();
+        PositionalEncoder pe = w.positional(layer);
         boolean bias = pe.biasesScores();
         // Enough (row, head) pairs per task that each task does at least ~64k multiply-adds.
         int maxPos = 0;
@@ -192,18 +227,20 @@ final class CpuForwardPass implements ForwardPass {
         Parallel.forRange(M * NH, grain, (i0, i1) -> {
             float[] scores = new float[pos[0] + 1];
             for (int i = i0; i < i1; i++) {
-                int r = i / NH, h = i % NH, kvh = h / group, n = pos[r] + 1;
+                int r = i / NH, h = i % NH, kvh = h / group;
+                int first = window > 0 ? Math.max(0, pos[r] - window + 1) : 0, n = pos[r] + 1 - first;
                 if (scores.length < n) scores = new float[n];
                 float[] keys = caches[r].keys[layer], values = caches[r].values[layer];
                 int q = r * qd + h * hs;
-                Vec.dotEach(s.q, q, keys, kvh * hs, kd, n, hs, scale, scores, 0);
-                if (bias) pe.scoreBias(h, pos[r], 0, scores, 0, n);
+                Vec.dotEach(s.q, q, keys, first * kd + kvh * hs, kd, n, hs, scale, scores, 0);
+                if (cap > 0) softcap(scores, n, cap);
+                if (bias) pe.scoreBias(h, pos[r], first, scores, 0, n);
                 float max = Vec.max(scores, 0, n);
                 float sum = Vec.expShift(scores, 0, n, max);
                 int o = r * qd + h * hs;
                 java.util.Arrays.fill(s.att, o, o + hs, 0f);
                 float inv = 1f / sum;
-                Vec.addWeightedRows(scores, 0, inv, values, kvh * hs, kd, n, s.att, o, hs);
+                Vec.addWeightedRows(scores, 0, inv, values, first * kd + kvh * hs, kd, n, s.att, o, hs);
             }
         });
     }
@@ -215,7 +252,7 @@ final class CpuForwardPass implements ForwardPass {
 
     private static final class Scratch {
         final int M;
-        final float[] x, h, q, k, v, att, up, gate;
+        final float[] x, h, q, k, v, att, up, gate, post;
 
         Scratch(Architecture a, int M) {
             this.M = M;
@@ -227,7 +264,8 @@ final class CpuForwardPass implements ForwardPass {
             v = new float[M * a.kvDim()];
             att = new float[M * a.qDim()];
             up = new float[M * a.nHidden()];
-            gate = a.activation() == Architecture.Activation.SWIGLU ? new float[M * a.nHidden()] : null;
+            gate = a.gated() ? new float[M * a.nHidden()] : null;
+            post = new float[M * C];
         }
     }
 }

@@ -10,8 +10,8 @@ import dev.rill.spi.MappedTensor;
 import dev.rill.spi.ModelWeights;
 import dev.rill.spi.Params;
 import dev.rill.spi.PositionalEncoder;
-import dev.rill.spi.Tensor;
 import dev.rill.spi.Tensor.DType;
+import dev.rill.spi.Tensor;
 import dev.rill.spi.TensorView;
 import org.junit.jupiter.api.Test;
 
@@ -50,6 +50,25 @@ class CpuForwardPassTest {
         ModelWeights w = gpt(11);
         try (ForwardPass pass = CPU.prepare(w, Params.EMPTY)) {
             assertClose(new ReferenceForward(w).logits(PROMPT), run(pass, PROMPT), 1e-4, "gpt-shaped");
+        }
+    }
+
+    /**
+     * Everything Gemma adds: GeGLU, a scaled embedding, a score scale of its own, soft-capped scores
+     * and logits, norms after attention and MLP, a sliding window (block 0) and a block rotating with
+     * its own positional encoder (block 1); prompt at once and token by token.
+     */
+    @Test
+    void gemmaShapedLogitsAreTheReferences() {
+        ModelWeights w = gemma(13);
+        ReferenceForward ref = new ReferenceForward(w);
+        try (ForwardPass pass = CPU.prepare(w, Params.EMPTY); KvCache c = pass.newCache(32)) {
+            assertClose(ref.logits(PROMPT), run(pass, PROMPT), 1e-4, "gemma-shaped");
+            float[] logits = new float[w.arch().nVocab()];
+            for (int t = 0; t < PROMPT.length; t++) {
+                pass.forward(c, PROMPT, t, t + 1, logits);
+                assertClose(ref.logits(java.util.Arrays.copyOf(PROMPT, t + 1)), logits, 1e-4, "gemma-shaped, token " + t);
+            }
         }
     }
 
@@ -138,7 +157,7 @@ class CpuForwardPassTest {
     static ModelWeights llama(long seed) {
         int V = 64, C = 64, L = 2, nHead = 4, nKvHead = 2, hs = 16, H = 96, T = 32;
         SplittableRandom r = new SplittableRandom(seed);
-        Architecture a = new Architecture("llama", V, C, L, nHead, nKvHead, hs, H, T, T, Architecture.Norm.RMS_NORM, 1e-5f,
+        Architecture a = new Architecture(V, C, L, nHead, nKvHead, hs, H, T, T, Architecture.Norm.RMS_NORM, 1e-5f,
                 Architecture.Activation.SWIGLU);
         List<ModelWeights.Block> blocks = new ArrayList<>();
         for (int l = 0; l < L; l++) {
@@ -146,15 +165,32 @@ class CpuForwardPassTest {
                     outIn(C, nKvHead * hs, true, r), outIn(nHead * hs, C, false, r), scale(hs, r), scale(hs, r), norm(C, false, r),
                     outIn(C, H, false, r), outIn(C, H, false, r), outIn(H, C, false, r)));
         }
-        return new ModelWeights(a, new TestPositions(T, hs, true, false, false), random(V, C, 1, r), List.of(), blocks,
+        return new ModelWeights(a, new TestPositions(T, hs, true, false, false, 100), random(V, C, 1, r), List.of(), blocks,
                 norm(C, false, r), outIn(C, V, false, r));
+    }
+
+    /** {@link #llama} with Gemma's extras: see {@link #gemmaShapedLogitsAreTheReferences}. */
+    static ModelWeights gemma(long seed) {
+        ModelWeights l = llama(seed);
+        SplittableRandom r = new SplittableRandom(seed + 1);
+        Architecture b = l.arch();
+        Architecture a = new Architecture(b.nVocab(), b.nEmb(), b.nLayer(), b.nHead(), b.nKvHead(), b.headDim(), b.nHidden(), b.T(),
+                b.maxContext(), b.norm(), b.normEps(), Architecture.Activation.GEGLU, (float) Math.sqrt(b.nEmb()) / 4, 0.3f, 2f, 3f);
+        List<ModelWeights.Block> blocks = new ArrayList<>();
+        for (int i = 0; i < l.blocks().size(); i++) {
+            ModelWeights.Block x = l.blocks().get(i);
+            blocks.add(new ModelWeights.Block(x.attnNorm(), x.q(), x.k(), x.v(), x.o(), x.qNorm(), x.kNorm(), x.mlpNorm(), x.up(), x.gate(),
+                    x.down(), norm(b.nEmb(), false, r), norm(b.nEmb(), false, r), i == 0 ? 3 : 0,
+                    i == 1 ? new TestPositions(b.T(), b.headDim(), true, false, false, 10000) : null));
+        }
+        return new ModelWeights(a, l.positional(), l.tokenEmbedding(), List.of(), blocks, l.finalNorm(), l.output());
     }
 
     /** LayerNorm with shifts, GELU, q/k/v as column views of one fused (C, 3C) matrix, tied head. */
     static ModelWeights gpt(long seed) {
         int V = 50, C = 32, L = 2, nHead = 4, hs = 8, T = 32;
         SplittableRandom r = new SplittableRandom(seed);
-        Architecture a = new Architecture("gpt", V, C, L, nHead, nHead, hs, 4 * C, T, T, Architecture.Norm.LAYER_NORM, 1e-5f,
+        Architecture a = new Architecture(V, C, L, nHead, nHead, hs, 4 * C, T, T, Architecture.Norm.LAYER_NORM, 1e-5f,
                 Architecture.Activation.GELU_TANH);
         List<ModelWeights.Block> blocks = new ArrayList<>();
         for (int l = 0; l < L; l++) {
@@ -167,7 +203,7 @@ class CpuForwardPassTest {
                     inOut(C, 4 * C, r), null, inOut(4 * C, C, r)));
         }
         F32Tensor embedding = random(V, C, 1, r);
-        return new ModelWeights(a, new TestPositions(T, hs, false, true, true), embedding, List.of(), blocks, norm(C, true, r),
+        return new ModelWeights(a, new TestPositions(T, hs, false, true, true, 100), embedding, List.of(), blocks, norm(C, true, r),
                 new Linear(embedding, null, Linear.Layout.OUT_IN));
     }
 
@@ -175,7 +211,7 @@ class CpuForwardPassTest {
      * A positional encoder that uses every hook the backend calls, with arbitrary fixed formulas: the
      * backend must call them at the right places, which the reference (calling the same hooks) checks.
      */
-    record TestPositions(int positions, int headDim, boolean rotates, boolean addsToEmbeddings, boolean biasesScores)
+    record TestPositions(int positions, int headDim, boolean rotates, boolean addsToEmbeddings, boolean biasesScores, double base)
             implements PositionalEncoder {
         @Override
         public Params params() {
@@ -195,7 +231,7 @@ class CpuForwardPassTest {
         @Override
         public void rotate(float[] v, int off, int pos) {
             for (int i = 0; i < headDim / 2; i++) {
-                double angle = pos * Math.pow(100, -2.0 * i / headDim), c = Math.cos(angle), s = Math.sin(angle);
+                double angle = pos * Math.pow(base, -2.0 * i / headDim), c = Math.cos(angle), s = Math.sin(angle);
                 float x = v[off + 2 * i], y = v[off + 2 * i + 1];
                 v[off + 2 * i] = (float) (x * c - y * s);
                 v[off + 2 * i + 1] = (float) (x * s + y * c);

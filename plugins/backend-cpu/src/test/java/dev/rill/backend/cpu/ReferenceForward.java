@@ -30,59 +30,78 @@ final class ReferenceForward {
         for (int t = 0; t < n; t++) {
             float[] row = new float[C];
             w.tokenEmbedding().dequantizeRow(tokens[t], row, 0);
+            for (int i = 0; i < C; i++) row[i] *= a.embeddingScale();
             if (pe.addsToEmbeddings()) pe.embed(w.positionalWeights(), row, 0, t);
             x[t] = toDouble(row);
         }
-        for (ModelWeights.Block b : w.blocks()) {
+        for (int layer = 0; layer < w.blocks().size(); layer++) {
+            ModelWeights.Block b = w.blocks().get(layer);
+            PositionalEncoder pe = w.positional(layer);
             double[][] q = new double[n][], k = new double[n][], v = new double[n][];
             for (int t = 0; t < n; t++) {
                 double[] h = norm(b.attnNorm(), x[t]);
-                q[t] = headwise(linear(b.q(), h), b.qNorm(), a.nHead(), t);
-                k[t] = headwise(linear(b.k(), h), b.kNorm(), a.nKvHead(), t);
+                q[t] = headwise(linear(b.q(), h), b.qNorm(), a.nHead(), t, pe);
+                k[t] = headwise(linear(b.k(), h), b.kNorm(), a.nKvHead(), t, pe);
                 v[t] = linear(b.v(), h);
             }
             for (int t = 0; t < n; t++) {
                 double[] att = new double[a.qDim()];
                 for (int head = 0; head < a.nHead(); head++) {
                     int kvh = head / (a.nHead() / a.nKvHead());
-                    float[] scores = new float[t + 1];
-                    for (int j = 0; j <= t; j++) {
+                    // Keys this query sees: all before it, or the last slidingWindow positions.
+                    int first = b.slidingWindow() > 0 ? Math.max(0, t - b.slidingWindow() + 1) : 0, m = t + 1 - first;
+                    float[] scores = new float[m];
+                    for (int j = 0; j < m; j++) {
                         double s = 0;
-                        for (int i = 0; i < hs; i++) s += q[t][head * hs + i] * k[j][kvh * hs + i];
-                        scores[j] = (float) (s / Math.sqrt(hs));
+                        for (int i = 0; i < hs; i++) s += q[t][head * hs + i] * k[first + j][kvh * hs + i];
+                        s *= a.attnScale();
+                        if (a.attnSoftcap() > 0) s = a.attnSoftcap() * Math.tanh(s / a.attnSoftcap());
+                        scores[j] = (float) s;
                     }
-                    if (pe.biasesScores()) pe.scoreBias(head, t, 0, scores, 0, t + 1);
+                    if (pe.biasesScores()) pe.scoreBias(head, t, first, scores, 0, m);
                     double max = Double.NEGATIVE_INFINITY, sum = 0;
                     for (float s : scores) max = Math.max(max, s);
-                    double[] p = new double[t + 1];
-                    for (int j = 0; j <= t; j++) sum += p[j] = Math.exp(scores[j] - max);
-                    for (int j = 0; j <= t; j++) {
-                        for (int i = 0; i < hs; i++) att[head * hs + i] += p[j] / sum * v[j][kvh * hs + i];
+                    double[] p = new double[m];
+                    for (int j = 0; j < m; j++) sum += p[j] = Math.exp(scores[j] - max);
+                    for (int j = 0; j < m; j++) {
+                        for (int i = 0; i < hs; i++) att[head * hs + i] += p[j] / sum * v[first + j][kvh * hs + i];
                     }
                 }
-                add(x[t], linear(b.o(), att));
+                double[] o = linear(b.o(), att);
+                add(x[t], b.postAttnNorm() != null ? norm(b.postAttnNorm(), o) : o);
             }
             for (int t = 0; t < n; t++) {
                 double[] h = norm(b.mlpNorm(), x[t]);
                 double[] up = linear(b.up(), h);
                 double[] act = new double[up.length];
-                if (a.activation() == Architecture.Activation.SWIGLU) {
-                    double[] gate = linear(b.gate(), h);
-                    for (int i = 0; i < up.length; i++) act[i] = gate[i] / (1 + Math.exp(-gate[i])) * up[i];
-                } else {
-                    for (int i = 0; i < up.length; i++) {
-                        double u = up[i];
-                        act[i] = 0.5 * u * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (u + 0.044715 * u * u * u)));
+                switch (a.activation()) {
+                    case SWIGLU -> {
+                        double[] gate = linear(b.gate(), h);
+                        for (int i = 0; i < up.length; i++) act[i] = gate[i] / (1 + Math.exp(-gate[i])) * up[i];
+                    }
+                    case GEGLU -> {
+                        double[] gate = linear(b.gate(), h);
+                        for (int i = 0; i < up.length; i++) act[i] = gelu(gate[i]) * up[i];
+                    }
+                    case GELU_TANH -> {
+                        for (int i = 0; i < up.length; i++) act[i] = gelu(up[i]);
                     }
                 }
-                add(x[t], linear(b.down(), act));
+                double[] down = linear(b.down(), act);
+                add(x[t], b.postMlpNorm() != null ? norm(b.postMlpNorm(), down) : down);
             }
         }
-        return linear(w.output(), norm(w.finalNorm(), x[n - 1]));
+        double[] logits = linear(w.output(), norm(w.finalNorm(), x[n - 1]));
+        if (a.finalSoftcap() > 0) for (int i = 0; i < logits.length; i++) logits[i] = a.finalSoftcap() * Math.tanh(logits[i] / a.finalSoftcap());
+        return logits;
+    }
+
+    private static double gelu(double u) {
+        return 0.5 * u * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (u + 0.044715 * u * u * u)));
     }
 
     /** Per-head RMSNorm (when the model has one), then the positional rotation, of one row's heads. */
-    private double[] headwise(double[] y, Tensor headNorm, int heads, int pos) {
+    private double[] headwise(double[] y, Tensor headNorm, int heads, int pos, PositionalEncoder pe) {
         int hs = a.headDim();
         float[] f = new float[y.length];
         for (int h = 0; h < heads; h++) {

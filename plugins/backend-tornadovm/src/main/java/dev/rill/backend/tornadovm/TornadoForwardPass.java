@@ -57,6 +57,7 @@ final class TornadoForwardPass implements ForwardPass {
     static TornadoForwardPass create(ModelWeights weights, TornadoVmBackend.Settings settings) {
         Architecture a = weights.arch();
         check(a);
+        checkSupported(weights);
         PositionalEncoder pe = weights.positional();
         int want = settings.context() > 0 ? settings.context() : a.maxContext();
         int capacity = Math.min(want, pe.maxPositions());
@@ -95,6 +96,25 @@ final class TornadoForwardPass implements ForwardPass {
                 graphs.tasks(), weightBytes / 1048576.0, w.formats(), Devices.describe(device), (System.nanoTime() - t0) / 1e9,
                 graphs.graphs.size(), rowsMax, slots));
         return pass;
+    }
+
+    /** What the device kernels do not compute yet (Gemma's extras): refused, never silently wrong. */
+    private static void checkSupported(ModelWeights w) {
+        Architecture a = w.arch();
+        String missing = null;
+        if (a.activation() == Architecture.Activation.GEGLU) missing = "GeGLU";
+        else if (a.embeddingScale() != 1f) missing = "embedding scaling";
+        else if (a.attnSoftcap() > 0 || a.finalSoftcap() > 0) missing = "soft-capping";
+        else if (Math.abs(a.attnScale() * Math.sqrt(a.headDim()) - 1) > 1e-6) missing = "a score scale other than 1/sqrt(headDim)";
+        for (ModelWeights.Block b : w.blocks()) {
+            if (missing != null) break;
+            if (b.postAttnNorm() != null || b.postMlpNorm() != null) missing = "norms after attention or MLP";
+            else if (b.slidingWindow() > 0) missing = "sliding-window attention";
+            else if (b.positional() != null) missing = "per-layer positional encodings";
+        }
+        if (missing != null) {
+            throw new IllegalArgumentException("the tornadovm backend does not run " + missing + " (Gemma 2/3, Phi-3 with a window) yet; use --backend cpu");
+        }
     }
 
     private static void check(Architecture a) {

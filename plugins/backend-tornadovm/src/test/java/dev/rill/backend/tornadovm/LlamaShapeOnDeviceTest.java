@@ -126,7 +126,7 @@ class LlamaShapeOnDeviceTest {
     /** A random Llama-family model: OUT_IN projections without biases, per-head q/k norms, untied head. */
     static ModelWeights llama(int V, int C, int L, int nHead, int nKvHead, int hidden, int T, PositionalEncoder pe, long seed) {
         int headDim = C / nHead;
-        var arch = new Architecture("llama", V, C, L, nHead, nKvHead, headDim, hidden, T, T,
+        var arch = new Architecture(V, C, L, nHead, nKvHead, headDim, hidden, T, T,
                 Architecture.Norm.RMS_NORM, 1e-5f, Architecture.Activation.SWIGLU);
         SplittableRandom random = new SplittableRandom(seed);
         List<ModelWeights.Block> blocks = new ArrayList<>();
