@@ -23,12 +23,14 @@ final class DeviceWeights {
     }
 
     /**
-     * One block. {@code up} is {@code (2·nHidden, nEmb)} gate-then-up for SwiGLU, {@code (nHidden, nEmb)}
-     * for GELU; {@code qNorm}/{@code kNorm} are {@code null} without per-head q/k norms.
+     * One block. {@code up} is {@code (2·nHidden, nEmb)} gate-then-up for SwiGLU and GeGLU,
+     * {@code (nHidden, nEmb)} for GELU; {@code qNorm}/{@code kNorm} are {@code null} without per-head
+     * q/k norms, {@code postAttnNorm}/{@code postMlpNorm} without norms before the residual adds;
+     * {@code window} is the sliding window of its attention (0 = every position).
      */
     record Layer(Norm attnNorm, DeviceMatrix qkv, FloatArray qkvBias, FloatArray qNorm, FloatArray kNorm,
-                 DeviceMatrix o, FloatArray oBias, Norm mlpNorm, DeviceMatrix up, FloatArray upBias,
-                 DeviceMatrix down, FloatArray downBias) {
+                 DeviceMatrix o, FloatArray oBias, Norm postAttnNorm, Norm mlpNorm, DeviceMatrix up, FloatArray upBias,
+                 DeviceMatrix down, FloatArray downBias, Norm postMlpNorm, int window) {
 
         List<DeviceMatrix> matrices() {
             return List.of(qkv, o, up, down);
@@ -45,13 +47,13 @@ final class DeviceWeights {
     DeviceWeights(ModelWeights w) {
         Architecture a = w.arch();
         int C = a.nEmb();
-        boolean swiGlu = a.activation() == Architecture.Activation.SWIGLU;
+        boolean gated = a.gated();
         qkNorms = qkNorms(w);
         for (int l = 0; l < w.blocks().size(); l++) {
             ModelWeights.Block b = w.blocks().get(l);
             String p = "block " + l + " ";
             List<Linear> qkv = List.of(check(b.q(), C, a.qDim(), p + "q"), check(b.k(), C, a.kvDim(), p + "k"), check(b.v(), C, a.kvDim(), p + "v"));
-            List<Linear> up = swiGlu ? List.of(check(b.gate(), C, a.nHidden(), p + "gate"), check(b.up(), C, a.nHidden(), p + "up"))
+            List<Linear> up = gated ? List.of(check(b.gate(), C, a.nHidden(), p + "gate"), check(b.up(), C, a.nHidden(), p + "up"))
                     : List.of(check(b.up(), C, a.nHidden(), p + "up"));
             Linear o = check(b.o(), a.qDim(), C, p + "o"), down = check(b.down(), a.nHidden(), C, p + "down");
             layers.add(new Layer(
@@ -60,9 +62,11 @@ final class DeviceWeights {
                     qkNorms ? vector(b.qNorm(), a.headDim(), p + "q norm") : null,
                     qkNorms ? vector(b.kNorm(), a.headDim(), p + "k norm") : null,
                     stacked(p + "o", List.of(o)), biases(List.of(o)),
+                    b.postAttnNorm() == null ? null : norm(b.postAttnNorm(), a, p + "post-attention norm"),
                     norm(b.mlpNorm(), a, p + "MLP norm"),
-                    stacked(p + (swiGlu ? "gate/up" : "up"), up), biases(up),
-                    stacked(p + "down", List.of(down)), biases(List.of(down))));
+                    stacked(p + (gated ? "gate/up" : "up"), up), biases(up),
+                    stacked(p + "down", List.of(down)), biases(List.of(down)),
+                    b.postMlpNorm() == null ? null : norm(b.postMlpNorm(), a, p + "post-MLP norm"), b.slidingWindow()));
         }
         finalNorm = norm(w.finalNorm(), a, "final norm");
         Linear out = check(w.output(), C, a.nVocab(), "output");
@@ -96,7 +100,8 @@ final class DeviceWeights {
     long vectorBytes() {
         long n = bytes(finalNorm) + outputBias.getNumBytesOfSegment();
         for (Layer l : layers) {
-            n += bytes(l.attnNorm()) + bytes(l.mlpNorm()) + l.qkvBias().getNumBytesOfSegment() + l.oBias().getNumBytesOfSegment()
+            n += bytes(l.attnNorm()) + bytes(l.mlpNorm()) + bytes(l.postAttnNorm()) + bytes(l.postMlpNorm())
+                    + l.qkvBias().getNumBytesOfSegment() + l.oBias().getNumBytesOfSegment()
                     + l.upBias().getNumBytesOfSegment() + l.downBias().getNumBytesOfSegment();
             if (l.qNorm() != null) n += l.qNorm().getNumBytesOfSegment() + l.kNorm().getNumBytesOfSegment();
         }
@@ -114,6 +119,7 @@ final class DeviceWeights {
     }
 
     private static long bytes(Norm n) {
+        if (n == null) return 0;
         return n.weight().getNumBytesOfSegment() + (n.bias() == null ? 0 : n.bias().getNumBytesOfSegment());
     }
 

@@ -34,8 +34,11 @@ final class Kernels {
     /** Weight formats on the device. */
     static final int F32 = 0, F16 = 1, Q8_0 = 2, Q4_0 = 3;
 
-    /** What {@link #matmul} does with {@code W·x + b}: store, add to the output (residual), GELU, or SwiGLU of the gate and up halves. */
-    static final int STORE = 0, ACCUMULATE = 1, GELU = 2, SWIGLU = 3;
+    /**
+     * What {@link #matmul} does with {@code W·x + b}: store, add to the output (residual), GELU, or
+     * SwiGLU / GeGLU of the gate and up halves.
+     */
+    static final int STORE = 0, ACCUMULATE = 1, GELU = 2, SWIGLU = 3, GEGLU = 4;
 
     /**
      * The pass's state: {@code state[ROWS]} rows run, {@code state[OUTS]} rows whose logits are wanted,
@@ -46,8 +49,14 @@ final class Kernels {
     static final String STATE = "state";
 
     /** {@link #qkPrepare}'s and {@link #attend}'s sizes and switches, {@code dims[...]}. */
-    static final int GROUP = 0, HEAD_DIM = 1, Q_DIM = 2, KV_DIM = 3, CAPACITY = 4, POSITIONS = 5,
-            USE_BIAS = 6, USE_ROTATION = 7, USE_QK_NORM = 8, ROTATION_STRIDE = 9, N_HEAD = 10, N_KV_HEAD = 11, DIMS_SIZE = 12;
+    static final int GROUP = 0, HEAD_DIM = 1, Q_DIM = 2, KV_DIM = 3, CAPACITY = 4, USE_QK_NORM = 5, N_HEAD = 6, N_KV_HEAD = 7, DIMS_SIZE = 8;
+    /**
+     * Per positional encoder {@code e} (a model has one; Gemma 3's local layers add a second), at
+     * {@code dims[DIMS_SIZE + e·ENCODER_SIZE + ...]}: its switches, and where its tables start in the
+     * {@code rotation}, {@code rotDims} and {@code bias} arrays, which hold every encoder's tables back to back.
+     */
+    static final int USE_ROTATION = 0, ROTATION_STRIDE = 1, ROTATION_AT = 2, ROT_DIMS_AT = 3, USE_BIAS = 4, POSITIONS = 5, BIAS_AT = 6,
+            ENCODER_SIZE = 7;
 
     private static final float GELU_K = 0.7978845608f; // √(2/π)
     private static final float GELU_C3 = 0.044715f;
@@ -94,13 +103,20 @@ final class Kernels {
         return w;
     }
 
-    /** The epilogue of one output: {@code v = W·x + b} (and {@code u} the up half for SwiGLU). */
+    /** GELU's tanh form, written as the cpu backend computes it: {@code x / (1 + e^{−2y})}, {@code y = √(2/π)(x + 0.044715x³)}. */
+    static float gelu(float v) {
+        float minus2y = -2f * GELU_K * (v + GELU_C3 * v * v * v);
+        return v / (1f + TornadoMath.exp(minus2y));
+    }
+
+    /** The epilogue of one output: {@code v = W·x + b} (and {@code u} the up half for SwiGLU and GeGLU). */
     private static void emit(FloatArray y, int at, float v, float u, int mode) {
         if (mode == ACCUMULATE) {
             y.set(at, y.get(at) + v);
         } else if (mode == GELU) {
-            float minus2y = -2f * GELU_K * (v + GELU_C3 * v * v * v);
-            y.set(at, v / (1f + TornadoMath.exp(minus2y)));
+            y.set(at, gelu(v));
+        } else if (mode == GEGLU) {
+            y.set(at, gelu(v) * u);
         } else if (mode == SWIGLU) {
             y.set(at, v / (1f + TornadoMath.exp(-v)) * u);
         } else {
@@ -110,7 +126,7 @@ final class Kernels {
 
     /**
      * {@code y[m] = epilogue(W·x[m] + b)} for the first {@code state[countAt]} rows {@code m}: {@code W}
-     * is {@code (out, in)} in {@code type} (for {@link #SWIGLU}, {@code (2·out, in)}: the gate's rows,
+     * is {@code (out, in)} in {@code type} (for {@link #SWIGLU} and {@link #GEGLU}, {@code (2·out, in)}: the gate's rows,
      * then the up projection's, and {@code b} both biases likewise); {@code x} rows are {@code in}
      * wide, {@code y} rows {@code out}.
      *
@@ -127,7 +143,7 @@ final class Kernels {
                        FloatArray y, IntArray state, int type, int in, int out, int mode, int countAt) {
         int lid = ctx.localIdx, g = ctx.groupIdx;
         int M = state.get(countAt);
-        int glu = mode == SWIGLU ? 1 : 0;
+        int glu = mode == SWIGLU || mode == GEGLU ? 1 : 0;
         float[] part = ctx.allocateFloatLocalArray(2 * MAX_VECTOR_ROWS * WG);
         float[] xs = ctx.allocateFloatLocalArray(TILE * TK1);
         float[] ws = ctx.allocateFloatLocalArray(TILE * TK1);
@@ -222,10 +238,11 @@ final class Kernels {
 
     /**
      * RMSNorm ({@code layerNorm == 0}) or LayerNorm of each row of {@code x} into {@code out}, one
-     * work-group per row. With {@code gather == 1} the rows are those listed for logits, packed.
+     * work-group per row; with {@code accumulate == 1} added to {@code out} (a norm before the residual
+     * add, Gemma's). With {@code gather == 1} the rows are those listed for logits, packed.
      */
     static void norm(KernelContext ctx, FloatArray x, FloatArray w, FloatArray b, FloatArray out, IntArray state,
-                     int n, float eps, int layerNorm, int gather) {
+                     int n, float eps, int layerNorm, int gather, int accumulate) {
         int lid = ctx.localIdx, g = ctx.groupIdx;
         float[] part = ctx.allocateFloatLocalArray(WG);
         int count = gather == 1 ? state.get(OUTS) : state.get(ROWS);
@@ -259,6 +276,7 @@ final class Kernels {
             for (int i = lid; i < n; i += WG) {
                 float o = (x.get(xo + i) - mean) * scale * w.get(i);
                 if (layerNorm == 1) o += b.get(i);
+                if (accumulate == 1) o += out.get(oo + i);
                 out.set(oo + i, o);
             }
         }
@@ -269,8 +287,8 @@ final class Kernels {
      * units below {@code nHead} are query heads, the rest key/value heads), in this order:
      * <ol>
      *   <li>optional per-head RMSNorm (Qwen 3);</li>
-     *   <li>rotation by the position's 2×2 matrices: dimension {@code d} becomes
-     *       {@code self·src[d] + other·src[partner]} with {@code rotDims[3d..3d+3) = (partner, self, other)},
+     *   <li>rotation by the position's 2×2 matrices of the block's {@code encoder}: dimension {@code d}
+     *       becomes {@code self·src[d] + other·src[partner]} with {@code rotDims[3d..3d+3) = (partner, self, other)},
      *       the coefficients' places in the position's row of {@code rotation}; partner {@code d} means unrotated;</li>
      *   <li>a query goes back into {@code qkv}; a key, and its value, into the row's KV slot at its position.</li>
      * </ol>
@@ -278,7 +296,7 @@ final class Kernels {
      * runs (a separate task), so rows of one prompt see each other.
      */
     static void qkPrepare(KernelContext ctx, FloatArray qkv, FloatArray keys, FloatArray values, FloatArray qNorm,
-                          FloatArray kNorm, FloatArray rotation, IntArray rotDims, IntArray state, IntArray dims, float eps) {
+                          FloatArray kNorm, FloatArray rotation, IntArray rotDims, IntArray state, IntArray dims, float eps, int encoder) {
         int lid = ctx.localIdx, g = ctx.groupIdx;
         float[] part = ctx.allocateFloatLocalArray(WG);
         int nHead = dims.get(N_HEAD), units = nHead + dims.get(N_KV_HEAD);
@@ -304,19 +322,21 @@ final class Kernels {
             }
             int rowBase = state.get(ROW_BASE);
             int pos = state.get(rowBase + 2 * r), slot = state.get(rowBase + 2 * r + 1);
-            int rotStride = dims.get(ROTATION_STRIDE), useRotation = dims.get(USE_ROTATION);
+            int enc = DIMS_SIZE + encoder * ENCODER_SIZE;
+            int rotStride = dims.get(enc + ROTATION_STRIDE), useRotation = dims.get(enc + USE_ROTATION);
+            int rotAt = dims.get(enc + ROTATION_AT), rd = dims.get(enc + ROT_DIMS_AT);
             float value = 0f;
             int d = lid;
             if (d < headDim) {
                 value = qkv.get(src + d) * scale;
                 if (useNorm == 1) value *= isKey == 1 ? kNorm.get(d) : qNorm.get(d);
                 if (useRotation == 1) {
-                    int p = rotDims.get(3 * d);
+                    int p = rotDims.get(rd + 3 * d);
                     if (p != d) {
                         float partner = qkv.get(src + p) * scale;
                         if (useNorm == 1) partner *= isKey == 1 ? kNorm.get(p) : qNorm.get(p);
-                        int t = pos * rotStride;
-                        value = rotation.get(t + rotDims.get(3 * d + 1)) * value + rotation.get(t + rotDims.get(3 * d + 2)) * partner;
+                        int t = rotAt + pos * rotStride;
+                        value = rotation.get(t + rotDims.get(rd + 3 * d + 1)) * value + rotation.get(t + rotDims.get(rd + 3 * d + 2)) * partner;
                     }
                 }
             }
@@ -335,13 +355,14 @@ final class Kernels {
 
     /**
      * Causal attention of one query head of one row (work-group {@code row · nHead + head}) over its
-     * sequence's positions {@code 0..pos}, with the optional relative bias {@code bias[h·positions +
-     * distance]}: positions go {@link #WG} at a time through local memory with a running maximum and
-     * sum (the softmax of all scores without storing them), each thread {@code d < headDim} keeping
-     * output dimension {@code d}.
+     * sequence's positions {@code 0..pos} (the last {@code window} of them when {@code window > 0}):
+     * scores {@code scale·q·k}, soft-capped to {@code softcap·tanh(s/softcap)} when {@code softcap > 0},
+     * plus the optional relative bias {@code bias[h·positions + distance]}; positions go {@link #WG} at
+     * a time through local memory with a running maximum and sum (the softmax of all scores without
+     * storing them), each thread {@code d < headDim} keeping output dimension {@code d}.
      */
     static void attend(KernelContext ctx, FloatArray qkv, FloatArray keys, FloatArray values, FloatArray bias,
-                       FloatArray att, IntArray state, IntArray dims, float scale) {
+                       FloatArray att, IntArray state, IntArray dims, float scale, float softcap, int window, int encoder) {
         int lid = ctx.localIdx, g = ctx.groupIdx;
         float[] part = ctx.allocateFloatLocalArray(WG);
         float[] p = ctx.allocateFloatLocalArray(WG);
@@ -352,11 +373,13 @@ final class Kernels {
             int headDim = dims.get(HEAD_DIM), qDim = dims.get(Q_DIM), kvDim = dims.get(KV_DIM);
             int rowBase = state.get(ROW_BASE);
             int pos = state.get(rowBase + 2 * r), slot = state.get(rowBase + 2 * r + 1), n = pos + 1;
+            int first = window > 0 ? TornadoMath.max(0, pos - window + 1) : 0;
             int kv = slot * dims.get(CAPACITY) * kvDim + h / dims.get(GROUP) * headDim;
-            int positions = dims.get(POSITIONS), useBias = dims.get(USE_BIAS);
+            int enc = DIMS_SIZE + encoder * ENCODER_SIZE;
+            int positions = dims.get(enc + POSITIONS), useBias = dims.get(enc + USE_BIAS), biasAt = dims.get(enc + BIAS_AT);
             if (lid < headDim) q[lid] = qkv.get(r * (qDim + 2 * kvDim) + h * headDim + lid);
             float max = -Float.MAX_VALUE, sum = 0f, acc = 0f;
-            for (int t0 = 0; t0 < n; t0 += WG) {
+            for (int t0 = first; t0 < n; t0 += WG) {
                 ctx.localBarrier(); // q is stored; the previous chunk's weights are used
                 int t = t0 + lid;
                 float s = -Float.MAX_VALUE;
@@ -365,7 +388,8 @@ final class Kernels {
                     float dot = 0f;
                     for (int d = 0; d < headDim; d++) dot += q[d] * keys.get(kt + d);
                     s = scale * dot;
-                    if (useBias == 1) s += bias.get(h * positions + pos - t);
+                    if (softcap > 0f) s = softcap * TornadoMath.tanh(s / softcap);
+                    if (useBias == 1) s += bias.get(biasAt + h * positions + pos - t);
                 }
                 part[lid] = s;
                 for (int stride = WG / 2; stride > 0; stride /= 2) {

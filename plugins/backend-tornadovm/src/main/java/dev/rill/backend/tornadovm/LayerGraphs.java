@@ -15,7 +15,10 @@ import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
 import uk.ac.manchester.tornado.api.types.arrays.TornadoNativeArray;
 
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
 
 import static dev.rill.backend.tornadovm.Kernels.WG;
 
@@ -58,12 +61,13 @@ final class LayerGraphs {
     private int tasks;
 
     /**
+     * @param tables   each block's positional tables (blocks sharing an encoder share the object)
      * @param capacity positions per KV slot
      * @param slots    KV slots, one per sequence held at once; also the most rows whose logits one pass returns
      * @param rowsMax  the most rows one pass runs
      * @param chunkBytes weights and KV cache per graph of blocks, at most (unless one block is larger)
      */
-    LayerGraphs(Architecture a, DeviceWeights w, PositionTables tables, int capacity, int slots, int rowsMax, long chunkBytes) {
+    LayerGraphs(Architecture a, DeviceWeights w, List<PositionTables> tables, int capacity, int slots, int rowsMax, long chunkBytes) {
         this.a = a;
         this.rowsMax = rowsMax;
         this.outsMax = slots;
@@ -76,10 +80,27 @@ final class LayerGraphs {
         FloatArray qkv = new FloatArray(Math.multiplyExact(rowsMax, qkvDim));
         FloatArray att = new FloatArray(Math.multiplyExact(rowsMax, a.qDim()));
         FloatArray hb = new FloatArray(Math.multiplyExact(rowsMax, a.nHidden()));
-        FloatArray rotation = table(tables.rotation());
-        IntArray rotDims = IntArray.fromArray(tables.rotation() == null ? new int[]{0} : tables.rotationDims(a.headDim()));
-        FloatArray bias = table(tables.bias());
-        IntArray dims = IntArray.fromArray(dims(a, tables, capacity, w.qkNorms));
+        // Every encoder's tables in one array each, so that every graph uses (and hands on) the same arrays.
+        Map<PositionTables, Integer> encoders = new IdentityHashMap<>();
+        for (PositionTables t : tables) encoders.putIfAbsent(t, encoders.size());
+        PositionTables[] byIndex = new PositionTables[encoders.size()];
+        encoders.forEach((t, e) -> byIndex[e] = t);
+        int[] d = new int[Kernels.DIMS_SIZE + byIndex.length * Kernels.ENCODER_SIZE];
+        dims(a, capacity, w.qkNorms, d);
+        FloatArray rotation = concat(byIndex, PositionTables::rotation, d, Kernels.ROTATION_AT);
+        FloatArray bias = concat(byIndex, PositionTables::bias, d, Kernels.BIAS_AT);
+        int[] rd = new int[Math.max(1, byIndex.length * 3 * a.headDim())];
+        for (int e = 0; e < byIndex.length; e++) {
+            PositionTables t = byIndex[e];
+            int at = Kernels.DIMS_SIZE + e * Kernels.ENCODER_SIZE;
+            d[at + Kernels.USE_ROTATION] = t.rotation() == null ? 0 : 1;
+            d[at + Kernels.ROTATION_STRIDE] = t.nPairs() * 4;
+            d[at + Kernels.ROT_DIMS_AT] = e * 3 * a.headDim();
+            d[at + Kernels.USE_BIAS] = t.bias() == null ? 0 : 1;
+            d[at + Kernels.POSITIONS] = t.positions();
+            if (t.rotation() != null) System.arraycopy(t.rotationDims(a.headDim()), 0, rd, e * 3 * a.headDim(), 3 * a.headDim());
+        }
+        IntArray rotDims = IntArray.fromArray(rd), dims = IntArray.fromArray(d);
         shared = new Object[]{state, x, xb, qkv, att, hb, rotation, rotDims, bias, dims};
         long kvPerLayer = kvBytes(a, capacity, slots) / (2L * a.nLayer() * Float.BYTES);
 
@@ -112,6 +133,8 @@ final class LayerGraphs {
                 if (layer.qNorm() != null) once.addAll(List.of(layer.qNorm(), layer.kNorm()));
                 addNorm(once, layer.attnNorm());
                 addNorm(once, layer.mlpNorm());
+                if (layer.postAttnNorm() != null) addNorm(once, layer.postAttnNorm());
+                if (layer.postMlpNorm() != null) addNorm(once, layer.postMlpNorm());
             }
             tg.transferToDevice(DataTransferMode.FIRST_EXECUTION, once.toArray());
             for (int l = first; l < end; l++) {
@@ -119,19 +142,24 @@ final class LayerGraphs {
                 Object[] la = arrays.get(l - first);
                 FloatArray keys = (FloatArray) la[0], values = (FloatArray) la[1];
                 FloatArray qNorm = layer.qNorm() == null ? none.f : layer.qNorm(), kNorm = layer.kNorm() == null ? none.f : layer.kNorm();
+                int encoder = encoders.get(tables.get(l));
                 String p = "l" + l + "_";
-                norm(tg, ctx, name, p + "attnNorm", layer.attnNorm(), x, xb, 0, rowsMax);
+                norm(tg, ctx, name, p + "attnNorm", layer.attnNorm(), x, xb, 0, 0, rowsMax);
                 matmul(tg, ctx, none, name, p + "qkv", layer.qkv(), la[2], layer.qkvBias(), xb, qkv, qkvDim, Kernels.STORE, Kernels.ROWS, rowsMax);
-                tg.task(p + "qk", Kernels::qkPrepare, ctx, qkv, keys, values, qNorm, kNorm, rotation, rotDims, state, dims, a.normEps());
+                tg.task(p + "qk", Kernels::qkPrepare, ctx, qkv, keys, values, qNorm, kNorm, rotation, rotDims, state, dims, a.normEps(), encoder);
                 grid(name, p + "qk", rowsMax * (a.nHead() + a.nKvHead()));
-                tg.task(p + "attend", Kernels::attend, ctx, qkv, keys, values, bias, att, state, dims, (float) (1.0 / Math.sqrt(a.headDim())));
+                tg.task(p + "attend", Kernels::attend, ctx, qkv, keys, values, bias, att, state, dims, a.attnScale(), a.attnSoftcap(),
+                        layer.window(), encoder);
                 grid(name, p + "attend", rowsMax * a.nHead());
-                matmul(tg, ctx, none, name, p + "o", layer.o(), la[3], layer.oBias(), att, x, C, Kernels.ACCUMULATE, Kernels.ROWS, rowsMax);
-                norm(tg, ctx, name, p + "mlpNorm", layer.mlpNorm(), x, xb, 0, rowsMax);
-                boolean swiGlu = a.activation() == Architecture.Activation.SWIGLU;
-                matmul(tg, ctx, none, name, p + "up", layer.up(), la[4], layer.upBias(), xb, hb, a.nHidden(), swiGlu ? Kernels.SWIGLU : Kernels.GELU,
-                        Kernels.ROWS, rowsMax);
-                matmul(tg, ctx, none, name, p + "down", layer.down(), la[5], layer.downBias(), hb, x, C, Kernels.ACCUMULATE, Kernels.ROWS, rowsMax);
+                residual(tg, ctx, none, name, p + "o", layer.o(), la[3], layer.oBias(), att, xb, layer.postAttnNorm());
+                norm(tg, ctx, name, p + "mlpNorm", layer.mlpNorm(), x, xb, 0, 0, rowsMax);
+                int mode = switch (a.activation()) {
+                    case SWIGLU -> Kernels.SWIGLU;
+                    case GEGLU -> Kernels.GEGLU;
+                    case GELU_TANH -> Kernels.GELU;
+                };
+                matmul(tg, ctx, none, name, p + "up", layer.up(), la[4], layer.upBias(), xb, hb, a.nHidden(), mode, Kernels.ROWS, rowsMax);
+                residual(tg, ctx, none, name, p + "down", layer.down(), la[5], layer.downBias(), hb, xb, layer.postMlpNorm());
             }
             tg.persistOnDevice(shared);
             graphs.add(tg.snapshot());
@@ -153,7 +181,7 @@ final class LayerGraphs {
         once.addAll(none.all());
         addNorm(once, w.finalNorm);
         tg.transferToDevice(DataTransferMode.FIRST_EXECUTION, once.toArray());
-        norm(tg, ctx, HEAD, "finalNorm", w.finalNorm, x, xh, 1, outsMax);
+        norm(tg, ctx, HEAD, "finalNorm", w.finalNorm, x, xh, 1, 0, outsMax);
         matmul(tg, ctx, none, HEAD, "output", w.output, outW, w.outputBias, xh, logits, a.nVocab(), Kernels.STORE, Kernels.OUTS, outsMax);
         tg.transferToHost(DataTransferMode.UNDER_DEMAND, logits);
         graphs.add(tg.snapshot());
@@ -202,25 +230,31 @@ final class LayerGraphs {
         return tasks;
     }
 
-    private static int[] dims(Architecture a, PositionTables tables, int capacity, boolean qkNorms) {
-        int[] d = new int[Kernels.DIMS_SIZE];
+    private static void dims(Architecture a, int capacity, boolean qkNorms, int[] d) {
         d[Kernels.GROUP] = a.nHead() / a.nKvHead();
         d[Kernels.HEAD_DIM] = a.headDim();
         d[Kernels.Q_DIM] = a.qDim();
         d[Kernels.KV_DIM] = a.kvDim();
         d[Kernels.CAPACITY] = capacity;
-        d[Kernels.POSITIONS] = tables.positions();
-        d[Kernels.USE_BIAS] = tables.bias() == null ? 0 : 1;
-        d[Kernels.USE_ROTATION] = tables.rotation() == null ? 0 : 1;
         d[Kernels.USE_QK_NORM] = qkNorms ? 1 : 0;
-        d[Kernels.ROTATION_STRIDE] = tables.nPairs() * 4;
         d[Kernels.N_HEAD] = a.nHead();
         d[Kernels.N_KV_HEAD] = a.nKvHead();
-        return d;
     }
 
-    private static FloatArray table(float[] values) {
-        return values == null ? new FloatArray(1) : FloatArray.fromArray(values);
+    /** The encoders' tables of one kind back to back (each one's start in {@code d} at {@code field}); a placeholder when none has one. */
+    private static FloatArray concat(PositionTables[] encoders, Function<PositionTables, float[]> table, int[] d, int field) {
+        int n = 0;
+        for (PositionTables t : encoders) n += table.apply(t) == null ? 0 : table.apply(t).length;
+        FloatArray out = new FloatArray(Math.max(1, n));
+        int at = 0;
+        for (int e = 0; e < encoders.length; e++) {
+            float[] v = table.apply(encoders[e]);
+            d[Kernels.DIMS_SIZE + e * Kernels.ENCODER_SIZE + field] = at;
+            if (v == null) continue;
+            for (int i = 0; i < v.length; i++) out.set(at + i, v[i]);
+            at += v.length;
+        }
+        return out;
     }
 
     private static FloatArray kv(Chunk chunk, long floats) {
@@ -239,11 +273,25 @@ final class LayerGraphs {
     }
 
     private void norm(TaskGraph tg, KernelContext ctx, String graph, String id, DeviceWeights.Norm n, FloatArray in, FloatArray out,
-                      int gather, int rows) {
+                      int gather, int accumulate, int rows) {
         boolean layerNorm = a.norm() == Architecture.Norm.LAYER_NORM;
         tg.task(id, Kernels::norm, ctx, in, n.weight(), layerNorm ? n.bias() : n.weight(), out, state, a.nEmb(), a.normEps(),
-                layerNorm ? 1 : 0, gather);
+                layerNorm ? 1 : 0, gather, accumulate);
         grid(graph, id, rows);
+    }
+
+    /**
+     * {@code x += W·in + b}, or with a norm before the residual add (Gemma), {@code x += norm(W·in + b)}
+     * by way of {@code scratch}.
+     */
+    private void residual(TaskGraph tg, KernelContext ctx, Dummies none, String graph, String id, DeviceMatrix m, Object array,
+                          FloatArray bias, FloatArray in, FloatArray scratch, DeviceWeights.Norm post) {
+        if (post == null) {
+            matmul(tg, ctx, none, graph, id, m, array, bias, in, x, a.nEmb(), Kernels.ACCUMULATE, Kernels.ROWS, rowsMax);
+        } else {
+            matmul(tg, ctx, none, graph, id, m, array, bias, in, scratch, a.nEmb(), Kernels.STORE, Kernels.ROWS, rowsMax);
+            norm(tg, ctx, graph, id + "Norm", post, scratch, x, 0, 1, rowsMax);
+        }
     }
 
     private void matmul(TaskGraph tg, KernelContext ctx, Dummies none, String graph, String id, DeviceMatrix m, Object array,

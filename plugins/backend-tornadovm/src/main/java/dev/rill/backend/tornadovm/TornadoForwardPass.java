@@ -14,6 +14,10 @@ import uk.ac.manchester.tornado.api.enums.TornadoVMBackendType;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.logging.Logger;
 
 /**
@@ -57,13 +61,20 @@ final class TornadoForwardPass implements ForwardPass {
     static TornadoForwardPass create(ModelWeights weights, TornadoVmBackend.Settings settings) {
         Architecture a = weights.arch();
         check(a);
-        checkSupported(weights);
-        PositionalEncoder pe = weights.positional();
         int want = settings.context() > 0 ? settings.context() : a.maxContext();
-        int capacity = Math.min(want, pe.maxPositions());
-        if (capacity <= 0) throw new IllegalArgumentException("no positions to run: context " + want + ", positional encoding covers " + pe.maxPositions());
+        int covered = Integer.MAX_VALUE;
+        for (int l = 0; l < a.nLayer(); l++) covered = Math.min(covered, weights.positional(l).maxPositions());
+        int capacity = Math.min(want, covered);
+        if (capacity <= 0) throw new IllegalArgumentException("no positions to run: context " + want + ", positional encoding covers " + covered);
         TornadoDevice device = Devices.select(settings.device());
-        PositionTables tables = PositionTables.of(pe, weights.positionalWeights(), describe(pe), a.nEmb(), a.nHead(), a.headDim(), capacity);
+        // One set of tables per positional encoder (Gemma 3's local layers have their own).
+        Map<PositionalEncoder, PositionTables> byEncoder = new IdentityHashMap<>();
+        List<PositionTables> tables = new ArrayList<>();
+        for (int l = 0; l < a.nLayer(); l++) {
+            PositionalEncoder pe = weights.positional(l);
+            tables.add(byEncoder.computeIfAbsent(pe, e -> PositionTables.of(e, weights.positionalWeights(), describe(e), a.nEmb(), a.nHead(),
+                    a.headDim(), capacity)));
+        }
         DeviceWeights w = new DeviceWeights(weights);
         int slots = settings.maxSequences(), rowsMax = Math.max(slots, settings.prefillRows());
         long weightBytes = w.matrixBytes() + w.vectorBytes(), kvBytes = LayerGraphs.kvBytes(a, capacity, slots);
@@ -96,25 +107,6 @@ final class TornadoForwardPass implements ForwardPass {
                 graphs.tasks(), weightBytes / 1048576.0, w.formats(), Devices.describe(device), (System.nanoTime() - t0) / 1e9,
                 graphs.graphs.size(), rowsMax, slots));
         return pass;
-    }
-
-    /** What the device kernels do not compute yet (Gemma's extras): refused, never silently wrong. */
-    private static void checkSupported(ModelWeights w) {
-        Architecture a = w.arch();
-        String missing = null;
-        if (a.activation() == Architecture.Activation.GEGLU) missing = "GeGLU";
-        else if (a.embeddingScale() != 1f) missing = "embedding scaling";
-        else if (a.attnSoftcap() > 0 || a.finalSoftcap() > 0) missing = "soft-capping";
-        else if (Math.abs(a.attnScale() * Math.sqrt(a.headDim()) - 1) > 1e-6) missing = "a score scale other than 1/sqrt(headDim)";
-        for (ModelWeights.Block b : w.blocks()) {
-            if (missing != null) break;
-            if (b.postAttnNorm() != null || b.postMlpNorm() != null) missing = "norms after attention or MLP";
-            else if (b.slidingWindow() > 0) missing = "sliding-window attention";
-            else if (b.positional() != null) missing = "per-layer positional encodings";
-        }
-        if (missing != null) {
-            throw new IllegalArgumentException("the tornadovm backend does not run " + missing + " (Gemma 2/3, Phi-3 with a window) yet; use --backend cpu");
-        }
     }
 
     private static void check(Architecture a) {
@@ -221,6 +213,7 @@ final class TornadoForwardPass implements ForwardPass {
         MemorySegment x = graphs.x.getSegment();
         for (int r = 0; r < tokens.length; r++) {
             weights.tokenEmbedding().dequantizeRow(tokens[r], row, 0);
+            if (a.embeddingScale() != 1f) for (int i = 0; i < C; i++) row[i] *= a.embeddingScale();
             if (pe.addsToEmbeddings()) pe.embed(weights.positionalWeights(), row, 0, pos[r]);
             MemorySegment.copy(row, 0, x, ValueLayout.JAVA_FLOAT, (long) r * C * Float.BYTES, C);
         }
@@ -232,7 +225,12 @@ final class TornadoForwardPass implements ForwardPass {
         TornadoExecutionResult result = execute(graphs.blockGraphs);
         result.transferToHost(new DataRange(graphs.logits).withSize((long) outs.length * V));
         MemorySegment l = graphs.logits.getSegment();
-        for (int k = 0; k < outs.length; k++) MemorySegment.copy(l, ValueLayout.JAVA_FLOAT, (long) k * V * Float.BYTES, logits[k], 0, V);
+        float cap = a.finalSoftcap();
+        for (int k = 0; k < outs.length; k++) {
+            MemorySegment.copy(l, ValueLayout.JAVA_FLOAT, (long) k * V * Float.BYTES, logits[k], 0, V);
+            // Gemma 2's soft-capped logits, on the host as on the cpu: the logits are here anyway.
+            if (cap > 0) for (int i = 0; i < V; i++) logits[k][i] = (float) (cap * Math.tanh(logits[k][i] / cap));
+        }
     }
 
     private void setRows(int[] tokens, int[] pos, int[] slots) {

@@ -1,9 +1,11 @@
 package dev.rill.backend.tornadovm;
 
+import dev.rill.gguf.GgufFile;
 import dev.rill.gguf.GgufValueType;
 import dev.rill.gguf.GgufWriter;
 import dev.rill.spi.F32Tensor;
 import dev.rill.spi.Linear;
+import dev.rill.spi.MappedTensor;
 import dev.rill.spi.ModelWeights;
 import dev.rill.spi.Tensor;
 import dev.rill.spi.Tensor.DType;
@@ -94,6 +96,25 @@ final class TinyGgufModels {
     }
 
     /**
+     * The GGUF file {@code source} with every matrix re-encoded as {@code type} (vectors, i.e. norms
+     * and biases, stay F32), written to {@code file}: the same model stored as another format.
+     */
+    static Path reencode(Path source, DType type, Path file) throws IOException {
+        try (GgufFile f = GgufFile.open(source)) {
+            GgufWriter w = new GgufWriter();
+            f.metadata().forEach((key, value) -> w.put(key, f.metadataType(key), value));
+            for (GgufFile.TensorInfo info : f.tensors().values()) {
+                MappedTensor t = f.tensor(info.name());
+                float[] values = t.toFloats();
+                if (info.dims().length == 2) w.addTensor(info.name(), type, t.rows(), t.cols(), values);
+                else w.addTensor(info.name(), DType.F32, 1, values.length, values);
+            }
+            w.write(file);
+        }
+        return file;
+    }
+
+    /**
      * The same model with every weight decoded to float32 on the heap: the exact meaning of the
      * stored blocks, as a reference for what the device computes from them.
      */
@@ -101,7 +122,8 @@ final class TinyGgufModels {
         List<ModelWeights.Block> blocks = new ArrayList<>();
         for (ModelWeights.Block b : w.blocks()) {
             blocks.add(new ModelWeights.Block(b.attnNorm(), decoded(b.q()), decoded(b.k()), decoded(b.v()), decoded(b.o()),
-                    b.qNorm(), b.kNorm(), b.mlpNorm(), decoded(b.up()), decoded(b.gate()), decoded(b.down())));
+                    b.qNorm(), b.kNorm(), b.mlpNorm(), decoded(b.up()), decoded(b.gate()), decoded(b.down()),
+                    b.postAttnNorm(), b.postMlpNorm(), b.slidingWindow(), b.positional()));
         }
         return new ModelWeights(w.arch(), w.positional(), decoded(w.tokenEmbedding()), w.positionalWeights(), blocks, w.finalNorm(),
                 decoded(w.output()));
