@@ -7,7 +7,9 @@ import dev.rill.spi.KvCache;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.Function;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -79,10 +81,16 @@ public final class BatchScheduler implements AutoCloseable {
         private volatile boolean cancelled;
         private volatile Sequence sequence;
         private float[] logits;
+        /** For a choice after the first of {@link #submitAll}: the first, whose prompt it takes over. */
+        private final Job leader;
+        /** Whether it still waits for its leader to run the shared prompt. */
+        private boolean awaitingLeader;
 
-        private Job(GenerationRequest request, Listener listener) {
+        private Job(GenerationRequest request, Listener listener, Job leader) {
             this.request = request;
             this.listener = listener;
+            this.leader = leader;
+            this.awaitingLeader = leader != null;
         }
 
         public void cancel() {
@@ -141,11 +149,63 @@ public final class BatchScheduler implements AutoCloseable {
             inSystem.decrementAndGet();
             throw new OverloadedException(settings.maxConcurrent(), settings.queueSize());
         }
-        Job job = new Job(request, listener);
+        Job job = new Job(request, listener, null);
         waiting.add(job);
         LockSupport.unpark(thread);
         return job;
     }
+
+    /**
+     * Queues several generations of one prompt (a request's {@code n} choices): the prompt runs once,
+     * for the first, and its KV cache is copied to the others ({@link ForwardPass#copyCache}), which
+     * then sample on their own. Admitted or refused together. A backend that cannot copy caches, or a
+     * choice admitted after the first has moved on, runs the prompt itself.
+     *
+     * @throws OverloadedException when they do not all fit
+     * @throws IllegalArgumentException when the prompts differ
+     */
+    public List<Job> submitAll(List<GenerationRequest> requests, List<Listener> listeners) {
+        if (requests.isEmpty() || requests.size() != listeners.size()) throw new IllegalArgumentException("one listener per request");
+        for (GenerationRequest r : requests) {
+            if (!java.util.Arrays.equals(r.prompt(), requests.getFirst().prompt())) {
+                throw new IllegalArgumentException("the generations of one submission share their prompt");
+            }
+        }
+        if (!open) throw new IllegalStateException("the scheduler of model '" + model.name() + "' is shut down");
+        int n = requests.size();
+        if (inSystem.addAndGet(n) > settings.maxConcurrent() + settings.queueSize()) {
+            inSystem.addAndGet(-n);
+            throw new OverloadedException(settings.maxConcurrent(), settings.queueSize());
+        }
+        List<Job> jobs = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) jobs.add(new Job(requests.get(i), listeners.get(i), i == 0 ? null : jobs.getFirst()));
+        waiting.addAll(jobs);
+        LockSupport.unpark(thread);
+        return jobs;
+    }
+
+    /**
+     * Runs {@code task} with the model's forward pass on the scheduler's thread, between two steps
+     * (the pass is not thread-safe): for work besides generations, such as embeddings.
+     */
+    public <T> CompletableFuture<T> call(Function<ForwardPass, T> task) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        if (!open) {
+            result.completeExceptionally(new IllegalStateException("the scheduler of model '" + model.name() + "' is shut down"));
+            return result;
+        }
+        tasks.add(() -> {
+            try {
+                result.complete(task.apply(pass));
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        });
+        LockSupport.unpark(thread);
+        return result;
+    }
+
+    private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
 
     /** Generations running now. */
     public int active() {
@@ -165,6 +225,7 @@ public final class BatchScheduler implements AutoCloseable {
     private void loop() {
         while (open) {
             try {
+                for (Runnable task; (task = tasks.poll()) != null; ) task.run();
                 dropCancelledWaiting();
                 admit();
                 if (running.isEmpty()) {
@@ -238,6 +299,7 @@ public final class BatchScheduler implements AutoCloseable {
         List<Job> decode = new ArrayList<>();
         List<Job> prefill = new ArrayList<>();
         for (Job job : running) {
+            if (waitsForLeader(job)) continue;
             int pending = job.sequence.pending();
             if (pending == 1) decode.add(job);
             else if (pending > 1) prefill.add(job);
@@ -291,7 +353,42 @@ public final class BatchScheduler implements AutoCloseable {
         return rows;
     }
 
+    /** Whether a later choice should wait for its leader's prompt rather than run it again. */
+    private boolean waitsForLeader(Job job) {
+        if (!job.awaitingLeader) return false;
+        Sequence lead = job.leader.sequence;
+        boolean leaderRunsPrompt = lead != null && running.contains(job.leader) && !lead.finished() && lead.generated() == 0;
+        if (!leaderRunsPrompt) job.awaitingLeader = false;   // from now on it runs its own prompt
+        return job.awaitingLeader;
+    }
+
+    /** The leader's prompt has just run (its cache holds exactly the prompt): the waiting choices copy it. */
+    private void shareThePrompt(Job leader) {
+        for (Job job : List.copyOf(running)) {
+            if (job.leader != leader || !job.awaitingLeader) continue;
+            job.awaitingLeader = false;
+            try {
+                if (!pass.copyCache(leader.sequence.cache(), job.sequence.cache())) continue;
+                job.sequence.adoptPrompt(leader.sequence);
+            } catch (RuntimeException e) {
+                fail(job, e);
+                continue;
+            }
+            System.arraycopy(leader.logits, 0, job.logits, 0, nVocab);
+            sharedPromptTokens += leader.sequence.promptTokens();
+            sample(job);
+        }
+    }
+
+    /** Prompt tokens that choices took over instead of running them (for tests and metrics). */
+    private volatile long sharedPromptTokens;
+
+    public long sharedPromptTokens() {
+        return sharedPromptTokens;
+    }
+
     private void sample(Job job) {
+        if (job.leader == null && job.sequence.generated() == 0 && job.sequence.readyToSample()) shareThePrompt(job);
         Optional<GeneratedToken> token;
         try {
             token = job.sequence.accept(job.logits);

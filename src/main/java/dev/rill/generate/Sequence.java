@@ -3,6 +3,7 @@ package dev.rill.generate;
 import dev.rill.model.LoadedModel;
 import dev.rill.sampling.SamplerChain;
 import dev.rill.sampling.StopStrings;
+import dev.rill.sampling.TokenLogprobs;
 import dev.rill.spi.ForwardPass;
 import dev.rill.spi.KvCache;
 import dev.rill.spi.StreamDecoder;
@@ -32,7 +33,7 @@ public final class Sequence {
     private final SamplerChain.State samplerState;
     private final StreamDecoder decoder;
     private final StopStrings stops;
-    private final int window, maxTokens, promptTokens;
+    private final int window, maxTokens, promptTokens, logprobs;
     private final java.util.Set<Integer> endTokens;
     private int[] tokens;
     private int count, windowStart, fed, generated;
@@ -52,7 +53,8 @@ public final class Sequence {
             if (t < 0 || t >= nVocab) throw new IllegalArgumentException("prompt token " + t + " outside the vocabulary [0, " + nVocab + ")");
         }
         long seed = request.seed() != null ? request.seed() : new SplittableRandom().nextLong();
-        this.samplerState = chain.newState(nVocab, new SplittableRandom(seed));
+        this.samplerState = chain.newState(model.vocabulary(), new SplittableRandom(seed));
+        this.logprobs = request.logprobs();
         this.decoder = model.vocabulary().streamDecoder();
         this.endTokens = model.vocabulary().endTokens();
         this.stops = new StopStrings(request.stop());
@@ -91,6 +93,22 @@ public final class Sequence {
     }
 
     /**
+     * Takes over the prompt {@code leader} has just run: its cache was copied into this sequence's
+     * ({@link ForwardPass#copyCache}), so nothing of the prompt is pending here either.
+     *
+     * @throws IllegalStateException unless both have the same prompt, the leader has run all of it and
+     *                               sampled nothing yet, and this sequence has run none of it
+     */
+    public void adoptPrompt(Sequence leader) {
+        if (fed != 0 || windowStart != 0 || leader.generated != 0 || leader.pending() != 0 || leader.count != count
+                || !Arrays.equals(tokens, 0, count, leader.tokens, 0, count) || cache.length() != leader.fed) {
+            throw new IllegalStateException("a sequence can only take over the whole prompt of an identical one that has just run it");
+        }
+        windowStart = leader.windowStart;
+        fed = leader.fed;
+    }
+
+    /**
      * Samples the next token from the logits of the last forward, and returns it (its text may be
      * empty while held back), or empty if the sequence ended without emitting one (end token,
      * stop string, cancel).
@@ -103,6 +121,7 @@ public final class Sequence {
         }
         if (pending() != 0) throw new IllegalStateException("tokens are still pending; run them before sampling");
         int next = chain.sample(logits, tokens, count, samplerState);
+        TokenLogprobs lp = logprobs >= 0 ? chain.logprobs(samplerState, next, logprobs) : null;
         long now = System.nanoTime();
         if (generated == 0) firstTokenNanos = now;
         lastTokenNanos = now;
@@ -121,18 +140,20 @@ public final class Sequence {
         if (step.stopped()) {
             text.append(piece);
             finishWith(FinishReason.STOP);
-            return piece.isEmpty() ? Optional.empty() : Optional.of(new GeneratedToken(index, next, piece));
+            return piece.isEmpty() ? Optional.empty() : Optional.of(new GeneratedToken(index, next, piece, lp));
         }
-        if (generated >= maxTokens) {
+        // A step may end the generation here (a grammar whose document is complete), as an end token would.
+        boolean complete = chain.ends(tokens, count, samplerState);
+        if (complete || generated >= maxTokens) {
             StopStrings.Step last = stops.push(decoder.flush());
             piece += last.text();
             if (!last.stopped()) piece += stops.finish();
             text.append(piece);
-            finishWith(last.stopped() ? FinishReason.STOP : FinishReason.LENGTH);
+            finishWith(last.stopped() || complete ? FinishReason.STOP : FinishReason.LENGTH);
         } else {
             text.append(piece);
         }
-        return Optional.of(new GeneratedToken(index, next, piece));
+        return Optional.of(new GeneratedToken(index, next, piece, lp));
     }
 
     private void append(int token) {

@@ -16,7 +16,7 @@ import java.util.HexFormat;
 public final class BundledModels {
 
     /** The model {@code rill serve} and {@code rill generate} use when given none. */
-    public static final String DEFAULT = "shakespeare";
+    public static final String DEFAULT = "chat";
     private static final String ROOT = "rill/models/";
 
     private BundledModels() {

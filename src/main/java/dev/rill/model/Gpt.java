@@ -153,8 +153,9 @@ public final class Gpt {
 
     /**
      * Runs the model on {@code inputs (B, T)}. With {@code targets} (same shape) returns the mean
-     * cross-entropy and keeps what {@link #backward} needs; without, returns NaN and leaves the
-     * logits {@code (B, T, nVocab)} in {@link #logits()}.
+     * cross-entropy over the targets that are not {@link CrossEntropy#IGNORE} and keeps what
+     * {@link #backward} needs; without, returns NaN and leaves the logits {@code (B, T, nVocab)} in
+     * {@link #logits()}.
      */
     public double forward(int[] inputs, int[] targets, int B, int T) {
         int V = config.nVocab(), C = config.nEmb(), NH = config.nHead(), L = config.nLayer();
@@ -204,21 +205,24 @@ public final class Gpt {
         Gemm.gemm(N, V, C, a.lnf, 0, C, 1, a.wT, 0, V, a.logits, 0, V, false);
         if (targets == null) return Double.NaN;
         for (int i = 0; i < N; i++) {
-            if (targets[i] < 0 || targets[i] >= V) throw new IllegalArgumentException("target " + targets[i] + " outside the vocabulary [0, " + V + ")");
+            if ((targets[i] < 0 && targets[i] != CrossEntropy.IGNORE) || targets[i] >= V) {
+                throw new IllegalArgumentException("target " + targets[i] + " outside the vocabulary [0, " + V + ") and not IGNORE (-1)");
+            }
         }
         a.loss = CrossEntropy.forward(a.logits, targets, N, V);
+        a.counted = CrossEntropy.counted(targets, N);
         a.probsReady = true;
         return a.loss;
     }
 
-    /** Accumulates into {@link #grads} the gradient of the mean loss of the last {@link #forward} with targets. */
+    /** Accumulates into {@link #grads} the gradient of the mean loss of the last {@link #forward} with targets (the targets that count). */
     public void backward() {
         Activations a = acts;
         if (a == null || !a.probsReady) throw new IllegalStateException("backward() needs a forward() with targets first");
         int B = a.B, T = a.T, N = B * T;
         int V = config.nVocab(), C = config.nEmb(), NH = config.nHead(), L = config.nLayer();
 
-        CrossEntropy.backward(a.logits, a.targets, N, V, 1f / N);   // logits now hold dlogits
+        CrossEntropy.backward(a.logits, a.targets, N, V, a.counted == 0 ? 0f : 1f / a.counted);   // logits now hold dlogits
         a.probsReady = false;
         // logits = lnf · wteᵀ
         Gemm.gemm(N, C, V, a.logits, 0, V, 1, params, wte, C, a.dC, 0, C, false);           // dlnf = dlogits · wte
@@ -342,6 +346,7 @@ public final class Gpt {
         final float[] dResidual, dC, d4C, wT;
         final LayerActs[] layers;
         int[] inputs, targets;
+        int counted;
         double loss;
         boolean probsReady;
 

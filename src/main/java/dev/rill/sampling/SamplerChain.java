@@ -7,6 +7,7 @@ import dev.rill.spi.ParamSpec;
 import dev.rill.spi.Params;
 import dev.rill.spi.Sampler;
 import dev.rill.spi.SamplingContext;
+import dev.rill.spi.Vocabulary;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -172,7 +173,12 @@ public final class SamplerChain {
 
     /** A fresh per-request sampling state: candidates buffer, random source, scratch map. */
     public State newState(int nVocab, RandomGenerator random) {
-        return new State(nVocab, random);
+        return new State(nVocab, random, null);
+    }
+
+    /** A fresh per-request sampling state for a model with this vocabulary (steps that read token text need it). */
+    public State newState(Vocabulary vocabulary, RandomGenerator random) {
+        return new State(vocabulary.size(), random, vocabulary);
     }
 
     /**
@@ -201,22 +207,72 @@ public final class SamplerChain {
         throw new IllegalStateException("no sampler in " + names() + " selected a token");
     }
 
+    /**
+     * Whether a step says the generation must end after the tokens so far (e.g. a grammar whose
+     * document is complete); asked after each accepted token.
+     */
+    public boolean ends(int[] history, int historyLength, State state) {
+        state.history = history == null ? new int[0] : history;
+        state.historyLength = historyLength;
+        for (int i = 0; i < steps.size(); i++) {
+            state.params = params.get(i);
+            if (steps.get(i).ends(state)) return true;
+        }
+        return false;
+    }
+
+    /**
+     * The log-probabilities of the distribution the last {@link #sample} drew {@code selected} from:
+     * log-softmax over the candidates its selecting step left alive, with the logits it drew with
+     * (after penalties, biases, filters and temperature). Tokens the chain removed have probability
+     * zero and are never listed; a deterministic choice (greedy, temperature 0) has log-probability 0.
+     *
+     * @param top how many of the most likely tokens to list (0: none)
+     */
+    public TokenLogprobs logprobs(State state, int selected, int top) {
+        Candidates c = state.candidates;
+        if (c.size < 1) return new TokenLogprobs(selected, 0f, new int[0], new float[0]);
+        float max = c.maxLogit();
+        double logZ = max + Math.log(c.expWeights(max));
+        int at = c.indexOf(selected);
+        float logprob = at < 0 ? Float.NEGATIVE_INFINITY : (float) (c.logits[at] - logZ);
+        int k = Math.min(top, c.size);
+        if (k <= 0) return new TokenLogprobs(selected, logprob, new int[0], new float[0]);
+        c.sortTop(k);
+        int finite = 0;
+        while (finite < k && c.logits[finite] != Float.NEGATIVE_INFINITY) finite++;
+        int[] ids = new int[finite];
+        float[] lps = new float[finite];
+        for (int i = 0; i < finite; i++) {
+            ids[i] = c.ids[i];
+            lps[i] = (float) (c.logits[i] - logZ);
+        }
+        return new TokenLogprobs(selected, logprob, ids, lps);
+    }
+
     /** Per-request state handed to each step as its {@link SamplingContext}. */
     public static final class State implements SamplingContext {
         final int nVocab;
         final Candidates candidates;
         final RandomGenerator random;
+        final Vocabulary vocabulary;
         final Map<String, Object> scratch = new HashMap<>();
         Params params;
         int[] history;
         int historyLength;
 
-        State(int nVocab, RandomGenerator random) {
+        State(int nVocab, RandomGenerator random, Vocabulary vocabulary) {
             if (nVocab < 1) throw new IllegalArgumentException("nVocab must be at least 1, got " + nVocab);
             if (random == null) throw new IllegalArgumentException("a sampling state needs a random source");
             this.nVocab = nVocab;
             this.candidates = new Candidates(nVocab);
             this.random = random;
+            this.vocabulary = vocabulary;
+        }
+
+        @Override
+        public Vocabulary vocabulary() {
+            return vocabulary;
         }
 
         @Override

@@ -61,6 +61,7 @@ public final class ChatTemplate {
                         .withParseWhitespaceControlStrictly(true).withUseTrimmingForNotesAndExpressions(true).build())
                 .build());
         jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "raise_exception", ChatTemplate.class, "raiseException", String.class));
+        jinjava.getGlobalContext().registerFilter(new PythonToJson());
     }
 
     /**
@@ -197,6 +198,11 @@ public final class ChatTemplate {
         return new ChatTemplate(name, source, bosToken, eosToken);
     }
 
+    /** Whether the template renders the {@code tools} it is given (else they must be described in a system turn). */
+    public boolean knowsTools() {
+        return source.contains("tools");
+    }
+
     /** {@code gguf} (the file's own), {@code llama3} or {@code chatml}. */
     public String name() {
         return name;
@@ -220,7 +226,18 @@ public final class ChatTemplate {
             mm.put("content", m.content());
             msgs.add(mm);
         }
+        return render(msgs, null, addGenerationPrompt);
+    }
+
+    /**
+     * As {@link #render(List, boolean)}, with messages as Hugging Face passes them (keys {@code role},
+     * {@code content}, {@code tool_calls}, {@code tool_call_id}, {@code name}) and the {@code tools} the
+     * model may call ({@code [{"type": "function", "function": {name, description, parameters}}]};
+     * {@code null}: none).
+     */
+    public String render(List<Map<String, Object>> msgs, List<Map<String, Object>> tools, boolean addGenerationPrompt) {
         Map<String, Object> ctx = new HashMap<>();
+        if (tools != null) ctx.put("tools", tools);
         ctx.put("messages", msgs);
         ctx.put("add_generation_prompt", addGenerationPrompt);
         ctx.put("bos_token", bosToken);

@@ -2,6 +2,8 @@ package dev.rill.train;
 
 import dev.rill.model.Gpt;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.DoubleConsumer;
 
 /** The model's mean cross-entropy over a text, on every length-{@code T} window at stride {@code T} (or another window length). */
@@ -10,8 +12,24 @@ public final class Evaluation {
     private Evaluation() {
     }
 
-    /** The loss and how many windows it covers. */
+    /** The loss and how many windows (conversations) and tokens it covers. */
     public record Result(double loss, int windows, long tokens) {
+    }
+
+    /**
+     * The fine-tuning loss of conversations: the mean cross-entropy over the tokens of every
+     * assistant turn, each conversation alone from position 0, {@code batch} at a time. A
+     * conversation longer than the context fails with its line number.
+     */
+    public static Result chatLoss(Gpt model, dev.rill.spi.Vocabulary vocab, List<ChatData.Conversation> conversations, int batch,
+                                  String source) {
+        if (batch <= 0) throw new IllegalArgumentException("the batch must be > 0 conversations (got " + batch + ")");
+        int T = model.config.T();
+        List<ChatExamples.Example> examples = new ArrayList<>();
+        for (ChatData.Conversation c : conversations) examples.add(ChatExamples.tokenize(c, vocab, T, source));
+        Result r = ChatExamples.assistantLoss(model, examples, batch);
+        model.releaseActivations();
+        return r;
     }
 
     /**

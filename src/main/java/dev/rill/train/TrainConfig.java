@@ -34,7 +34,11 @@ import java.util.Map;
  * @param sampleTokens       length of that sample
  * @param checkpointInterval checkpoint every this many steps (and at the end)
  * @param seed               seed of initialisation and batch sampling
- * @param valFraction        the last fraction of the tokens held out for validation
+ * @param valFraction        the last fraction of the tokens held out for validation (with {@code sft}: the fraction of the
+ *                           conversations, a seeded split)
+ * @param base               a Rill checkpoint to start from (its tokenizer, architecture and weights; fresh optimizer),
+ *                           or {@code null} to fit a tokenizer and initialise a new model
+ * @param sft                {@code data} is JSONL conversations ({@link ChatData}) and the loss counts assistant tokens only
  */
 public record TrainConfig(Path data, Path out, String tokenizer, Map<String, Object> tokenizerParams,
                           String positional, Map<String, Object> positionalParams,
@@ -42,7 +46,20 @@ public record TrainConfig(Path data, Path out, String tokenizer, Map<String, Obj
                           int steps, double learningRate, double minLearningRate, int warmupSteps, double weightDecay,
                           double beta1, double beta2, double gradClip,
                           int evalInterval, int evalBatches, int sampleInterval, int sampleTokens, int checkpointInterval,
-                          long seed, double valFraction) {
+                          long seed, double valFraction, Path base, boolean sft) {
+
+    /** A run from scratch on a text (no base checkpoint, no fine-tuning). */
+    public TrainConfig(Path data, Path out, String tokenizer, Map<String, Object> tokenizerParams,
+                       String positional, Map<String, Object> positionalParams,
+                       int nLayer, int nHead, int nEmb, int T, int maxContext, int nBatch,
+                       int steps, double learningRate, double minLearningRate, int warmupSteps, double weightDecay,
+                       double beta1, double beta2, double gradClip,
+                       int evalInterval, int evalBatches, int sampleInterval, int sampleTokens, int checkpointInterval,
+                       long seed, double valFraction) {
+        this(data, out, tokenizer, tokenizerParams, positional, positionalParams, nLayer, nHead, nEmb, T, maxContext, nBatch,
+                steps, learningRate, minLearningRate, warmupSteps, weightDecay, beta1, beta2, gradClip, evalInterval, evalBatches,
+                sampleInterval, sampleTokens, checkpointInterval, seed, valFraction, null, false);
+    }
 
     public TrainConfig {
         tokenizerParams = tokenizerParams == null ? Map.of() : Map.copyOf(tokenizerParams);
@@ -69,6 +86,14 @@ public record TrainConfig(Path data, Path out, String tokenizer, Map<String, Obj
         if (sampleInterval < 0 || sampleTokens < 0) errors.add("sample interval and tokens must be ≥ 0");
         if (!(valFraction > 0 && valFraction < 1)) errors.add("validation fraction must be in (0, 1) (got " + valFraction + ")");
         if (!errors.isEmpty()) throw new IllegalArgumentException("invalid training settings: " + String.join("; ", errors));
+    }
+
+    /** This configuration with the architecture and plugins of a base model (what a fine-tuning run really trains). */
+    public TrainConfig withArchitecture(String tokenizer, Map<String, Object> tokenizerParams, String positional,
+                                        Map<String, Object> positionalParams, int nLayer, int nHead, int nEmb, int T, int maxContext) {
+        return new TrainConfig(data, out, tokenizer, tokenizerParams, positional, positionalParams, nLayer, nHead, nEmb, T, maxContext,
+                nBatch, steps, learningRate, minLearningRate, warmupSteps, weightDecay, beta1, beta2, gradClip, evalInterval,
+                evalBatches, sampleInterval, sampleTokens, checkpointInterval, seed, valFraction, base, sft);
     }
 
     /** How many of {@code nTokens} are for training: the first ones; the last {@code valFraction} are held out. */

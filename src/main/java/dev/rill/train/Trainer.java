@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rill.chat.PlainChat;
+import dev.rill.chat.Turn;
 import dev.rill.generate.GenerationRequest;
 import dev.rill.generate.Generator;
 import dev.rill.io.AtomicFiles;
@@ -35,21 +37,28 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Trains a GPT on a text file exactly as the seed describes: tokenizer fitted on the text → token
- * indices → 90/10 train/validation split → each step {@code nBatch} uniform windows of {@code T}
- * tokens with targets shifted by one → logits → mean cross-entropy → backward → AdamW (warm-up,
- * cosine decay, gradient clipping) → periodic validation loss, text sample and checkpoint.
- * Deterministic for a seed; a resumed run continues with the same loss sequence.
+ * Trains a GPT exactly as the seed describes: tokenizer fitted on the text → token indices → 90/10
+ * train/validation split → each step {@code nBatch} uniform windows of {@code T} tokens with targets
+ * shifted by one → logits → mean cross-entropy → backward → AdamW (warm-up, cosine decay, gradient
+ * clipping) → periodic validation loss, text sample and checkpoint. Deterministic for a seed; a
+ * resumed run continues with the same loss sequence.
+ *
+ * <p>From a {@code base} checkpoint it continues that model (its tokenizer, architecture and
+ * weights) on new data; with {@code sft} the data are conversations ({@link ChatData}) and the loss
+ * counts the assistant's tokens only ({@link ChatExamples}). A fine-tuning run reports the
+ * validation loss before its first step too (step 0), so the gain is visible.
  */
 public final class Trainer {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final long VALIDATION_STREAM = -1L;
+    /** The held-out conversations of a fine-tuning run, written beside its checkpoint. */
+    public static final String HELD_OUT = "heldout.jsonl";
 
     private final PluginRegistry registry;
     private final TrainingListener listener;
     private final ComputeBackend sampleBackend;
     private final int threads;
+    private volatile boolean cancelled;
 
     /**
      * A trainer computing on {@link Parallel#defaultThreads()} threads, writing no text samples
@@ -72,32 +81,58 @@ public final class Trainer {
         this.threads = threads;
     }
 
-    /** What a run ended with. */
-    public record Result(Path checkpoint, int steps, double trainLoss, double valLoss, long parameters) {
+    /**
+     * What a run ended with.
+     *
+     * @param steps     the last step done
+     * @param cancelled whether {@link #cancel} stopped it (the last checkpoint written stays)
+     */
+    public record Result(Path checkpoint, int steps, double trainLoss, double valLoss, long parameters, boolean cancelled) {
     }
 
-    /** Starts a new run: fits the tokenizer, initialises the model, trains, checkpoints. */
+    /** Stops the run before its next step (from any thread); {@link #train} and {@link #resume} then return. */
+    public void cancel() {
+        cancelled = true;
+    }
+
+    /** Starts a new run: fits the tokenizer (or takes the base model's), initialises the model, trains, checkpoints. */
     public Result train(TrainConfig config) throws IOException {
         String text = readText(config.data());
-        Tokenizer tokenizer = registry.get(Tokenizer.class, config.tokenizer());
-        PositionalEncoding encoding = registry.get(PositionalEncoding.class, config.positional());
-        Params tokParams = tokenizer.params(config.tokenizerParams());
-        Params peParams = encoding.params(config.positionalParams());
-        Vocabulary vocab = tokenizer.train(text, tokParams, listener::fittingTokenizer);
-        GptConfig gptConfig = new GptConfig(vocab.size(), config.T(), config.nLayer(), config.nHead(), config.nEmb(),
-                config.maxContext(), encoding.name(), peParams.asMap());
-        PositionalEncoder encoder = encoding.create(Gpt.shape(gptConfig), peParams);
-        if (encoder.maxPositions() < gptConfig.maxContext()) {
-            // Caught here, not at generation time: a checkpoint promising a context its positions cannot reach.
-            throw new IllegalArgumentException("max-context " + gptConfig.maxContext() + " is beyond the " + encoder.maxPositions()
-                    + " positions positional encoding '" + encoding.name() + "' defines for T=" + config.T()
-                    + "; use max-context 0 (= T) or an encoding that runs past T");
+        List<ChatData.Conversation> chats = config.sft() ? ChatData.parse(text, config.data().toString()) : null;
+        Tokenizer tokenizer;
+        Vocabulary vocab;
+        Gpt model;
+        if (config.base() != null) {
+            Checkpoint.Loaded base = Checkpoint.load(config.base(), registry);
+            vocab = base.vocabulary();
+            model = base.model();
+            tokenizer = registry.get(Tokenizer.class, vocab.tokenizer());
+            GptConfig g = model.config;
+            config = config.withArchitecture(vocab.tokenizer(), vocab.params().asMap(), g.positional(), g.positionalParams(),
+                    g.nLayer(), g.nHead(), g.nEmb(), g.T(), g.maxContext());
+        } else {
+            tokenizer = registry.get(Tokenizer.class, config.tokenizer());
+            PositionalEncoding encoding = registry.get(PositionalEncoding.class, config.positional());
+            Params tokParams = tokenizer.params(config.tokenizerParams());
+            Params peParams = encoding.params(config.positionalParams());
+            vocab = tokenizer.train(chats == null ? text : chatText(chats), tokParams, listener::fittingTokenizer);
+            GptConfig gptConfig = new GptConfig(vocab.size(), config.T(), config.nLayer(), config.nHead(), config.nEmb(),
+                    config.maxContext(), encoding.name(), peParams.asMap());
+            PositionalEncoder encoder = encoding.create(Gpt.shape(gptConfig), peParams);
+            if (encoder.maxPositions() < gptConfig.maxContext()) {
+                // Caught here, not at generation time: a checkpoint promising a context its positions cannot reach.
+                throw new IllegalArgumentException("max-context " + gptConfig.maxContext() + " is beyond the " + encoder.maxPositions()
+                        + " positions positional encoding '" + encoding.name() + "' defines for T=" + config.T()
+                        + "; use max-context 0 (= T) or an encoding that runs past T");
+            }
+            model = new Gpt(gptConfig, encoder);
+            model.initialize(config.seed());
         }
-        Gpt model = new Gpt(gptConfig, encoder);
-        model.initialize(config.seed());
-        int[] tokens = vocab.encode(text);
-        return inPool(() -> run(config, tokenizer, vocab, model, tokens,
-                new AdamW(model, config.beta1(), config.beta2(), 1e-8, config.weightDecay()), 0, new History(), sha256(text)));
+        TrainingData data = data(config, text, chats, vocab, model.config.T());
+        TrainConfig run = config;
+        Gpt gpt = model;
+        return inPool(() -> run(run, tokenizer, vocab, gpt, data, new AdamW(gpt, run.beta1(), run.beta2(), 1e-8, run.weightDecay()),
+                0, new History(), sha256(text)));
     }
 
     /** Continues the run whose checkpoint is at {@code dir}, with the settings it was started with. */
@@ -120,8 +155,9 @@ public final class Trainer {
         copy(opt, "adam.m", adam.m);
         copy(opt, "adam.v", adam.v);
         History history = History.fromJson(state.path("history"));
-        int[] tokens = loaded.vocabulary().encode(text);
-        return inPool(() -> run(config, tokenizer, loaded.vocabulary(), model, tokens, adam, step, history, hash));
+        List<ChatData.Conversation> chats = config.sft() ? ChatData.parse(text, config.data().toString()) : null;
+        TrainingData data = data(config, text, chats, loaded.vocabulary(), model.config.T());
+        return inPool(() -> run(config, tokenizer, loaded.vocabulary(), model, data, adam, step, history, hash));
     }
 
     /** Runs a training run on this trainer's own compute threads, stopped when it ends. */
@@ -131,34 +167,44 @@ public final class Trainer {
         }
     }
 
-    private Result run(TrainConfig config, Tokenizer tokenizer, Vocabulary vocab, Gpt model, int[] tokens, AdamW adam,
+    private static TrainingData data(TrainConfig config, String text, List<ChatData.Conversation> chats, Vocabulary vocab, int T) {
+        return chats == null ? new TextWindows(vocab.encode(text), config, T) : new ChatExamples(chats, vocab, config, T);
+    }
+
+    /** The conversations as one text, for fitting a tokenizer on them. */
+    private static String chatText(List<ChatData.Conversation> chats) {
+        StringBuilder sb = new StringBuilder();
+        for (ChatData.Conversation c : chats) for (PlainChat.Segment s : PlainChat.segments(c.turns())) sb.append(s.text());
+        return sb.toString();
+    }
+
+    private Result run(TrainConfig config, Tokenizer tokenizer, Vocabulary vocab, Gpt model, TrainingData data, AdamW adam,
                        int startStep, History history, String dataHash) throws IOException {
         if (config.sampleInterval() > 0 && sampleBackend == null) {
             throw new IllegalArgumentException("text samples every " + config.sampleInterval() + " steps need a compute backend to"
                     + " generate them; this trainer has none (set the sample interval to 0)");
         }
-        int T = config.T(), B = config.nBatch();
-        int nTrain = config.trainTokens(tokens.length);
-        int nVal = tokens.length - nTrain;
-        if (nTrain < T + 1) {
-            throw new IllegalArgumentException(config.data() + " gives " + tokens.length + " tokens, " + nTrain
-                    + " for training, fewer than T+1 = " + (T + 1) + "; use more text or a smaller context");
-        }
-        if (nVal < T + 1) {
-            throw new IllegalArgumentException(config.data() + " gives " + nVal + " validation tokens (the last "
-                    + Math.round(config.valFraction() * 100) + "%), fewer than T+1 = " + (T + 1) + "; use more text or a smaller context");
-        }
-        listener.started(new TrainingListener.Start(model.parameterCount(), vocab.size(), nTrain, nVal, startStep, config.steps(),
-                config.evalInterval(), config.evalBatches()));
+        int T = model.config.T(), B = config.nBatch();
+        listener.started(new TrainingListener.Start(model.parameterCount(), vocab.size(), data.trainTokens(), data.valTokens(),
+                startStep, config.steps(), config.evalInterval(), config.evalBatches(), config.sft()));
         LearningRate schedule = new LearningRate(config.learningRate(), config.minLearningRate(), config.warmupSteps(), config.steps());
         int[] x = new int[B * T], y = new int[B * T];
         double lossSinceEval = 0;
         int stepsSinceEval = 0;
         double lastVal = Double.NaN, lastTrain = Double.NaN;
+        if (startStep == 0 && config.base() != null && !cancelled) {
+            lastVal = data.validationLoss(model);
+            history.val.add(new LossPlot.Point(0, lastVal));
+            listener.evaluated(0, Double.NaN, lastVal);
+        }
         long begin = System.nanoTime();
         for (int step = startStep; step < config.steps(); step++) {
+            if (cancelled) {
+                model.releaseActivations();
+                return new Result(config.out(), step, lastTrain, lastVal, model.parameterCount(), true);
+            }
             long t0 = System.nanoTime();
-            Batches.draw(tokens, 0, nTrain, T, B, config.seed(), step, x, y);
+            data.draw(step, x, y);
             model.zeroGrad();
             double loss = model.forward(x, y, B, T);
             model.backward();
@@ -175,57 +221,48 @@ public final class Trainer {
                     (System.nanoTime() - begin) / 1e9));
             boolean last = step + 1 == config.steps();
             if ((step + 1) % config.evalInterval() == 0 || last) {
-                lastVal = validationLoss(model, tokens, nTrain, nVal, config);
+                lastVal = data.validationLoss(model);
                 history.val.add(new LossPlot.Point(step + 1, lastVal));
                 listener.evaluated(step + 1, lossSinceEval / stepsSinceEval, lastVal);
                 lossSinceEval = 0;
                 stepsSinceEval = 0;
             }
             if (config.sampleInterval() > 0 && ((step + 1) % config.sampleInterval() == 0 || last)) {
-                listener.sampled(step + 1, sample(model, vocab, config));
+                listener.sampled(step + 1, sample(model, vocab, data, config));
             }
             if ((step + 1) % config.checkpointInterval() == 0 || last) {
-                save(config, tokenizer, vocab, model, adam, step + 1, history, dataHash, tokens.length);
+                save(config, tokenizer, vocab, model, adam, step + 1, history, dataHash, data);
                 listener.checkpointed(step + 1, config.out());
             }
         }
         model.releaseActivations();
-        return new Result(config.out(), config.steps(), lastTrain, lastVal, model.parameterCount());
+        return new Result(config.out(), config.steps(), lastTrain, lastVal, model.parameterCount(), false);
     }
 
-    /** Mean loss over fixed validation batches (the same windows every time). */
-    static double validationLoss(Gpt model, int[] tokens, int nTrain, int nVal, TrainConfig config) {
-        int T = config.T(), B = config.nBatch();
-        int[] x = new int[B * T], y = new int[B * T];
-        double sum = 0;
-        for (int k = 0; k < config.evalBatches(); k++) {
-            Batches.draw(tokens, nTrain, nVal, T, B, config.seed(), VALIDATION_STREAM - k, x, y);
-            sum += model.forward(x, y, B, T);
-        }
-        return sum / config.evalBatches();
-    }
-
-    private String sample(Gpt model, Vocabulary vocab, TrainConfig config) {
+    /** The sample prompt and what the model writes after it. */
+    private String sample(Gpt model, Vocabulary vocab, TrainingData data, TrainConfig config) {
         try (ForwardPass pass = sampleBackend.prepare(model.weights(), sampleBackend.params(Map.of()))) {
             var loaded = new Checkpoint.Loaded(config.out(), model, vocab).toLoadedModel("training");
-            int[] prompt = vocab.encode("\n");
+            String promptText = data.samplePrompt();
+            int[] prompt = vocab.encode(promptText);
             if (prompt.length == 0) prompt = new int[]{0};
             SamplerChain chain = SamplerChain.of(registry, SamplerChain.DEFAULT, Map.of());
             var result = new Generator(loaded, pass).generateNow(
-                    new GenerationRequest(prompt, Math.max(1, config.sampleTokens()), chain, config.seed(), List.of()), t -> {
+                    new GenerationRequest(prompt, Math.max(1, config.sampleTokens()), chain, config.seed(), data.sampleStop()), t -> {
                     });
-            return result.text();
+            return data.sampleStop().isEmpty() ? result.text() : promptText + result.text();
         }
     }
 
     private void save(TrainConfig config, Tokenizer tokenizer, Vocabulary vocab, Gpt model, AdamW adam, int step,
-                      History history, String dataHash, int nTokens) throws IOException {
+                      History history, String dataHash, TrainingData data) throws IOException {
         Checkpoint.save(config.out(), model, vocab, tokenizer.fileName(), dir -> {
             ObjectNode state = JSON.createObjectNode();
             state.put("step", step);
             state.set("config", JSON.valueToTree(config));
             state.put("data_sha256", dataHash);
-            state.put("data_tokens", nTokens);
+            state.put("data_tokens", data.trainTokens() + data.valTokens());
+            if (data instanceof ChatExamples chats) writeHeldOut(dir.resolve(HELD_OUT), chats.heldOut());
             state.put("optimizer_file", Checkpoint.OPTIMIZER);
             if (!history.val.isEmpty()) state.put("val_loss", history.val.getLast().loss());
             state.set("history", history.toJson());
@@ -237,6 +274,18 @@ public final class Trainer {
                     + (history.val.isEmpty() ? "" : String.format(java.util.Locale.ROOT, ", val loss %.4f", history.val.getLast().loss()));
             AtomicFiles.writeString(dir.resolve("loss.svg"), LossPlot.svg(history.train, history.val, title));
         });
+    }
+
+    /** The held-out conversations as JSONL, so they can be evaluated and prompted again. */
+    private static void writeHeldOut(Path file, List<ChatExamples.Example> heldOut) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        for (ChatExamples.Example e : heldOut) {
+            ObjectNode line = JSON.createObjectNode();
+            ArrayNode messages = line.putArray("messages");
+            for (Turn t : e.conversation().turns()) messages.addObject().put("role", t.role()).put("content", t.content());
+            sb.append(JSON.writeValueAsString(line)).append('\n');
+        }
+        AtomicFiles.writeString(file, sb.toString());
     }
 
     private static void copy(Safetensors.Contents contents, String name, float[] into) {

@@ -13,9 +13,11 @@ public interface TrainingListener {
      * @param startStep    first step to run (0, or where a resumed run continues)
      * @param steps        last step + 1
      * @param evalInterval steps between validation measurements
-     * @param evalBatches  fixed validation batches averaged per measurement
+     * @param evalBatches  fixed validation batches averaged per measurement (text runs; a fine-tuning run measures every held-out conversation)
+     * @param sft          fine-tuning on conversations: the validation loss is over held-out assistant tokens
      */
-    record Start(long parameters, int nVocab, int trainTokens, int valTokens, int startStep, int steps, int evalInterval, int evalBatches) {
+    record Start(long parameters, int nVocab, int trainTokens, int valTokens, int startStep, int steps, int evalInterval, int evalBatches,
+                 boolean sft) {
     }
 
     /** One optimisation step done. */
@@ -33,7 +35,10 @@ public interface TrainingListener {
     default void stepped(Step step) {
     }
 
-    /** Validation at {@code step}: mean training loss since the last evaluation, and validation loss. */
+    /**
+     * Validation at {@code step}: mean training loss since the last evaluation, and validation loss.
+     * A run from a base checkpoint reports step 0 (before training) with a NaN training loss.
+     */
     default void evaluated(int step, double trainLoss, double valLoss) {
     }
 

@@ -1,5 +1,6 @@
 package dev.rill.model;
 
+import dev.rill.nn.CrossEntropy;
 import dev.rill.spi.Params;
 import dev.rill.spi.PositionalEncoder;
 import org.junit.jupiter.api.Test;
@@ -9,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -47,17 +49,59 @@ class GradientCheckTest {
         assertTrue(failures.isEmpty(), () -> String.join("\n", failures));
     }
 
+    /** With a third of the targets ignored (as fine-tuning ignores all but the assistant's tokens) the gradient is still the loss's. */
+    @Test
+    void ignoredTargetsKeepTheGradientExact() {
+        Gpt model = tiny(NO_POSITIONS, 5);
+        List<String> failures = check(model, 2, 8, 5e-3, 1e-2, 3);
+        assertTrue(failures.isEmpty(), () -> String.join("\n", failures));
+    }
+
+    /** The loss over counted targets is the mean of −log softmax at those positions, computed here in double from the logits. */
+    @Test
+    void ignoredTargetsTakeNoPartInTheLoss() {
+        Gpt model = tiny(NO_POSITIONS, 7);
+        int B = 2, T = 8, V = model.config.nVocab();
+        SplittableRandom r = new SplittableRandom(3);
+        int[] x = new int[B * T], y = new int[B * T];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = r.nextInt(V);
+            y[i] = i % 3 == 0 ? r.nextInt(V) : CrossEntropy.IGNORE;
+        }
+        model.forward(x, null, B, T);
+        float[] logits = model.logits().clone();
+        double sum = 0;
+        int counted = 0;
+        for (int n = 0; n < B * T; n++) {
+            if (y[n] == CrossEntropy.IGNORE) continue;
+            double max = Double.NEGATIVE_INFINITY, z = 0;
+            for (int v = 0; v < V; v++) max = Math.max(max, logits[n * V + v]);
+            for (int v = 0; v < V; v++) z += Math.exp(logits[n * V + v] - max);
+            sum += Math.log(z) + max - logits[n * V + y[n]];
+            counted++;
+        }
+        assertEquals(sum / counted, model.forward(x, y, B, T), 1e-5);
+        int[] none = new int[B * T];
+        java.util.Arrays.fill(none, CrossEntropy.IGNORE);
+        assertEquals(0.0, model.forward(x, none, B, T), "no counted target: zero loss");
+    }
+
+    static List<String> check(Gpt model, int B, int T, double eps, double tolerance) {
+        return check(model, B, T, eps, tolerance, 0);
+    }
+
     /**
      * Compares, per tensor, the vector of sampled analytic gradient entries with central differences:
-     * relative error {@code ‖a − n‖ / max(‖a‖, ‖n‖)} must stay below {@code tolerance}.
+     * relative error {@code ‖a − n‖ / max(‖a‖, ‖n‖)} must stay below {@code tolerance}. With
+     * {@code ignoreEvery > 0} every such target (from the second) is {@link CrossEntropy#IGNORE}.
      */
-    static List<String> check(Gpt model, int B, int T, double eps, double tolerance) {
+    static List<String> check(Gpt model, int B, int T, double eps, double tolerance, int ignoreEvery) {
         SplittableRandom r = new SplittableRandom(11);
         int V = model.config.nVocab();
         int[] x = new int[B * T], y = new int[B * T];
         for (int i = 0; i < x.length; i++) {
             x[i] = r.nextInt(V);
-            y[i] = r.nextInt(V);
+            y[i] = ignoreEvery > 0 && i % ignoreEvery == 1 ? CrossEntropy.IGNORE : r.nextInt(V);
         }
         model.zeroGrad();
         model.forward(x, y, B, T);

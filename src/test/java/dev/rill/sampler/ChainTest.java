@@ -22,7 +22,7 @@ class ChainTest {
 
     @Test
     void everySamplerIsRegistered() {
-        assertEquals(List.of("dist", "greedy", "logit-bias", "min-p", "mirostat-v2", "penalties", "temperature", "top-k", "top-p", "typical"),
+        assertEquals(List.of("dist", "grammar", "greedy", "logit-bias", "min-p", "mirostat-v2", "penalties", "temperature", "top-k", "top-p", "typical"),
                 REGISTRY.names(Sampler.class));
     }
 

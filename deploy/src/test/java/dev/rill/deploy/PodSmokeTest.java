@@ -118,7 +118,7 @@ class PodSmokeTest {
             HttpResponse<String> models = get(base + "/v1/models", KEY);
             assertEquals(200, models.statusCode(), models.body());
             JsonNode list = new ObjectMapper().readTree(models.body()).path("data");
-            assertEquals("shakespeare", list.path(0).path("id").asText(), "the ConfigMap's model is served: " + models.body());
+            assertEquals("chat", list.path(0).path("id").asText(), "the ConfigMap's model is served: " + models.body());
 
             // The bundled model was unpacked on the writable tmp volume, not on the (read-only) image.
             Path tmp = mounts.get("/tmp");

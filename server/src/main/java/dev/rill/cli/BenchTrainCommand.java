@@ -34,7 +34,7 @@ import java.util.concurrent.Callable;
  * clipping, AdamW) for configs S and M, and decode tokens/s of the default model.
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
-        description = "Training tokens/s and peak memory for configs S and M; decode tokens/s of the bundled model.")
+        description = "Training tokens/s and peak memory for configs S and M; decode tokens/s of the bundled models.")
 final class BenchTrainCommand implements Callable<Integer> {
 
     @Option(names = "--config", split = ",", paramLabel = "NAME", defaultValue = "S,M", description = "Which configs, comma-separated: S, M.")
@@ -44,7 +44,7 @@ final class BenchTrainCommand implements Callable<Integer> {
     @Option(names = "--warmup", paramLabel = "N", defaultValue = "3", description = "Untimed steps first, for the JIT.")
     int warmup;
     @Option(names = "--decode", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "Also measure decode tokens/s of the bundled model.")
+            description = "Also measure decode tokens/s of the bundled models (shakespeare and chat).")
     boolean decode;
 
     record Shape(String name, int nVocab, int nLayer, int nHead, int nEmb, int T, int nBatch) {
@@ -64,7 +64,9 @@ final class BenchTrainCommand implements Callable<Integer> {
             if (s == null) throw new IllegalArgumentException("unknown config '" + name + "'; accepted: S, M");
             train(registry, s);
         }
-        if (decode) decode(registry);
+        if (decode) {
+            for (String bundled : new String[]{"shakespeare", "chat"}) decode(registry, "bundled:" + bundled);
+        }
         return 0;
     }
 
@@ -108,8 +110,8 @@ final class BenchTrainCommand implements Callable<Integer> {
         model.releaseActivations();
     }
 
-    private void decode(PluginRegistry registry) throws Exception {
-        LoadedModel loaded = Models.load(null, null, registry);
+    private void decode(PluginRegistry registry, String model) throws Exception {
+        LoadedModel loaded = Models.load(model, null, registry);
         ComputeBackend cpu = registry.get(ComputeBackend.class, "cpu");
         int tokens = Math.min(256, loaded.maxContext() - 1);
         try (ForwardPass pass = cpu.prepare(loaded.weights(), Params.EMPTY)) {

@@ -16,7 +16,8 @@ final class ModelOptions {
     static final String BUNDLED = "bundled:";
 
     @Option(names = {"--model", "--checkpoint"}, paramLabel = "PATH",
-            description = "The model: a checkpoint folder (from `rill train`), a .gguf file, or " + BUNDLED + "NAME (default: the bundled model, "
+            description = "The model: a checkpoint folder (from `rill train`), a .gguf file, " + BUNDLED + "NAME, or a Hugging Face model "
+                    + "OWNER/REPO[:QUANT] (pulled into the cache when missing; see `rill pull`) (default: the bundled model, "
                     + BUNDLED + BundledModels.DEFAULT + ").")
     String spec;
 

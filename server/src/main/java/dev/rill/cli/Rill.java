@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
 @Command(name = "rill", mixinStandardHelpOptions = true, version = "rill 0.1.0",
         description = "A Java LLM chat server you can also train.",
         subcommands = {ServeCommand.class, TrainCommand.class, EvalCommand.class, GenerateCommand.class, TokenizeCommand.class,
-                TokenizerCommand.class, PluginsCommand.class, BenchCommand.class})
+                TokenizerCommand.class, PluginsCommand.class, BenchCommand.class, PullCommand.class, ModelsCommand.class})
 public final class Rill implements Runnable {
 
     public static void main(String... args) {

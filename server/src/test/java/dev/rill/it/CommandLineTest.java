@@ -61,7 +61,7 @@ class CommandLineTest {
         assertFails("must be divisible by n-head", train(text, out, "--n-emb", "10", "--n-head", "4"));
         assertFails("unknown positional encoding 'spiral'", train(text, out, "--positional", "spiral"));
         assertFails("unknown tokenizer 'morse'", train(text, out, "--tokenizer", "morse"));
-        assertFails("--data FILE is required", "train", "--out", out.toString());
+        assertFails("--data FILE or --sft FILE is required", "train", "--out", out.toString());
         assertFalse(Files.exists(out), "a refused run wrote " + out);
     }
 
@@ -115,5 +115,32 @@ class CommandLineTest {
         }
         String last = out.toString().strip().lines().reduce((a, b) -> b).orElse("");
         assertTrue(last.matches("loss \\d+\\.\\d{4} nats/token over 124 windows"), last);   // (2000 − 1) / 16 = 124 windows
+    }
+
+    @Test
+    void fineTuningOnTheCommandLineAndAMalformedLineRefusedByNumber() throws Exception {
+        Path text = TinyModels.text(dir, 5_000);
+        Path base = dir.resolve("base");
+        assertEquals(0, rill(train(text, base, "--context", "48")).code());
+        String good = "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi %d\"}, {\"role\": \"assistant\", \"content\": \"Hello.\"}]}\n";
+        StringBuilder chats = new StringBuilder();
+        for (int i = 0; i < 10; i++) chats.append(good.formatted(i));
+        Path data = Files.writeString(dir.resolve("chats.jsonl"), chats);
+        Path out = dir.resolve("tuned");
+        Run ok = rill("train", "--sft", data.toString(), "--base", base.toString(), "--out", out.toString(), "--steps", "2",
+                "--batch", "2", "--eval-interval", "1");
+        assertEquals(0, ok.code(), ok.err());
+        assertTrue(Files.isRegularFile(out.resolve("heldout.jsonl")));
+        Path bad = Files.writeString(dir.resolve("bad.jsonl"), chats + "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]\n");
+        Path refused = dir.resolve("refused");
+        assertFails("line 11 is not valid JSON", "train", "--sft", bad.toString(), "--base", base.toString(), "--out", refused.toString());
+        assertFails("line 11 has no assistant message", "train", "--sft", Files.writeString(dir.resolve("noreply.jsonl"),
+                chats + "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}\n").toString(), "--base", base.toString(),
+                "--out", refused.toString());
+        assertFails("give --data FILE (a text) or --sft FILE (conversations), not both", "train", "--sft", data.toString(),
+                "--data", text.toString(), "--out", refused.toString());
+        assertEquals(1, rill("train", "--sft", bad.toString(), "--base", base.toString(), "--out", refused.toString()).err().strip().lines().count());
+        assertFalse(Files.exists(refused));
+        assertEquals(0, rill("eval", "--checkpoint", out.toString(), "--sft", out.resolve("heldout.jsonl").toString()).code());
     }
 }

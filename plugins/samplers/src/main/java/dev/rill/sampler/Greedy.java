@@ -28,6 +28,11 @@ public final class Greedy implements Sampler {
         if (c.logits[best] == Float.NEGATIVE_INFINITY) {
             throw new IllegalStateException("every candidate token has probability zero (all were banned)");
         }
-        c.select(c.ids[best]);
+        // Only the chosen token is left: the distribution it came from is a point mass.
+        c.ids[0] = c.ids[best];
+        c.logits[0] = c.logits[best];
+        c.size = 1;
+        c.sorted = true;
+        c.select(c.ids[0]);
     }
 }

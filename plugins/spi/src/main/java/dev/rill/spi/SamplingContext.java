@@ -6,7 +6,8 @@ import java.util.random.RandomGenerator;
 /**
  * What a sampler sees besides the logits: its parameters for this request, the tokens so far
  * (prompt and generated), the request's seeded random source, and a per-request scratch map
- * for samplers that carry state between tokens (e.g. Mirostat's μ).
+ * for samplers that carry state between tokens (e.g. Mirostat's μ, a grammar's parse state), and
+ * the model's vocabulary.
  */
 public interface SamplingContext {
 
@@ -23,4 +24,12 @@ public interface SamplingContext {
 
     /** Per-request state, keyed by the sampler's choice of key. */
     Map<String, Object> state();
+
+    /**
+     * The vocabulary of the model being sampled, for steps that look at token text (constrained
+     * sampling); {@code null} when the chain runs on bare logits (benchmarks, tests).
+     */
+    default Vocabulary vocabulary() {
+        return null;
+    }
 }

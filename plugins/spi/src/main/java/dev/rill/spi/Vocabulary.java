@@ -34,6 +34,16 @@ public interface Vocabulary {
     /** Human-readable text of one token (for listings; may show bytes escaped). */
     String piece(int id);
 
+    /**
+     * The bytes token {@code id} adds to generated text: its UTF-8 text, or the raw byte of a
+     * byte-fallback token (which may be part of a multi-byte character), or {@code null} for a token
+     * that is not text (control tokens such as BOS, EOS and end of turn, ids the vocabulary leaves
+     * undefined). Constrained sampling matches these bytes against its grammar.
+     *
+     * @throws IllegalArgumentException for an id outside {@code [0, size())}
+     */
+    byte[] tokenBytes(int id);
+
     /** Special tokens by their text. */
     default Map<String, Integer> specialTokens() {
         return Map.of();

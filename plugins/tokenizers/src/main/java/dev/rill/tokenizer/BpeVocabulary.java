@@ -65,6 +65,7 @@ final class BpeVocabulary implements Vocabulary {
     private final Saver saver;
     private final Map<String, Integer> specialTokens;
     private final Set<Integer> endTokens;
+    private final Set<Integer> specialIds;
     private final Framing framing;
     private final ConcurrentHashMap<String, int[]> cache = new ConcurrentHashMap<>();
 
@@ -97,6 +98,7 @@ final class BpeVocabulary implements Vocabulary {
             }
         }
         this.specialTokens = Collections.unmodifiableMap(specials);
+        this.specialIds = Set.copyOf(specials.values());
         this.endTokens = Collections.unmodifiableSet(ends);
         this.saver = saver;
         this.framing = framing;
@@ -195,6 +197,13 @@ final class BpeVocabulary implements Vocabulary {
         }
         byte[] b = tokenBytes[id];
         return b == null ? new byte[0] : b;
+    }
+
+    @Override
+    public byte[] tokenBytes(int id) {
+        byte[] b = bytes(id);
+        if (b.length == 0 || specialIds.contains(id)) return null;   // undefined or special (not text)
+        return b.clone();
     }
 
     /** The token of one byte, or -1 when the vocabulary has none. */

@@ -124,6 +124,11 @@ public final class CharTokenizer implements Tokenizer {
         }
 
         @Override
+        public byte[] tokenBytes(int id) {
+            return piece(id).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        }
+
+        @Override
         public StreamDecoder streamDecoder() {
             return new StreamDecoder() {
                 @Override

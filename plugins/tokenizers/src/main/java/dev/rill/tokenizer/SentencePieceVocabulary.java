@@ -181,6 +181,15 @@ final class SentencePieceVocabulary implements Vocabulary {
         return BpeVocabulary.piece(bytes(id));
     }
 
+    @Override
+    public byte[] tokenBytes(int id) {
+        byte[] b = bytes(id);
+        int type = meta.types()[id];
+        // Control, unused and unknown tokens are markers, not text; user-defined ones (e.g. <tool_call>) are text.
+        if (type == GgufMetadata.CONTROL || type == GgufMetadata.UNUSED || type == GgufMetadata.UNKNOWN || b.length == 0) return null;
+        return b;
+    }
+
 
     @Override
     public Map<String, Integer> specialTokens() {

@@ -14,7 +14,15 @@ public interface ChatFormat {
     String name();
 
     /** The prompt: every message, then whatever opens the assistant's turn. */
-    String render(List<ChatMessage> messages);
+    default String render(List<ChatMessage> messages) {
+        return render(messages, List.of());
+    }
+
+    /** The prompt of a conversation in which the model may call {@code tools} (empty: none). */
+    String render(List<ChatMessage> messages, List<Tool> tools);
+
+    /** How this format's model writes tool calls. */
+    ToolSyntax toolSyntax();
 
     /**
      * The prompt that continues the conversation's last message, an assistant reply cut short: the

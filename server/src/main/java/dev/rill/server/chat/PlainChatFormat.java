@@ -1,47 +1,62 @@
 package dev.rill.server.chat;
 
+import dev.rill.chat.PlainChat;
+import dev.rill.chat.Turn;
+
 import java.util.List;
 import java.util.Locale;
 
 /**
- * Rill's chat format for its own models, written like the play text the default model learned:
- * each turn is a speaker name in capitals, a colon, a newline, the speech, and a blank line.
- * <pre>
- * SYSTEM:
- * You are a helpful assistant.
- *
- * USER:
- * Good morrow!
- *
- * ASSISTANT:
- * </pre>
- * The reply ends at the first blank line, where the play would give the next speaker the word
- * ({@code "\n\n"} is the stop string).
+ * Rill's chat format for its own models: the engine's {@link PlainChat} (the format the trainer
+ * fine-tunes on), so a fine-tuned model is prompted with exactly the text it learned.
+ * With tools, a {@code TOOLS:} turn after the system turns lists them and says how to call them
+ * ({@link ToolSyntax#PLAIN}: one line {@code CALL {"name": ..., "arguments": {...}}} per call); a
+ * tool's result is spoken by {@code TOOL:}.
  */
 public final class PlainChatFormat implements ChatFormat {
 
     public static final PlainChatFormat INSTANCE = new PlainChatFormat();
-    static final String END_OF_TURN = "\n\n";
+    static final String END_OF_TURN = PlainChat.END_OF_TURN;
 
     private PlainChatFormat() {
     }
 
     @Override
     public String name() {
-        return "rill-plain";
+        return PlainChat.NAME;
     }
 
     @Override
-    public String render(List<ChatMessage> messages) {
+    public String render(List<ChatMessage> messages, List<Tool> tools) {
+        boolean plain = tools.isEmpty() && messages.stream().allMatch(m -> m.toolCalls().isEmpty() && !m.role().equals(ChatMessage.TOOL));
+        if (plain) return PlainChat.render(messages.stream().map(m -> new Turn(m.role(), m.content())).toList());
+        // The same turns, with the tools' turns that the engine's format (and fine-tuning) does not know.
         StringBuilder sb = new StringBuilder();
+        boolean toolsTold = tools.isEmpty();
         for (ChatMessage m : messages) {
-            sb.append(speaker(m.role())).append(":\n").append(m.content().strip()).append(END_OF_TURN);
+            if (!toolsTold && !m.isSystem()) {
+                turn(sb, "TOOLS", ToolSyntax.PLAIN.instruction(tools));
+                toolsTold = true;
+            }
+            String text = m.content().strip();
+            if (!m.toolCalls().isEmpty()) text = (text.isEmpty() ? "" : text + "\n") + ToolSyntax.PLAIN.write(m.toolCalls());
+            turn(sb, speaker(m.role()), text);
         }
+        if (!toolsTold) turn(sb, "TOOLS", ToolSyntax.PLAIN.instruction(tools));
         return sb.append(speaker(ChatMessage.ASSISTANT)).append(":\n").toString();
+    }
+
+    private static void turn(StringBuilder sb, String speaker, String text) {
+        sb.append(speaker).append(":\n").append(text).append(END_OF_TURN);
     }
 
     private static String speaker(String role) {
         return role.toUpperCase(Locale.ROOT);
+    }
+
+    @Override
+    public ToolSyntax toolSyntax() {
+        return ToolSyntax.PLAIN;
     }
 
     @Override

@@ -27,7 +27,12 @@ public final class PromptBuilder {
      * @throws IllegalArgumentException for an empty conversation or one the chat template rejects
      */
     public static Prompt build(ChatFormat format, Function<String, int[]> encoder, List<ChatMessage> messages, int budget) {
-        return build(format, encoder, messages, budget, false);
+        return build(format, encoder, messages, List.of(), budget, false);
+    }
+
+    /** As {@link #build(ChatFormat, Function, List, int)}, with tools the model may call. */
+    public static Prompt build(ChatFormat format, Function<String, int[]> encoder, List<ChatMessage> messages, List<Tool> tools, int budget) {
+        return build(format, encoder, messages, tools, budget, false);
     }
 
     /**
@@ -38,11 +43,17 @@ public final class PromptBuilder {
      */
     public static Prompt build(ChatFormat format, Function<String, int[]> encoder, List<ChatMessage> messages, int budget,
                                boolean continueLast) {
+        return build(format, encoder, messages, List.of(), budget, continueLast);
+    }
+
+    /** The general form: tools the model may call (not with {@code continueLast}, which continues a reply as it is). */
+    public static Prompt build(ChatFormat format, Function<String, int[]> encoder, List<ChatMessage> messages, List<Tool> tools, int budget,
+                               boolean continueLast) {
         if (messages.isEmpty()) throw new IllegalArgumentException("the conversation has no messages");
         List<ChatMessage> kept = new ArrayList<>(messages);
         int dropped = 0;
         while (true) {
-            int[] tokens = encoder.apply(continueLast ? format.renderContinuation(kept) : format.render(kept));
+            int[] tokens = encoder.apply(continueLast ? format.renderContinuation(kept) : format.render(kept, tools));
             if (tokens.length <= budget) return new Prompt(tokens, dropped);
             int oldest = -1;
             for (int i = 0; i < kept.size() - 1; i++) {

@@ -20,7 +20,7 @@ import java.util.OptionalInt;
 public interface RillConfig {
 
     /** The default model: {@code bundled:NAME}, a Rill checkpoint folder or a .gguf file. */
-    @WithDefault("bundled:shakespeare")
+    @WithDefault("bundled:chat")
     String model();
 
     /** The name the default model is served under (default: derived from {@link #model()}). */
@@ -54,10 +54,30 @@ public interface RillConfig {
     Optional<List<String>> apiKeys();
 
     /**
+     * Admin keys: when set, training ({@code /api/train}, {@code /ws/train}) needs one of them, and
+     * they are accepted wherever an API key is. Empty: training is as open as the rest of the API.
+     */
+    Optional<List<String>> adminKeys();
+
+    /** Training jobs in the server ({@code rill.train.*}). */
+    TrainSettings train();
+
+    /**
      * Origins (e.g. {@code https://chat.example.com}) allowed to open the WebSocket besides the
      * server's own; {@code *} allows any. Requests without an Origin header (non-browser clients) pass.
      */
     Optional<List<String>> allowedOrigins();
+
+    /** Cross-origin requests to {@code /v1} and {@code /api} from browser pages (CORS). */
+    Cors cors();
+
+    interface Cors {
+        /**
+         * Origins (e.g. {@code https://app.example.com}) whose pages may call {@code /v1} and {@code /api};
+         * {@code *} allows any. None: no CORS headers, so browsers keep other origins out.
+         */
+        Optional<List<String>> origins();
+    }
 
     interface Backend {
         /** The compute backend plugin ({@code rill.backend}). */

@@ -9,7 +9,9 @@ import dev.rill.sampling.SamplerChain;
 import dev.rill.spi.ParamException;
 import dev.rill.server.api.ApiException;
 import dev.rill.server.chat.ChatMessage;
+import dev.rill.sampler.grammar.Constraint;
 import dev.rill.server.chat.PromptBuilder;
+import dev.rill.server.chat.Tool;
 import dev.rill.server.config.RillConfig;
 import dev.rill.server.metrics.ServerMetrics;
 import dev.rill.server.model.ModelService;
@@ -48,17 +50,23 @@ public class GenerationService {
      * @param maxTokens      most tokens to generate, or {@code null} for the default
      * @param stop           stop strings, or {@code null}
      * @param seed           seed of the sampler's random source, or {@code null}
+     * @param logprobs       -1, or how many alternatives each token's log-probabilities list (0..20; checked by the API)
+     * @param tools          tools the model may call (rendered into the chat prompt), empty for none
      * @param continueFinal  continue the last message of {@code messages}, an assistant reply, instead
      *                       of starting a new reply (the WebSocket's {@code continue_final_message})
      */
     public record Input(String model, List<ChatMessage> messages, String prompt, List<String> chain,
-                        Map<String, Object> samplingParams, Integer maxTokens, List<String> stop, Long seed,
-                        boolean continueFinal) {
+                        Map<String, Object> samplingParams, Integer maxTokens, List<String> stop, Long seed, int logprobs,
+                        List<Tool> tools, boolean continueFinal) {
 
-        /** A request that starts a new reply. */
+        /** A request that starts a new reply, without log-probabilities or tools. */
         public Input(String model, List<ChatMessage> messages, String prompt, List<String> chain,
                      Map<String, Object> samplingParams, Integer maxTokens, List<String> stop, Long seed) {
-            this(model, messages, prompt, chain, samplingParams, maxTokens, stop, seed, false);
+            this(model, messages, prompt, chain, samplingParams, maxTokens, stop, seed, -1, List.of(), false);
+        }
+
+        public Input {
+            tools = tools == null ? List.of() : List.copyOf(tools);
         }
     }
 
@@ -148,6 +156,13 @@ public class GenerationService {
             throw ApiException.invalid(CONTINUE_FINAL, CONTINUE_FINAL + " continues the last of 'messages'; a 'prompt' is always continued as it is");
         }
         SamplerChain chain = chain(in, f);
+        if (chain.parameters().get("grammar") instanceof String gbnf && !gbnf.isEmpty()) {
+            try {
+                Constraint.compile(gbnf);   // now, so that a bad grammar is the request's error, naming the field
+            } catch (IllegalArgumentException e) {
+                throw ApiException.invalid(f.samplingParam().apply("grammar"), e.getMessage());
+            }
+        }
         int[] tokens;
         int dropped = 0;
         if (in.messages() != null) {
@@ -161,7 +176,7 @@ public class GenerationService {
             int budget = Math.max(1, window - Math.min(maxTokens, window / 2));
             PromptBuilder.Prompt prompt;
             try {
-                prompt = PromptBuilder.build(served.chat(), served.model()::encodePrompt, in.messages(), budget, in.continueFinal());
+                prompt = PromptBuilder.build(served.chat(), served.model()::encodePrompt, in.messages(), in.tools(), budget, in.continueFinal());
             } catch (IllegalArgumentException e) {
                 throw ApiException.invalid(f.messages(), e.getMessage());   // e.g. the model's template rejects the order of roles
             }
@@ -179,7 +194,7 @@ public class GenerationService {
         if (tokens.length == 0) throw ApiException.invalid(in.messages() != null ? f.messages() : f.prompt(), "the prompt encodes to no tokens");
         GenerationRequest request;
         try {
-            request = new GenerationRequest(tokens, maxTokens, chain, in.seed(), stop);
+            request = new GenerationRequest(tokens, maxTokens, chain, in.seed(), stop, in.logprobs());
         } catch (IllegalArgumentException e) {
             throw ApiException.invalid(null, e.getMessage());
         }
@@ -207,6 +222,29 @@ public class GenerationService {
     public BatchScheduler.Job submit(String api, Prepared p, long arrivalNanos, BatchScheduler.Listener listener) {
         try {
             return p.model().scheduler().submit(p.request(), metrics.measure(api, p.model().name(), arrivalNanos, listener));
+        } catch (OverloadedException e) {
+            metrics.request(api, "overloaded");
+            throw new ApiException(429, "overloaded", null, e.getMessage());
+        }
+    }
+
+    /**
+     * Submits {@code n} choices of a prepared request, which share its prompt (run once, see
+     * {@link BatchScheduler#submitAll}); choice {@code i} samples with seed {@code seed + i} when the
+     * request has a seed. Listener {@code i} gets choice {@code i}'s tokens.
+     *
+     * @throws ApiException 429 {@code overloaded} when they do not all fit
+     */
+    public List<BatchScheduler.Job> submitAll(String api, Prepared p, long arrivalNanos, List<BatchScheduler.Listener> listeners) {
+        GenerationRequest r = p.request();
+        List<GenerationRequest> requests = new ArrayList<>();
+        List<BatchScheduler.Listener> measured = new ArrayList<>();
+        for (int i = 0; i < listeners.size(); i++) {
+            requests.add(new GenerationRequest(r.prompt(), r.maxTokens(), r.chain(), r.seed() == null ? null : r.seed() + i, r.stop(), r.logprobs()));
+            measured.add(metrics.measure(api, p.model().name(), arrivalNanos, listeners.get(i)));
+        }
+        try {
+            return p.model().scheduler().submitAll(requests, measured);
         } catch (OverloadedException e) {
             metrics.request(api, "overloaded");
             throw new ApiException(429, "overloaded", null, e.getMessage());

@@ -33,8 +33,11 @@ public class ServerMetrics {
     @Inject
     MeterRegistry registry;
 
-    /** Gauges of the scheduler of the model served as {@code model}. */
+    /** Gauges of the scheduler of the model served as {@code model} (replacing those of an earlier model of that name, e.g. an older checkpoint). */
     public void register(String model, BatchScheduler s) {
+        for (String gauge : new String[]{"rill.generations.active", "rill.generations.queued"}) {
+            registry.find(gauge).tag("model", model).meters().forEach(registry::remove);
+        }
         Gauge.builder("rill.generations.active", s, BatchScheduler::active).tag("model", model)
                 .description("generations running now").register(registry);
         Gauge.builder("rill.generations.queued", s, BatchScheduler::queued).tag("model", model)

@@ -52,6 +52,10 @@ public class ModelService {
     private volatile String defaultName;
     private volatile PluginRegistry registry;
     private volatile SamplingSettings sampling;
+    private volatile ComputeBackend backend;
+    private volatile Params backendParams;
+    private volatile BatchScheduler.Settings schedulerSettings;
+    private volatile java.util.Set<String> configured = java.util.Set.of();
     private Thread loader;
     private volatile boolean stopping;
 
@@ -114,16 +118,17 @@ public class ModelService {
                 if (loaded.containsKey(model.name())) {
                     throw new IllegalArgumentException("two models are served under the name '" + model.name() + "'; set rill.model-name");
                 }
-                ForwardPass pass = backend.prepare(model.weights(), backendParams);
-                BatchScheduler scheduler = new BatchScheduler(model, pass, settings, metrics.observer(model.name()));
-                ServedModel served = new ServedModel(model.name(), model, pass, scheduler, ChatFormats.forModel(model),
-                        System.currentTimeMillis() / 1000);
+                ServedModel served = serve(model, backend, backendParams, settings);
                 loaded.put(model.name(), served);
-                metrics.register(served.name(), scheduler);
+                metrics.register(served.name(), served.scheduler());
                 if (first == null) first = model.name();
             }
             registry = plugins;
             sampling = samplingSettings;
+            this.backend = backend;
+            this.backendParams = backendParams;
+            this.schedulerSettings = settings;
+            configured = java.util.Set.copyOf(loaded.keySet());
             models = Collections.unmodifiableMap(loaded);
             defaultName = first;
             state = State.READY;
@@ -142,6 +147,55 @@ public class ModelService {
             LOG.error("rill: " + failure, UserErrors.is(t) && !Boolean.getBoolean("rill.debug") ? null : t);
             if (config.exitOnLoadFailure()) Quarkus.asyncExit(1);
         }
+    }
+
+    private ServedModel serve(LoadedModel model, ComputeBackend backend, Params backendParams, BatchScheduler.Settings settings) {
+        ForwardPass pass = backend.prepare(model.weights(), backendParams);
+        BatchScheduler scheduler = new BatchScheduler(model, pass, settings, metrics.observer(model.name()));
+        return new ServedModel(model.name(), model, pass, scheduler, ChatFormats.forModel(model), System.currentTimeMillis() / 1000);
+    }
+
+    /**
+     * Serves {@code model} at once under its name (a training job's newest checkpoint). A model of
+     * that name that a job published before is replaced: requests already on it finish first.
+     *
+     * @throws IllegalArgumentException when the name is one of the configured models
+     */
+    public synchronized void publish(LoadedModel model) {
+        ready();
+        if (configured.contains(model.name())) {
+            throw new IllegalArgumentException("'" + model.name() + "' is a configured model; a trained model cannot replace it");
+        }
+        ServedModel served = serve(model, backend, backendParams, schedulerSettings);
+        Map<String, ServedModel> next = new LinkedHashMap<>(models);
+        ServedModel old = next.put(model.name(), served);
+        models = Collections.unmodifiableMap(next);
+        metrics.register(served.name(), served.scheduler());
+        if (old != null) retire(old);
+    }
+
+    /** Whether {@code name} is served (configured or published). */
+    public boolean serves(String name) {
+        return models.containsKey(name);
+    }
+
+    /** Whether {@code name} is one of the models the configuration names (which training cannot replace). */
+    public boolean isConfigured(String name) {
+        return configured.contains(name);
+    }
+
+    /** Closes a replaced model once its scheduler has nothing left to do. */
+    private static void retire(ServedModel old) {
+        Thread.ofVirtual().name("rill-retire-" + old.name()).start(() -> {
+            try {
+                Thread.sleep(1000);   // a request that looked the model up just now still reaches its scheduler
+                while (old.scheduler().active() + old.scheduler().queued() > 0) Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            old.scheduler().close();
+            old.pass().close();
+        });
     }
 
     /**

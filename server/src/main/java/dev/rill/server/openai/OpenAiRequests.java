@@ -8,7 +8,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Request bodies of the OpenAI-style API. Fields Rill does not use are ignored. The sampling fields
+ * Request bodies of the OpenAI-style API. A field that is not here, not a sampling parameter and not
+ * accepted by {@link OpenAiFields} is refused, naming it. The sampling fields
  * (temperature, top_p, ..., logit_bias) are here for the API's schema; the resource reads them, and
  * any other top-level field that names a sampling parameter, by what the samplers declare.
  */
@@ -45,15 +46,27 @@ final class OpenAiRequests {
                 Long seed, @Schema(description = "a string or an array of strings") JsonNode stop,
                 @JsonProperty("logit_bias") Map<String, JsonNode> logitBias, Integer n,
                 @Schema(description = "Rill extension: {\"chain\": [sampler names], parameter: value, ...}") Map<String, Object> sampling,
-                JsonNode tools) implements Sampling {
+                @Schema(description = "[{\"type\": \"function\", \"function\": {name, description, parameters, strict}}]") JsonNode tools,
+                @JsonProperty("tool_choice") @Schema(description = "\"none\", \"auto\", \"required\" or {\"type\": \"function\", \"function\": {\"name\": ...}}") JsonNode toolChoice,
+                @JsonProperty("parallel_tool_calls") Boolean parallelToolCalls,
+                @JsonProperty("response_format") @Schema(description = "{\"type\": \"text\" | \"json_object\" | \"json_schema\", \"json_schema\": {name, schema, strict}}") JsonNode responseFormat,
+                @Schema(description = "llama.cpp extension: a GBNF grammar the reply must follow") String grammar,
+                Boolean logprobs, @JsonProperty("top_logprobs") Integer topLogprobs,
+                @JsonProperty("stream_options") StreamOptions streamOptions, String user) implements Sampling {
         @Override
         public Integer maxTokens() {
             return maxTokens != null ? maxTokens : maxCompletionTokens;
         }
     }
 
+    @Schema(name = "StreamOptions")
+    record StreamOptions(@JsonProperty("include_usage") Boolean includeUsage) {
+    }
+
     @Schema(name = "ChatMessage")
-    record Message(String role, @Schema(description = "a string or an array of {type: text, text} parts") JsonNode content, String name) {
+    record Message(String role, @Schema(description = "a string or an array of {type: text, text} parts") JsonNode content, String name,
+                   @JsonProperty("tool_calls") @Schema(description = "[{id, type: function, function: {name, arguments}}]") JsonNode toolCalls,
+                   @JsonProperty("tool_call_id") String toolCallId) {
     }
 
     @Schema(name = "CompletionRequest")
@@ -64,6 +77,7 @@ final class OpenAiRequests {
                       @JsonProperty("frequency_penalty") Double frequencyPenalty,
                       @JsonProperty("repetition_penalty") Double repetitionPenalty,
                       Long seed, JsonNode stop, @JsonProperty("logit_bias") Map<String, JsonNode> logitBias, Integer n,
-                      Map<String, Object> sampling, Boolean echo, String suffix) implements Sampling {
+                      Map<String, Object> sampling, Boolean echo, String suffix, Integer logprobs, @JsonProperty("best_of") Integer bestOf,
+                      String grammar, @JsonProperty("stream_options") StreamOptions streamOptions, String user) implements Sampling {
     }
 }

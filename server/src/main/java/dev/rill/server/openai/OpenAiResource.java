@@ -3,17 +3,17 @@ package dev.rill.server.openai;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rill.generate.BatchScheduler;
+import dev.rill.generate.GenerationRequest;
 import dev.rill.generate.GenerationResult;
 import dev.rill.sampling.SamplerChain;
 import dev.rill.server.api.ApiException;
 import dev.rill.server.api.ErrorBody;
 import dev.rill.server.api.JsonInput;
 import dev.rill.server.chat.ChatMessage;
+import dev.rill.server.chat.Tool;
 import dev.rill.server.generation.GenerationService;
 import dev.rill.server.model.ModelService;
 import dev.rill.server.model.ServedModel;
-import dev.rill.server.openai.OpenAiResponses.AssistantMessage;
-import dev.rill.server.openai.OpenAiResponses.ChatChoice;
 import dev.rill.server.openai.OpenAiResponses.ChatChunk;
 import dev.rill.server.openai.OpenAiResponses.ChatCompletion;
 import dev.rill.server.openai.OpenAiResponses.ChunkChoice;
@@ -106,38 +106,58 @@ public class OpenAiResource {
         long arrival = System.nanoTime();
         JsonNode tree = parse(body, "chat");
         OpenAiRequests.Chat req = bind(tree, OpenAiRequests.Chat.class, "chat");
+        ChatTools.Request[] tools = {ChatTools.Request.NONE};
+        int[] n = {1};
         GenerationService.Prepared prepared = prepare("chat", tree, () -> {
-            if (req.tools() != null && !req.tools().isNull() && !(req.tools().isArray() && req.tools().isEmpty())) {
-                throw ApiException.invalid("tools", "tool calls are not supported by Rill");
-            }
-            return input(req, tree, messages(req.messages()), null);
+            OpenAiFields.check(tree, OpenAiRequests.Chat.class, SamplerChain.knownParameters(models.registry()).values());
+            n[0] = choices(req.n());
+            tools[0] = ChatTools.parse(req.tools(), req.toolChoice(), req.parallelToolCalls());
+            int top = chatLogprobs(req.logprobs(), req.topLogprobs());
+            ServedModel served = models.get(req.model(), "model");
+            String grammar = grammar(req.grammar(), ChatTools.responseFormat(req.responseFormat()), tools[0].grammar(served.chat().toolSyntax()));
+            return input(req, tree, messages(req.messages()), null, top, grammar, tools[0].tools());
         });
+        ServedModel served = prepared.model();
+        boolean logprobs = prepared.request().logprobs() >= 0;
+        List<ChoiceOutput> outputs = new ArrayList<>();
+        for (int i = 0; i < n[0]; i++) {
+            outputs.add(new ChoiceOutput(i, served.model().vocabulary(), tools[0], served.chat().toolSyntax(), logprobs));
+        }
         EventQueue events = new EventQueue();
-        BatchScheduler.Job job = generation.submit("chat", prepared, arrival, events);
+        List<BatchScheduler.Job> jobs = submit("chat", prepared, arrival, events, n[0]);
         String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
         long created = System.currentTimeMillis() / 1000;
-        String model = prepared.model().name();
+        String model = served.name();
         if (Boolean.TRUE.equals(req.stream())) {
-            return sse(http, job, events, arrival, new Chunks() {
-                public Object first() {
-                    return new ChatChunk(id, "chat.completion.chunk", created, model, List.of(new ChunkChoice(0, new Delta("assistant", ""), null)), null, null);
+            boolean includeUsage = req.streamOptions() != null && Boolean.TRUE.equals(req.streamOptions().includeUsage());
+            return sse(http, jobs, events, arrival, new Chunks() {
+                public List<Object> first() {
+                    return outputs.stream().map(o -> (Object) chunk(List.of(new ChunkChoice(o.index(), new Delta("assistant", ""), null, null)), null)).toList();
                 }
 
-                public Object token(String text) {
-                    return new ChatChunk(id, "chat.completion.chunk", created, model, List.of(new ChunkChoice(0, new Delta(null, text), null)), null, null);
+                public List<Object> token(int choice, dev.rill.generate.GeneratedToken t) {
+                    return outputs.get(choice).token(t).stream().map(c -> (Object) chunk(List.of(c), null)).toList();
                 }
 
-                public Object last(GenerationResult r, Timings t) {
-                    return new ChatChunk(id, "chat.completion.chunk", created, model, List.of(new ChunkChoice(0, new Delta(null, null), finish(r))),
-                            Usage.of(r.promptTokens(), r.completionTokens()), t);
+                public List<Object> done(int choice, GenerationResult r, Timings t) {
+                    List<ChunkChoice> last = outputs.get(choice).done(r);
+                    List<Object> out = new ArrayList<>();
+                    for (int i = 0; i < last.size(); i++) out.add(chunk(List.of(last.get(i)), i == last.size() - 1 ? t : null));
+                    return out;
+                }
+
+                public Object usage(Usage u) {
+                    return includeUsage ? new ChatChunk(id, "chat.completion.chunk", created, model, List.of(), u, null) : null;
+                }
+
+                private ChatChunk chunk(List<ChunkChoice> choices, Timings t) {
+                    return new ChatChunk(id, "chat.completion.chunk", created, model, choices, null, t);
                 }
             });
         }
-        Outcome o = await(http, job, events, arrival);
-        GenerationResult r = o.result();
-        return Response.ok(new ChatCompletion(id, "chat.completion", created, model,
-                List.of(new ChatChoice(0, new AssistantMessage("assistant", r.text()), finish(r))),
-                Usage.of(r.promptTokens(), r.completionTokens()), o.timings()), MediaType.APPLICATION_JSON).build();
+        Outcome o = await(http, jobs, events, arrival, outputs);
+        return Response.ok(new ChatCompletion(id, "chat.completion", created, model, outputs.stream().map(ChoiceOutput::chatChoice).toList(),
+                o.usage(), o.timings()), MediaType.APPLICATION_JSON).build();
     }
 
     @POST
@@ -156,38 +176,69 @@ public class OpenAiResource {
         JsonNode tree = parse(body, "completions");
         OpenAiRequests.Completion req = bind(tree, OpenAiRequests.Completion.class, "completions");
         String[] promptText = new String[1];
+        int[] n = {1};
         GenerationService.Prepared prepared = prepare("completions", tree, () -> {
+            OpenAiFields.check(tree, OpenAiRequests.Completion.class, SamplerChain.knownParameters(models.registry()).values());
             if (req.suffix() != null) throw ApiException.invalid("suffix", "suffix (fill-in-the-middle) is not supported by Rill");
+            n[0] = choices(req.n());
+            if (req.bestOf() != null && req.bestOf() != n[0]) {
+                throw ApiException.invalid("best_of", "best_of is not supported (Rill does not rank choices); leave it out or equal to n");
+            }
+            if (req.logprobs() != null && (req.logprobs() < 0 || req.logprobs() > GenerationRequest.MAX_LOGPROBS)) {
+                throw ApiException.invalid("logprobs", "logprobs must be an integer from 0 to " + GenerationRequest.MAX_LOGPROBS + " (got " + req.logprobs() + ")");
+            }
+            if (req.logprobs() != null && Boolean.TRUE.equals(req.echo())) {
+                throw ApiException.invalid("logprobs", "logprobs with echo would need the prompt's log-probabilities, which Rill does not compute");
+            }
             promptText[0] = promptText(req.prompt());
-            return input(req, tree, null, promptText[0]);
+            return input(req, tree, null, promptText[0], req.logprobs() == null ? -1 : req.logprobs(), grammar(req.grammar(), null, null), List.of());
         });
+        ServedModel served = prepared.model();
+        boolean logprobs = prepared.request().logprobs() >= 0;
+        List<ChoiceOutput> outputs = new ArrayList<>();
+        for (int i = 0; i < n[0]; i++) outputs.add(new ChoiceOutput(i, served.model().vocabulary(), ChatTools.Request.NONE, served.chat().toolSyntax(), logprobs));
         EventQueue events = new EventQueue();
-        BatchScheduler.Job job = generation.submit("completions", prepared, arrival, events);
+        List<BatchScheduler.Job> jobs = submit("completions", prepared, arrival, events, n[0]);
         String id = "cmpl-" + UUID.randomUUID().toString().replace("-", "");
         long created = System.currentTimeMillis() / 1000;
-        String model = prepared.model().name();
-        boolean echo = Boolean.TRUE.equals(req.echo());
+        String model = served.name();
+        String echo = Boolean.TRUE.equals(req.echo()) ? promptText[0] : "";
         if (Boolean.TRUE.equals(req.stream())) {
-            return sse(http, job, events, arrival, new Chunks() {
-                public Object first() {
-                    return echo ? token(promptText[0]) : null;
+            boolean includeUsage = req.streamOptions() != null && Boolean.TRUE.equals(req.streamOptions().includeUsage());
+            int[] offsets = new int[n[0]];
+            java.util.Arrays.fill(offsets, echo.length());
+            return sse(http, jobs, events, arrival, new Chunks() {
+                public List<Object> first() {
+                    if (echo.isEmpty()) return List.of();
+                    return outputs.stream().map(o -> (Object) chunk(new TextChoice(o.index(), echo, null, null), null)).toList();
                 }
 
-                public Object token(String text) {
-                    return new TextCompletion(id, "text_completion", created, model, List.of(new TextChoice(0, text, null, null)), null, null);
+                public List<Object> token(int choice, dev.rill.generate.GeneratedToken t) {
+                    outputs.get(choice).token(t);
+                    if (t.text().isEmpty()) return List.of();
+                    TextChoice c = outputs.get(choice).textChunk(t.text(), offsets[choice]);
+                    offsets[choice] += t.text().length();
+                    return List.of(chunk(c, null));
                 }
 
-                public Object last(GenerationResult r, Timings t) {
-                    return new TextCompletion(id, "text_completion", created, model, List.of(new TextChoice(0, "", null, finish(r))),
-                            Usage.of(r.promptTokens(), r.completionTokens()), t);
+                public List<Object> done(int choice, GenerationResult r, Timings t) {
+                    ChoiceOutput o = outputs.get(choice);
+                    o.done(r);
+                    return List.of(chunk(new TextChoice(choice, "", null, o.finishReason()), t));
+                }
+
+                public Object usage(Usage u) {
+                    return includeUsage ? new TextCompletion(id, "text_completion", created, model, List.of(), u, null) : null;
+                }
+
+                private TextCompletion chunk(TextChoice c, Timings t) {
+                    return new TextCompletion(id, "text_completion", created, model, List.of(c), null, t);
                 }
             });
         }
-        Outcome o = await(http, job, events, arrival);
-        GenerationResult r = o.result();
-        return Response.ok(new TextCompletion(id, "text_completion", created, model,
-                List.of(new TextChoice(0, (echo ? promptText[0] : "") + r.text(), null, finish(r))),
-                Usage.of(r.promptTokens(), r.completionTokens()), o.timings()), MediaType.APPLICATION_JSON).build();
+        Outcome o = await(http, jobs, events, arrival, outputs);
+        return Response.ok(new TextCompletion(id, "text_completion", created, model, outputs.stream().map(c -> c.textChoice(echo)).toList(),
+                o.usage(), o.timings()), MediaType.APPLICATION_JSON).build();
     }
 
     // ---- requests ----
@@ -226,13 +277,60 @@ public class OpenAiResource {
         }
     }
 
-    private GenerationService.Input input(OpenAiRequests.Sampling req, JsonNode tree, List<ChatMessage> messages, String prompt) {
-        if (req.n() != null && req.n() != 1) throw ApiException.invalid("n", "only n = 1 is supported (got " + req.n() + ")");
+    private GenerationService.Input input(OpenAiRequests.Sampling req, JsonNode tree, List<ChatMessage> messages, String prompt,
+                                          int logprobs, String grammar, List<Tool> tools) {
         GenerationService.Sampling sampling = GenerationService.Sampling.of(req.sampling(), "sampling");
         Map<String, Object> params = new LinkedHashMap<>(sampling.params());
         params.putAll(samplingFields(tree));
-        return new GenerationService.Input(req.model(), messages, prompt, sampling.chain(), params, req.maxTokens(),
-                GenerationService.stopStrings(req.stop(), "stop"), req.seed());
+        List<String> chain = sampling.chain();
+        if (grammar != null) {
+            params.put("grammar", grammar);
+            // Structured output was asked for: a chain the request names gets the grammar step in front.
+            if (chain != null && chain.stream().noneMatch(c -> c.trim().equals("grammar"))) {
+                chain = new ArrayList<>(chain);
+                chain.addFirst("grammar");
+            }
+        }
+        return new GenerationService.Input(req.model(), messages, prompt, chain, params, req.maxTokens(),
+                GenerationService.stopStrings(req.stop(), "stop"), req.seed(), logprobs, tools, false);
+    }
+
+    /** Most choices per request. */
+    static final int MAX_CHOICES = 16;
+
+    private static int choices(Integer n) {
+        if (n == null) return 1;
+        if (n < 1 || n > MAX_CHOICES) throw ApiException.invalid("n", "n must be between 1 and " + MAX_CHOICES + " (got " + n + ")");
+        return n;
+    }
+
+    /** Chat's {@code logprobs} (a boolean) and {@code top_logprobs} (0..20) as the engine's count: -1 for none. */
+    private static int chatLogprobs(Boolean logprobs, Integer top) {
+        if (top != null && (top < 0 || top > GenerationRequest.MAX_LOGPROBS)) {
+            throw ApiException.invalid("top_logprobs", "top_logprobs must be an integer from 0 to " + GenerationRequest.MAX_LOGPROBS + " (got " + top + ")");
+        }
+        if (!Boolean.TRUE.equals(logprobs)) {
+            if (top != null) throw ApiException.invalid("top_logprobs", "top_logprobs needs logprobs: true");
+            return -1;
+        }
+        return top == null ? 0 : top;
+    }
+
+    /** The one grammar a request asks for: its GBNF field, its response format, or its forced tool calls. */
+    private static String grammar(String gbnf, String responseFormat, String tools) {
+        int given = (gbnf != null ? 1 : 0) + (responseFormat != null ? 1 : 0) + (tools != null ? 1 : 0);
+        if (given > 1) {
+            throw ApiException.invalid(tools != null ? "tool_choice" : "response_format", "grammar, a JSON response_format and tool_choice "
+                    + "\"required\" (or a named function) each fix the reply's form; give one of them");
+        }
+        return gbnf != null ? gbnf : responseFormat != null ? responseFormat : tools;
+    }
+
+    /** Submits the request's choices (they share the prompt's computation). */
+    private List<BatchScheduler.Job> submit(String api, GenerationService.Prepared prepared, long arrival, EventQueue events, int n) {
+        List<BatchScheduler.Listener> listeners = new ArrayList<>();
+        for (int i = 0; i < n; i++) listeners.add(events.listener(i));
+        return generation.submitAll(api, prepared, arrival, listeners);
     }
 
     /**
@@ -261,12 +359,12 @@ public class OpenAiResource {
             OpenAiRequests.Message m = in.get(i);
             String at = "messages[" + i + "]";
             if (m == null) throw ApiException.invalid(at, at + " must be an object {role, content}");
-            if (m.role() == null) throw ApiException.invalid(at + ".role", at + ".role is required: system, user or assistant");
+            if (m.role() == null) throw ApiException.invalid(at + ".role", at + ".role is required: system, developer, user, assistant or tool");
             String role = m.role().equals("developer") ? ChatMessage.SYSTEM : m.role();
-            if (!role.equals(ChatMessage.SYSTEM) && !role.equals(ChatMessage.USER) && !role.equals(ChatMessage.ASSISTANT)) {
-                throw ApiException.invalid(at + ".role", at + ".role '" + m.role() + "' is not supported; accepted: system, developer, user, assistant");
+            if (!role.equals(ChatMessage.SYSTEM) && !role.equals(ChatMessage.USER) && !role.equals(ChatMessage.ASSISTANT) && !role.equals(ChatMessage.TOOL)) {
+                throw ApiException.invalid(at + ".role", at + ".role '" + m.role() + "' is not supported; accepted: system, developer, user, assistant, tool");
             }
-            out.add(new ChatMessage(role, content(m.content(), at + ".content")));
+            out.add(ChatTools.message(role, content(m.content(), at + ".content"), m.toolCalls(), m.toolCallId(), at));
         }
         return out;
     }
@@ -302,28 +400,41 @@ public class OpenAiResource {
 
     // ---- responses ----
 
-    /** The chunks of one streamed response. */
+    /** The chunks of one streamed response, built as the choices' events arrive. */
     private interface Chunks {
-        /** Sent at once, before the first token ({@code null}: nothing). */
-        Object first();
+        /** Sent at once, before the first token. */
+        List<Object> first();
 
-        Object token(String text);
+        List<Object> token(int choice, dev.rill.generate.GeneratedToken token);
 
-        Object last(GenerationResult result, Timings timings);
+        /** The last chunks of a choice; {@code timings} go on its finish chunk. */
+        List<Object> done(int choice, GenerationResult result, Timings timings);
+
+        /** The final chunk with no choices and the usage ({@code stream_options.include_usage}), or {@code null}. */
+        Object usage(Usage usage);
     }
 
-    private record Outcome(GenerationResult result, Timings timings) {
+    private record Outcome(Usage usage, Timings timings) {
     }
 
-    /** Waits for the end of a non-streamed generation, cancelling it if the client goes away. */
-    private Outcome await(HttpServerResponse http, BatchScheduler.Job job, EventQueue events, long arrival) {
+    /** Usage of a request's choices: the prompt once (it ran once), the tokens of every choice. */
+    private static Usage usage(List<GenerationResult> results) {
+        int prompt = results.stream().mapToInt(GenerationResult::promptTokens).max().orElse(0);
+        return Usage.of(prompt, results.stream().mapToInt(GenerationResult::completionTokens).sum());
+    }
+
+    /** Waits for the end of every choice of a non-streamed request, cancelling them if the client goes away. */
+    private Outcome await(HttpServerResponse http, List<BatchScheduler.Job> jobs, EventQueue events, long arrival, List<ChoiceOutput> outputs) {
         long firstToken = 0;
+        int left = jobs.size();
+        List<GenerationResult> results = new ArrayList<>();
+        GenerationResult first = null;
         try {
-            while (true) {
+            while (left > 0) {
                 EventQueue.Event e = events.poll(POLL_MS);
                 if (e == null) {
                     if (http.closed()) {
-                        job.cancel();
+                        jobs.forEach(BatchScheduler.Job::cancel);
                         throw new ApiException(499, "client_closed", null, "the client went away");
                     }
                     continue;
@@ -331,17 +442,25 @@ public class OpenAiResource {
                 switch (e) {
                     case EventQueue.Token t -> {
                         if (firstToken == 0) firstToken = t.nanos();
+                        outputs.get(t.choice()).token(t.token());
                     }
                     case EventQueue.Done d -> {
-                        return new Outcome(d.result(), timings(d.result(), firstToken, arrival));
+                        outputs.get(d.choice()).done(d.result());
+                        results.add(d.result());
+                        if (d.choice() == 0) first = d.result();
+                        left--;
                     }
-                    case EventQueue.Failed f -> throw failure(f.error());
+                    case EventQueue.Failed f -> {
+                        jobs.forEach(BatchScheduler.Job::cancel);
+                        throw failure(f.error());
+                    }
                     case EventQueue.Started s -> {
                     }
                 }
             }
+            return new Outcome(usage(results), timings(first, firstToken, arrival));
         } catch (InterruptedException ie) {
-            job.cancel();
+            jobs.forEach(BatchScheduler.Job::cancel);
             Thread.currentThread().interrupt();
             throw new ApiException(503, "shutting_down", null, "the server is shutting down");
         }
@@ -358,19 +477,21 @@ public class OpenAiResource {
         return new Timings(Math.round(ttft * 100) / 100.0, Math.round(r.tokensPerSecond() * 100) / 100.0);
     }
 
-    /** Streams a generation as Server-Sent Events; a client that goes away cancels it. */
-    private Response sse(HttpServerResponse http, BatchScheduler.Job job, EventQueue events, long arrival, Chunks chunks) {
+    /** Streams a request's choices as Server-Sent Events; a client that goes away cancels them. */
+    private Response sse(HttpServerResponse http, List<BatchScheduler.Job> jobs, EventQueue events, long arrival, Chunks chunks) {
         StreamingOutput out = os -> {
             long firstToken = 0, lastWrite = System.nanoTime();
+            int left = jobs.size();
+            List<GenerationResult> results = new ArrayList<>();
             try {
-                Object first = chunks.first();
-                if (first != null) event(os, first);
-                else comment(os);
-                while (true) {
+                List<Object> first = chunks.first();
+                if (first.isEmpty()) comment(os);
+                for (Object c : first) event(os, c);
+                while (left > 0) {
                     EventQueue.Event e = events.poll(POLL_MS);
                     if (e == null) {
                         if (http.closed()) {
-                            job.cancel();
+                            jobs.forEach(BatchScheduler.Job::cancel);
                             return;
                         }
                         // Bytes while the request waits in the queue or its prompt runs, for proxies with idle timeouts.
@@ -383,17 +504,18 @@ public class OpenAiResource {
                     switch (e) {
                         case EventQueue.Token t -> {
                             if (firstToken == 0) firstToken = t.nanos();
-                            if (!t.token().text().isEmpty()) {
-                                event(os, chunks.token(t.token().text()));
+                            for (Object c : chunks.token(t.choice(), t.token())) {
+                                event(os, c);
                                 lastWrite = System.nanoTime();
                             }
                         }
                         case EventQueue.Done d -> {
-                            event(os, chunks.last(d.result(), timings(d.result(), firstToken, arrival)));
-                            done(os);
-                            return;
+                            for (Object c : chunks.done(d.choice(), d.result(), timings(d.result(), firstToken, arrival))) event(os, c);
+                            results.add(d.result());
+                            left--;
                         }
                         case EventQueue.Failed f -> {
+                            jobs.forEach(BatchScheduler.Job::cancel);
                             event(os, ErrorBody.of(failure(f.error())));
                             done(os);
                             return;
@@ -402,10 +524,13 @@ public class OpenAiResource {
                         }
                     }
                 }
+                Object usage = chunks.usage(usage(results));
+                if (usage != null) event(os, usage);
+                done(os);
             } catch (IOException | RuntimeException ex) {
-                job.cancel();   // the client went away mid-stream
+                jobs.forEach(BatchScheduler.Job::cancel);   // the client went away mid-stream
             } catch (InterruptedException ie) {
-                job.cancel();
+                jobs.forEach(BatchScheduler.Job::cancel);
                 Thread.currentThread().interrupt();
             }
         };

@@ -45,7 +45,8 @@ public class RillResource {
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record PluginInfo(String name, String description, List<Param> parameters, String source, Boolean available, String unavailable) {
+    public record PluginInfo(String name, String description, List<Param> parameters, String source, Boolean available, String unavailable,
+                             Boolean trainable) {
     }
 
     public record ModelInfo(String name, @JsonProperty("default") boolean isDefault, String source, @JsonProperty("chat_format") String chatFormat,
@@ -84,7 +85,8 @@ public class RillResource {
                     available = b.availability().available();
                     why = available ? null : b.availability().reason();
                 }
-                list.add(new PluginInfo(p.name(), p.description(), params, source, available, why));
+                Boolean trainable = p instanceof dev.rill.spi.Tokenizer t ? t.trainable() : null;   // fits a vocabulary on a text (train page)
+                list.add(new PluginInfo(p.name(), p.description(), params, source, available, why, trainable));
             }
             out.put(PluginRegistry.familyName(family).replace(' ', '_'), list);
         });

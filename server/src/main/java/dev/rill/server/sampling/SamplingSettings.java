@@ -28,9 +28,12 @@ import java.util.Set;
  */
 public final class SamplingSettings {
 
-    /** Where inserted samplers go: llama.cpp's default order, with the logit bias first. */
+    /**
+     * Where inserted samplers go: llama.cpp's default order, with the logit bias first, and before it the
+     * grammar (constrained sampling must see every token, or a filter could leave none that fits).
+     */
     public static final List<String> ORDER =
-            List.of("logit-bias", "penalties", "top-k", "typical", "top-p", "min-p", "temperature");
+            List.of("grammar", "logit-bias", "penalties", "top-k", "typical", "top-p", "min-p", "temperature");
 
     private final PluginRegistry registry;
     private final List<String> chain;

@@ -9,8 +9,9 @@ import java.security.MessageDigest;
 import java.util.List;
 
 /**
- * The configured API keys ({@code rill.api-keys}). With none configured, everything is open.
- * Keys are compared in constant time.
+ * The configured API keys ({@code rill.api-keys}) and admin keys ({@code rill.admin-keys}). With no
+ * API keys configured, the API is open; with admin keys configured, training needs one of them. An
+ * admin key is accepted wherever an API key is. Keys are compared in constant time.
  */
 @ApplicationScoped
 public class ApiKeys {
@@ -22,11 +23,16 @@ public class ApiKeys {
     /** WebSocket subprotocol carrying the key for browsers: {@code new WebSocket(url, ["rill", "rill-key.KEY"])}. */
     public static final String SUBPROTOCOL_PREFIX = "rill-key.";
 
-    private final List<byte[]> keys;
+    private final List<byte[]> keys, adminKeys;
 
     @Inject
     public ApiKeys(RillConfig config) {
-        this.keys = config.apiKeys().orElse(List.of()).stream().map(String::trim).filter(k -> !k.isEmpty())
+        this.keys = bytes(config.apiKeys());
+        this.adminKeys = bytes(config.adminKeys());
+    }
+
+    private static List<byte[]> bytes(java.util.Optional<List<String>> configured) {
+        return configured.orElse(List.of()).stream().map(String::trim).filter(k -> !k.isEmpty())
                 .map(k -> k.getBytes(StandardCharsets.UTF_8)).toList();
     }
 
@@ -34,11 +40,24 @@ public class ApiKeys {
         return !keys.isEmpty();
     }
 
+    /** Whether admin keys are configured (then training needs one). */
+    public boolean adminEnabled() {
+        return !adminKeys.isEmpty();
+    }
+
     public boolean accepts(String presented) {
+        return matches(keys, presented) | matches(adminKeys, presented);
+    }
+
+    public boolean acceptsAdmin(String presented) {
+        return matches(adminKeys, presented);
+    }
+
+    private static boolean matches(List<byte[]> list, String presented) {
         if (presented == null) return false;
         byte[] p = presented.trim().getBytes(StandardCharsets.UTF_8);
         boolean ok = false;
-        for (byte[] k : keys) ok |= MessageDigest.isEqual(k, p);
+        for (byte[] k : list) ok |= MessageDigest.isEqual(k, p);
         return ok;
     }
 

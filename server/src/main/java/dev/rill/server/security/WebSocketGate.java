@@ -24,6 +24,8 @@ import java.util.stream.Collectors;
  *   <li>API key, when keys are configured: {@code Authorization: Bearer KEY}, the query parameter
  *       {@code api_key=KEY}, or the subprotocol {@code rill-key.KEY} (browsers cannot set headers;
  *       they also offer {@code rill}, which the server selects). Else 401.</li>
+ *   <li>{@code /ws/train}, when admin keys are configured: an admin key, presented the same ways
+ *       (401 without one, 403 with a key that may only chat).</li>
  * </ul>
  */
 @ApplicationScoped
@@ -53,6 +55,10 @@ public class WebSocketGate implements HttpUpgradeCheck {
         }
         if (keys.enabled() && !keys.accepts(presentedKey(request))) {
             return CheckResult.rejectUpgrade(401, Map.of("WWW-Authenticate", List.of("Bearer")));
+        }
+        if (AdminKeyFilter.isTraining(request.path())) {
+            var refused = AdminKeyFilter.refusal(keys, presentedKey(request));
+            if (refused != null) return CheckResult.rejectUpgrade(refused.status(), Map.of("WWW-Authenticate", List.of("Bearer")));
         }
         return CheckResult.permitUpgrade();
     }

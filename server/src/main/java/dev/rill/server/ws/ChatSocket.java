@@ -5,12 +5,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rill.generate.BatchScheduler;
 import dev.rill.generate.GeneratedToken;
+import dev.rill.generate.GenerationRequest;
 import dev.rill.generate.GenerationResult;
+import dev.rill.sampling.TokenLogprobs;
 import dev.rill.server.api.ApiException;
 import dev.rill.server.api.JsonInput;
 import dev.rill.server.chat.ChatMessage;
 import dev.rill.server.config.RillConfig;
 import dev.rill.server.generation.GenerationService;
+import dev.rill.spi.Vocabulary;
 import io.quarkus.websockets.next.OnBinaryMessage;
 import io.quarkus.websockets.next.OnClose;
 import io.quarkus.websockets.next.OnError;
@@ -223,8 +226,14 @@ public class ChatSocket {
             }
         }
         GenerationService.Sampling sampling = GenerationService.Sampling.of(chat.sampling(), "sampling");
+        Integer logprobs = chat.logprobs();
+        if (logprobs != null && (logprobs < 0 || logprobs > GenerationRequest.MAX_LOGPROBS)) {
+            throw ApiException.invalid("logprobs", "field 'logprobs' must be an integer from 0 to " + GenerationRequest.MAX_LOGPROBS
+                    + " (alternatives listed per token; got " + logprobs + ")");
+        }
         return new GenerationService.Input(chat.model(), messages, chat.prompt(), sampling.chain(), sampling.params(), chat.maxTokens(),
-                GenerationService.stopStrings(chat.stop(), "stop"), chat.seed(), Boolean.TRUE.equals(chat.continueFinalMessage()));
+                GenerationService.stopStrings(chat.stop(), "stop"), chat.seed(), logprobs == null ? -1 : logprobs, List.of(),
+                Boolean.TRUE.equals(chat.continueFinalMessage()));
     }
 
     /** Sends a generation's frames, in order, from the scheduler thread. */
@@ -250,7 +259,7 @@ public class ChatSocket {
         @Override
         public void onToken(GeneratedToken t) {
             if (firstToken == 0) firstToken = System.nanoTime();
-            session.send(new Frames.Token(running.id, t.index(), t.tokenId(), t.text()), running);
+            session.send(t.logprobs() == null ? new Frames.Token(running.id, t.index(), t.tokenId(), t.text()) : withLogprobs(t), running);
         }
 
         @Override
@@ -268,6 +277,14 @@ public class ChatSocket {
             // A request the engine rejected late (e.g. a logit bias for a token the vocabulary lacks) is still the client's to fix.
             String code = e instanceof IllegalArgumentException ? "invalid_request" : "generation_failed";
             session.send(new Frames.Error(running.id, code, null, e.getMessage()), null);
+        }
+
+        private Frames.Token withLogprobs(GeneratedToken t) {
+            TokenLogprobs lp = t.logprobs();
+            Vocabulary v = prepared.model().model().vocabulary();
+            List<Frames.TopLogprob> top = new ArrayList<>(lp.topIds().length);
+            for (int i = 0; i < lp.topIds().length; i++) top.add(new Frames.TopLogprob(lp.topIds()[i], v.piece(lp.topIds()[i]), lp.topLogprobs()[i]));
+            return new Frames.Token("token", running.id, t.index(), t.tokenId(), t.text(), lp.logprob(), top);
         }
 
         private static double round(double v) {

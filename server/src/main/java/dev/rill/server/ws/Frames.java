@@ -18,7 +18,7 @@ final class Frames {
     /** {@code {"type":"chat", ...}}: start a generation. */
     record Chat(String type, String id, List<Message> messages, String prompt, String model,
                 Map<String, Object> sampling, @JsonProperty("max_tokens") Integer maxTokens, JsonNode stop, Long seed,
-                @JsonProperty("continue_final_message") Boolean continueFinalMessage) {
+                Integer logprobs, @JsonProperty("continue_final_message") Boolean continueFinalMessage) {
     }
 
     record Message(String role, String content) {
@@ -37,10 +37,17 @@ final class Frames {
         }
     }
 
-    record Token(String type, String id, int index, @JsonProperty("token_id") int tokenId, String text) {
+    /** {@code logprob} and {@code top_logprobs} only when the chat asked for {@code logprobs}. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Token(String type, String id, int index, @JsonProperty("token_id") int tokenId, String text, Float logprob,
+                 @JsonProperty("top_logprobs") List<TopLogprob> topLogprobs) {
         Token(String id, int index, int tokenId, String text) {
-            this("token", id, index, tokenId, text);
+            this("token", id, index, tokenId, text, null, null);
         }
+    }
+
+    /** One of the most likely tokens at a step: its id, its text (bytes of a partial character escaped), its log-probability. */
+    record TopLogprob(@JsonProperty("token_id") int tokenId, String text, float logprob) {
     }
 
     record Done(String type, String id, @JsonProperty("finish_reason") String finishReason, Usage usage, Timings timings) {

@@ -16,7 +16,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class RillConfigTest {
 
     static RillConfig config(Map<String, String> env) {
+        // Quarkus registers the converter of memory sizes (32M) in the application; a bare builder needs it named.
         SmallRyeConfig config = new SmallRyeConfigBuilder().withMapping(RillConfig.class)
+                .withConverter(io.quarkus.runtime.configuration.MemorySize.class, 100, new io.quarkus.runtime.configuration.MemorySizeConverter())
                 .withSources(new EnvConfigSource(env, 300)).build();
         return config.getConfigMapping(RillConfig.class);
     }
@@ -24,7 +26,13 @@ class RillConfigTest {
     @Test
     void defaults() {
         RillConfig c = config(Map.of());
-        assertEquals("bundled:shakespeare", c.model());
+        assertEquals("bundled:chat", c.model());
+        assertTrue(c.adminKeys().isEmpty());
+        assertEquals(1, c.train().maxConcurrent());
+        assertEquals(4, c.train().queueSize());
+        assertEquals(32L << 20, c.train().maxUploadSize().asLongValue());
+        assertEquals(java.nio.file.Path.of("data"), c.train().dataDir());
+        assertTrue(c.train().threads().isEmpty());
         assertEquals("cpu", c.backend().name());
         assertTrue(c.models().isEmpty());
         assertTrue(c.apiKeys().isEmpty());
@@ -39,7 +47,9 @@ class RillConfigTest {
     @Test
     void theEnginesThreadsPropertyIsAServerSettingToo() {
         // -Drill.threads=N (read by the engine) must not fail the server's validation of rill.* keys.
+        // Quarkus registers the converter of memory sizes (32M) in the application; a bare builder needs it named.
         SmallRyeConfig config = new SmallRyeConfigBuilder().withMapping(RillConfig.class)
+                .withConverter(io.quarkus.runtime.configuration.MemorySize.class, 100, new io.quarkus.runtime.configuration.MemorySizeConverter())
                 .withSources(new PropertiesConfigSource(Map.of("rill.threads", "1"), "test", 400)).build();
         assertEquals(1, config.getConfigMapping(RillConfig.class).threads().getAsInt());
         assertTrue(config(Map.of()).threads().isEmpty());
@@ -58,6 +68,9 @@ class RillConfigTest {
                 Map.entry("RILL_GENERATION_MAX_CONCURRENT", "3"),
                 Map.entry("RILL_LIMITS_MAX_MESSAGE_SIZE", "1000"),
                 Map.entry("RILL_API_KEYS", "k1,k2"),
+                Map.entry("RILL_ADMIN_KEYS", "a1"),
+                Map.entry("RILL_TRAIN_MAX_UPLOAD_SIZE", "2M"),
+                Map.entry("RILL_TRAIN_THREADS", "1"),
                 Map.entry("RILL_BACKEND_PARAMS_MAX_SEQUENCES", "16"),
                 Map.entry("RILL_ALLOWED_ORIGINS", "https://a.example,https://b.example")));
         assertEquals("/models/mine", c.model());
@@ -72,6 +85,9 @@ class RillConfigTest {
         assertEquals(3, c.generation().maxConcurrent());
         assertEquals(1000, c.limits().maxMessageSize());
         assertEquals(List.of("k1", "k2"), c.apiKeys().orElseThrow());
+        assertEquals(List.of("a1"), c.adminKeys().orElseThrow());
+        assertEquals(2L << 20, c.train().maxUploadSize().asLongValue());
+        assertEquals(1, c.train().threads().getAsInt());
         assertEquals(1, c.backend().params().size());
         assertEquals("16", c.backend().params().values().iterator().next());
         assertEquals(List.of("https://a.example", "https://b.example"), c.allowedOrigins().orElseThrow());

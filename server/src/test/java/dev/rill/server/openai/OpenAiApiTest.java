@@ -99,6 +99,7 @@ class OpenAiApiTest extends LiveServerTest {
 
         Map<String, Object> streamed = new java.util.HashMap<>(request);
         streamed.put("stream", true);
+        streamed.put("stream_options", Map.of("include_usage", true));
         Response sse = post("/v1/chat/completions", streamed);
         sse.then().statusCode(200).header("Content-Type", org.hamcrest.Matchers.startsWith("text/event-stream"))
                 .header("X-Accel-Buffering", "no");
@@ -108,15 +109,19 @@ class OpenAiApiTest extends LiveServerTest {
         assertEquals("chat.completion.chunk", first.get("object").asText());
         assertEquals("assistant", first.at("/choices/0/delta/role").asText());
         StringBuilder text = new StringBuilder();
-        for (String e : events.subList(1, events.size() - 2)) {
+        for (String e : events.subList(1, events.size() - 3)) {
             JsonNode chunk = WsClient.JSON.readTree(e);
             assertTrue(chunk.at("/choices/0/finish_reason").isNull());
+            assertTrue(chunk.get("usage") == null || chunk.get("usage").isNull(), "usage only in its own last chunk");
             text.append(chunk.at("/choices/0/delta/content").asText());
         }
-        JsonNode last = WsClient.JSON.readTree(events.get(events.size() - 2));
+        JsonNode last = WsClient.JSON.readTree(events.get(events.size() - 3));
         assertEquals(finish, last.at("/choices/0/finish_reason").asText());
-        assertEquals(completion, last.at("/usage/completion_tokens").asInt());
-        assertEquals(prompt, last.at("/usage/prompt_tokens").asInt());
+        // stream_options.include_usage: OpenAI's separate last chunk, with no choices.
+        JsonNode usage = WsClient.JSON.readTree(events.get(events.size() - 2));
+        assertEquals(0, usage.get("choices").size());
+        assertEquals(completion, usage.at("/usage/completion_tokens").asInt());
+        assertEquals(prompt, usage.at("/usage/prompt_tokens").asInt());
         assertEquals(content, text.toString());
     }
 
@@ -167,11 +172,12 @@ class OpenAiApiTest extends LiveServerTest {
                 new Bad(Map.of("messages", hi, "max_tokens", 0), 400, "invalid_request", "max_tokens"),
                 new Bad(Map.of("messages", hi, "max_tokens", "many"), 400, "invalid_request", "max_tokens"),
                 new Bad(Map.of("messages", hi, "model", "nope"), 404, "model_not_found", "model"),
-                new Bad(Map.of("messages", hi, "n", 2), 400, "invalid_request", "n"),
+                new Bad(Map.of("messages", hi, "n", 17), 400, "invalid_request", "n"),
                 new Bad(Map.of("messages", hi, "stop", 5), 400, "invalid_request", "stop"),
                 new Bad(Map.of("messages", hi, "seed", "abc"), 400, "invalid_request", "seed"),
-                new Bad(Map.of("messages", hi, "tools", List.of(Map.of("type", "function"))), 400, "invalid_request", "tools"),
-                new Bad(Map.of("messages", List.of(Map.of("role", "tool", "content", "x"))), 400, "invalid_request", "messages[0].role"),
+                new Bad(Map.of("messages", hi, "tools", List.of(Map.of("type", "function"))), 400, "invalid_request", "tools[0].function"),
+                new Bad(Map.of("messages", List.of(Map.of("role", "tool", "content", "x"))), 400, "invalid_request", "messages[0].tool_call_id"),
+                new Bad(Map.of("messages", List.of(Map.of("role", "critic", "content", "x"))), 400, "invalid_request", "messages[0].role"),
                 new Bad(Map.of("messages", List.of(Map.of("content", "x"))), 400, "invalid_request", "messages[0].role"),
                 new Bad(Map.of("messages", List.of(Map.of("role", "user", "content", List.of(Map.of("type", "image_url"))))), 400,
                         "invalid_request", "messages[0].content[0]"),

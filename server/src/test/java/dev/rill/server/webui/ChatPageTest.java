@@ -29,6 +29,7 @@ import java.util.Set;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -528,7 +529,7 @@ class ChatPageTest {
 
     // ---- second edition: Markdown, conversations, versions, editing, the inspector, the pipeline, keyboard, axe ----
 
-    static final Path AXE = Path.of("src/test/node/node_modules/axe-core/axe.min.js");
+    static final String AXE = "META-INF/resources/webjars/axe-core/4.6.3/axe.min.js";
     static final String MARKDOWN = """
             Here is a table:
 
@@ -666,6 +667,33 @@ class ChatPageTest {
         assertEquals("Good evening", text(browser.find("#conversation .turn.user")));
         assertEquals(List.of(Map.of("role", "user", "content", "Good evening")), lastChat().get("messages"));
         browser.screenshot(SCREENSHOTS.resolve("edit-truncated.png"));
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void theInspectorShowsTheCandidatesTheServerSentForALiveReply() {
+        send("Good morrow");
+        WebElement reply = awaitReply(1);
+        Map<String, Object> chat = lastChat();
+        assertEquals(10, ((Number) chat.get("logprobs")).intValue(), "the page asks for candidates");
+        Map<String, Object> first = received((String) chat.get("id")).stream().filter(f -> "token".equals(f.get("type"))).findFirst().orElseThrow();
+        List<Map<String, Object>> top = (List<Map<String, Object>>) first.get("top_logprobs");
+        assertTrue(top.size() >= 2, "the server sent " + top.size() + " candidates");
+
+        reply.findElement(By.cssSelector(".views [data-view='tokens']")).click();
+        reply.findElements(By.cssSelector(".tok")).getFirst().sendKeys(Keys.ENTER);
+        WebElement popover = browser.find("#inspector");
+        assertTrue(popover.isDisplayed());
+        List<WebElement> rows = popover.findElements(By.cssSelector("tbody tr"));
+        assertEquals(top.size(), rows.size());
+        // Each row is the server's candidate, in its order, with its probability; the drawn one is marked.
+        for (int i = 0; i < rows.size(); i++) {
+            double logprob = ((Number) top.get(i).get("logprob")).doubleValue();
+            assertEquals(Math.exp(logprob), Double.parseDouble(rows.get(i).getDomAttribute("data-p")), 1e-12, "row " + i);
+            boolean drawn = top.get(i).get("token_id").equals(first.get("token_id"));
+            assertEquals(drawn, "drawn".equals(rows.get(i).getDomAttribute("class")), "row " + i);
+        }
+        browser.screenshot(SCREENSHOTS.resolve("inspector-live.png"));
     }
 
     @Test
@@ -838,11 +866,11 @@ class ChatPageTest {
 
     @Test
     void anAxeAuditFindsNoViolationsInEitherTheme() throws Exception {
-        if (!Files.isRegularFile(AXE)) {
-            org.junit.jupiter.api.Assertions.fail("axe-core is missing at " + AXE.toAbsolutePath()
-                    + ": npm is needed (run `npm ci --no-audit --no-fund` in server/src/test/node; ./mvnw verify does so when npm is installed)");
+        String axe;
+        try (var in = ChatPageTest.class.getClassLoader().getResourceAsStream(AXE)) {
+            assertNotNull(in, "axe-core's WebJar (a test dependency) is on the class path at " + AXE);
+            axe = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         }
-        String axe = Files.readString(AXE);
         // Token steps of every kind the token view shows: text, a space, a quote, one held back (∅), new lines,
         // a character after the new line or tab held back before it.
         importConversation("Audit sample", MARKDOWN.replace("<script>", "").replace("</script>", ""), List.of(

@@ -60,7 +60,39 @@ final class CpuForwardPass implements ForwardPass {
     }
 
     @Override
+    public boolean copyCache(KvCache source, KvCache target) {
+        CpuKvCache from = (CpuKvCache) source, to = (CpuKvCache) target;
+        if (from.length > to.capacity || from.kvDim != to.kvDim || from.keys.length != to.keys.length) {
+            throw new IllegalArgumentException("cannot copy a cache of " + from.length + " positions into one of capacity " + to.capacity);
+        }
+        int n = from.length * from.kvDim;
+        for (int l = 0; l < from.keys.length; l++) {
+            System.arraycopy(from.keys[l], 0, to.keys[l], 0, n);
+            System.arraycopy(from.values[l], 0, to.values[l], 0, n);
+        }
+        to.length = from.length;
+        return true;
+    }
+
+    @Override
     public void forward(KvCache cache, int[] tokens, int from, int to, float[] logits) {
+        Rows r = rows(cache, tokens, from, to);
+        pool.run(() -> run(r.caches, r.tokens, r.pos, new int[]{r.tokens.length - 1}, new float[][]{logits}, null));
+    }
+
+    @Override
+    public boolean hiddenStates(KvCache cache, int[] tokens, int from, int to, float[] hiddenSum) {
+        if (hiddenSum.length != a.nEmb()) throw new IllegalArgumentException("hidden states have " + a.nEmb() + " values, not " + hiddenSum.length);
+        Rows r = rows(cache, tokens, from, to);
+        pool.run(() -> run(r.caches, r.tokens, r.pos, new int[0], new float[0][], hiddenSum));
+        return true;
+    }
+
+    /** The rows of {@code tokens[from..to)} of one sequence: its cache, each token, each position after the cache's. */
+    private record Rows(CpuKvCache[] caches, int[] tokens, int[] pos) {
+    }
+
+    private static Rows rows(KvCache cache, int[] tokens, int from, int to) {
         int M = to - from;
         if (M <= 0) throw new IllegalArgumentException("no tokens to run");
         CpuKvCache c = (CpuKvCache) cache;
@@ -72,7 +104,7 @@ final class CpuForwardPass implements ForwardPass {
             pos[i] = c.length + i;
             toks[i] = tokens[from + i];
         }
-        pool.run(() -> run(caches, toks, pos, new int[]{M - 1}, new float[][]{logits}));
+        return new Rows(caches, toks, pos);
     }
 
     @Override
@@ -89,11 +121,14 @@ final class CpuForwardPass implements ForwardPass {
                 if (cs[j] == cs[i]) throw new IllegalArgumentException("one cache twice in a decode batch");
             }
         }
-        pool.run(() -> run(cs, tokens, pos, rows, logits));
+        pool.run(() -> run(cs, tokens, pos, rows, logits, null));
     }
 
-    /** Runs rows {@code tokens[r]} at {@code pos[r]} of {@code caches[r]}; writes logits of {@code outRows}. */
-    private void run(CpuKvCache[] caches, int[] tokens, int[] pos, int[] outRows, float[][] logits) {
+    /**
+     * Runs rows {@code tokens[r]} at {@code pos[r]} of {@code caches[r]}; writes logits of {@code outRows};
+     * adds every row's final-norm hidden state into {@code hiddenSum} when it is not {@code null}.
+     */
+    private void run(CpuKvCache[] caches, int[] tokens, int[] pos, int[] outRows, float[][] logits, float[] hiddenSum) {
         int M = tokens.length, C = a.nEmb(), V = a.nVocab();
         for (int r = 0; r < M; r++) {
             if (tokens[r] < 0 || tokens[r] >= V) throw new IllegalArgumentException("token " + tokens[r] + " outside the vocabulary [0, " + V + ")");
@@ -146,6 +181,11 @@ final class CpuForwardPass implements ForwardPass {
             Vec.add(s.h, 0, x, 0, M * C);
         }
         for (int r = 0; r < M; r++) caches[r].length = Math.max(caches[r].length, pos[r] + 1);
+        if (hiddenSum != null) {
+            norm(w.finalNorm(), x, s.h, M);
+            for (int r = 0; r < M; r++) Vec.add(s.h, r * C, hiddenSum, 0, C);
+        }
+        if (outRows.length == 0) return;
         // Only the requested rows need the final norm and the (large) output projection.
         int K = outRows.length;
         float[] last = new float[K * C];
