@@ -63,12 +63,17 @@ class GgufOnDeviceTest {
         return Map.of("max-sequences", 4, "prefill-rows", 8, "chunk-mib", arch.equals("qwen3") ? 256 : 0);
     }
 
-    static Stream<Arguments> familiesAndFormats() {
+    /** Each architecture in F32, F16, Q8_0 and Q4_0. */
+    private static Stream<Arguments> inEveryFormat(String... archs) {
         List<Arguments> all = new ArrayList<>();
-        for (String arch : List.of("llama", "qwen2", "qwen3")) {
+        for (String arch : archs) {
             for (DType type : List.of(DType.F32, DType.F16, DType.Q8_0, DType.Q4_0)) all.add(Arguments.of(arch, type));
         }
         return all.stream();
+    }
+
+    static Stream<Arguments> familiesAndFormats() {
+        return inEveryFormat("llama", "qwen2", "qwen3");
     }
 
     @ParameterizedTest(name = "{0} {1}")
@@ -76,23 +81,11 @@ class GgufOnDeviceTest {
     void greedyAndBatchedDecodeMatchTheCpu(String arch, DType type, @TempDir Path dir) throws IOException {
         ComputeBackend tornado = DeviceTests.tornadoOrSkip();
         Path file = TinyGgufModels.write(arch, type, Map.of(), dir.resolve("tiny-" + arch + "-" + type + ".gguf"), 42);
-        try (GgufModel m = GgufModel.load(file, DeviceTests.REGISTRY, 64);
-             ForwardPass cpu = DeviceTests.cpu(m.weights());
-             ForwardPass exact = DeviceTests.cpu(TinyGgufModels.decoded(m.weights()));
-             ForwardPass device = DeviceTests.tornado(tornado, m.weights(), device(arch))) {
-            double[] greedy = greedy(cpu, exact, device, CALIBRATED, EXACT, arch + " " + type);
-            double[] batched = batched(cpu, exact, device, arch + " " + type);
-            System.out.printf("%s %s from %s: %s; batched (4 sequences of 3/6/9/14 prompt tokens, then 6 decode steps): %s%n",
-                    arch, type, file.getFileName(), summary(greedy, 32), summary(batched, 28));
-        }
+        matchesTheCpu(tornado, file, arch, type, false);
     }
 
     static Stream<Arguments> referenceFamiliesAndFormats() {
-        List<Arguments> all = new ArrayList<>();
-        for (String arch : List.of("gemma2", "gemma3", "phi3")) {
-            for (DType type : List.of(DType.F32, DType.F16, DType.Q8_0, DType.Q4_0)) all.add(Arguments.of(arch, type));
-        }
-        return all.stream();
+        return inEveryFormat("gemma2", "gemma3", "phi3");
     }
 
     /**
@@ -109,14 +102,20 @@ class GgufOnDeviceTest {
         ComputeBackend tornado = DeviceTests.tornadoOrSkip();
         Path fixture = fixtures().resolve("tiny-" + arch + ".gguf");
         Path file = type == DType.F32 ? fixture : TinyGgufModels.reencode(fixture, type, dir.resolve("tiny-" + arch + "-" + type + ".gguf"));
+        matchesTheCpu(tornado, file, arch, type, type == DType.F32);
+    }
+
+    /** {@link #greedy} and {@link #batched} on {@code file} read through the loader, and optionally transformers' logits. */
+    private static void matchesTheCpu(ComputeBackend tornado, Path file, String arch, DType type, boolean transformers) throws IOException {
         try (GgufModel m = GgufModel.load(file, DeviceTests.REGISTRY, 64);
              ForwardPass cpu = DeviceTests.cpu(m.weights());
              ForwardPass exact = DeviceTests.cpu(TinyGgufModels.decoded(m.weights()));
              ForwardPass device = DeviceTests.tornado(tornado, m.weights(), device(arch))) {
-            String transformers = type == DType.F32 ? "; " + matchesTransformers(device, arch) : "";
+            String hf = transformers ? "; " + matchesTransformers(device, arch) : "";
             double[] greedy = greedy(cpu, exact, device, CALIBRATED, EXACT, arch + " " + type);
             double[] batched = batched(cpu, exact, device, arch + " " + type);
-            System.out.printf("%s %s: %s; batched: %s%s%n", arch, type, summary(greedy, 32), summary(batched, 28), transformers);
+            System.out.printf("%s %s from %s: %s; batched (4 sequences of 3/6/9/14 prompt tokens, then 6 decode steps): %s%s%n",
+                    arch, type, file.getFileName(), summary(greedy, 32), summary(batched, 28), hf);
         }
     }
 
