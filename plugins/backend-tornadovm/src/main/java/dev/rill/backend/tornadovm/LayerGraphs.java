@@ -52,6 +52,8 @@ final class LayerGraphs {
     final int blockGraphs;
     final IntArray state;
     final FloatArray x, logits;
+    /** The final norm's output for the rows whose logits are wanted (hidden states, for embeddings). */
+    final FloatArray xh;
     final List<ImmutableTaskGraph> graphs = new ArrayList<>();
     final List<Chunk> chunks = new ArrayList<>();
     final GridScheduler grids = new GridScheduler();
@@ -174,7 +176,7 @@ final class LayerGraphs {
         Chunk chunk = new Chunk("LM head", new HostStaging(), new ArrayList<>());
         KernelContext ctx = new KernelContext();
         Dummies none = new Dummies();
-        FloatArray xh = new FloatArray(Math.multiplyExact(outsMax, C));
+        xh = new FloatArray(Math.multiplyExact(outsMax, C));
         logits = new FloatArray(Math.multiplyExact(outsMax, a.nVocab()));
         Object outW = upload(chunk, w.output);
         List<Object> once = new ArrayList<>(List.of(outW, w.outputBias, xh, logits));
@@ -183,7 +185,7 @@ final class LayerGraphs {
         tg.transferToDevice(DataTransferMode.FIRST_EXECUTION, once.toArray());
         norm(tg, ctx, HEAD, "finalNorm", w.finalNorm, x, xh, 1, 0, outsMax);
         matmul(tg, ctx, none, HEAD, "output", w.output, outW, w.outputBias, xh, logits, a.nVocab(), Kernels.STORE, Kernels.OUTS, outsMax);
-        tg.transferToHost(DataTransferMode.UNDER_DEMAND, logits);
+        tg.transferToHost(DataTransferMode.UNDER_DEMAND, logits, xh);
         graphs.add(tg.snapshot());
         chunks.add(chunk);
     }

@@ -177,9 +177,37 @@ final class TornadoForwardPass implements ForwardPass {
                 slots[r] = c.slot;
             }
             boolean last = start + M == to;
-            run(toks, pos, slots, last ? new int[]{M - 1} : new int[0], last ? new float[][]{logits} : new float[0][]);
+            run(toks, pos, slots, last ? new int[]{M - 1} : new int[0], last ? new float[][]{logits} : new float[0][], null);
             c.advance(M);
         }
+    }
+
+    /**
+     * Every row's output of the final norm comes back from the head (which computes their logits
+     * too, unused), so a pass runs at most as many rows as it returns logits for ({@code max-sequences}).
+     */
+    @Override
+    public boolean hiddenStates(KvCache cache, int[] tokens, int from, int to, float[] hiddenSum) {
+        ensureOpen();
+        if (to <= from) throw new IllegalArgumentException("no tokens to run");
+        if (hiddenSum.length != a.nEmb()) throw new IllegalArgumentException("hidden states have " + a.nEmb() + " values, not " + hiddenSum.length);
+        TornadoKvCache c = own(cache);
+        for (int i = from; i < to; i++) checkRow(tokens[i], c.length() + i - from, c);
+        int step = Math.min(graphs.rowsMax, graphs.outsMax);
+        for (int start = from; start < to; start += step) {
+            int M = Math.min(step, to - start);
+            int[] toks = new int[M], pos = new int[M], slots = new int[M], outs = new int[M];
+            float[][] unused = new float[M][a.nVocab()];
+            for (int r = 0; r < M; r++) {
+                toks[r] = tokens[start + r];
+                pos[r] = c.length() + r;
+                slots[r] = c.slot;
+                outs[r] = r;
+            }
+            run(toks, pos, slots, outs, unused, hiddenSum);
+            c.advance(M);
+        }
+        return true;
     }
 
     @Override
@@ -198,7 +226,7 @@ final class TornadoForwardPass implements ForwardPass {
             outs[i] = i;
         }
         if (n == 0) return;
-        run(java.util.Arrays.copyOf(tokens, n), pos, slots, outs, logits);
+        run(java.util.Arrays.copyOf(tokens, n), pos, slots, outs, logits, null);
         for (TornadoKvCache c : cs) c.advance(1);
     }
 
@@ -207,8 +235,11 @@ final class TornadoForwardPass implements ForwardPass {
         if (pos >= c.capacity()) throw new IllegalArgumentException("position " + pos + " beyond the cache's " + c.capacity() + " positions");
     }
 
-    /** One pass: rows {@code tokens[r]} at {@code pos[r]} of KV slot {@code slots[r]}; the logits of rows {@code outs[k]} into {@code logits[k]}. */
-    private void run(int[] tokens, int[] pos, int[] slots, int[] outs, float[][] logits) {
+    /**
+     * One pass: rows {@code tokens[r]} at {@code pos[r]} of KV slot {@code slots[r]}; the logits of rows
+     * {@code outs[k]} into {@code logits[k]}, and with {@code hiddenSum} their final norm's outputs added into it.
+     */
+    private void run(int[] tokens, int[] pos, int[] slots, int[] outs, float[][] logits, float[] hiddenSum) {
         int C = a.nEmb(), V = a.nVocab();
         MemorySegment x = graphs.x.getSegment();
         for (int r = 0; r < tokens.length; r++) {
@@ -224,6 +255,13 @@ final class TornadoForwardPass implements ForwardPass {
         if (outs.length == 0) return;
         TornadoExecutionResult result = execute(graphs.blockGraphs);
         result.transferToHost(new DataRange(graphs.logits).withSize((long) outs.length * V));
+        if (hiddenSum != null) {
+            result.transferToHost(new DataRange(graphs.xh).withSize((long) outs.length * C));
+            MemorySegment h = graphs.xh.getSegment();
+            for (int k = 0; k < outs.length; k++) {
+                for (int i = 0; i < C; i++) hiddenSum[i] += h.getAtIndex(ValueLayout.JAVA_FLOAT, (long) k * C + i);
+            }
+        }
         MemorySegment l = graphs.logits.getSegment();
         float cap = a.finalSoftcap();
         for (int k = 0; k < outs.length; k++) {

@@ -119,6 +119,30 @@ class GgufOnDeviceTest {
         }
     }
 
+    /**
+     * Hidden states (embeddings' material): the sum of every token's final-norm output for an 11-token
+     * prompt given in two calls (5 + 6 tokens, run 4 rows a pass), on the Gemma 3 fixture, against the cpu's within {@value #EXACT}.
+     */
+    @Test
+    void hiddenStatesMatchTheCpu() throws IOException {
+        ComputeBackend tornado = DeviceTests.tornadoOrSkip();
+        try (GgufModel m = GgufModel.load(fixtures().resolve("tiny-gemma3.gguf"), DeviceTests.REGISTRY, 64);
+             ForwardPass cpu = DeviceTests.cpu(m.weights());
+             ForwardPass device = DeviceTests.tornado(tornado, m.weights(), device("gemma3"));
+             KvCache c = cpu.newCache(16); KvCache d = device.newCache(16)) {
+            int C = m.weights().arch().nEmb();
+            int[] prompt = new SplittableRandom(5).ints(11, 0, m.weights().arch().nVocab()).toArray();
+            float[] want = new float[C], got = new float[C];
+            for (int[] part : new int[][]{{0, 5}, {5, 11}}) {
+                assertTrue(cpu.hiddenStates(c, prompt, part[0], part[1], want));
+                assertTrue(device.hiddenStates(d, prompt, part[0], part[1], got));
+            }
+            assertEquals(11, d.length());
+            double rel = DeviceTests.compare(want, got, "gemma3 hidden states", EXACT);
+            System.out.printf("gemma3 hidden states of 11 tokens (5 + 6) summed: max relative difference %.3g against cpu (tolerance %.0e)%n", rel, EXACT);
+        }
+    }
+
     /** The fixture's prompt at once on the device, its last logits against transformers' (src/test/resources/gguf/tiny-logits-families.json). */
     private static String matchesTransformers(ForwardPass device, String arch) throws IOException {
         JsonNode c = new ObjectMapper().readTree(fixtures().resolve("tiny-logits-families.json").toFile()).get(arch);
