@@ -62,7 +62,10 @@ final class RillProperties {
      * so a value of the wrong type fails here as it would at start-up.
      */
     static RillConfig read(Map<String, String> env) {
+        // Quarkus reads durations as "30s" as well as ISO-8601, and sizes as "32M"; plain SmallRye neither.
         SmallRyeConfig config = new SmallRyeConfigBuilder().withMapping(RillConfig.class)
+                .withConverter(java.time.Duration.class, 200, new io.quarkus.runtime.configuration.DurationConverter())
+                .withConverter(io.quarkus.runtime.configuration.MemorySize.class, 200, new io.quarkus.runtime.configuration.MemorySizeConverter())
                 .withSources(new EnvConfigSource(env, 300)).build();
         return config.getConfigMapping(RillConfig.class);
     }
