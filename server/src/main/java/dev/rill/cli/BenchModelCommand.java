@@ -12,6 +12,7 @@ import dev.rill.spi.KvCache;
 import dev.rill.spi.Linear;
 import dev.rill.spi.MappedTensor;
 import dev.rill.spi.ModelWeights;
+import dev.rill.spi.Params;
 import dev.rill.spi.Tensor.DType;
 import dev.rill.spi.Tensor;
 import dev.rill.tensor.Parallel;
@@ -30,8 +31,10 @@ import java.util.SplittableRandom;
 /**
  * {@code rill bench model}: prompt processing and decode speed of a GGUF model on the CPU backend,
  * per thread count, beside the bandwidth bound (STREAM-triad bandwidth measured here ÷ bytes of
- * weights read per decoded token). {@code --create} first writes a synthetic random-weight Llama
- * model (default shaped like stories110M) to benchmark without downloading anything.
+ * weights read per decoded token); with {@code --backend} another backend (e.g. {@code tornadovm})
+ * is checked against the cpu and measured the same way on the same file, beside the CPU's figures.
+ * {@code --create} first writes a synthetic random-weight Llama model (default shaped like
+ * stories110M) to benchmark without downloading anything.
  */
 @Command(name = "model", mixinStandardHelpOptions = true,
         description = "Prompt-processing and decode tokens/s of a GGUF model, with the memory-bandwidth bound.")
@@ -44,8 +47,9 @@ final class BenchModelCommand implements Runnable {
     @Option(names = "--create", paramLabel = "TYPE", description = "Write a synthetic Llama model to --model first, weights in TYPE: ${COMPLETION-CANDIDATES} (default: none, --model must exist).")
     DType create;
 
-    @Option(names = "--shape", paramLabel = "DIM,LAYERS,HEADS,HIDDEN,VOCAB", defaultValue = "768,12,12,2048,32000",
-            description = "Shape of the synthetic model (the default is stories110M's).")
+    @Option(names = "--shape", paramLabel = "DIM,LAYERS,HEADS,HIDDEN,VOCAB[,KV_HEADS]", defaultValue = "768,12,12,2048,32000",
+            description = "Shape of the synthetic model (the default is stories110M's); KV_HEADS for grouped-query attention"
+                    + " (Llama-3.2-1B: 2048,16,32,8192,128256,8).")
     String shape;
 
     @Option(names = "--threads", split = ",", paramLabel = "N", defaultValue = "1,2", description = "Thread counts to measure, comma-separated.")
@@ -67,11 +71,30 @@ final class BenchModelCommand implements Runnable {
     @Option(names = "--repeat", paramLabel = "N", defaultValue = "3", description = "Runs per figure; the median is printed.")
     int repeat;
 
+    /** A backend measured beside the cpu (default: the cpu alone). */
+    @Mixin
+    BackendOptions backend;
+
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "1",
+            description = "Also decode N sequences at once and print the aggregate tokens/s (1: not measured).")
+    int batch;
+
+    @Option(names = "--check", paramLabel = "N", defaultValue = "32",
+            description = "Greedy tokens run on both --backend and the cpu before measuring, to compare their logits (0: none).")
+    int check;
+
+    @Option(names = "--bandwidth", paramLabel = "GB/s",
+            description = "Memory bandwidth of --backend's device for its bandwidth bound, e.g. a triad measured on the GPU (default: no bound shown).")
+    Double bandwidth;
+
     @Override
     public void run() {
-        if (prompt < 1 || gen < 1 || repeat < 1) {
-            throw new IllegalArgumentException("--prompt-tokens, --tokens and --repeat must be >= 1 (got " + prompt + ", " + gen + ", " + repeat + ")");
+        if (check < 0) throw new IllegalArgumentException("--check must be >= 0 (got " + check + ")");
+        if (prompt < 1 || gen < 1 || repeat < 1 || batch < 1) {
+            throw new IllegalArgumentException("--prompt-tokens, --tokens, --repeat and --batch must be >= 1 (got " + prompt + ", " + gen + ", "
+                    + repeat + ", " + batch + ")");
         }
+        if (bandwidth != null && bandwidth <= 0) throw new IllegalArgumentException("--bandwidth must be > 0 GB/s (got " + bandwidth + ")");
         for (int t : threads) if (t < 1) throw new IllegalArgumentException("--threads: each count must be >= 1 (got " + t + ")");
         if (llamaBench != null && !java.nio.file.Files.isExecutable(llamaBench)) {
             throw new IllegalArgumentException("--llama-bench " + llamaBench + " is not an executable file (build llama.cpp's llama-bench target and pass its path)");
@@ -86,13 +109,17 @@ final class BenchModelCommand implements Runnable {
 
     private void createSynthetic() throws java.io.IOException {
         int[] s = Arrays.stream(shape.split(",")).mapToInt(x -> Integer.parseInt(x.trim())).toArray();
-        if (s.length != 5) throw new IllegalArgumentException("--shape needs DIM,LAYERS,HEADS,HIDDEN,VOCAB, got " + shape);
-        int dim = s[0], layers = s[1], heads = s[2], hidden = s[3], vocab = s[4];
+        if (s.length != 5 && s.length != 6) throw new IllegalArgumentException("--shape needs DIM,LAYERS,HEADS,HIDDEN,VOCAB[,KV_HEADS], got " + shape);
+        int dim = s[0], layers = s[1], heads = s[2], hidden = s[3], vocab = s[4], kvHeads = s.length == 6 ? s[5] : heads;
+        if (heads < 1 || kvHeads < 1 || heads % kvHeads != 0 || dim % heads != 0) {
+            throw new IllegalArgumentException("--shape: DIM must be a multiple of HEADS and HEADS of KV_HEADS, got " + shape);
+        }
+        int kvDim = dim / heads * kvHeads;
         GgufWriter w = new GgufWriter()
                 .putString("general.architecture", "llama").putString("general.name", "synthetic " + shape + " " + create)
                 .putUInt32("llama.context_length", 1024).putUInt32("llama.embedding_length", dim)
                 .putUInt32("llama.block_count", layers).putUInt32("llama.feed_forward_length", hidden)
-                .putUInt32("llama.attention.head_count", heads).putUInt32("llama.attention.head_count_kv", heads)
+                .putUInt32("llama.attention.head_count", heads).putUInt32("llama.attention.head_count_kv", kvHeads)
                 .putFloat32("llama.attention.layer_norm_rms_epsilon", 1e-5f).putFloat32("llama.rope.freq_base", 10000f)
                 .putString("tokenizer.ggml.model", "gpt2").putString("tokenizer.ggml.pre", "gpt-2");
         // The 256 byte-level tokens first (GPT-2's byte → character table), so that any text,
@@ -111,7 +138,10 @@ final class BenchModelCommand implements Runnable {
         for (int l = 0; l < layers; l++) {
             String b = "blk." + l + ".";
             norm(w, b + "attn_norm.weight", dim);
-            for (String m : List.of("attn_q", "attn_k", "attn_v", "attn_output")) matrix(w, b + m + ".weight", dim, dim, r.split());
+            matrix(w, b + "attn_q.weight", dim, dim, r.split());
+            matrix(w, b + "attn_k.weight", kvDim, dim, r.split());
+            matrix(w, b + "attn_v.weight", kvDim, dim, r.split());
+            matrix(w, b + "attn_output.weight", dim, dim, r.split());
             norm(w, b + "ffn_norm.weight", dim);
             matrix(w, b + "ffn_gate.weight", hidden, dim, r.split());
             matrix(w, b + "ffn_up.weight", hidden, dim, r.split());
@@ -139,7 +169,16 @@ final class BenchModelCommand implements Runnable {
     private void bench() throws java.io.IOException {
         PluginRegistry registry = plugins.registry();
         ComputeBackend cpu = registry.get(ComputeBackend.class, "cpu");
-        try (GgufModel m = GgufModel.load(model, registry, prompt + gen + 8)) {
+        String otherName = backend.name();
+        ComputeBackend other = otherName.equals(BackendOptions.DEFAULT) ? null : backend.backend(registry);
+        // Checked before any measuring, so that a bad parameter does not wait for the cpu's rows.
+        Params otherParams = null;
+        if (other != null) {
+            Map<String, Object> params = backend.given();
+            params.putIfAbsent("max-sequences", Math.max(2, batch));
+            otherParams = other.params(params);
+        }
+        try (GgufModel m = GgufModel.load(model, registry, prompt + Math.max(gen, check) + 8)) {
             Progress reading = Progress.console("loading " + model.getFileName());
             m.file().readTensorData(reading);
             reading.clear();
@@ -150,43 +189,134 @@ final class BenchModelCommand implements Runnable {
             System.out.printf(Locale.ROOT, "%-9s %14s %14s %14s %16s %10s%n", "threads", "pp" + prompt + " tok/s", "tg" + gen + " tok/s",
                     "triad GB/s", "bound tok/s", "tg/bound");
             List<String> compared = new ArrayList<>();
+            List<String> batched = new ArrayList<>();
             int V = m.weights().arch().nVocab();
             int[] tokens = new SplittableRandom(7).ints(prompt + gen, 0, Math.min(V, m.vocabulary().size())).toArray();
             for (int t : threads) {
                 // Each thread count its own prepared model, with a compute pool of that size.
                 try (ForwardPass fp = cpu.prepare(m.weights(), cpu.params(Map.of("threads", t))); Parallel pool = new Parallel(t)) {
-                    float[] logits = new float[V];
-                    // Warm-up: compile the kernels on this path.
-                    KvCache warm = fp.newCache(prompt + gen);
-                    fp.forward(warm, tokens, 0, prompt, logits);
-                    for (int i = 0; i < Math.min(8, gen); i++) fp.forward(warm, tokens, prompt + i, prompt + i + 1, logits);
-                    double[] pp = new double[repeat], tg = new double[repeat];
-                    Progress progress = Progress.console(t + (t == 1 ? " thread" : " threads") + ", run");
-                    for (int k = 0; k < repeat; k++) {
-                        KvCache c = fp.newCache(prompt + gen);
-                        long t0 = System.nanoTime();
-                        fp.forward(c, tokens, 0, prompt, logits);
-                        pp[k] = prompt / ((System.nanoTime() - t0) / 1e9);
-                        KvCache d = fp.newCache(gen + 1);
-                        fp.forward(d, tokens, 0, 1, logits);
-                        t0 = System.nanoTime();
-                        for (int i = 1; i <= gen; i++) fp.forward(d, tokens, i, i + 1, logits);
-                        tg[k] = gen / ((System.nanoTime() - t0) / 1e9);
-                        progress.update(k + 1, repeat, "");   // outside the timed parts
-                    }
-                    progress.clear();
+                    double[] speed = measure(fp, tokens, t + (t == 1 ? " thread" : " threads"));
                     double bw = pool.call(BenchModelCommand::triadBandwidth);
                     double bound = bw / bytesPerToken;
-                    System.out.printf(Locale.ROOT, "%-9d %14.1f %14.1f %14.1f %16.1f %9.0f%%%n", t, median(pp), median(tg), bw / 1e9, bound, 100 * median(tg) / bound);
+                    System.out.printf(Locale.ROOT, "%-9d %14.1f %14.1f %14.1f %16.1f %9.0f%%%n", t, speed[0], speed[1], bw / 1e9, bound, 100 * speed[1] / bound);
+                    if (batch > 1) batched.add(String.format(Locale.ROOT, "cpu, %d thread%s: %.1f tok/s", t, t == 1 ? "" : "s", decodeBatch(fp, tokens)));
                     if (llamaBench != null) {
                         double[] ref = LlamaBench.run(llamaBench, model, prompt, gen, t, repeat);
                         System.out.printf(Locale.ROOT, "%-9s %14.1f %14.1f %14s %16s %9.0f%%%n", "llama.cpp", ref[0], ref[1], "", "", 100 * ref[1] / bound);
-                        compared.add(String.format(Locale.ROOT, "%d thread%s: pp %.2f×, tg %.2f× llama.cpp", t, t == 1 ? "" : "s", median(pp) / ref[0], median(tg) / ref[1]));
+                        compared.add(String.format(Locale.ROOT, "%d thread%s: pp %.2f×, tg %.2f× llama.cpp", t, t == 1 ? "" : "s", speed[0] / ref[0], speed[1] / ref[1]));
                     }
                 }
             }
+            if (other != null) {
+                try (ForwardPass dev = other.prepare(m.weights(), otherParams)) {
+                    if (check > 0) {
+                        try (ForwardPass ref = cpu.prepare(m.weights(), cpu.params(Map.of("threads", threads[threads.length - 1])))) {
+                            System.out.println(agreement(ref, dev, tokens));
+                        }
+                    }
+                    double[] speed = measure(dev, tokens, otherName);
+                    String bound = "", fraction = "", bw = "";
+                    if (bandwidth != null) {
+                        double b = bandwidth * 1e9 / bytesPerToken;
+                        bw = String.format(Locale.ROOT, "%.1f", bandwidth);
+                        bound = String.format(Locale.ROOT, "%.1f", b);
+                        fraction = String.format(Locale.ROOT, "%.0f%%", 100 * speed[1] / b);
+                    }
+                    System.out.printf(Locale.ROOT, "%-9s %14.1f %14.1f %14s %16s %10s%n", otherName, speed[0], speed[1], bw, bound, fraction);
+                    if (batch > 1) batched.add(String.format(Locale.ROOT, "%s: %.1f tok/s", otherName, decodeBatch(dev, tokens)));
+                }
+            }
             compared.forEach(c -> System.out.println("Rill / llama.cpp, " + c));
+            if (!batched.isEmpty()) System.out.println("decode of " + batch + " sequences at once (aggregate), " + String.join("; ", batched));
         }
+    }
+
+    /**
+     * The prompt and {@link #check} greedy tokens (the cpu's) on both passes: how many of the other
+     * backend's greedy choices are the cpu's, and the largest difference of their logits relative to
+     * the cpu's largest.
+     */
+    private String agreement(ForwardPass cpu, ForwardPass other, int[] tokens) {
+        int V = cpu.weights().arch().nVocab(), same = 0;
+        float[] want = new float[V], got = new float[V];
+        double worst = 0;
+        try (KvCache c = cpu.newCache(prompt + check + 1); KvCache o = other.newCache(prompt + check + 1)) {
+            cpu.forward(c, tokens, 0, prompt, want);
+            other.forward(o, tokens, 0, prompt, got);
+            for (int s = 0; s < check; s++) {
+                double diff = 0, max = 0;
+                for (int i = 0; i < V; i++) {
+                    diff = Math.max(diff, Math.abs(got[i] - want[i]));
+                    max = Math.max(max, Math.abs(want[i]));
+                }
+                worst = Math.max(worst, Double.isFinite(diff) ? diff / max : Double.POSITIVE_INFINITY);
+                int[] next = {argmax(want)};
+                if (argmax(got) == next[0]) same++;
+                cpu.forward(c, next, 0, 1, want);
+                other.forward(o, next, 0, 1, got);
+            }
+        }
+        return String.format(Locale.ROOT, "%s against cpu: %d/%d greedy tokens identical, logits within %.3g of the cpu's largest (relative)",
+                backend.name(), same, check, worst);
+    }
+
+    private static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
+        return best;
+    }
+
+    /** Median prompt-processing and decode tokens/s of {@code fp}, after a warm-up (the JIT, or a device's first runs). */
+    private double[] measure(ForwardPass fp, int[] tokens, String label) {
+        float[] logits = new float[fp.weights().arch().nVocab()];
+        try (KvCache warm = fp.newCache(prompt + gen)) {
+            fp.forward(warm, tokens, 0, prompt, logits);
+            for (int i = 0; i < Math.min(8, gen); i++) fp.forward(warm, tokens, prompt + i, prompt + i + 1, logits);
+        }
+        double[] pp = new double[repeat], tg = new double[repeat];
+        Progress progress = Progress.console(label + ", run");
+        for (int k = 0; k < repeat; k++) {
+            try (KvCache c = fp.newCache(prompt + gen)) {
+                long t0 = System.nanoTime();
+                fp.forward(c, tokens, 0, prompt, logits);
+                pp[k] = prompt / ((System.nanoTime() - t0) / 1e9);
+            }
+            try (KvCache d = fp.newCache(gen + 1)) {
+                fp.forward(d, tokens, 0, 1, logits);
+                long t0 = System.nanoTime();
+                for (int i = 1; i <= gen; i++) fp.forward(d, tokens, i, i + 1, logits);
+                tg[k] = gen / ((System.nanoTime() - t0) / 1e9);
+            }
+            progress.update(k + 1, repeat, "");   // outside the timed parts
+        }
+        progress.clear();
+        return new double[]{median(pp), median(tg)};
+    }
+
+    /** Aggregate tokens/s of {@link #batch} sequences decoded together ({@link ForwardPass#decode}), median of the runs. */
+    private double decodeBatch(ForwardPass fp, int[] tokens) {
+        int V = fp.weights().arch().nVocab();
+        double[] speed = new double[repeat];
+        for (int k = 0; k < repeat; k++) {
+            KvCache[] caches = new KvCache[batch];
+            try {
+                float[][] logits = new float[batch][V];
+                for (int s = 0; s < batch; s++) {
+                    caches[s] = fp.newCache(gen + 1);
+                    fp.forward(caches[s], tokens, s, s + 1, logits[s]);
+                }
+                int[] next = new int[batch];
+                long t0 = System.nanoTime();
+                for (int i = 1; i <= gen; i++) {
+                    for (int s = 0; s < batch; s++) next[s] = tokens[(i + s) % tokens.length];
+                    fp.decode(caches, next, logits);
+                }
+                speed[k] = (double) batch * gen / ((System.nanoTime() - t0) / 1e9);
+            } finally {
+                for (KvCache c : caches) if (c != null) c.close();
+            }
+        }
+        return median(speed);
     }
 
     /** Bytes of every matrix a decode step reads once (all linear layers and the head) plus one embedding row. */
