@@ -9,6 +9,7 @@ import dev.rill.plugin.PluginRegistry;
 import dev.rill.spi.Plugin;
 import dev.rill.spi.PositionalEncoder;
 import dev.rill.spi.PositionalEncoding;
+import dev.rill.spi.TensorSpec;
 import dev.rill.spi.Tokenizer;
 import dev.rill.spi.Vocabulary;
 
@@ -72,6 +73,21 @@ public final class Checkpoint {
         }
     }
 
+    /**
+     * Deletes what a killed {@link #save} left beside {@code dir}: its temporary folders
+     * ({@code .NAME.tmp-*}). The backup {@code .NAME.old} stays: {@link #load} may need it. Training
+     * calls this when it starts, so a killed run leaves nothing behind once the next one begins.
+     */
+    public static void removeLeftovers(Path dir) throws IOException {
+        Path target = dir.toAbsolutePath().normalize();
+        Path parent = target.getParent();
+        if (parent == null || !Files.isDirectory(parent)) return;
+        String prefix = "." + target.getFileName() + ".tmp-";
+        try (var siblings = Files.newDirectoryStream(parent, p -> p.getFileName().toString().startsWith(prefix) && Files.isDirectory(p))) {
+            for (Path leftover : siblings) deleteTree(leftover);
+        }
+    }
+
     private static void swapIn(Path tmp, Path target) throws IOException {
         Path backup = target.resolveSibling("." + target.getFileName() + ".old");
         deleteTree(backup);
@@ -123,35 +139,106 @@ public final class Checkpoint {
 
     /**
      * Reads a checkpoint folder, resolving its tokenizer and positional encoding through {@code registry}.
+     * Every config field is checked (integers, ranges, products without overflow, the memory the
+     * model will take against the JVM's maximum heap, the weights file's size) before anything large
+     * is allocated; the tokenizer file must lie inside the folder; a damaged file is named, its
+     * content never repeated.
      *
      * @throws IllegalArgumentException on a missing or malformed file, naming it
      * @throws dev.rill.plugin.PluginException when a plugin it names is not available
      */
     public static Loaded load(Path dir, PluginRegistry registry) throws IOException {
         Path folder = locate(dir);
-        JsonNode root = readJson(folder.resolve(CONFIG));
+        Path configFile = folder.resolve(CONFIG);
+        JsonNode root = readJson(configFile);
         JsonNode rill = root.path("rill");
         if (!rill.isObject() || !"gpt".equals(rill.path("architecture").asText())) {
-            throw new IllegalArgumentException(folder.resolve(CONFIG) + " is not a Rill GPT checkpoint config (no \"rill\": {\"architecture\": \"gpt\"})");
+            throw new IllegalArgumentException(configFile + " is not a Rill GPT checkpoint config (no \"rill\": {\"architecture\": \"gpt\"})");
         }
         String peName = text(rill.path("positional"), "name", folder);
         String tokName = text(rill.path("tokenizer"), "name", folder);
-        String tokFile = text(rill.path("tokenizer"), "file", folder);
+        Path tokFile = inside(folder, text(rill.path("tokenizer"), "file", folder));
         Tokenizer tokenizer = plugin(registry, Tokenizer.class, tokName, folder);
         PositionalEncoding encoding = plugin(registry, PositionalEncoding.class, peName, folder);
-        Map<String, Object> tokParams = toMap(rill.path("tokenizer").path("params"));
-        Map<String, Object> peParams = toMap(rill.path("positional").path("params"));
-        Vocabulary vocab = tokenizer.load(folder.resolve(tokFile), tokenizer.params(tokParams));
-        GptConfig config = new GptConfig(intField(root, "vocab_size", folder), intField(root, "n_positions", folder),
-                intField(root, "n_layer", folder), intField(root, "n_head", folder), intField(root, "n_embd", folder),
-                rill.path("max_context").asInt(0), peName, peParams);
+        Map<String, Object> tokParams = params(rill.path("tokenizer"), "rill.tokenizer.params", configFile);
+        Map<String, Object> peParams = params(rill.path("positional"), "rill.positional.params", configFile);
+        int nVocab = intField(root, "vocab_size", configFile), T = intField(root, "n_positions", configFile);
+        int nLayer = intField(root, "n_layer", configFile), nHead = intField(root, "n_head", configFile), nEmb = intField(root, "n_embd", configFile);
+        int maxContext = optionalInt(rill, "max_context", configFile);
+        GptConfig config;
+        PositionalEncoder pe;
+        try {
+            config = new GptConfig(nVocab, T, nLayer, nHead, nEmb, maxContext, peName, peParams);
+            pe = encoding.create(Gpt.shape(config), encoding.params(peParams));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(configFile + ": " + e.getMessage(), e);
+        }
+        checkSizes(folder, config, pe);
+        Vocabulary vocab = vocabulary(tokenizer, tokName, tokFile, tokParams);
         if (vocab.size() != config.nVocab()) {
             throw new IllegalArgumentException(folder + ": the tokenizer has " + vocab.size() + " tokens but the model expects " + config.nVocab());
         }
-        PositionalEncoder pe = encoding.create(Gpt.shape(config), encoding.params(peParams));
         Gpt model = new Gpt(config, pe);
         readWeights(folder.resolve(WEIGHTS), model);
         return new Loaded(folder, model, vocab);
+    }
+
+    /** The sizes a config asks for, against what one float array, the weights file and the JVM's heap can hold. */
+    private static void checkSizes(Path folder, GptConfig c, PositionalEncoder pe) throws IOException {
+        Path configFile = folder.resolve(CONFIG);
+        String sizes = "vocab_size " + c.nVocab() + ", n_layer " + c.nLayer() + ", n_embd " + c.nEmb() + ", n_positions " + c.T();
+        long parameters = c.parameterCount(pe.parameters().stream().map(TensorSpec::shape).toList());
+        if (parameters > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException(configFile + ": " + sizes + " make " + (parameters == Long.MAX_VALUE ? "more than 2^63" : parameters)
+                    + " parameters; a Rill checkpoint holds at most " + (Integer.MAX_VALUE - 16));
+        }
+        if ((long) c.maxContext() * c.nEmb() > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException(configFile + ": max_context " + c.maxContext() + " × n_embd " + c.nEmb()
+                    + " is more than a KV cache block holds (2^31 values); lower max_context");
+        }
+        Path weights = folder.resolve(WEIGHTS);
+        if (Files.isRegularFile(weights) && Files.size(weights) < 2 * parameters) {
+            throw new IllegalArgumentException(weights + " has " + Files.size(weights) + " bytes, too few for the " + parameters
+                    + " parameters that config.json describes (" + sizes + ")");
+        }
+        // Weights and their gradients (a Gpt holds both), and one sequence's KV cache over the whole context.
+        long need = 8 * parameters + c.kvCacheBytes();
+        long max = Runtime.getRuntime().maxMemory();
+        if (need > max) {
+            throw new IllegalArgumentException(folder + ": the model needs " + (need >> 20) + " MiB (" + parameters + " parameters, their gradients, "
+                    + "and a KV cache over max_context " + c.maxContext() + "), more than the JVM's " + (max >> 20)
+                    + " MiB; give it more memory (-Xmx, or RILL_MAX_RAM_PERCENT for ./rill)");
+        }
+    }
+
+    /** The tokenizer file a config names: a file inside the checkpoint folder, not a path out of it. */
+    static Path inside(Path folder, String name) throws IOException {
+        String refused = folder.resolve(CONFIG) + ": rill.tokenizer.file must name a file inside the checkpoint folder";
+        Path rel;
+        try {
+            rel = Path.of(name);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new IllegalArgumentException(refused + " (it is not a file name)");
+        }
+        Path file = folder.resolve(rel).normalize();
+        if (rel.isAbsolute() || !file.startsWith(folder) || file.equals(folder)) {
+            throw new IllegalArgumentException(refused + " (it is an absolute path or leads out of the folder)");
+        }
+        if (Files.exists(file) && !file.toRealPath().startsWith(folder.toRealPath())) {
+            throw new IllegalArgumentException(refused + " (it is a link out of the folder)");
+        }
+        return file;
+    }
+
+    /** Loads the vocabulary; a file the tokenizer cannot read is named, not quoted (it could be anything). */
+    private static Vocabulary vocabulary(Tokenizer tokenizer, String name, Path file, Map<String, Object> params) throws IOException {
+        var p = tokenizer.params(params);
+        if (!Files.isRegularFile(file)) throw new NoSuchFileException(file + " (the tokenizer file that config.json names)");
+        try {
+            return tokenizer.load(file, p);
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException(file + " is not a valid '" + name + "' tokenizer file (damaged or of another tokenizer)", e);
+        }
     }
 
     /** The plugin a checkpoint names; when it is missing, says which checkpoint needs it and where to put it. */
@@ -199,7 +286,8 @@ public final class Checkpoint {
             if (node == null || !node.isObject()) throw new IllegalArgumentException(file + " is not a JSON object");
             return node;
         } catch (com.fasterxml.jackson.core.JacksonException e) {
-            throw new IllegalArgumentException(file + " is not valid JSON: " + e.getOriginalMessage());
+            var at = e.getLocation();
+            throw new IllegalArgumentException(file + " is not valid JSON" + (at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"));
         }
     }
 
@@ -209,10 +297,40 @@ public final class Checkpoint {
         return v.asText();
     }
 
-    private static int intField(JsonNode root, String field, Path folder) {
+    /** A positive integer field: 1.5 or "7" are not integers, 2^31 does not fit. */
+    private static int intField(JsonNode root, String field, Path configFile) {
         JsonNode v = root.path(field);
-        if (!v.canConvertToInt()) throw new IllegalArgumentException(folder.resolve(CONFIG) + " lacks the integer \"" + field + "\"");
+        if (!v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < 1) {
+            throw new IllegalArgumentException(configFile + ": \"" + field + "\" must be an integer from 1 to " + Integer.MAX_VALUE
+                    + (v.isMissingNode() ? " (it is missing)" : " (got " + abbreviate(v.toString()) + ")"));
+        }
         return v.asInt();
+    }
+
+    /** {@code rill.max_context}: absent or an integer (0: the context size). */
+    private static int optionalInt(JsonNode rill, String field, Path configFile) {
+        JsonNode v = rill.path(field);
+        if (v.isMissingNode() || v.isNull()) return 0;
+        if (!v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < 0) {
+            throw new IllegalArgumentException(configFile + ": \"rill." + field + "\" must be an integer from 0 to " + Integer.MAX_VALUE
+                    + " (got " + abbreviate(v.toString()) + ")");
+        }
+        return v.asInt();
+    }
+
+    /** A plugin entry's {@code params}: absent, or an object. */
+    private static Map<String, Object> params(JsonNode entry, String field, Path configFile) {
+        JsonNode p = entry.path("params");
+        if (p.isMissingNode() || p.isNull()) return Map.of();
+        if (!p.isObject()) throw new IllegalArgumentException(configFile + ": " + field + " must be an object of parameter values");
+        for (var e : p.properties()) {
+            if (e.getValue().isNull()) throw new IllegalArgumentException(configFile + ": " + field + "." + abbreviate(e.getKey()) + " is null; give a value or leave it out");
+        }
+        return toMap(p);
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() > 40 ? s.substring(0, 40) + "..." : s;
     }
 
     @SuppressWarnings("unchecked")

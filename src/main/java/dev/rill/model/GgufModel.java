@@ -57,8 +57,10 @@ public record GgufModel(GgufFile file, ModelWeights weights, Vocabulary vocabula
         String arch = f.getString("general.architecture", null);
         if (arch == null) throw new GgufException(f.path() + " has no general.architecture");
         ModelFamily family = family(f, arch, registry);
+        checkBlockCount(f, arch);   // before the family makes a list per block
         ModelFamily.Description d = family.describe(f, maxContext);
         Architecture a = d.arch();
+        checkSizes(f, arch, a);
         PositionalEncoder pe = encoder(registry, d.positional(), a);
         List<ModelWeights.Block> blocks = new ArrayList<>(d.blocks().size());
         for (int l = 0; l < d.blocks().size(); l++) {
@@ -75,6 +77,42 @@ public record GgufModel(GgufFile file, ModelWeights weights, Vocabulary vocabula
         ModelFacts info = new ModelFacts(arch, parameters(f), quantization(f), a.T(), a.maxContext(), a.nLayer(), a.nHead(), a.nKvHead(),
                 a.nEmb(), a.nVocab(), vocab.tokenizer(), d.positional().name(), template.name(), f.fileSize());
         return new GgufModel(f, weights, vocab, template, info);
+    }
+
+    /**
+     * {@code block_count} against the tensors the file holds: a block has several tensors, so a count
+     * beyond a third of them is a damaged file, however large (before, 2^31 - 1 blocks ran the JVM
+     * out of memory making their list).
+     */
+    private static void checkBlockCount(GgufFile f, String arch) {
+        String key = arch + ".block_count";
+        if (!f.has(key)) return;   // the family says what it needs
+        long nLayer = f.getLong(key);
+        // A file without even the embedding is named for that (every family needs it).
+        if (!f.tensors().containsKey("token_embd.weight")) throw new GgufException(f.path() + " has no tensor 'token_embd.weight'");
+        if (nLayer > f.tensors().size() / 3) {
+            throw new GgufException(f.path() + ": " + key + " is " + nLayer + " but the file holds " + f.tensors().size()
+                    + " tensors, enough for " + f.tensors().size() / 3 + " blocks at most");
+        }
+    }
+
+    /**
+     * What the shapes ask of memory, before a request allocates it: one sequence's KV cache over the
+     * context must fit one array per block and the JVM's maximum heap (the server gives every
+     * running sequence one).
+     */
+    private static void checkSizes(GgufFile f, String arch, Architecture a) {
+        long kvDim = (long) a.nKvHead() * a.headDim(), maxCtx = a.maxContext();
+        if (kvDim * maxCtx > Integer.MAX_VALUE - 16) {
+            throw new GgufException(f.path() + ": " + arch + ".context_length " + maxCtx + " × " + kvDim
+                    + " key/value dimensions is more than a KV cache block holds (2^31 values); cap the context");
+        }
+        long kvBytes = 8L * a.nLayer() * maxCtx * kvDim, max = Runtime.getRuntime().maxMemory();
+        if (kvBytes > max) {
+            throw new GgufException(f.path() + ": a KV cache over the context of " + maxCtx + " tokens (" + arch + ".context_length) needs "
+                    + (kvBytes >> 20) + " MiB, more than the JVM's " + (max >> 20)
+                    + " MiB; give it more memory (-Xmx, or RILL_MAX_RAM_PERCENT for ./rill) or cap the context");
+        }
     }
 
     /** The family plugin that reads {@code arch} (by {@link ModelFamily#architectures()}, not by name). */

@@ -39,6 +39,41 @@ public record GptConfig(int nVocab, int T, int nLayer, int nHead, int nEmb, int 
         return nEmb / nHead;
     }
 
+    /**
+     * Parameters of a {@link Gpt} of these sizes, counted in {@code long} without overflow
+     * ({@link Long#MAX_VALUE} when even that overflows): token embedding {@code nVocab × nEmb}, the
+     * positional encoder's own tensors, {@code 12·nEmb² + 13·nEmb} per block (two LayerNorms,
+     * attention's q/k/v and projection with biases, the MLP's 4× expansion with biases), and the
+     * final LayerNorm. A checkpoint's loader checks this before anything is allocated.
+     *
+     * @param positionalShapes the shapes of the positional encoder's tensors (learned: {@code [T, nEmb]})
+     */
+    public long parameterCount(List<int[]> positionalShapes) {
+        try {
+            long C = nEmb;
+            long n = Math.multiplyExact((long) nVocab, C);
+            for (int[] shape : positionalShapes) {
+                long size = 1;
+                for (int d : shape) size = Math.multiplyExact(size, (long) d);
+                n = Math.addExact(n, size);
+            }
+            long perBlock = Math.addExact(Math.multiplyExact(12L, Math.multiplyExact(C, C)), 13L * C);
+            n = Math.addExact(n, Math.multiplyExact(perBlock, (long) nLayer));
+            return Math.addExact(n, 2L * C);
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    /** Bytes of one sequence's KV cache over {@code maxContext} (keys and values, float32, every block). */
+    public long kvCacheBytes() {
+        try {
+            return Math.multiplyExact(Math.multiplyExact(Math.multiplyExact(2L * 4L, (long) nLayer), (long) maxContext), (long) nEmb);
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
+    }
+
     public GptConfig withVocab(int n) {
         return new GptConfig(n, T, nLayer, nHead, nEmb, maxContext, positional, positionalParams);
     }

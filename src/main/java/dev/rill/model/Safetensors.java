@@ -113,7 +113,8 @@ public final class Safetensors {
             try {
                 header = JSON.readTree(new String(hb.array(), StandardCharsets.UTF_8));
             } catch (com.fasterxml.jackson.core.JacksonException e) {
-                throw corrupt(file, "header is not valid JSON: " + e.getOriginalMessage());
+                var at = e.getLocation();   // not its message: that quotes the file
+                throw corrupt(file, "header is not valid JSON" + (at == null ? "" : " (column " + at.getColumnNr() + ")"));
             }
             if (header == null || !header.isObject()) throw corrupt(file, "header is not a JSON object");
             long dataStart = 8 + headerLen, dataSize = size - dataStart;

@@ -97,6 +97,7 @@ public final class Trainer {
 
     /** Starts a new run: fits the tokenizer (or takes the base model's), initialises the model, trains, checkpoints. */
     public Result train(TrainConfig config) throws IOException {
+        Checkpoint.removeLeftovers(config.out());
         String text = readText(config.data());
         List<ChatData.Conversation> chats = config.sft() ? ChatData.parse(text, config.data().toString()) : null;
         Tokenizer tokenizer;
@@ -137,6 +138,7 @@ public final class Trainer {
 
     /** Continues the run whose checkpoint is at {@code dir}, with the settings it was started with. */
     public Result resume(Path dir) throws IOException {
+        Checkpoint.removeLeftovers(dir);
         Checkpoint.Loaded loaded = Checkpoint.load(dir, registry);
         Path trainingFile = loaded.dir().resolve(Checkpoint.TRAINING);
         if (!Files.isRegularFile(trainingFile)) throw new NoSuchFileException(trainingFile + " (this checkpoint has no training state to resume)");

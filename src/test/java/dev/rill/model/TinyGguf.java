@@ -65,7 +65,12 @@ final class TinyGguf {
 
     /** Random weights (seeded), matrices stored as {@code type}, norms as F32. */
     Path write(Path file, DType type, long seed) throws IOException {
-        GgufWriter w = metadata();
+        return write(file, type, seed, w -> w);
+    }
+
+    /** As {@link #write(Path, DType, long)}, with the metadata changed by {@code tweak} first (for tests of bad files). */
+    Path write(Path file, DType type, long seed, java.util.function.UnaryOperator<GgufWriter> tweak) throws IOException {
+        GgufWriter w = tweak.apply(metadata());
         SplittableRandom r = new SplittableRandom(seed);
         int q = nHead * headDim, kv = nKvHead * headDim;
         matrix(w, "token_embd.weight", type, nVocab, nEmb, 1f, r.split());

@@ -213,9 +213,15 @@ final class Checks {
 
     // ---- routing ---------------------------------------------------------------------------------
 
-    /** The Deployment selects its pods, the Service reaches them on the server's port, metrics are scraped where they are. */
+    /**
+     * The Deployment selects its pods, the Service reaches them on the server's port, metrics are
+     * scraped where they are, and the server listens beyond loopback (its default is 127.0.0.1).
+     */
     static void routing(Manifests m) {
         Deployment d = m.deployment();
+        String host = Optional.ofNullable(envValue(m.container(), "QUARKUS_HTTP_HOST")).orElse(APP.get("quarkus.http.host", "0.0.0.0"));
+        check(host.equals("0.0.0.0") || host.equals("::"), m, "the server would listen on " + host
+                + " only, where neither the Service nor the probes reach it: set QUARKUS_HTTP_HOST to 0.0.0.0");
         Map<String, String> podLabels = d.getSpec().getTemplate().getMetadata().getLabels();
         check(selects(d.getSpec().getSelector().getMatchLabels(), podLabels), m, "the Deployment's selector does not match its pod labels");
         List<Service> services = m.all(Service.class);

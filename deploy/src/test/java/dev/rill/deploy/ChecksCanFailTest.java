@@ -52,6 +52,7 @@ class ChecksCanFailTest {
                 breakage("security", "enableServiceLinks", m -> m.pod().setEnableServiceLinks(null)),
                 breakage("routing", "not the pods", m -> m.get(Service.class, "rill").getSpec().setSelector(Map.of("app", "other"))),
                 breakage("routing", "prometheus.io/port", m -> m.deployment().getSpec().getTemplate().getMetadata().getAnnotations().put("prometheus.io/port", "9000")),
+                breakage("routing", "would listen on 127.0.0.1 only", m -> m.container().getEnv().removeIf(e -> e.getName().equals("QUARKUS_HTTP_HOST"))),
                 breakage("routing", "selector does not match", m -> m.deployment().getSpec().getSelector().setMatchLabels(Map.of("app", "x"))),
                 breakage("ingress", "proxy-read-timeout 60 s is too short", m -> ingress(m).put(Checks.NGINX + "proxy-read-timeout", "60")),
                 breakage("ingress", "proxy-send-timeout is not set", m -> ingress(m).remove(Checks.NGINX + "proxy-send-timeout")),

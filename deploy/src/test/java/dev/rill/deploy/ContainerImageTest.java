@@ -86,6 +86,8 @@ class ContainerImageTest {
         assertEquals(Long.parseLong(user.split(":")[0]), Manifests.overlay("dev").pod().getSecurityContext().getRunAsUser(),
                 name + ": the manifests run the image's user");
         assertEquals(String.valueOf(Checks.APP.httpPort()), d.last("EXPOSE").orElseThrow().args(), name + ": EXPOSE is quarkus.http.port");
+        assertEquals("127.0.0.1", Checks.APP.get("quarkus.http.host", "0.0.0.0"), "the server's own default is this machine only");
+        assertEquals("0.0.0.0", d.env().get("QUARKUS_HTTP_HOST"), name + ": a container listens on every interface, or nobody reaches it");
         assertTrue(JvmOptions.parse(d.env().get("JDK_JAVA_OPTIONS")).addedModules().contains(JvmOptions.VECTOR_MODULE), name);
         assertEquals("/tmp", JvmOptions.parse(d.env().get("JDK_JAVA_OPTIONS")).systemProperty("java.io.tmpdir").orElse("/tmp"),
                 name + ": the manifests mount the writable volume at /tmp");

@@ -12,6 +12,7 @@ import dev.rill.spi.KvCache;
 import dev.rill.spi.Linear;
 import dev.rill.spi.MappedTensor;
 import dev.rill.spi.ModelWeights;
+import dev.rill.spi.Params;
 import dev.rill.spi.Tensor.DType;
 import dev.rill.spi.Tensor;
 import dev.rill.tensor.Parallel;
@@ -30,7 +31,9 @@ import java.util.SplittableRandom;
 /**
  * {@code rill bench model}: prompt processing and decode speed of a GGUF model on the CPU backend,
  * per thread count, beside the bandwidth bound (STREAM-triad bandwidth measured here ÷ bytes of
- * weights read per decoded token) and the machine's load average when each figure was taken.
+ * weights read per decoded token) and the machine's load average when each figure was taken; with
+ * {@code --backend} another backend (e.g. {@code tornadovm}) is checked against the cpu and measured
+ * the same way on the same file, beside the CPU's figures.
  * {@code --create} first writes a synthetic random-weight Llama model (default shaped like
  * stories110M; {@code --shape llama-1b} like Llama 3.2 1B, with grouped-query attention) in one
  * type, or in the {@code Q4_K_M} mix, to benchmark without downloading anything.
@@ -77,11 +80,30 @@ final class BenchModelCommand implements Runnable {
     @Option(names = "--repeat", paramLabel = "N", defaultValue = "3", description = "Runs per figure; the median is printed.")
     int repeat;
 
+    /** A backend measured beside the cpu (default: the cpu alone). */
+    @Mixin
+    BackendOptions backend;
+
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "1",
+            description = "Also decode N sequences at once and print the aggregate tokens/s (1: not measured).")
+    int batch;
+
+    @Option(names = "--check", paramLabel = "N", defaultValue = "32",
+            description = "Greedy tokens run on both --backend and the cpu before measuring, to compare their logits (0: none).")
+    int check;
+
+    @Option(names = "--bandwidth", paramLabel = "GB/s",
+            description = "Memory bandwidth of --backend's device for its bandwidth bound, e.g. a triad measured on the GPU (default: no bound shown).")
+    Double bandwidth;
+
     @Override
     public void run() {
-        if (Arrays.stream(prompt).min().orElse(0) < 1 || gen < 1 || repeat < 1) {
-            throw new IllegalArgumentException("--prompt-tokens, --tokens and --repeat must be >= 1 (got " + Arrays.toString(prompt) + ", " + gen + ", " + repeat + ")");
+        if (check < 0) throw new IllegalArgumentException("--check must be >= 0 (got " + check + ")");
+        if (Arrays.stream(prompt).min().orElse(0) < 1 || gen < 1 || repeat < 1 || batch < 1) {
+            throw new IllegalArgumentException("--prompt-tokens, --tokens, --repeat and --batch must be >= 1 (got " + Arrays.toString(prompt) + ", " + gen + ", "
+                    + repeat + ", " + batch + ")");
         }
+        if (bandwidth != null && bandwidth <= 0) throw new IllegalArgumentException("--bandwidth must be > 0 GB/s (got " + bandwidth + ")");
         for (int t : threads) if (t < 1) throw new IllegalArgumentException("--threads: each count must be >= 1 (got " + t + ")");
         if (llamaBench != null && !java.nio.file.Files.isExecutable(llamaBench)) {
             throw new IllegalArgumentException("--llama-bench " + llamaBench + " is not an executable file (build llama.cpp's llama-bench target and pass its path)");
@@ -187,8 +209,17 @@ final class BenchModelCommand implements Runnable {
     private void bench() throws java.io.IOException {
         PluginRegistry registry = plugins.registry();
         ComputeBackend cpu = registry.get(ComputeBackend.class, "cpu");
+        String otherName = backend.name();
+        ComputeBackend other = otherName.equals(BackendOptions.DEFAULT) ? null : backend.backend(registry);
+        // Checked before any measuring, so that a bad parameter does not wait for the cpu's rows.
+        Params otherParams = null;
+        if (other != null) {
+            Map<String, Object> params = backend.given();
+            params.putIfAbsent("max-sequences", Math.max(2, batch));
+            otherParams = other.params(params);
+        }
         int maxPrompt = Arrays.stream(prompt).max().getAsInt();
-        try (GgufModel m = GgufModel.load(model, registry, maxPrompt + gen + 8)) {
+        try (GgufModel m = GgufModel.load(model, registry, maxPrompt + Math.max(gen, check) + 8)) {
             Progress reading = Progress.console("loading " + model.getFileName());
             m.file().readTensorData(reading);
             reading.clear();
@@ -201,6 +232,7 @@ final class BenchModelCommand implements Runnable {
             head.append(String.format(Locale.ROOT, " %14s %14s %16s %10s %8s", "tg" + gen + " tok/s", "triad GB/s", "bound tok/s", "tg/bound", "load"));
             System.out.println(head);
             List<String> compared = new ArrayList<>();
+            List<String> batched = new ArrayList<>();
             int V = m.weights().arch().nVocab();
             int[] tokens = new SplittableRandom(7).ints(maxPrompt + gen, 0, Math.min(V, m.vocabulary().size())).toArray();
             for (int t : threads) {
@@ -245,6 +277,7 @@ final class BenchModelCommand implements Runnable {
                     for (double[] p : pp) row.append(String.format(Locale.ROOT, " %14.1f", median(p)));
                     row.append(String.format(Locale.ROOT, " %14.1f %14.1f %16.1f %9.0f%% %8.2f", median(tg), bw / 1e9, bound, 100 * median(tg) / bound, load));
                     System.out.println(row);
+                    if (batch > 1) batched.add(String.format(Locale.ROOT, "cpu, %d thread%s: %.1f tok/s", t, t == 1 ? "" : "s", decodeBatch(fp, tokens)));
                     if (llamaBench != null) {
                         double refLoad = loadAverage();
                         LlamaBench.Result ref = LlamaBench.run(llamaBench, model, prompt, gen, t, repeat);
@@ -263,7 +296,30 @@ final class BenchModelCommand implements Runnable {
                     }
                 }
             }
+            if (other != null) {
+                try (ForwardPass dev = other.prepare(m.weights(), otherParams)) {
+                    if (check > 0) {
+                        try (ForwardPass ref = cpu.prepare(m.weights(), cpu.params(Map.of("threads", threads[threads.length - 1])))) {
+                            System.out.println(agreement(ref, dev, tokens));
+                        }
+                    }
+                    double[] speed = measure(dev, tokens, otherName);
+                    String bound = "", fraction = "", bw = "";
+                    if (bandwidth != null) {
+                        double b = bandwidth * 1e9 / bytesPerToken;
+                        bw = String.format(Locale.ROOT, "%.1f", bandwidth);
+                        bound = String.format(Locale.ROOT, "%.1f", b);
+                        fraction = String.format(Locale.ROOT, "%.0f%%", 100 * speed[prompt.length] / b);
+                    }
+                    StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%-9s", otherName));
+                    for (double v : speed) row.append(String.format(Locale.ROOT, " %14.1f", v));
+                    row.append(String.format(Locale.ROOT, " %14s %16s %10s %8.2f", bw, bound, fraction, loadAverage()));
+                    System.out.println(row);
+                    if (batch > 1) batched.add(String.format(Locale.ROOT, "%s: %.1f tok/s", otherName, decodeBatch(dev, tokens)));
+                }
+            }
             compared.forEach(c -> System.out.println("Rill / llama.cpp, " + c));
+            if (!batched.isEmpty()) System.out.println("decode of " + batch + " sequences at once (aggregate), " + String.join("; ", batched));
         }
     }
 
@@ -288,6 +344,100 @@ final class BenchModelCommand implements Runnable {
         } catch (java.io.IOException | RuntimeException e) {
             return Double.NaN;
         }
+    }
+
+    /**
+     * The prompt and {@link #check} greedy tokens (the cpu's) on both passes: how many of the other
+     * backend's greedy choices are the cpu's, and the largest difference of their logits relative to
+     * the cpu's largest.
+     */
+    private String agreement(ForwardPass cpu, ForwardPass other, int[] tokens) {
+        int V = cpu.weights().arch().nVocab(), same = 0;
+        float[] want = new float[V], got = new float[V];
+        double worst = 0;
+        try (KvCache c = cpu.newCache(prompt[0] + check + 1); KvCache o = other.newCache(prompt[0] + check + 1)) {
+            cpu.forward(c, tokens, 0, prompt[0], want);
+            other.forward(o, tokens, 0, prompt[0], got);
+            for (int s = 0; s < check; s++) {
+                double diff = 0, max = 0;
+                for (int i = 0; i < V; i++) {
+                    diff = Math.max(diff, Math.abs(got[i] - want[i]));
+                    max = Math.max(max, Math.abs(want[i]));
+                }
+                worst = Math.max(worst, Double.isFinite(diff) ? diff / max : Double.POSITIVE_INFINITY);
+                int[] next = {argmax(want)};
+                if (argmax(got) == next[0]) same++;
+                cpu.forward(c, next, 0, 1, want);
+                other.forward(o, next, 0, 1, got);
+            }
+        }
+        return String.format(Locale.ROOT, "%s against cpu: %d/%d greedy tokens identical, logits within %.3g of the cpu's largest (relative)",
+                backend.name(), same, check, worst);
+    }
+
+    private static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
+        return best;
+    }
+
+    /** Median prompt-processing tokens/s for each prompt length, then decode tokens/s, of {@code fp}, after a warm-up (the JIT, or a device's first runs). */
+    private double[] measure(ForwardPass fp, int[] tokens, String label) {
+        float[] logits = new float[fp.weights().arch().nVocab()];
+        try (KvCache warm = fp.newCache(prompt[0] + gen)) {
+            fp.forward(warm, tokens, 0, prompt[0], logits);
+            for (int i = 0; i < Math.min(8, gen); i++) fp.forward(warm, tokens, prompt[0] + i, prompt[0] + i + 1, logits);
+        }
+        double[][] pp = new double[prompt.length][repeat];
+        double[] tg = new double[repeat];
+        Progress progress = Progress.console(label + ", run");
+        for (int k = 0; k < repeat; k++) {
+            for (int j = 0; j < prompt.length; j++) {
+                try (KvCache c = fp.newCache(prompt[j] + gen)) {
+                    long t0 = System.nanoTime();
+                    fp.forward(c, tokens, 0, prompt[j], logits);
+                    pp[j][k] = prompt[j] / ((System.nanoTime() - t0) / 1e9);
+                }
+            }
+            try (KvCache d = fp.newCache(gen + 1)) {
+                fp.forward(d, tokens, 0, 1, logits);
+                long t0 = System.nanoTime();
+                for (int i = 1; i <= gen; i++) fp.forward(d, tokens, i, i + 1, logits);
+                tg[k] = gen / ((System.nanoTime() - t0) / 1e9);
+            }
+            progress.update(k + 1, repeat, "");   // outside the timed parts
+        }
+        progress.clear();
+        double[] speed = new double[prompt.length + 1];
+        for (int j = 0; j < prompt.length; j++) speed[j] = median(pp[j]);
+        speed[prompt.length] = median(tg);
+        return speed;
+    }
+
+    /** Aggregate tokens/s of {@link #batch} sequences decoded together ({@link ForwardPass#decode}), median of the runs. */
+    private double decodeBatch(ForwardPass fp, int[] tokens) {
+        int V = fp.weights().arch().nVocab();
+        double[] speed = new double[repeat];
+        for (int k = 0; k < repeat; k++) {
+            KvCache[] caches = new KvCache[batch];
+            try {
+                float[][] logits = new float[batch][V];
+                for (int s = 0; s < batch; s++) {
+                    caches[s] = fp.newCache(gen + 1);
+                    fp.forward(caches[s], tokens, s, s + 1, logits[s]);
+                }
+                int[] next = new int[batch];
+                long t0 = System.nanoTime();
+                for (int i = 1; i <= gen; i++) {
+                    for (int s = 0; s < batch; s++) next[s] = tokens[(i + s) % tokens.length];
+                    fp.decode(caches, next, logits);
+                }
+                speed[k] = (double) batch * gen / ((System.nanoTime() - t0) / 1e9);
+            } finally {
+                for (KvCache c : caches) if (c != null) c.close();
+            }
+        }
+        return median(speed);
     }
 
     /** Bytes of every matrix a decode step reads once (all linear layers and the head) plus one embedding row. */

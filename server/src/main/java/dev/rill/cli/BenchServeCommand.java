@@ -114,6 +114,8 @@ final class BenchServeCommand implements Callable<Integer> {
                 "rill.generation.max-concurrent", Integer.toString(most), "rill.generation.queue-size", Integer.toString(most),
                 "rill.generation.max-tokens", Integer.toString(Math.max(tokens, 256)),
                 "quarkus.log.level", "WARN", "quarkus.log.category.\"dev.rill\".level", "WARN"));
+        // Every stream comes from this one client: per-client limits must not hold any back.
+        props.put("rill.limits.per-client.max-concurrent", Integer.toString(most));
         backend.given().forEach((k, v) -> props.put("rill.backend.params." + k, v.toString()));
         props.forEach(System::setProperty);
         CountDownLatch exited = new CountDownLatch(1);

@@ -31,7 +31,7 @@ final class ServeCommand implements Callable<Integer> {
     String modelName;
     @Option(names = "--port", paramLabel = "N", description = "HTTP port (default: 8080).")
     Integer port;
-    @Option(names = "--host", description = "Interface to listen on (default: 0.0.0.0; 127.0.0.1 for this machine only).")
+    @Option(names = "--host", description = "Interface to listen on (default: 127.0.0.1, this machine only; 0.0.0.0 for every interface).")
     String host;
     @Mixin
     BackendOptions backend;
@@ -69,7 +69,7 @@ final class ServeCommand implements Callable<Integer> {
         checkGiven();
         String listen = PortCheck.setting(props, "quarkus.http.port");
         if (listen != null && listen.strip().matches("\\d+")) {
-            PortCheck.free(Objects.requireNonNullElse(PortCheck.setting(props, "quarkus.http.host"), "0.0.0.0"), Integer.parseInt(listen.strip()));
+            PortCheck.free(Objects.requireNonNullElse(PortCheck.setting(props, "quarkus.http.host"), "127.0.0.1"), Integer.parseInt(listen.strip()));
         }
         props.forEach(System::setProperty);
         Quarkus.run(Server.class, new String[0]);

@@ -134,11 +134,39 @@ class BenchModelCommandTest {
     }
 
     @Test
+    void groupedQueryAttentionShapesAreWritten() throws IOException {
+        Path model = tmp.resolve("gqa.gguf");
+        String[] a = args(model);
+        for (int i = 0; i < a.length; i++) if (a[i].equals("64,1,2,128,300")) a[i] = "64,1,4,2,128,300";
+        Out out = bench(a);
+        assertEquals(0, out.run().code(), out.run().err());
+        try (var f = dev.rill.gguf.GgufFile.open(model)) {
+            assertEquals(2, f.getInt("llama.attention.head_count_kv", 1));
+            assertEquals(32, f.info("blk.0.attn_k.weight").dims()[1], "k maps 64 inputs to 2 heads of 16");
+        }
+        var bad = bench("bench", "model", "--model", tmp.resolve("bad.gguf").toString(), "--create", "Q8_0", "--shape", "64,1,4,3,128,300").run();
+        assertEquals(1, bad.code());
+        assertTrue(bad.err().contains("DIM a multiple of HEADS, HEADS of KV_HEADS"), bad.err());
+    }
+
+    @Test
+    void anotherBackendMustExist() throws IOException {
+        Path model = tmp.resolve("m.gguf");
+        var unknown = bench(args(model, "--backend", "nosuch")).run();
+        assertEquals(1, unknown.code());
+        assertTrue(unknown.err().contains("unknown compute backend 'nosuch'; available: cpu"), unknown.err());
+        assertFalse(unknown.err().contains("\tat "), unknown.err());
+        var check = bench(args(model, "--check", "-1")).run();
+        assertEquals(1, check.code());
+        assertTrue(check.err().contains("--check must be >= 0"), check.err());
+    }
+
+    @Test
     void badOptionsAreRefusedNamingThem() throws IOException {
         Path model = tmp.resolve("m.gguf");
         var gen = bench("bench", "model", "--model", model.toString(), "--tokens", "0").run();
         assertEquals(1, gen.code());
-        assertTrue(gen.err().contains("--prompt-tokens, --tokens and --repeat must be >= 1"), gen.err());
+        assertTrue(gen.err().contains("--prompt-tokens, --tokens, --repeat and --batch must be >= 1"), gen.err());
         var shape = bench("bench", "model", "--model", model.toString(), "--create", "Q4_0", "--shape", "64,1,3,128,300").run();
         assertEquals(1, shape.code());
         assertTrue(shape.err().contains("--shape needs DIM,LAYERS,HEADS,[KV_HEADS,]HIDDEN,VOCAB"), shape.err());

@@ -74,7 +74,7 @@ class CommandTreeTest {
         for (CommandLine c : commands()) names.add(c.getCommandSpec().qualifiedName());
         for (String expected : List.of("rill serve", "rill train", "rill eval", "rill generate", "rill tokenize", "rill tokenizer train",
                 "rill plugins", "rill bench train", "rill bench model", "rill bench tokenizer", "rill bench sampling", "rill bench serve",
-                "rill bench positional")) {
+                "rill bench positional", "rill bench attack")) {
             assertTrue(names.contains(expected), expected + " is missing from " + names);
         }
     }

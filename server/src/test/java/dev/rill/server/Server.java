@@ -28,11 +28,11 @@ public final class Server {
     /** The value of a Prometheus sample, e.g. {@code rill_generations_active{model="tiny"}}; 0 when absent. */
     public static double metric(String name, String labels) {
         Response r = RestAssured.get("/q/metrics");
-        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + "\\{([^}]*)\\} ([0-9.eE+-]+|NaN)$").matcher(r.asString());
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + "(?:\\{([^}]*)\\})? ([0-9.eE+-]+|NaN)$").matcher(r.asString());
         double sum = 0;
         boolean found = false;
         while (m.find()) {
-            if (labels == null || m.group(1).contains(labels)) {
+            if (labels == null || (m.group(1) == null ? "" : m.group(1)).contains(labels)) {
                 sum += Double.parseDouble(m.group(2));
                 found = true;
             }

@@ -100,7 +100,7 @@ async function upload(file) {
   notice(null);
   if (!file) return;
   const stored = await api(`api/train/files?name=${encodeURIComponent(file.name)}`, {
-    method: 'POST', body: file, headers: { 'Content-Type': 'text/plain' },
+    method: 'POST', body: file, headers: { 'Content-Type': 'application/octet-stream' },
   });
   fillFiles(await api('api/train/files'), stored.name);
 }

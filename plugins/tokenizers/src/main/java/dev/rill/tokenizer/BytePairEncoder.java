@@ -52,7 +52,10 @@ final class BytePairEncoder {
         for (int i = 0; i < n; i++) {
             int id = byteTokens[bytes[i] & 0xFF];
             if (id < 0) {
-                throw new IllegalStateException("the vocabulary has no token for byte 0x" + Integer.toHexString(bytes[i] & 0xFF));
+                // The text, not the vocabulary, is what a caller can change: a bad-input error, not a failure.
+                throw new IllegalArgumentException(String.format(
+                        "the text has byte 0x%02X, which the model's vocabulary has no token for; use only characters the vocabulary covers",
+                        bytes[i] & 0xFF));
             }
             ids[i] = id;
         }

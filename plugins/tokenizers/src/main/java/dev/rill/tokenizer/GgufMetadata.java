@@ -139,7 +139,7 @@ record GgufMetadata(String model, String[] tokens, float[] scores, int[] types, 
         byte[][] tokenBytes = new byte[n][];
         int[] byteTokens = new int[256];
         Arrays.fill(byteTokens, -1);
-        boolean wholeFirst = WHOLE_FIRST.contains(pre);
+        boolean wholeFirst = pre != null && WHOLE_FIRST.contains(pre);   // Set.of refuses to look up null
         BytesTable whole = wholeFirst ? new BytesTable(n) : null;
         for (int i = 0; i < n; i++) {
             boolean added = types[i] == CONTROL || types[i] == USER_DEFINED;
@@ -164,7 +164,7 @@ record GgufMetadata(String model, String[] tokens, float[] scores, int[] types, 
             long pair = LongLongMap.pair(ia, ib);
             if (mergeTable.get(pair) == LongLongMap.MISSING) mergeTable.put(pair, (long) rank << 32 | merged);
         }
-        Normalizer normalizer = NFC.contains(pre) ? new Normalizer(List.of(Normalizer.Step.NFC)) : Normalizer.NONE;
+        Normalizer normalizer = pre != null && NFC.contains(pre) ? new Normalizer(List.of(Normalizer.Step.NFC)) : Normalizer.NONE;
         return new BpeVocabulary(GgufTokenizer.NAME, Params.EMPTY, tokenBytes, new AddedTokens(addedTokens(), normalizer), normalizer,
                 preTokenizer(pre), new BytePairEncoder(byteTokens, mergeTable, whole), this::write, framing());
     }

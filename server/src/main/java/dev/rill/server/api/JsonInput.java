@@ -1,6 +1,10 @@
 package dev.rill.server.api;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -19,6 +23,8 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -27,6 +33,17 @@ import java.util.stream.Collectors;
  * the field, e.g. {@code messages[1].content}.
  */
 public final class JsonInput {
+
+    /**
+     * How deep a request may nest: Rill's deepest field is three levels down
+     * ({@code messages[i].content[j].text}); Jackson's own limit (1,000) is far beyond any request and
+     * its failure carries no location.
+     */
+    public static final int MAX_DEPTH = 64;
+    /** Digits in one number: a 64-bit integer has 19, a double needs 17 significant ones. */
+    public static final int MAX_NUMBER_LENGTH = 64;
+    /** Characters in one string: nothing longer fits a request body anyway. */
+    public static final int MAX_STRING_LENGTH = 4 << 20;
 
     /** Unknown fields are errors (the WebSocket protocol: a typo should not pass silently). */
     public static final ObjectMapper STRICT = mapper(true);
@@ -37,7 +54,9 @@ public final class JsonInput {
     }
 
     private static ObjectMapper mapper(boolean failOnUnknown) {
-        JsonMapper m = JsonMapper.builder()
+        JsonFactory json = JsonFactory.builder().streamReadConstraints(StreamReadConstraints.builder()
+                .maxNestingDepth(MAX_DEPTH).maxNumberLength(MAX_NUMBER_LENGTH).maxStringLength(MAX_STRING_LENGTH).build()).build();
+        JsonMapper m = JsonMapper.builder(json)
                 .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
                 .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
                 .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
@@ -53,20 +72,48 @@ public final class JsonInput {
         return m;
     }
 
-    /** Parses a JSON object. */
+    /** Parses a JSON object, within {@link #MAX_DEPTH} levels and {@link #MAX_NUMBER_LENGTH}-digit numbers. */
     public static JsonNode parseObject(String text) {
         JsonNode node;
         try {
             node = STRICT.readTree(text);
+        } catch (StreamConstraintsException e) {
+            throw new ApiException(400, "invalid_json", null, "the message is " + exceeded(e.getOriginalMessage()));
         } catch (JsonProcessingException e) {
-            throw new ApiException(400, "invalid_json", null, "the message is not valid JSON: " + e.getOriginalMessage()
-                    + " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")");
+            throw new ApiException(400, "invalid_json", null, "the message is not valid JSON: " + plain(e.getOriginalMessage()) + at(e));
         }
         if (node == null || !node.isObject()) {
             throw new ApiException(400, "invalid_json", null, "expected a JSON object, got " + (node == null ? "nothing" : kind(node)));
         }
         return node;
     }
+
+    /** Which limit a document broke, in words (Jackson's message names its own methods). */
+    private static String exceeded(String message) {
+        String m = message == null ? "" : message;
+        if (m.contains("nesting depth")) return "nested more than " + MAX_DEPTH + " levels deep; at most " + MAX_DEPTH + " are accepted";
+        if (m.contains("Number value length")) return "holding a number of more than " + MAX_NUMBER_LENGTH + " characters; at most "
+                + MAX_NUMBER_LENGTH + " are accepted";
+        if (m.contains("String value length")) return "holding a string of more than " + MAX_STRING_LENGTH + " characters; at most "
+                + MAX_STRING_LENGTH + " are accepted";
+        return "over the JSON limits: nesting at most " + MAX_DEPTH + " levels, numbers of at most " + MAX_NUMBER_LENGTH + " characters";
+    }
+
+    private static String at(JsonProcessingException e) {
+        JsonLocation l = e.getLocation();
+        return l == null ? "" : " (line " + l.getLineNr() + ", column " + l.getColumnNr() + ")";
+    }
+
+    /** A Jackson message without the Java types it names ({@code `java.lang.Integer`} becomes {@code integer}). */
+    static String plain(String message) {
+        if (message == null) return "";
+        Matcher m = QUALIFIED.matcher(message);
+        StringBuilder sb = new StringBuilder();
+        while (m.find()) m.appendReplacement(sb, Matcher.quoteReplacement(m.group(2).toLowerCase(java.util.Locale.ROOT)));
+        return m.appendTail(sb).toString();
+    }
+
+    private static final Pattern QUALIFIED = Pattern.compile("`?\\b((?:[a-z][a-z0-9_]*\\.)+)([A-Z][A-Za-z0-9_$]*)(?:\\[\\])?`?");
 
     /** Binds a parsed object to {@code type}, reporting the first field that does not fit. */
     public static <T> T bind(ObjectMapper mapper, JsonNode node, Class<T> type) {
@@ -98,7 +145,7 @@ public final class JsonInput {
             String field = path(m.getPath());
             return ApiException.invalid(field.isEmpty() ? null : field, (field.isEmpty() ? "" : "field '" + field + "': ") + iae.getMessage());
         }
-        return ApiException.invalid(null, "the message does not fit the protocol: " + e.getOriginalMessage());
+        return ApiException.invalid(null, "the message does not fit the protocol: " + plain(e.getOriginalMessage()));
     }
 
     private static String quote(Object v) {

@@ -6,6 +6,7 @@ import io.smallrye.config.WithName;
 import io.smallrye.config.WithParentName;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -128,6 +129,10 @@ public interface RillConfig {
         @WithDefault("65536")
         int maxMessageSize();
 
+        /** Most messages in one conversation (older turns beyond the context are dropped, but all are read). */
+        @WithDefault("2048")
+        int maxMessages();
+
         /** Most stop strings per request. */
         @WithDefault("16")
         int maxStop();
@@ -136,5 +141,26 @@ public interface RillConfig {
         @WithDefault("256")
         @WithName("max-stop-length")
         int maxStopLength();
+
+        /** How long a request body may take to arrive, from the end of its headers; then 408. */
+        @WithDefault("30s")
+        Duration bodyTimeout();
+
+        /** Request bodies arriving at once from one client address; more get 429. */
+        @WithDefault("32")
+        int maxBodiesPerClient();
+
+        /** Fair use, per client (its API key, else its address). */
+        PerClient perClient();
+    }
+
+    interface PerClient {
+        /** Generations one client may have in the schedulers at once (running or queued there). */
+        @WithDefault("4")
+        int maxConcurrent();
+
+        /** Further generations of one client held back until one of its own ends; beyond, refused (overloaded, 429). */
+        @WithDefault("16")
+        int maxQueued();
     }
 }

@@ -38,6 +38,8 @@ public class GenerationService {
     RillConfig config;
     @Inject
     ServerMetrics metrics;
+    @Inject
+    ClientLimits limits;
 
     /**
      * A generation request as the APIs receive it.
@@ -167,6 +169,10 @@ public class GenerationService {
         int dropped = 0;
         if (in.messages() != null) {
             if (in.messages().isEmpty()) throw ApiException.invalid(f.messages(), f.messages() + " must hold at least one message");
+            if (in.messages().size() > config.limits().maxMessages()) {
+                throw ApiException.invalid(f.messages(), f.messages() + " has " + in.messages().size() + " messages; at most "
+                        + config.limits().maxMessages() + " are accepted (rill.limits.max-messages)");
+            }
             if (in.continueFinal() && !in.messages().getLast().role().equals(ChatMessage.ASSISTANT)) {
                 throw ApiException.invalid(CONTINUE_FINAL, CONTINUE_FINAL + " needs the last message to be the assistant's reply to continue; it is the "
                         + in.messages().getLast().role() + "'s");
@@ -215,39 +221,39 @@ public class GenerationService {
     }
 
     /**
-     * Submits a prepared request; the listener gets its tokens.
+     * Submits a prepared request of {@code client} (see {@code ClientIds}); the listener gets its tokens.
      *
-     * @throws ApiException 429 {@code overloaded} when the queue is full
+     * @throws ApiException 429 {@code overloaded} when the queue is full or the client has all it may have
      */
-    public BatchScheduler.Job submit(String api, Prepared p, long arrivalNanos, BatchScheduler.Listener listener) {
-        try {
-            return p.model().scheduler().submit(p.request(), metrics.measure(api, p.model().name(), arrivalNanos, listener));
-        } catch (OverloadedException e) {
-            metrics.request(api, "overloaded");
-            throw new ApiException(429, "overloaded", null, e.getMessage());
-        }
+    public Generation submit(String api, String client, Prepared p, long arrivalNanos, BatchScheduler.Listener listener) {
+        return submit(api, client, p, arrivalNanos, List.of(listener));
     }
 
     /**
-     * Submits {@code n} choices of a prepared request, which share its prompt (run once, see
-     * {@link BatchScheduler#submitAll}); choice {@code i} samples with seed {@code seed + i} when the
-     * request has a seed. Listener {@code i} gets choice {@code i}'s tokens.
+     * Submits {@code n} choices of a prepared request of {@code client}, which share its prompt (run
+     * once, see {@link BatchScheduler#submitAll}); choice {@code i} samples with seed {@code seed + i}
+     * when the request has a seed. Listener {@code i} gets choice {@code i}'s tokens. The choices count
+     * as {@code n} generations of the client's (see {@link ClientLimits}); cancelling cancels them all.
      *
-     * @throws ApiException 429 {@code overloaded} when they do not all fit
+     * @throws ApiException 429 {@code overloaded} when they do not all fit or the client has all it may have
      */
-    public List<BatchScheduler.Job> submitAll(String api, Prepared p, long arrivalNanos, List<BatchScheduler.Listener> listeners) {
+    public Generation submit(String api, String client, Prepared p, long arrivalNanos, List<BatchScheduler.Listener> listeners) {
         GenerationRequest r = p.request();
         List<GenerationRequest> requests = new ArrayList<>();
         List<BatchScheduler.Listener> measured = new ArrayList<>();
         for (int i = 0; i < listeners.size(); i++) {
-            requests.add(new GenerationRequest(r.prompt(), r.maxTokens(), r.chain(), r.seed() == null ? null : r.seed() + i, r.stop(), r.logprobs()));
+            requests.add(i == 0 ? r : new GenerationRequest(r.prompt(), r.maxTokens(), r.chain(), r.seed() == null ? null : r.seed() + i, r.stop(), r.logprobs()));
             measured.add(metrics.measure(api, p.model().name(), arrivalNanos, listeners.get(i)));
         }
         try {
-            return p.model().scheduler().submitAll(requests, measured);
+            return limits.submit(client, ls -> requests.size() == 1 ? List.of(p.model().scheduler().submit(r, ls.getFirst()))
+                    : p.model().scheduler().submitAll(requests, ls), measured);
         } catch (OverloadedException e) {
             metrics.request(api, "overloaded");
             throw new ApiException(429, "overloaded", null, e.getMessage());
+        } catch (ApiException e) {
+            refused(api, e);
+            throw e;
         }
     }
 

@@ -4,7 +4,8 @@ import dev.rill.server.model.ModelService;
 import dev.rill.server.model.ServedModel;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import org.eclipse.microprofile.health.HealthCheck;
+import io.smallrye.health.api.AsyncHealthCheck;
+import io.smallrye.mutiny.Uni;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 import org.eclipse.microprofile.health.Liveness;
@@ -14,6 +15,8 @@ import org.eclipse.microprofile.health.Startup;
 /**
  * {@code /q/health/ready} and {@code /q/health/started}: UP once every model is loaded (DOWN while
  * loading or after a failure, with the reason). {@code /q/health/live}: UP while the scheduler threads run.
+ * The checks only read state, so they are asynchronous: they answer on the event loop, whatever the
+ * worker pool is doing (a synchronous check would wait for a free worker).
  */
 @ApplicationScoped
 public class ModelHealth {
@@ -36,37 +39,37 @@ public class ModelHealth {
 
     @Readiness
     @ApplicationScoped
-    public static class Ready implements HealthCheck {
+    public static class Ready implements AsyncHealthCheck {
         @Inject
         ModelHealth health;
 
         @Override
-        public HealthCheckResponse call() {
-            return health.models("rill-models");
+        public Uni<HealthCheckResponse> call() {
+            return Uni.createFrom().item(health.models("rill-models"));
         }
     }
 
     @Startup
     @ApplicationScoped
-    public static class Started implements HealthCheck {
+    public static class Started implements AsyncHealthCheck {
         @Inject
         ModelHealth health;
 
         @Override
-        public HealthCheckResponse call() {
-            return health.models("rill-models-loaded");
+        public Uni<HealthCheckResponse> call() {
+            return Uni.createFrom().item(health.models("rill-models-loaded"));
         }
     }
 
     @Liveness
     @ApplicationScoped
-    public static class Live implements HealthCheck {
+    public static class Live implements AsyncHealthCheck {
         @Inject
         ModelService models;
 
         @Override
-        public HealthCheckResponse call() {
-            return HealthCheckResponse.named("rill-schedulers").status(models.schedulersAlive()).build();
+        public Uni<HealthCheckResponse> call() {
+            return Uni.createFrom().item(HealthCheckResponse.named("rill-schedulers").status(models.schedulersAlive()).build());
         }
     }
 }

@@ -72,6 +72,7 @@ final class OpenAiRequests {
     @Schema(name = "CompletionRequest")
     record Completion(String model, @Schema(description = "a string (or an array of one string)") JsonNode prompt, Boolean stream,
                       @JsonProperty("max_tokens") Integer maxTokens,
+                      @JsonProperty("max_completion_tokens") Integer maxCompletionTokens,
                       Double temperature, @JsonProperty("top_p") Double topP, @JsonProperty("top_k") Integer topK,
                       @JsonProperty("min_p") Double minP, @JsonProperty("presence_penalty") Double presencePenalty,
                       @JsonProperty("frequency_penalty") Double frequencyPenalty,
@@ -79,5 +80,9 @@ final class OpenAiRequests {
                       Long seed, JsonNode stop, @JsonProperty("logit_bias") Map<String, JsonNode> logitBias, Integer n,
                       Map<String, Object> sampling, Boolean echo, String suffix, Integer logprobs, @JsonProperty("best_of") Integer bestOf,
                       String grammar, @JsonProperty("stream_options") StreamOptions streamOptions, String user) implements Sampling {
+        @Override
+        public Integer maxTokens() {
+            return maxTokens != null ? maxTokens : maxCompletionTokens;
+        }
     }
 }

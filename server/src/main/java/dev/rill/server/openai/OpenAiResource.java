@@ -5,13 +5,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rill.generate.BatchScheduler;
 import dev.rill.generate.GenerationRequest;
 import dev.rill.generate.GenerationResult;
+import dev.rill.generate.OverloadedException;
 import dev.rill.sampling.SamplerChain;
 import dev.rill.server.api.ApiException;
 import dev.rill.server.api.ErrorBody;
 import dev.rill.server.api.JsonInput;
 import dev.rill.server.chat.ChatMessage;
 import dev.rill.server.chat.Tool;
+import dev.rill.server.generation.Generation;
 import dev.rill.server.generation.GenerationService;
+import dev.rill.server.security.ClientIds;
 import dev.rill.server.model.ModelService;
 import dev.rill.server.model.ServedModel;
 import dev.rill.server.openai.OpenAiResponses.ChatChunk;
@@ -23,8 +26,8 @@ import dev.rill.server.openai.OpenAiResponses.TextCompletion;
 import dev.rill.server.openai.OpenAiResponses.Timings;
 import dev.rill.server.openai.OpenAiResponses.Usage;
 import dev.rill.spi.ParamSpec;
-import io.smallrye.common.annotation.Blocking;
-import io.vertx.core.http.HttpServerResponse;
+import io.smallrye.common.annotation.RunOnVirtualThread;
+import io.vertx.ext.web.RoutingContext;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -61,13 +64,15 @@ import java.util.UUID;
 public class OpenAiResource {
 
     static final ObjectMapper OUT = new ObjectMapper();
-    private static final long POLL_MS = 100, KEEP_ALIVE_MS = 15_000;
+    private static final long POLL_MS = 50, KEEP_ALIVE_MS = 15_000;
     private static final String SSE = "text/event-stream";
 
     @Inject
     GenerationService generation;
     @Inject
     ModelService models;
+    @Inject
+    ClientIds clients;
 
 
     @GET
@@ -93,7 +98,7 @@ public class OpenAiResource {
 
     @POST
     @Path("/chat/completions")
-    @Blocking
+    @RunOnVirtualThread
     @Produces({MediaType.APPLICATION_JSON, SSE})
     @Operation(summary = "Chat completion; with \"stream\": true, Server-Sent Events of chat.completion.chunk objects ending with data: [DONE]")
     @RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = OpenAiRequests.Chat.class)))
@@ -102,7 +107,7 @@ public class OpenAiResource {
             @Content(mediaType = SSE, schema = @Schema(implementation = ChatChunk.class))})
     @APIResponse(responseCode = "400", description = "invalid request", content = @Content(schema = @Schema(implementation = ErrorBody.class)))
     @APIResponse(responseCode = "429", description = "overloaded; see Retry-After", content = @Content(schema = @Schema(implementation = ErrorBody.class)))
-    public Response chat(String body, @Context HttpServerResponse http) {
+    public Response chat(String body, @Context RoutingContext http) {
         long arrival = System.nanoTime();
         JsonNode tree = parse(body, "chat");
         OpenAiRequests.Chat req = bind(tree, OpenAiRequests.Chat.class, "chat");
@@ -124,13 +129,13 @@ public class OpenAiResource {
             outputs.add(new ChoiceOutput(i, served.model().vocabulary(), tools[0], served.chat().toolSyntax(), logprobs));
         }
         EventQueue events = new EventQueue();
-        List<BatchScheduler.Job> jobs = submit("chat", prepared, arrival, events, n[0]);
+        Generation jobs = submit("chat", http, prepared, arrival, events, n[0]);
         String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
         long created = System.currentTimeMillis() / 1000;
         String model = served.name();
         if (Boolean.TRUE.equals(req.stream())) {
             boolean includeUsage = req.streamOptions() != null && Boolean.TRUE.equals(req.streamOptions().includeUsage());
-            return sse(http, jobs, events, arrival, new Chunks() {
+            return sse(http, jobs, n[0], events, arrival, new Chunks() {
                 public List<Object> first() {
                     return outputs.stream().map(o -> (Object) chunk(List.of(new ChunkChoice(o.index(), new Delta("assistant", ""), null, null)), null)).toList();
                 }
@@ -155,14 +160,14 @@ public class OpenAiResource {
                 }
             });
         }
-        Outcome o = await(http, jobs, events, arrival, outputs);
+        Outcome o = await(http, jobs, n[0], events, arrival, outputs);
         return Response.ok(new ChatCompletion(id, "chat.completion", created, model, outputs.stream().map(ChoiceOutput::chatChoice).toList(),
                 o.usage(), o.timings()), MediaType.APPLICATION_JSON).build();
     }
 
     @POST
     @Path("/completions")
-    @Blocking
+    @RunOnVirtualThread
     @Produces({MediaType.APPLICATION_JSON, SSE})
     @Operation(summary = "Text completion of a raw prompt (no chat template); with \"stream\": true, Server-Sent Events ending with data: [DONE]")
     @RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = OpenAiRequests.Completion.class)))
@@ -171,7 +176,7 @@ public class OpenAiResource {
             @Content(mediaType = SSE, schema = @Schema(implementation = TextCompletion.class))})
     @APIResponse(responseCode = "400", description = "invalid request", content = @Content(schema = @Schema(implementation = ErrorBody.class)))
     @APIResponse(responseCode = "429", description = "overloaded; see Retry-After", content = @Content(schema = @Schema(implementation = ErrorBody.class)))
-    public Response completions(String body, @Context HttpServerResponse http) {
+    public Response completions(String body, @Context RoutingContext http) {
         long arrival = System.nanoTime();
         JsonNode tree = parse(body, "completions");
         OpenAiRequests.Completion req = bind(tree, OpenAiRequests.Completion.class, "completions");
@@ -198,7 +203,7 @@ public class OpenAiResource {
         List<ChoiceOutput> outputs = new ArrayList<>();
         for (int i = 0; i < n[0]; i++) outputs.add(new ChoiceOutput(i, served.model().vocabulary(), ChatTools.Request.NONE, served.chat().toolSyntax(), logprobs));
         EventQueue events = new EventQueue();
-        List<BatchScheduler.Job> jobs = submit("completions", prepared, arrival, events, n[0]);
+        Generation jobs = submit("completions", http, prepared, arrival, events, n[0]);
         String id = "cmpl-" + UUID.randomUUID().toString().replace("-", "");
         long created = System.currentTimeMillis() / 1000;
         String model = served.name();
@@ -207,7 +212,7 @@ public class OpenAiResource {
             boolean includeUsage = req.streamOptions() != null && Boolean.TRUE.equals(req.streamOptions().includeUsage());
             int[] offsets = new int[n[0]];
             java.util.Arrays.fill(offsets, echo.length());
-            return sse(http, jobs, events, arrival, new Chunks() {
+            return sse(http, jobs, n[0], events, arrival, new Chunks() {
                 public List<Object> first() {
                     if (echo.isEmpty()) return List.of();
                     return outputs.stream().map(o -> (Object) chunk(new TextChoice(o.index(), echo, null, null), null)).toList();
@@ -236,7 +241,7 @@ public class OpenAiResource {
                 }
             });
         }
-        Outcome o = await(http, jobs, events, arrival, outputs);
+        Outcome o = await(http, jobs, n[0], events, arrival, outputs);
         return Response.ok(new TextCompletion(id, "text_completion", created, model, outputs.stream().map(c -> c.textChoice(echo)).toList(),
                 o.usage(), o.timings()), MediaType.APPLICATION_JSON).build();
     }
@@ -326,11 +331,13 @@ public class OpenAiResource {
         return gbnf != null ? gbnf : responseFormat != null ? responseFormat : tools;
     }
 
-    /** Submits the request's choices (they share the prompt's computation). */
-    private List<BatchScheduler.Job> submit(String api, GenerationService.Prepared prepared, long arrival, EventQueue events, int n) {
+    /** Submits a request's {@code n} choices for the client of {@code http}, cancelled the moment its connection closes. */
+    private Generation submit(String api, RoutingContext http, GenerationService.Prepared prepared, long arrival, EventQueue events, int n) {
         List<BatchScheduler.Listener> listeners = new ArrayList<>();
         for (int i = 0; i < n; i++) listeners.add(events.listener(i));
-        return generation.submitAll(api, prepared, arrival, listeners);
+        Generation jobs = generation.submit(api, clients.of(http.request()), prepared, arrival, listeners);
+        cancelOnClose(http, jobs);
+        return jobs;
     }
 
     /**
@@ -423,22 +430,32 @@ public class OpenAiResource {
         return Usage.of(prompt, results.stream().mapToInt(GenerationResult::completionTokens).sum());
     }
 
+    /**
+     * Cancels the generations the moment their connection closes before the response is complete: the
+     * end handler runs on the event loop, not at the next token. (Routing-context end handlers are a
+     * list, so Quarkus REST's own close handler stays; the loops below also check on every token.)
+     */
+    private static void cancelOnClose(RoutingContext http, Generation jobs) {
+        http.addEndHandler(end -> {
+            if (end.failed()) jobs.cancel();
+        });
+    }
+
     /** Waits for the end of every choice of a non-streamed request, cancelling them if the client goes away. */
-    private Outcome await(HttpServerResponse http, List<BatchScheduler.Job> jobs, EventQueue events, long arrival, List<ChoiceOutput> outputs) {
+    private Outcome await(RoutingContext http, Generation jobs, int n, EventQueue events, long arrival, List<ChoiceOutput> outputs) {
         long firstToken = 0;
-        int left = jobs.size();
+        int left = n;
         List<GenerationResult> results = new ArrayList<>();
         GenerationResult first = null;
         try {
             while (left > 0) {
                 EventQueue.Event e = events.poll(POLL_MS);
-                if (e == null) {
-                    if (http.closed()) {
-                        jobs.forEach(BatchScheduler.Job::cancel);
-                        throw new ApiException(499, "client_closed", null, "the client went away");
-                    }
-                    continue;
+                // Checked on every token, not only when none comes: a client that left mid-stream must not cost the rest of its tokens.
+                if (http.response().closed()) {
+                    jobs.cancel();
+                    throw new ApiException(499, "client_closed", null, "the client went away");
                 }
+                if (e == null) continue;
                 switch (e) {
                     case EventQueue.Token t -> {
                         if (firstToken == 0) firstToken = t.nanos();
@@ -451,7 +468,7 @@ public class OpenAiResource {
                         left--;
                     }
                     case EventQueue.Failed f -> {
-                        jobs.forEach(BatchScheduler.Job::cancel);
+                        jobs.cancel();
                         throw failure(f.error());
                     }
                     case EventQueue.Started s -> {
@@ -460,13 +477,14 @@ public class OpenAiResource {
             }
             return new Outcome(usage(results), timings(first, firstToken, arrival));
         } catch (InterruptedException ie) {
-            jobs.forEach(BatchScheduler.Job::cancel);
+            jobs.cancel();
             Thread.currentThread().interrupt();
             throw new ApiException(503, "shutting_down", null, "the server is shutting down");
         }
     }
 
     private static ApiException failure(RuntimeException e) {
+        if (e instanceof OverloadedException) return new ApiException(429, "overloaded", null, e.getMessage());   // held for its client's turn, then refused
         return e instanceof IllegalArgumentException
                 ? ApiException.invalid(null, e.getMessage())
                 : new ApiException(500, "generation_failed", null, "the generation failed: " + e.getMessage());
@@ -478,10 +496,10 @@ public class OpenAiResource {
     }
 
     /** Streams a request's choices as Server-Sent Events; a client that goes away cancels them. */
-    private Response sse(HttpServerResponse http, List<BatchScheduler.Job> jobs, EventQueue events, long arrival, Chunks chunks) {
+    private Response sse(RoutingContext http, Generation jobs, int n, EventQueue events, long arrival, Chunks chunks) {
         StreamingOutput out = os -> {
             long firstToken = 0, lastWrite = System.nanoTime();
-            int left = jobs.size();
+            int left = n;
             List<GenerationResult> results = new ArrayList<>();
             try {
                 List<Object> first = chunks.first();
@@ -489,11 +507,11 @@ public class OpenAiResource {
                 for (Object c : first) event(os, c);
                 while (left > 0) {
                     EventQueue.Event e = events.poll(POLL_MS);
+                    if (http.response().closed()) {   // on every token: writes to a closed connection do not fail at once
+                        jobs.cancel();
+                        return;
+                    }
                     if (e == null) {
-                        if (http.closed()) {
-                            jobs.forEach(BatchScheduler.Job::cancel);
-                            return;
-                        }
                         // Bytes while the request waits in the queue or its prompt runs, for proxies with idle timeouts.
                         if (System.nanoTime() - lastWrite > KEEP_ALIVE_MS * 1_000_000) {
                             comment(os);
@@ -515,7 +533,7 @@ public class OpenAiResource {
                             left--;
                         }
                         case EventQueue.Failed f -> {
-                            jobs.forEach(BatchScheduler.Job::cancel);
+                            jobs.cancel();
                             event(os, ErrorBody.of(failure(f.error())));
                             done(os);
                             return;
@@ -528,9 +546,9 @@ public class OpenAiResource {
                 if (usage != null) event(os, usage);
                 done(os);
             } catch (IOException | RuntimeException ex) {
-                jobs.forEach(BatchScheduler.Job::cancel);   // the client went away mid-stream
+                jobs.cancel();   // the client went away mid-stream
             } catch (InterruptedException ie) {
-                jobs.forEach(BatchScheduler.Job::cancel);
+                jobs.cancel();
                 Thread.currentThread().interrupt();
             }
         };

@@ -13,6 +13,7 @@ import dev.rill.spi.ComputeBackend;
 import dev.rill.spi.ParamSpec;
 import dev.rill.spi.Plugin;
 import dev.rill.spi.Vocabulary;
+import io.smallrye.common.annotation.RunOnVirtualThread;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -72,13 +73,18 @@ public class RillResource {
     @Path("/plugins")
     @Operation(summary = "Every plugin family with its providers, descriptions and parameters (defaults and ranges)")
     public Map<String, List<PluginInfo>> plugins() {
-        PluginRegistry registry = models.registry();
+        return describe(models.registry());
+    }
+
+    /** Every plugin by family; a plugin from the plugin folder shows its jar's name, never a path on the server. */
+    public static Map<String, List<PluginInfo>> describe(PluginRegistry registry) {
         Map<String, List<PluginInfo>> out = new LinkedHashMap<>();
         registry.families().forEach((family, plugins) -> {
             List<PluginInfo> list = new ArrayList<>();
             for (Plugin p : plugins) {
                 List<Param> params = p.parameters().stream().map(RillResource::param).toList();
-                String source = registry.pluginDir() != null && registry.source(p).endsWith(".jar") ? registry.source(p) : null;
+                String source = registry.pluginDir() != null && registry.source(p).endsWith(".jar")
+                        ? java.nio.file.Path.of(registry.source(p)).getFileName().toString() : null;
                 Boolean available = null;
                 String why = null;
                 if (p instanceof ComputeBackend b) {
@@ -106,11 +112,18 @@ public class RillResource {
     public List<ModelInfo> listModels() {
         models.registry();   // 503 while loading
         return models.all().stream().map(m -> new ModelInfo(m.name(), m.name().equals(models.defaultName()),
-                String.valueOf(m.model().source()), m.chat().name(), m.model().info())).toList();
+                sourceName(m), m.chat().name(), m.model().info())).toList();
+    }
+
+    /** The model's file or folder name (not its path on the server). */
+    private static String sourceName(ServedModel m) {
+        java.nio.file.Path source = m.model().source();
+        return source == null || source.getFileName() == null ? null : source.getFileName().toString();
     }
 
     @POST
     @Path("/tokenize")
+    @RunOnVirtualThread
     @Operation(summary = "Text to token ids with the model's tokenizer")
     @RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = TokenizeRequest.class)))
     public TokenizeResponse tokenize(String body) {
@@ -129,6 +142,7 @@ public class RillResource {
 
     @POST
     @Path("/detokenize")
+    @RunOnVirtualThread
     @Operation(summary = "Token ids to text with the model's tokenizer")
     @RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = DetokenizeRequest.class)))
     public DetokenizeResponse detokenize(String body) {

@@ -18,6 +18,8 @@ public class AdminKeyFilter {
 
     /** Where training lives: guarded by admin keys. */
     public static final String TRAIN_API = "/api/train", TRAIN_SOCKET = "/ws/train";
+    /** Where training data is uploaded: a file as the body, not JSON, with its own size limit. */
+    public static final String TRAIN_FILES = TRAIN_API + "/files";
 
     @Inject
     ApiKeys keys;

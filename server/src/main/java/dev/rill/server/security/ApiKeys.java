@@ -4,9 +4,11 @@ import dev.rill.server.config.RillConfig;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
+import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * The configured API keys ({@code rill.api-keys}) and admin keys ({@code rill.admin-keys}). With no
@@ -59,6 +61,38 @@ public class ApiKeys {
         boolean ok = false;
         for (byte[] k : list) ok |= MessageDigest.isEqual(k, p);
         return ok;
+    }
+
+    /**
+     * The key a WebSocket handshake presents: {@code Authorization: Bearer KEY}, the query parameter
+     * {@code api_key=KEY}, or the subprotocol {@code rill-key.KEY}; {@code null} when none.
+     *
+     * @param header   the handshake's headers by name
+     * @param rawQuery its query string, undecoded ({@code null}: none)
+     */
+    public static String presented(Function<String, String> header, String rawQuery) {
+        String fromHeader = fromAuthorization(header.apply("Authorization"));
+        if (fromHeader != null) return fromHeader;
+        if (rawQuery != null) {
+            for (String pair : rawQuery.split("&")) {
+                int eq = pair.indexOf('=');
+                if (eq > 0 && pair.substring(0, eq).equals(QUERY_PARAM)) {
+                    try {
+                        return URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+                    } catch (IllegalArgumentException e) {
+                        return null;
+                    }
+                }
+            }
+        }
+        String protocols = header.apply("Sec-WebSocket-Protocol");
+        if (protocols != null) {
+            for (String p : protocols.split(",")) {
+                String t = p.trim();
+                if (t.startsWith(SUBPROTOCOL_PREFIX)) return t.substring(SUBPROTOCOL_PREFIX.length());
+            }
+        }
+        return null;
     }
 
     /** The key of an {@code Authorization} header value, or {@code null}. */

@@ -63,19 +63,8 @@ public class WebSocketGate implements HttpUpgradeCheck {
         return CheckResult.permitUpgrade();
     }
 
-    private String presentedKey(HttpServerRequest request) {
-        String fromHeader = ApiKeys.fromAuthorization(request.getHeader("Authorization"));
-        if (fromHeader != null) return fromHeader;
-        String fromQuery = request.getParam(ApiKeys.QUERY_PARAM);
-        if (fromQuery != null) return fromQuery;
-        String protocols = request.getHeader("Sec-WebSocket-Protocol");
-        if (protocols != null) {
-            for (String p : protocols.split(",")) {
-                String t = p.trim();
-                if (t.startsWith(ApiKeys.SUBPROTOCOL_PREFIX)) return t.substring(ApiKeys.SUBPROTOCOL_PREFIX.length());
-            }
-        }
-        return null;
+    private static String presentedKey(HttpServerRequest request) {
+        return ApiKeys.presented(request::getHeader, request.query());
     }
 
     boolean originAllowed(String origin, String host) {

@@ -32,7 +32,7 @@ import java.nio.file.Path;
 @ApplicationScoped
 public class UploadRoute {
 
-    static final String PATH = AdminKeyFilter.TRAIN_API + "/files";
+    static final String PATH = AdminKeyFilter.TRAIN_FILES;
 
     @Inject
     TrainService training;
@@ -85,8 +85,23 @@ public class UploadRoute {
         HttpServerRequest request = ctx.request();
         long[] received = {0};
         boolean[] over = {false};
+        // An upload may take long, but not stall: no bytes for rill.limits.body-timeout ends it (408), as a slow chat body is.
+        long idleMs = config.limits().bodyTimeout().toMillis();
+        long[] lastChunk = {System.nanoTime()};
+        long idleCheck = vertx.setPeriodic(Math.max(50, idleMs / 4), id -> {
+            if (over[0] || ctx.response().ended()) {
+                vertx.cancelTimer(id);
+            } else if (System.nanoTime() - lastChunk[0] > idleMs * 1_000_000L) {
+                vertx.cancelTimer(id);
+                over[0] = true;
+                file.close().onComplete(x -> discard(tmp));
+                fail(ctx, new ApiException(408, "request_timeout", null, "the upload stalled: no bytes for " + idleMs
+                        + " ms (rill.limits.body-timeout)"), true);
+            }
+        });
         request.handler(chunk -> {
             if (over[0]) return;
+            lastChunk[0] = System.nanoTime();
             received[0] += chunk.length();
             if (received[0] > limit) {
                 over[0] = true;
@@ -101,10 +116,12 @@ public class UploadRoute {
             }
         });
         request.exceptionHandler(e -> {
+            vertx.cancelTimer(idleCheck);
             over[0] = true;
             file.close().onComplete(x -> discard(tmp));
         });
         request.endHandler(v -> {
+            vertx.cancelTimer(idleCheck);
             if (over[0]) return;
             file.close().onComplete(closed -> vertx.<TrainService.DataFile>executeBlocking(() -> training.store(name, tmp))
                     .onSuccess(stored -> ctx.response().setStatusCode(201).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")

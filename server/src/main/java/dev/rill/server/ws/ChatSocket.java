@@ -4,15 +4,20 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rill.generate.BatchScheduler;
+import dev.rill.generate.OverloadedException;
 import dev.rill.generate.GeneratedToken;
 import dev.rill.generate.GenerationRequest;
 import dev.rill.generate.GenerationResult;
 import dev.rill.sampling.TokenLogprobs;
 import dev.rill.server.api.ApiException;
+import dev.rill.server.api.ApiExceptionMapper;
 import dev.rill.server.api.JsonInput;
 import dev.rill.server.chat.ChatMessage;
 import dev.rill.server.config.RillConfig;
+import dev.rill.server.generation.Generation;
 import dev.rill.server.generation.GenerationService;
+import dev.rill.server.security.ClientIds;
+import io.quarkus.websockets.next.CloseReason;
 import dev.rill.spi.Vocabulary;
 import io.quarkus.websockets.next.OnBinaryMessage;
 import io.quarkus.websockets.next.OnClose;
@@ -22,8 +27,11 @@ import io.quarkus.websockets.next.OnTextMessage;
 import io.quarkus.websockets.next.UserData;
 import io.quarkus.websockets.next.WebSocket;
 import io.quarkus.websockets.next.WebSocketConnection;
+import io.smallrye.common.annotation.NonBlocking;
+import io.smallrye.common.annotation.RunOnVirtualThread;
 import io.vertx.core.buffer.Buffer;
 import jakarta.inject.Inject;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import java.nio.charset.StandardCharsets;
@@ -37,7 +45,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * the server answers {@code start}, one {@code token} per sampled token the moment it is sampled,
  * then {@code done} (or {@code error}). One generation runs per connection at a time; a {@code chat}
  * while one runs is refused with error {@code busy}. A bad message gets an {@code error} frame and the
- * connection stays open. Closing the connection cancels its generation.
+ * connection stays open. Closing the connection cancels its generation. Messages are handled on
+ * virtual threads (in order, per connection), so no client can hold the worker pool.
  */
 @WebSocket(path = "/ws/chat")
 public class ChatSocket {
@@ -51,15 +60,21 @@ public class ChatSocket {
     GenerationService generation;
     @Inject
     RillConfig config;
+    @Inject
+    ClientIds clients;
+    @ConfigProperty(name = "quarkus.websockets-next.server.max-message-size", defaultValue = "1048576")
+    int hardLimit;
 
     /** One connection: its running generation, if any. */
     private static final class Session {
         final WebSocketConnection connection;
         final AtomicReference<Running> current = new AtomicReference<>();
         final AtomicInteger ids = new AtomicInteger();
+        final String client;
 
-        Session(WebSocketConnection connection) {
+        Session(WebSocketConnection connection, String client) {
             this.connection = connection;
+            this.client = client;
         }
 
         void send(Object frame, Running onFailureCancel) {
@@ -79,7 +94,7 @@ public class ChatSocket {
     /** A generation of this connection, known by its id before its job exists. */
     private static final class Running {
         final String id;
-        volatile BatchScheduler.Job job;
+        volatile Generation job;
         volatile boolean cancelRequested;
 
         Running(String id) {
@@ -88,7 +103,7 @@ public class ChatSocket {
 
         void cancel() {
             cancelRequested = true;
-            BatchScheduler.Job j = job;
+            Generation j = job;
             if (j != null) j.cancel();
         }
     }
@@ -97,11 +112,13 @@ public class ChatSocket {
             "max_tokens", "stop", name -> "sampling." + name, "sampling.chain");
 
     @OnOpen
+    @NonBlocking
     public void open(WebSocketConnection connection) {
-        connection.userData().put(SESSION, new Session(connection));
+        connection.userData().put(SESSION, new Session(connection, clients.of(connection.handshakeRequest())));
     }
 
     @OnTextMessage
+    @RunOnVirtualThread
     public void onText(String message, WebSocketConnection connection) {
         long arrival = System.nanoTime();
         Session session = session(connection);
@@ -124,21 +141,23 @@ public class ChatSocket {
                         "unknown message type '" + type.asText() + "'; expected \"chat\" or \"cancel\"");
             }
         } catch (ApiException e) {
-            if (isChat) generation.refused("ws", e);
+            if (isChat && e.status() != 429) generation.refused("ws", e);   // a 429 is counted where it is refused
             session.send(new Frames.Error(id, e.code(), e.param(), e.getMessage()), null);
         } catch (RuntimeException e) {
-            LOG.error("unexpected failure handling a WebSocket message", e);
-            session.send(new Frames.Error(id, "internal_error", null, "internal error: " + e), null);
+            ApiException internal = ApiExceptionMapper.internal(e, LOG);
+            session.send(new Frames.Error(id, internal.code(), null, internal.getMessage()), null);
         }
     }
 
     @OnBinaryMessage
+    @NonBlocking
     public void onBinary(Buffer message, WebSocketConnection connection) {
         session(connection).send(new Frames.Error(null, "binary_not_supported", null,
                 "binary messages are not part of the protocol; send JSON text messages"), null);
     }
 
     @OnClose
+    @NonBlocking
     public void close(WebSocketConnection connection) {
         Session session = connection.userData().get(SESSION);
         if (session == null) return;
@@ -147,18 +166,31 @@ public class ChatSocket {
     }
 
     @OnError
+    @NonBlocking
     public void error(Throwable failure, WebSocketConnection connection) {
-        LOG.debug("WebSocket failure", failure);
         Session session = connection.userData().get(SESSION);
-        if (session != null && connection.isOpen()) {
-            session.send(new Frames.Error(null, "internal_error", null, "internal error: " + failure.getMessage()), null);
+        if (tooBig(failure)) {
+            // Vert.x refuses a message over quarkus.websockets-next.server.max-message-size while its fragments
+            // arrive, and would read on; the README says such a connection is closed, with 1009.
+            connection.close(new CloseReason(1009, "message over " + hardLimit + " bytes")).subscribe().with(ok -> {
+            }, closeFailed -> LOG.debug("closing after an oversized message failed", closeFailed));
+        } else if (session != null && connection.isOpen()) {
+            ApiException internal = ApiExceptionMapper.internal(failure, LOG);
+            session.send(new Frames.Error(null, internal.code(), null, internal.getMessage()), null);
+        } else {
+            LOG.debug("WebSocket failure after the connection closed", failure);
         }
+    }
+
+    /** Vert.x's refusal of a message over its size limit (an IllegalStateException, told apart only by its words). */
+    private static boolean tooBig(Throwable failure) {
+        return failure instanceof IllegalStateException && failure.getMessage() != null && failure.getMessage().contains("overflow max message size");
     }
 
     private Session session(WebSocketConnection connection) {
         Session s = connection.userData().get(SESSION);
         if (s == null) {
-            s = new Session(connection);
+            s = new Session(connection, clients.of(connection.handshakeRequest()));
             connection.userData().put(SESSION, s);
         }
         return s;
@@ -188,7 +220,7 @@ public class ChatSocket {
         }
         try {
             GenerationService.Prepared prepared = generation.prepare(input(chat), FIELDS);
-            running.job = generation.submit("ws", prepared, arrival, new Listener(session, running, prepared, arrival));
+            running.job = generation.submit("ws", session.client, prepared, arrival, new Listener(session, running, prepared, arrival));
             if (running.cancelRequested) running.job.cancel();
         } catch (RuntimeException e) {
             session.current.compareAndSet(running, null);
@@ -275,7 +307,7 @@ public class ChatSocket {
         public void onError(RuntimeException e) {
             session.current.compareAndSet(running, null);
             // A request the engine rejected late (e.g. a logit bias for a token the vocabulary lacks) is still the client's to fix.
-            String code = e instanceof IllegalArgumentException ? "invalid_request" : "generation_failed";
+            String code = e instanceof OverloadedException ? "overloaded" : e instanceof IllegalArgumentException ? "invalid_request" : "generation_failed";
             session.send(new Frames.Error(running.id, code, null, e.getMessage()), null);
         }
 

@@ -61,6 +61,27 @@ class PromptBuilderTest {
     }
 
     @Test
+    void dropping8000TurnsEncodesTheConversationAFewTimesNotOncePerTurn() {
+        List<ChatMessage> messages = new ArrayList<>();
+        for (int i = 0; i < 8000; i++) messages.add(new ChatMessage(i % 2 == 0 ? "user" : "assistant", "a"));
+        long[] encoded = new long[2];
+        java.util.function.Function<String, int[]> counting = text -> {
+            encoded[0] += text.length();
+            encoded[1]++;
+            return VOCABULARY.encode(text);
+        };
+        int rendered = PlainChatFormat.INSTANCE.render(messages).length();
+        PromptBuilder.Prompt p = PromptBuilder.build(PlainChatFormat.INSTANCE, counting, messages, 100);
+        assertTrue(p.tokens().length <= 100);
+        // Every turn but the last few is dropped, and no fewer would fit.
+        List<ChatMessage> oneMore = new ArrayList<>(messages.subList(p.dropped() - 1, messages.size()));
+        assertTrue(VOCABULARY.encode(PlainChatFormat.INSTANCE.render(oneMore)).length > 100);
+        // Linear: the whole conversation once, each message once, a few small trial prompts (before: once per dropped turn, 7,990 times).
+        assertTrue(encoded[0] < 3L * rendered, "encoded " + encoded[0] + " characters for a conversation of " + rendered);
+        assertTrue(encoded[1] < 8000 + 40, encoded[1] + " encoder calls");
+    }
+
+    @Test
     void aContinuedReplyStaysOpenInThePlainFormatAndOldTurnsStillGoFirst() {
         List<ChatMessage> messages = List.of(new ChatMessage("user", "first question"), new ChatMessage("assistant", "first answer"),
                 new ChatMessage("user", "Speak."), new ChatMessage("assistant", "  Good morrow, "));

@@ -19,6 +19,7 @@ class RillConfigTest {
         // Quarkus registers the converter of memory sizes (32M) in the application; a bare builder needs it named.
         SmallRyeConfig config = new SmallRyeConfigBuilder().withMapping(RillConfig.class)
                 .withConverter(io.quarkus.runtime.configuration.MemorySize.class, 100, new io.quarkus.runtime.configuration.MemorySizeConverter())
+                .withConverter(java.time.Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter())
                 .withSources(new EnvConfigSource(env, 300)).build();
         return config.getConfigMapping(RillConfig.class);
     }
@@ -42,6 +43,11 @@ class RillConfigTest {
         assertEquals(256, c.generation().defaultMaxTokens());
         assertEquals(4096, c.generation().maxTokens());
         assertEquals(65536, c.limits().maxMessageSize());
+        assertEquals(java.time.Duration.ofSeconds(30), c.limits().bodyTimeout());
+        assertEquals(2048, c.limits().maxMessages());
+        assertEquals(32, c.limits().maxBodiesPerClient());
+        assertEquals(4, c.limits().perClient().maxConcurrent());
+        assertEquals(16, c.limits().perClient().maxQueued());
     }
 
     @Test
@@ -50,6 +56,7 @@ class RillConfigTest {
         // Quarkus registers the converter of memory sizes (32M) in the application; a bare builder needs it named.
         SmallRyeConfig config = new SmallRyeConfigBuilder().withMapping(RillConfig.class)
                 .withConverter(io.quarkus.runtime.configuration.MemorySize.class, 100, new io.quarkus.runtime.configuration.MemorySizeConverter())
+                .withConverter(java.time.Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter())
                 .withSources(new PropertiesConfigSource(Map.of("rill.threads", "1"), "test", 400)).build();
         assertEquals(1, config.getConfigMapping(RillConfig.class).threads().getAsInt());
         assertTrue(config(Map.of()).threads().isEmpty());

@@ -60,4 +60,20 @@ class FamiliesServedTest extends LiveServerTest {
             assertEquals(List.of(33, 34), ids, f + ": the GGUF vocabulary maps bytes 32.. to ids 0..");
         }
     }
+
+    @Test
+    void textTheVocabularyCannotEncodeIsTheRequestsError() {
+        // These tiny vocabularies lack bytes (e.g. '|', which Phi-3's chat template writes): a 400 naming the byte, not a failure.
+        Response r = RestAssured.given().contentType(ContentType.JSON)
+                .body(Map.of("model", "phi3", "prompt", "A|B", "max_tokens", 2)).post("/v1/completions");
+        assertEquals(400, r.statusCode(), r.asString());
+        assertEquals("prompt", r.jsonPath().getString("error.param"), r.asString());
+        assertTrue(r.jsonPath().getString("error.message").contains("byte 0x7C"), r.asString());
+        r = RestAssured.given().contentType(ContentType.JSON)
+                .body(Map.of("model", "phi3", "messages", List.of(Map.of("role", "user", "content", "HI")), "max_tokens", 2))
+                .post("/v1/chat/completions");
+        assertEquals(400, r.statusCode(), r.asString());
+        assertEquals("messages", r.jsonPath().getString("error.param"), r.asString());
+        assertTrue(r.jsonPath().getString("error.message").contains("no token for"), r.asString());
+    }
 }

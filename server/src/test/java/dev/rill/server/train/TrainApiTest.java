@@ -225,7 +225,7 @@ class TrainApiTest extends LiveServerTest {
             given().header("Authorization", "Bearer wrong").get(path).then().statusCode(401).body("error.code", equalTo("invalid_api_key"));
         }
         given().contentType("application/json").body(tiny("nokey", 5)).post("/api/train").then().statusCode(401);
-        given().contentType("text/plain").body("To be").post("/api/train/files?name=a.txt").then().statusCode(401)
+        given().contentType("application/octet-stream").body("To be".getBytes(StandardCharsets.UTF_8)).post("/api/train/files?name=a.txt").then().statusCode(401)
                 .body("error.code", equalTo("admin_key_required"));
         Exception refused = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> WsClient.connect(base, c -> c.path("/ws/train")));
         assertTrue((refused + " " + refused.getCause()).contains("401"), refused.toString());
@@ -235,7 +235,7 @@ class TrainApiTest extends LiveServerTest {
     @Test
     void uploadsAreKeptWithinTheirLimitAndCanBeTrainedOn() throws Exception {
         String text = "ROMEO:\nBut soft, what light through yonder window breaks?\n".repeat(200);
-        Response up = admin().contentType("text/plain").body(text).post("/api/train/files?name=my text.txt");
+        Response up = admin().contentType("application/octet-stream").body(text.getBytes(StandardCharsets.UTF_8)).post("/api/train/files?name=my text.txt");
         up.then().statusCode(201).body("source", equalTo("upload")).body("bytes", equalTo(text.length()));
         String name = up.jsonPath().getString("name");
         assertTrue(name.startsWith("uploads/") && name.endsWith("-my_text.txt"), name);
@@ -246,11 +246,35 @@ class TrainApiTest extends LiveServerTest {
 
         byte[] big = new byte[TrainProfile.MAX_UPLOAD + 1];
         java.util.Arrays.fill(big, (byte) 'a');
-        admin().contentType("text/plain").body(big).post("/api/train/files?name=big.txt").then().statusCode(413)
+        admin().contentType("application/octet-stream").body(big).post("/api/train/files?name=big.txt").then().statusCode(413)
                 .body("error.code", equalTo("upload_too_large")).body("error.message", containsString(Integer.toString(TrainProfile.MAX_UPLOAD)));
-        admin().contentType("text/plain").body(new byte[]{(byte) 0xC3, 0x28}).post("/api/train/files?name=bad.txt").then().statusCode(400)
+        admin().contentType("application/octet-stream").body(new byte[]{(byte) 0xC3, 0x28}).post("/api/train/files?name=bad.txt").then().statusCode(400)
                 .body("error.message", containsString("not valid UTF-8"));
-        admin().contentType("text/plain").body("x").post("/api/train/files?name=run.sh").then().statusCode(400).body("error.param", equalTo("name"));
+        admin().contentType("application/octet-stream").body("x".getBytes(StandardCharsets.UTF_8)).post("/api/train/files?name=run.sh").then().statusCode(400).body("error.param", equalTo("name"));
         admin().get("/api/train/files").then().body("name", not(hasItem(containsString("big"))));
+        // Types a web page may post to any site without a CORS preflight are refused (hardening, #15).
+        for (String type : List.of("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x")) {
+            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(base.resolve("/api/train/files?name=page.txt"))
+                    .header("Authorization", "Bearer " + TrainProfile.ADMIN).header("Content-Type", type)
+                    .POST(HttpRequest.BodyPublishers.ofString("x")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(415, r.statusCode(), type);
+            assertTrue(r.body().contains("application/octet-stream"), r.body());
+        }
+    }
+
+    @Test
+    void aStalledUploadEndsWithinTheBodyTimeout() throws Exception {
+        // Hardening (#15): an upload streams to a file without a size cap of 1 MB, but it may not stall (body-timeout 2 s here).
+        long t0 = System.nanoTime();
+        try (dev.rill.cli.attack.RawSocket s = new dev.rill.cli.attack.RawSocket(base, 30_000)) {
+            s.write("POST /api/train/files?name=slow.txt HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + TrainProfile.ADMIN
+                    + "\r\nContent-Type: application/octet-stream\r\nContent-Length: 1000\r\n\r\nTo be");
+            dev.rill.cli.attack.RawSocket.Head head = s.readHead();
+            assertEquals(408, head.status());
+            assertTrue(s.readBody(head).contains("rill.limits.body-timeout"));
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        assertTrue(seconds >= 2 && seconds < 20, "ended after " + seconds + " s");
+        admin().get("/api/train/files").then().body("name", not(hasItem(containsString("slow"))));
     }
 }

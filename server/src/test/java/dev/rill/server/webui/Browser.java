@@ -118,7 +118,9 @@ final class Browser implements AutoCloseable {
     }
 
     <T> T await(Duration timeout, String what, Function<WebDriver, T> condition) {
-        return new WebDriverWait(driver, timeout, Duration.ofMillis(20)).withMessage(what).until(condition::apply);
+        // A condition reads the live page: an element it found may be re-rendered before it reads it (stale); the next poll finds the new one.
+        return new WebDriverWait(driver, timeout, Duration.ofMillis(20)).withMessage(what)
+                .ignoring(org.openqa.selenium.StaleElementReferenceException.class).until(condition::apply);
     }
 
     /**

@@ -6,72 +6,72 @@ import dev.rill.spi.ModelWeights;
 import dev.rill.spi.Tensor;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
- * A model's weights as TornadoVM arrays in the shapes the kernels read: each tensor decoded to
- * float32 and packed densely, whatever its stored type (F32, F16, BF16 or a block quantization, on
- * the heap or memory-mapped from a GGUF file; a view with a row stride, like GPT's q/k/v columns
- * of one fused matrix, becomes its own array);
- * q, k and v stacked into one projection; SwiGLU's gate and up stored {@code (out, in)}. A tensor
- * used twice (GPT's tied embedding and LM head) becomes one array, so it is on the device once.
+ * What of a model goes to the device, layer by layer: each linear map as a {@link DeviceMatrix}
+ * in its stored format, rows as outputs ({@code (out, in)}; GPT-2's {@code (in, out)} matrices are
+ * transposed); q, k and v stacked into one matrix, and SwiGLU's gate and up likewise (gate rows
+ * first); norms and biases as float32 arrays (zeros where a model has no bias). The token
+ * embedding stays on the host (the pass looks rows up there) unless it is also the LM head.
  */
 final class DeviceWeights {
 
-    /** A linear layer on the device; {@code bias} is zeros where the model has none. */
-    record DeviceLinear(FloatArray weight, FloatArray bias, Linear.Layout layout, int in, int out) {
-    }
-
     /** {@code bias} is {@code null} for RMSNorm. */
-    record DeviceNorm(FloatArray weight, FloatArray bias) {
+    record Norm(FloatArray weight, FloatArray bias) {
     }
 
-    /** {@code qkv} maps to {@code [q | k | v]}; {@code gate} is {@code null} without SwiGLU; q/k norms may be {@code null}. */
-    record DeviceBlock(DeviceNorm attnNorm, DeviceLinear qkv, DeviceLinear o, FloatArray qNorm, FloatArray kNorm,
-                       DeviceNorm mlpNorm, DeviceLinear up, DeviceLinear gate, DeviceLinear down) {
+    /**
+     * One block. {@code up} is {@code (2·nHidden, nEmb)} gate-then-up for SwiGLU and GeGLU,
+     * {@code (nHidden, nEmb)} for GELU; {@code qNorm}/{@code kNorm} are {@code null} without per-head
+     * q/k norms, {@code postAttnNorm}/{@code postMlpNorm} without norms before the residual adds;
+     * {@code window} is the sliding window of its attention (0 = every position).
+     */
+    record Layer(Norm attnNorm, DeviceMatrix qkv, FloatArray qkvBias, FloatArray qNorm, FloatArray kNorm,
+                 DeviceMatrix o, FloatArray oBias, Norm postAttnNorm, Norm mlpNorm, DeviceMatrix up, FloatArray upBias,
+                 DeviceMatrix down, FloatArray downBias, Norm postMlpNorm, int window) {
+
+        List<DeviceMatrix> matrices() {
+            return List.of(qkv, o, up, down);
+        }
     }
 
-    final FloatArray tokenEmbedding;
-    final List<DeviceBlock> blocks = new ArrayList<>();
-    final DeviceNorm finalNorm;
-    final DeviceLinear output;
+    final List<Layer> layers = new ArrayList<>();
+    final Norm finalNorm;
+    final DeviceMatrix output;
+    final FloatArray outputBias;
+    final boolean qkNorms;
 
-    private final Map<Tensor, FloatArray> packed = new HashMap<>();
-    private final Map<Integer, FloatArray> zeros = new HashMap<>();
-    private final List<FloatArray> arrays = new ArrayList<>();
-
-    /** @throws IllegalArgumentException naming a tensor of the wrong shape */
+    /** @throws IllegalArgumentException naming a tensor of the wrong shape or a model this backend cannot run */
     DeviceWeights(ModelWeights w) {
         Architecture a = w.arch();
         int C = a.nEmb();
-        tokenEmbedding = matrix(w.tokenEmbedding(), a.nVocab(), C, "token embedding");
-        boolean swiGlu = a.activation() == Architecture.Activation.SWIGLU;
+        boolean gated = a.gated();
+        qkNorms = qkNorms(w);
         for (int l = 0; l < w.blocks().size(); l++) {
             ModelWeights.Block b = w.blocks().get(l);
             String p = "block " + l + " ";
-            check(b.q(), C, a.qDim(), p + "q");
-            check(b.k(), C, a.kvDim(), p + "k");
-            check(b.v(), C, a.kvDim(), p + "v");
-            if (swiGlu) check(b.gate(), C, a.nHidden(), p + "gate");
-            blocks.add(new DeviceBlock(
+            List<Linear> qkv = List.of(check(b.q(), C, a.qDim(), p + "q"), check(b.k(), C, a.kvDim(), p + "k"), check(b.v(), C, a.kvDim(), p + "v"));
+            List<Linear> up = gated ? List.of(check(b.gate(), C, a.nHidden(), p + "gate"), check(b.up(), C, a.nHidden(), p + "up"))
+                    : List.of(check(b.up(), C, a.nHidden(), p + "up"));
+            Linear o = check(b.o(), a.qDim(), C, p + "o"), down = check(b.down(), a.nHidden(), C, p + "down");
+            layers.add(new Layer(
                     norm(b.attnNorm(), a, p + "attention norm"),
-                    stacked(List.of(b.q(), b.k(), b.v()), b.q().layout(), p + "q/k/v"),
-                    linear(b.o(), a.qDim(), C, p + "o"),
-                    b.qNorm() == null ? null : vector(b.qNorm(), a.headDim(), p + "q norm"),
-                    b.kNorm() == null ? null : vector(b.kNorm(), a.headDim(), p + "k norm"),
+                    stacked(p + "q/k/v", qkv), biases(qkv),
+                    qkNorms ? vector(b.qNorm(), a.headDim(), p + "q norm") : null,
+                    qkNorms ? vector(b.kNorm(), a.headDim(), p + "k norm") : null,
+                    stacked(p + "o", List.of(o)), biases(List.of(o)),
+                    b.postAttnNorm() == null ? null : norm(b.postAttnNorm(), a, p + "post-attention norm"),
                     norm(b.mlpNorm(), a, p + "MLP norm"),
-                    swiGlu ? stacked(List.of(check(b.up(), C, a.nHidden(), p + "up")), Linear.Layout.OUT_IN, p + "up")
-                            : linear(b.up(), C, a.nHidden(), p + "up"),
-                    swiGlu ? stacked(List.of(b.gate()), Linear.Layout.OUT_IN, p + "gate") : null,
-                    linear(b.down(), a.nHidden(), C, p + "down")));
+                    stacked(p + (gated ? "gate/up" : "up"), up), biases(up),
+                    stacked(p + "down", List.of(down)), biases(List.of(down)),
+                    b.postMlpNorm() == null ? null : norm(b.postMlpNorm(), a, p + "post-MLP norm"), b.slidingWindow()));
         }
         finalNorm = norm(w.finalNorm(), a, "final norm");
-        output = linear(w.output(), C, a.nVocab(), "output");
+        Linear out = check(w.output(), C, a.nVocab(), "output");
+        output = stacked("output", List.of(out));
+        outputBias = biases(List.of(out));
     }
 
     /** Whether the blocks have per-head q/k norms: all of them, both norms, or none. */
@@ -89,15 +89,38 @@ final class DeviceWeights {
         return any;
     }
 
-    /** Every array, each once, for the first transfer to the device. */
-    List<FloatArray> arrays() {
-        return arrays;
+    /** Bytes of the weight matrices on the device (norms and biases are a rounding error next to them). */
+    long matrixBytes() {
+        long n = output.dataBytes();
+        for (Layer l : layers) for (DeviceMatrix m : l.matrices()) n += m.dataBytes();
+        return n;
     }
 
-    long bytes() {
-        long n = 0;
-        for (FloatArray f : arrays) n += f.getNumBytesOfSegment();
+    /** Bytes of every small float32 array (norms, biases). */
+    long vectorBytes() {
+        long n = bytes(finalNorm) + outputBias.getNumBytesOfSegment();
+        for (Layer l : layers) {
+            n += bytes(l.attnNorm()) + bytes(l.mlpNorm()) + bytes(l.postAttnNorm()) + bytes(l.postMlpNorm())
+                    + l.qkvBias().getNumBytesOfSegment() + l.oBias().getNumBytesOfSegment()
+                    + l.upBias().getNumBytesOfSegment() + l.downBias().getNumBytesOfSegment();
+            if (l.qNorm() != null) n += l.qNorm().getNumBytesOfSegment() + l.kNorm().getNumBytesOfSegment();
+        }
         return n;
+    }
+
+    /** The formats the matrices are kept in, e.g. {@code Q8_0 ×112, F32 ×1}. */
+    String formats() {
+        java.util.Map<String, Integer> count = new java.util.TreeMap<>();
+        count.merge(DeviceMatrix.typeName(output.type()), 1, Integer::sum);
+        for (Layer l : layers) for (DeviceMatrix m : l.matrices()) count.merge(DeviceMatrix.typeName(m.type()), 1, Integer::sum);
+        List<String> parts = new ArrayList<>();
+        count.forEach((k, v) -> parts.add(k + " ×" + v));
+        return String.join(", ", parts);
+    }
+
+    private static long bytes(Norm n) {
+        if (n == null) return 0;
+        return n.weight().getNumBytesOfSegment() + (n.bias() == null ? 0 : n.bias().getNumBytesOfSegment());
     }
 
     private static Linear check(Linear l, int in, int out, String what) {
@@ -108,92 +131,43 @@ final class DeviceWeights {
         return l;
     }
 
-    private DeviceLinear linear(Linear l, int in, int out, String what) {
-        check(l, in, out, what);
-        Tensor t = l.weight();
-        return new DeviceLinear(matrix(t, t.rows(), t.cols(), what + " weight"),
-                l.bias() == null ? zeros(out) : vector(l.bias(), out, what + " bias"), l.layout(), in, out);
+    private static DeviceMatrix stacked(String name, List<Linear> parts) {
+        List<DeviceMatrix.Part> ps = new ArrayList<>();
+        for (Linear l : parts) ps.add(new DeviceMatrix.Part(l.weight(), l.layout()));
+        return DeviceMatrix.of(name, ps);
     }
 
-    /**
-     * Several projections of one input as one, outputs side by side, stored in {@code layout}
-     * (transposing a part stored the other way: no real model file does, so that path may be slow).
-     */
-    private DeviceLinear stacked(List<Linear> parts, Linear.Layout layout, String what) {
-        int in = parts.getFirst().in(), total = 0;
+    /** The parts' biases side by side, zeros where a part has none. */
+    private static FloatArray biases(List<Linear> parts) {
+        int total = 0;
         for (Linear l : parts) total += l.out();
-        if (parts.size() == 1 && parts.getFirst().layout() == layout) return linear(parts.getFirst(), in, total, what);
-        FloatArray w = new FloatArray(Math.multiplyExact(in, total)), bias = new FloatArray(total);
-        bias.init(0f);
-        MemorySegment dst = w.getSegment();
-        int first = 0;
+        float[] b = new float[total];
+        int at = 0;
         for (Linear l : parts) {
-            Tensor t = l.weight();
-            float[] row = new float[t.cols()];
-            for (int r = 0; r < t.rows(); r++) {
-                t.dequantizeRow(r, row, 0);
-                if (l.layout() == layout && layout == Linear.Layout.OUT_IN) {
-                    MemorySegment.copy(row, 0, dst, ValueLayout.JAVA_FLOAT, (long) (first + r) * in * Float.BYTES, t.cols());
-                } else if (l.layout() == layout) { // IN_OUT: row r is input r, its outputs go to columns first..
-                    MemorySegment.copy(row, 0, dst, ValueLayout.JAVA_FLOAT, ((long) r * total + first) * Float.BYTES, t.cols());
-                } else {
-                    for (int c = 0; c < t.cols(); c++) {
-                        // transposed: row r is output r of an OUT_IN part, or input r of an IN_OUT part
-                        long at = layout == Linear.Layout.OUT_IN ? (long) (first + c) * in + r : (long) r * total + first + c;
-                        w.set((int) at, row[c]);
-                    }
-                }
-            }
             if (l.bias() != null) {
-                float[] b = l.bias().toFloats();
-                for (int o = 0; o < l.out(); o++) bias.set(first + o, b[o]);
+                float[] v = l.bias().toFloats();
+                if (v.length != l.out()) throw new IllegalArgumentException("a bias of " + v.length + " values for " + l.out() + " outputs");
+                System.arraycopy(v, 0, b, at, v.length);
             }
-            first += l.out();
+            at += l.out();
         }
-        arrays.add(w);
-        arrays.add(bias);
-        return new DeviceLinear(w, bias, layout, in, total);
+        return FloatArray.fromArray(b);
     }
 
-    private DeviceNorm norm(ModelWeights.NormWeights n, Architecture a, String what) {
+    private static Norm norm(ModelWeights.NormWeights n, Architecture a, String what) {
         if (n == null || n.weight() == null) throw new IllegalArgumentException(what + " is missing");
-        FloatArray bias = a.norm() == Architecture.Norm.LAYER_NORM
-                ? (n.bias() == null ? zeros(a.nEmb()) : vector(n.bias(), a.nEmb(), what + " bias")) : null;
-        return new DeviceNorm(vector(n.weight(), a.nEmb(), what + " weight"), bias);
+        FloatArray bias = null;
+        if (a.norm() == Architecture.Norm.LAYER_NORM) {
+            bias = n.bias() == null ? FloatArray.fromArray(new float[a.nEmb()]) : vector(n.bias(), a.nEmb(), what + " bias");
+        }
+        return new Norm(vector(n.weight(), a.nEmb(), what + " weight"), bias);
     }
 
-    private FloatArray vector(Tensor t, int n, String what) {
+    private static FloatArray vector(Tensor t, int n, String what) {
+        if (t == null) throw new IllegalArgumentException(what + " is missing");
         if ((long) t.rows() * t.cols() != n) {
             throw new IllegalArgumentException(what + " has " + t.rows() + "x" + t.cols() + " values; expected " + n);
         }
-        return matrix(t, t.rows(), t.cols(), what);
-    }
-
-    /** The tensor decoded to float32, rows back to back; a tensor seen before is not uploaded twice. */
-    private FloatArray matrix(Tensor t, int rows, int cols, String what) {
-        if (t.rows() != rows || t.cols() != cols) {
-            throw new IllegalArgumentException(what + " is " + t.rows() + "x" + t.cols() + "; expected " + rows + "x" + cols);
-        }
-        FloatArray known = packed.get(t);
-        if (known != null) return known;
-        FloatArray out = new FloatArray(Math.multiplyExact(rows, cols));
-        MemorySegment dst = out.getSegment();
-        float[] row = new float[cols];
-        for (int r = 0; r < rows; r++) {
-            t.dequantizeRow(r, row, 0);
-            MemorySegment.copy(row, 0, dst, ValueLayout.JAVA_FLOAT, (long) r * cols * Float.BYTES, cols);
-        }
-        packed.put(t, out);
-        arrays.add(out);
-        return out;
-    }
-
-    private FloatArray zeros(int n) {
-        return zeros.computeIfAbsent(n, size -> {
-            FloatArray z = new FloatArray(size);
-            z.init(0f);
-            arrays.add(z);
-            return z;
-        });
+        return FloatArray.fromArray(t.toFloats());
     }
 }

@@ -5,6 +5,8 @@ import dev.rill.spi.ForwardPass;
 import dev.rill.spi.KvCache;
 import dev.rill.spi.ModelWeights;
 import dev.rill.spi.PositionalEncoder;
+import uk.ac.manchester.tornado.api.DataRange;
+import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
 import uk.ac.manchester.tornado.api.TornadoExecutionResult;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
@@ -12,12 +14,17 @@ import uk.ac.manchester.tornado.api.enums.TornadoVMBackendType;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.logging.Logger;
 
 /**
- * A model on a TornadoVM device. Every call runs its tokens one at a time through the
- * {@link StepGraph} (a prompt too: there is no batched prefill on the device yet); the logits are
- * copied back only after the last token. Sequences take KV slots, given back when their cache closes.
+ * A model on a TornadoVM device. A pass runs many rows at once through the {@link LayerGraphs}:
+ * a prompt in chunks of up to {@code prefill-rows} tokens, a batched decode step one row per
+ * sequence, every sequence in its own KV slot. Token embeddings are looked up on the host (only
+ * the rows go to the device), logits come back only for the rows that need them.
  */
 final class TornadoForwardPass implements ForwardPass {
 
@@ -26,45 +33,54 @@ final class TornadoForwardPass implements ForwardPass {
     private final ModelWeights weights;
     private final Architecture a;
     private final PositionalEncoder pe;
-    private final StepGraph step;
+    private final LayerGraphs graphs;
     private final TornadoExecutionPlan plan;
-    private final TornadoExecutionPlan root;
     private final TornadoDevice device;
     private final int capacity;
     private final boolean[] slotTaken;
+    private final float[] row;
     private boolean closed;
 
-    private TornadoForwardPass(ModelWeights weights, StepGraph step, TornadoExecutionPlan root, TornadoExecutionPlan plan,
-                               TornadoDevice device, int capacity, int slots) {
+    private TornadoForwardPass(ModelWeights weights, LayerGraphs graphs, TornadoExecutionPlan plan, TornadoDevice device, int capacity) {
         this.weights = weights;
         this.a = weights.arch();
         this.pe = weights.positional();
-        this.step = step;
-        this.root = root;
+        this.graphs = graphs;
         this.plan = plan;
         this.device = device;
         this.capacity = capacity;
-        this.slotTaken = new boolean[slots];
+        this.slotTaken = new boolean[graphs.outsMax];
+        this.row = new float[a.nEmb()];
     }
 
     /**
-     * Packs the weights, tabulates the positional encoding, builds the step graph, then runs one step
-     * so that kernels are compiled and weights uploaded now rather than at the first request.
+     * Lays the weights out for the device, tabulates the positional encoding, builds the graphs,
+     * then runs one pass graph by graph: each graph's weights are read from the model (the mapped
+     * file) and uploaded as it first runs, with its kernels compiled, the progress shown.
      */
     static TornadoForwardPass create(ModelWeights weights, TornadoVmBackend.Settings settings) {
         Architecture a = weights.arch();
         check(a);
-        checkSupported(weights);
-        PositionalEncoder pe = weights.positional();
         int want = settings.context() > 0 ? settings.context() : a.maxContext();
-        int capacity = Math.min(want, pe.maxPositions());
-        if (capacity <= 0) throw new IllegalArgumentException("no positions to run: context " + want + ", positional encoding covers " + pe.maxPositions());
+        int covered = Integer.MAX_VALUE;
+        for (int l = 0; l < a.nLayer(); l++) covered = Math.min(covered, weights.positional(l).maxPositions());
+        int capacity = Math.min(want, covered);
+        if (capacity <= 0) throw new IllegalArgumentException("no positions to run: context " + want + ", positional encoding covers " + covered);
         TornadoDevice device = Devices.select(settings.device());
-        PositionTables tables = PositionTables.of(pe, weights.positionalWeights(), describe(pe), a.nEmb(), a.nHead(), a.headDim(), capacity);
+        // One set of tables per positional encoder (Gemma 3's local layers have their own).
+        Map<PositionalEncoder, PositionTables> byEncoder = new IdentityHashMap<>();
+        List<PositionTables> tables = new ArrayList<>();
+        for (int l = 0; l < a.nLayer(); l++) {
+            PositionalEncoder pe = weights.positional(l);
+            tables.add(byEncoder.computeIfAbsent(pe, e -> PositionTables.of(e, weights.positionalWeights(), describe(e), a.nEmb(), a.nHead(),
+                    a.headDim(), capacity)));
+        }
         DeviceWeights w = new DeviceWeights(weights);
-        long kvBytes = StepGraph.kvBytes(a, capacity, settings.maxSequences()), need = w.bytes() + kvBytes;
+        int slots = settings.maxSequences(), rowsMax = Math.max(slots, settings.prefillRows());
+        long weightBytes = w.matrixBytes() + w.vectorBytes(), kvBytes = LayerGraphs.kvBytes(a, capacity, slots);
+        long need = weightBytes + kvBytes + LayerGraphs.activationBytes(a, rowsMax, slots);
         String needs = String.format("the model needs %.2f GiB on the device (weights %.2f, KV cache %.2f for %d sequences of %d positions)",
-                gib(need), gib(w.bytes()), gib(kvBytes), settings.maxSequences(), capacity);
+                gib(need), gib(weightBytes), gib(kvBytes), slots, capacity);
         if (need > device.getMaxGlobalMemory()) {
             throw new IllegalArgumentException(String.format("%s; %s has %.2f GiB", needs, Devices.describe(device), gib(device.getMaxGlobalMemory())));
         }
@@ -72,48 +88,50 @@ final class TornadoForwardPass implements ForwardPass {
             throw new IllegalArgumentException(String.format("%s; TornadoVM's device heap is %.2f GiB: raise it with -Dtornado.device.memory=<size>GB",
                     needs, gib(Devices.heapBytes())));
         }
-        StepGraph step = new StepGraph(a, w, tables, DeviceWeights.qkNorms(weights), capacity, settings.maxSequences());
-        TornadoExecutionPlan root = new TornadoExecutionPlan(step.graph);
-        TornadoExecutionPlan plan = root.withDevice(device).withGridScheduler(step.grids);
+        LayerGraphs graphs = new LayerGraphs(a, w, tables, capacity, slots, rowsMax, (long) settings.chunkMib() << 20);
+        TornadoExecutionPlan plan = new TornadoExecutionPlan(graphs.graphs.toArray(ImmutableTaskGraph[]::new));
+        plan.withDevice(device).withGridScheduler(graphs.grids);
         if (!settings.fastMath()) {
             // TornadoVM's default OpenCL flags relax IEEE maths; keep exp/tanh/sqrt as the cpu backend computes them.
-            plan = plan.withCompilerFlags(TornadoVMBackendType.OPENCL, "-w");
+            plan.withCompilerFlags(TornadoVMBackendType.OPENCL, "-w");
         }
-        TornadoForwardPass pass = new TornadoForwardPass(weights, step, root, plan, device, capacity, settings.maxSequences());
+        TornadoForwardPass pass = new TornadoForwardPass(weights, graphs, plan, device, capacity);
         long t0 = System.nanoTime();
         try {
-            pass.run(0, 0, 0);
+            pass.upload(w);
         } catch (RuntimeException e) {
             pass.close();
             throw e;
         }
-        LOG.info(() -> String.format("tornadovm: %d kernels compiled and %.1f MiB of weights uploaded to %s in %.1f s",
-                step.tasks(), w.bytes() / 1048576.0, Devices.describe(device), (System.nanoTime() - t0) / 1e9));
+        LOG.info(() -> String.format("tornadovm: %d kernels compiled and %.1f MiB of weights (%s) uploaded to %s in %.1f s; %d graphs, %d rows per pass, %d sequences",
+                graphs.tasks(), weightBytes / 1048576.0, w.formats(), Devices.describe(device), (System.nanoTime() - t0) / 1e9,
+                graphs.graphs.size(), rowsMax, slots));
         return pass;
-    }
-
-    /** What the device kernels do not compute yet (Gemma's extras): refused, never silently wrong. */
-    private static void checkSupported(ModelWeights w) {
-        Architecture a = w.arch();
-        String missing = null;
-        if (a.activation() == Architecture.Activation.GEGLU) missing = "GeGLU";
-        else if (a.embeddingScale() != 1f) missing = "embedding scaling";
-        else if (a.attnSoftcap() > 0 || a.finalSoftcap() > 0) missing = "soft-capping";
-        else if (Math.abs(a.attnScale() * Math.sqrt(a.headDim()) - 1) > 1e-6) missing = "a score scale other than 1/sqrt(headDim)";
-        for (ModelWeights.Block b : w.blocks()) {
-            if (missing != null) break;
-            if (b.postAttnNorm() != null || b.postMlpNorm() != null) missing = "norms after attention or MLP";
-            else if (b.slidingWindow() > 0) missing = "sliding-window attention";
-            else if (b.positional() != null) missing = "per-layer positional encodings";
-        }
-        if (missing != null) {
-            throw new IllegalArgumentException("the tornadovm backend does not run " + missing + " (Gemma 2/3, Phi-3 with a window) yet; use --backend cpu");
-        }
     }
 
     private static void check(Architecture a) {
         if (a.nKvHead() <= 0 || a.nHead() % a.nKvHead() != 0) {
             throw new IllegalArgumentException("nHead " + a.nHead() + " is not a multiple of nKvHead " + a.nKvHead());
+        }
+        if (a.headDim() > Kernels.WG) {
+            throw new IllegalArgumentException("heads of " + a.headDim() + " dimensions; the tornadovm backend runs heads of up to " + Kernels.WG);
+        }
+    }
+
+    /** The first pass (position 0 of slot 0, overwritten later), graph by graph: fill, upload, free the host copy. */
+    private void upload(DeviceWeights w) {
+        long total = 0;
+        for (LayerGraphs.Chunk c : graphs.chunks) total += c.bytes();
+        UploadProgress progress = new UploadProgress(Devices.describe(device), total);
+        setRows(new int[]{0}, new int[]{0}, new int[]{0});
+        graphs.state.set(Kernels.OUTS, 1);
+        graphs.state.set(Kernels.OUT_LIST, 0);
+        for (int g = 0; g < graphs.graphs.size(); g++) {
+            LayerGraphs.Chunk c = graphs.chunks.get(g);
+            for (LayerGraphs.Upload u : c.uploads()) u.matrix().fill(u.array().getSegment());
+            execute(g);
+            c.staging().close();
+            progress.advance(c.bytes(), c.what());
         }
     }
 
@@ -149,38 +167,125 @@ final class TornadoForwardPass implements ForwardPass {
         if (to <= from) throw new IllegalArgumentException("no tokens to run");
         if (logits.length < a.nVocab()) throw new IllegalArgumentException("logits array of " + logits.length + " < nVocab " + a.nVocab());
         TornadoKvCache c = own(cache);
-        for (int i = from; i < to; i++) {
-            int token = tokens[i], pos = c.length();
-            if (token < 0 || token >= a.nVocab()) throw new IllegalArgumentException("token " + token + " outside the vocabulary [0, " + a.nVocab() + ")");
-            if (pos >= c.capacity()) throw new IllegalArgumentException("position " + pos + " beyond the cache's " + c.capacity() + " positions");
-            TornadoExecutionResult result = run(token, pos, c.slot);
-            c.advance();
-            if (i == to - 1) {
-                result.transferToHost(step.logits);
-                MemorySegment.copy(step.logits.getSegment(), ValueLayout.JAVA_FLOAT, 0, logits, 0, a.nVocab());
+        for (int i = from; i < to; i++) checkRow(tokens[i], c.length() + i - from, c);
+        for (int start = from; start < to; start += graphs.rowsMax) {
+            int M = Math.min(graphs.rowsMax, to - start);
+            int[] toks = new int[M], pos = new int[M], slots = new int[M];
+            for (int r = 0; r < M; r++) {
+                toks[r] = tokens[start + r];
+                pos[r] = c.length() + r;
+                slots[r] = c.slot;
             }
+            boolean last = start + M == to;
+            run(toks, pos, slots, last ? new int[]{M - 1} : new int[0], last ? new float[][]{logits} : new float[0][], null);
+            c.advance(M);
         }
+    }
+
+    /**
+     * Every row's output of the final norm comes back from the head (which computes their logits
+     * too, unused), so a pass runs at most as many rows as it returns logits for ({@code max-sequences}).
+     */
+    @Override
+    public boolean hiddenStates(KvCache cache, int[] tokens, int from, int to, float[] hiddenSum) {
+        ensureOpen();
+        if (to <= from) throw new IllegalArgumentException("no tokens to run");
+        if (hiddenSum.length != a.nEmb()) throw new IllegalArgumentException("hidden states have " + a.nEmb() + " values, not " + hiddenSum.length);
+        TornadoKvCache c = own(cache);
+        for (int i = from; i < to; i++) checkRow(tokens[i], c.length() + i - from, c);
+        int step = Math.min(graphs.rowsMax, graphs.outsMax);
+        for (int start = from; start < to; start += step) {
+            int M = Math.min(step, to - start);
+            int[] toks = new int[M], pos = new int[M], slots = new int[M], outs = new int[M];
+            float[][] unused = new float[M][a.nVocab()];
+            for (int r = 0; r < M; r++) {
+                toks[r] = tokens[start + r];
+                pos[r] = c.length() + r;
+                slots[r] = c.slot;
+                outs[r] = r;
+            }
+            run(toks, pos, slots, outs, unused, hiddenSum);
+            c.advance(M);
+        }
+        return true;
     }
 
     @Override
     public void decode(KvCache[] caches, int[] tokens, float[][] logits) {
-        for (int i = 0; i < caches.length; i++) {
-            for (int j = 0; j < i; j++) {
-                if (caches[j] == caches[i]) throw new IllegalArgumentException("one cache twice in a decode batch");
-            }
+        ensureOpen();
+        int n = caches.length;
+        TornadoKvCache[] cs = new TornadoKvCache[n];
+        int[] pos = new int[n], slots = new int[n], outs = new int[n];
+        for (int i = 0; i < n; i++) {
+            cs[i] = own(caches[i]);
+            for (int j = 0; j < i; j++) if (cs[j] == cs[i]) throw new IllegalArgumentException("one cache twice in a decode batch");
+            checkRow(tokens[i], cs[i].length(), cs[i]);
+            if (logits[i].length < a.nVocab()) throw new IllegalArgumentException("logits array of " + logits[i].length + " < nVocab " + a.nVocab());
+            pos[i] = cs[i].length();
+            slots[i] = cs[i].slot;
+            outs[i] = i;
         }
-        for (int i = 0; i < caches.length; i++) forward(caches[i], tokens, i, i + 1, logits[i]);
+        if (n == 0) return;
+        run(java.util.Arrays.copyOf(tokens, n), pos, slots, outs, logits, null);
+        for (TornadoKvCache c : cs) c.advance(1);
     }
 
-    private TornadoExecutionResult run(int token, int pos, int slot) {
-        step.state.set(Kernels.TOKEN, token);
-        step.state.set(Kernels.POSITION, pos);
-        step.state.set(Kernels.SLOT, slot);
+    private void checkRow(int token, int pos, TornadoKvCache c) {
+        if (token < 0 || token >= a.nVocab()) throw new IllegalArgumentException("token " + token + " outside the vocabulary [0, " + a.nVocab() + ")");
+        if (pos >= c.capacity()) throw new IllegalArgumentException("position " + pos + " beyond the cache's " + c.capacity() + " positions");
+    }
+
+    /**
+     * One pass: rows {@code tokens[r]} at {@code pos[r]} of KV slot {@code slots[r]}; the logits of rows
+     * {@code outs[k]} into {@code logits[k]}, and with {@code hiddenSum} their final norm's outputs added into it.
+     */
+    private void run(int[] tokens, int[] pos, int[] slots, int[] outs, float[][] logits, float[] hiddenSum) {
+        int C = a.nEmb(), V = a.nVocab();
+        MemorySegment x = graphs.x.getSegment();
+        for (int r = 0; r < tokens.length; r++) {
+            weights.tokenEmbedding().dequantizeRow(tokens[r], row, 0);
+            if (a.embeddingScale() != 1f) for (int i = 0; i < C; i++) row[i] *= a.embeddingScale();
+            if (pe.addsToEmbeddings()) pe.embed(weights.positionalWeights(), row, 0, pos[r]);
+            MemorySegment.copy(row, 0, x, ValueLayout.JAVA_FLOAT, (long) r * C * Float.BYTES, C);
+        }
+        setRows(tokens, pos, slots);
+        graphs.state.set(Kernels.OUTS, outs.length);
+        for (int k = 0; k < outs.length; k++) graphs.state.set(Kernels.OUT_LIST + k, outs[k]);
+        for (int g = 0; g < graphs.blockGraphs; g++) execute(g);
+        if (outs.length == 0) return;
+        TornadoExecutionResult result = execute(graphs.blockGraphs);
+        result.transferToHost(new DataRange(graphs.logits).withSize((long) outs.length * V));
+        if (hiddenSum != null) {
+            result.transferToHost(new DataRange(graphs.xh).withSize((long) outs.length * C));
+            MemorySegment h = graphs.xh.getSegment();
+            for (int k = 0; k < outs.length; k++) {
+                for (int i = 0; i < C; i++) hiddenSum[i] += h.getAtIndex(ValueLayout.JAVA_FLOAT, (long) k * C + i);
+            }
+        }
+        MemorySegment l = graphs.logits.getSegment();
+        float cap = a.finalSoftcap();
+        for (int k = 0; k < outs.length; k++) {
+            MemorySegment.copy(l, ValueLayout.JAVA_FLOAT, (long) k * V * Float.BYTES, logits[k], 0, V);
+            // Gemma 2's soft-capped logits, on the host as on the cpu: the logits are here anyway.
+            if (cap > 0) for (int i = 0; i < V; i++) logits[k][i] = (float) (cap * Math.tanh(logits[k][i] / cap));
+        }
+    }
+
+    private void setRows(int[] tokens, int[] pos, int[] slots) {
+        graphs.state.set(Kernels.ROWS, tokens.length);
+        int base = graphs.state.get(Kernels.ROW_BASE);
+        for (int r = 0; r < tokens.length; r++) {
+            graphs.state.set(base + 2 * r, pos[r]);
+            graphs.state.set(base + 2 * r + 1, slots[r]);
+        }
+    }
+
+    private TornadoExecutionResult execute(int graph) {
         try {
-            return plan.execute();
+            return plan.withGraph(graph).execute();
         } catch (RuntimeException e) {
             // TornadoVM reports most failures as a bare "bailout"; name the usual causes.
-            throw new IllegalStateException("tornadovm step failed on " + Devices.describe(device) + ": " + DeviceProbe.plain(e.getMessage())
+            throw new IllegalStateException("tornadovm pass failed on " + Devices.describe(device) + ": " + DeviceProbe.plain(e.getMessage())
                     + " (usual causes: a kernel the device cannot compile, see -Dtornado.debug=True; a graph bigger than -D"
                     + DeviceProbe.BYTECODE_SIZE + ")", e);
         }
@@ -204,9 +309,11 @@ final class TornadoForwardPass implements ForwardPass {
         if (closed) return;
         closed = true;
         try {
-            root.close();
+            plan.close();
         } catch (Exception e) {
             LOG.warning("tornadovm: freeing device memory failed: " + e);
+        } finally {
+            for (LayerGraphs.Chunk c : graphs.chunks) c.staging().close();
         }
     }
 

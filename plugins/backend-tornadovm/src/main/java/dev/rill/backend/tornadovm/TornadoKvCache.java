@@ -30,8 +30,8 @@ final class TornadoKvCache implements KvCache {
         return capacity;
     }
 
-    void advance() {
-        length++;
+    void advance(int positions) {
+        length += positions;
     }
 
     boolean closed() {

@@ -27,14 +27,16 @@ public final class TornadoVmBackend implements ComputeBackend {
 
     @Override
     public String description() {
-        return "accelerator through TornadoVM (OpenCL, PTX): FP32 forward passes (weights of any stored type decoded to FP32 on upload), weights and KV cache on the device";
+        return "accelerator through TornadoVM (OpenCL, PTX): weights in F32/F16/Q8_0/Q4_0 and KV caches on the device, batched decode and prefill";
     }
 
     @Override
     public List<ParamSpec> parameters() {
         return List.of(
                 ParamSpec.string("device", "", "TornadoVM device as backend:device, e.g. 0:1 (see `tornado --devices`); empty = TornadoVM's default"),
-                ParamSpec.integer("max-sequences", 4, 1, 4096, "sequences that can hold a KV cache on the device at once"),
+                ParamSpec.integer("max-sequences", 4, 1, 4096, "sequences that can hold a KV cache on the device at once (a batched decode step runs them all in one pass)"),
+                ParamSpec.integer("prefill-rows", 64, 1, 4096, "prompt tokens run in one pass on the device (longer prompts run in several)"),
+                ParamSpec.integer("chunk-mib", 256, 0, 1 << 20, "weights and KV cache per task graph, in MiB: the upload's chunk (fewer graphs wait less for the device per pass; 0 = one block each)"),
                 ParamSpec.integer("context", 0, 0, 1 << 24, "positions per sequence on the device; 0 = the model's longest context"),
                 ParamSpec.bool("fast-math", false, "let the OpenCL compiler relax IEEE maths (faster exp/tanh, results drift from the cpu backend)"));
     }
@@ -55,10 +57,10 @@ public final class TornadoVmBackend implements ComputeBackend {
         }
         Params resolved = params(params == null ? null : params.asMap());
         return TornadoForwardPass.create(weights, new Settings(resolved.getString("device"), resolved.getInt("max-sequences"),
-                resolved.getInt("context"), resolved.getBool("fast-math")));
+                resolved.getInt("prefill-rows"), resolved.getInt("chunk-mib"), resolved.getInt("context"), resolved.getBool("fast-math")));
     }
 
     /** The backend's parameters, checked. */
-    record Settings(String device, int maxSequences, int context, boolean fastMath) {
+    record Settings(String device, int maxSequences, int prefillRows, int chunkMib, int context, boolean fastMath) {
     }
 }
