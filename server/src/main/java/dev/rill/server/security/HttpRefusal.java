@@ -9,7 +9,7 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 
 /** Answers a request at the routing level, before any endpoint runs, in the OpenAI error shape. */
-final class HttpRefusal {
+public final class HttpRefusal {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -19,7 +19,7 @@ final class HttpRefusal {
     /**
      * @param close whether to close the connection after the answer (when the body was not read)
      */
-    static void send(RoutingContext ctx, ApiException e, boolean close, String... headers) {
+    public static void send(RoutingContext ctx, ApiException e, boolean close, String... headers) {
         HttpServerResponse response = ctx.response();
         if (response.ended() || response.closed()) return;
         String json;

@@ -1,10 +1,10 @@
 package dev.rill.server.train;
 
 import dev.rill.server.api.ApiException;
-import dev.rill.server.api.ErrorBody;
 import dev.rill.server.config.RillConfig;
 import dev.rill.server.security.AdminKeyFilter;
 import dev.rill.server.security.ApiKeys;
+import dev.rill.server.security.HttpRefusal;
 import io.quarkus.vertx.http.runtime.RouteConstants;
 import io.vertx.core.Vertx;
 import io.vertx.core.file.AsyncFile;
@@ -117,6 +117,7 @@ public class UploadRoute {
         });
         request.exceptionHandler(e -> {
             vertx.cancelTimer(idleCheck);
+            if (over[0]) return;   // already refused: its file is closed
             over[0] = true;
             file.close().onComplete(x -> discard(tmp));
         });
@@ -149,16 +150,12 @@ public class UploadRoute {
         }
     }
 
-    /** Answers in the OpenAI error shape; {@code close} ends the connection too (the rest of a large body is not read). */
+    /**
+     * Answers in the OpenAI error shape; {@code close} ends the connection too once the client stopped
+     * sending (the rest of a large body is read and dropped for a moment, so the client sees the answer).
+     */
     private static void fail(RoutingContext ctx, ApiException e, boolean close) {
-        var response = ctx.response();
-        if (response.ended()) return;
-        response.setStatusCode(e.status()).putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
-        if (e.status() == 401) response.putHeader("WWW-Authenticate", "Bearer");
-        if (close) {
-            response.putHeader(HttpHeaders.CONNECTION, "close");
-            response.endHandler(v -> ctx.request().connection().close());
-        }
-        response.end(Json.encode(ErrorBody.of(e)));
+        if (e.status() == 401) HttpRefusal.send(ctx, e, close, "WWW-Authenticate", "Bearer");
+        else HttpRefusal.send(ctx, e, close);
     }
 }
