@@ -52,7 +52,8 @@ final class OpenAiRequests {
                 @JsonProperty("response_format") @Schema(description = "{\"type\": \"text\" | \"json_object\" | \"json_schema\", \"json_schema\": {name, schema, strict}}") JsonNode responseFormat,
                 @Schema(description = "llama.cpp extension: a GBNF grammar the reply must follow") String grammar,
                 Boolean logprobs, @JsonProperty("top_logprobs") Integer topLogprobs,
-                @JsonProperty("stream_options") StreamOptions streamOptions, String user) implements Sampling {
+                @JsonProperty("stream_options") StreamOptions streamOptions, String user,
+                @JsonProperty("continue_final_message") @Schema(description = "vLLM/transformers extension: continue the last message, an assistant reply, instead of starting a new one") Boolean continueFinalMessage) implements Sampling {
         @Override
         public Integer maxTokens() {
             return maxTokens != null ? maxTokens : maxCompletionTokens;

@@ -120,7 +120,7 @@ public class OpenAiResource {
             int top = chatLogprobs(req.logprobs(), req.topLogprobs());
             ServedModel served = models.get(req.model(), "model");
             String grammar = grammar(req.grammar(), ChatTools.responseFormat(req.responseFormat()), tools[0].grammar(served.chat().toolSyntax()));
-            return input(req, tree, messages(req.messages()), null, top, grammar, tools[0].tools());
+            return input(req, tree, messages(req.messages()), null, top, grammar, tools[0].tools(), Boolean.TRUE.equals(req.continueFinalMessage()));
         });
         ServedModel served = prepared.model();
         boolean logprobs = prepared.request().logprobs() >= 0;
@@ -196,7 +196,7 @@ public class OpenAiResource {
                 throw ApiException.invalid("logprobs", "logprobs with echo would need the prompt's log-probabilities, which Rill does not compute");
             }
             promptText[0] = promptText(req.prompt());
-            return input(req, tree, null, promptText[0], req.logprobs() == null ? -1 : req.logprobs(), grammar(req.grammar(), null, null), List.of());
+            return input(req, tree, null, promptText[0], req.logprobs() == null ? -1 : req.logprobs(), grammar(req.grammar(), null, null), List.of(), false);
         });
         ServedModel served = prepared.model();
         boolean logprobs = prepared.request().logprobs() >= 0;
@@ -283,7 +283,7 @@ public class OpenAiResource {
     }
 
     private GenerationService.Input input(OpenAiRequests.Sampling req, JsonNode tree, List<ChatMessage> messages, String prompt,
-                                          int logprobs, String grammar, List<Tool> tools) {
+                                          int logprobs, String grammar, List<Tool> tools, boolean continueFinal) {
         GenerationService.Sampling sampling = GenerationService.Sampling.of(req.sampling(), "sampling");
         Map<String, Object> params = new LinkedHashMap<>(sampling.params());
         params.putAll(samplingFields(tree));
@@ -297,7 +297,7 @@ public class OpenAiResource {
             }
         }
         return new GenerationService.Input(req.model(), messages, prompt, chain, params, req.maxTokens(),
-                GenerationService.stopStrings(req.stop(), "stop"), req.seed(), logprobs, tools, false);
+                GenerationService.stopStrings(req.stop(), "stop"), req.seed(), logprobs, tools, continueFinal);
     }
 
     /** Most choices per request. */

@@ -195,6 +195,16 @@ class ChatSocketTest extends LiveServerTest {
             assertEquals(REFERENCE.vocabulary().encode(open).length, ws.expect("start").get("prompt_tokens").asInt());
             assertEquals(want.text(), text(ws.untilEnd("k")));
         }
+        // The same field on the OpenAI endpoint, as vLLM takes it.
+        Map<String, Object> body = new LinkedHashMap<>(Map.of("messages", cut, "max_tokens", 12, "seed", 5,
+                "sampling", Map.of("chain", CHAIN, "temperature", 1.0), "continue_final_message", true));
+        var r = RestAssured.given().contentType("application/json").body(body).post("/v1/chat/completions");
+        assertEquals(200, r.statusCode(), r.asString());
+        assertEquals(want.text(), r.jsonPath().getString("choices[0].message.content"));
+        assertEquals(REFERENCE.vocabulary().encode(open).length, r.jsonPath().getInt("usage.prompt_tokens"));
+        body.put("messages", List.of(Map.of("role", "user", "content", "Good morrow!")));
+        RestAssured.given().contentType("application/json").body(body).post("/v1/chat/completions").then().statusCode(400)
+                .body("error.param", org.hamcrest.Matchers.equalTo("continue_final_message"));
     }
 
     @Test
