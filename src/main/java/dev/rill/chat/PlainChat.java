@@ -35,8 +35,13 @@ public final class PlainChat {
     /** The prompt: every turn, then the header that opens the assistant's turn. */
     public static String render(List<Turn> turns) {
         StringBuilder sb = new StringBuilder();
-        for (Turn t : turns) sb.append(header(t.role())).append(t.content().strip()).append(END_OF_TURN);
+        for (Turn t : turns) sb.append(turn(t.role(), t.content().strip()));
         return sb.append(header(Turn.ASSISTANT)).toString();
+    }
+
+    /** One turn as written: its speaker's header, the speech as given, the end of turn. */
+    public static String turn(String speaker, String speech) {
+        return header(speaker) + speech + END_OF_TURN;
     }
 
     /**
@@ -63,7 +68,8 @@ public final class PlainChat {
         return out;
     }
 
-    private static String header(String role) {
+    /** What opens a turn of {@code speaker} (a role, or another name such as the server's {@code TOOLS}). */
+    public static String header(String role) {
         return role.toUpperCase(Locale.ROOT) + ":\n";
     }
 }

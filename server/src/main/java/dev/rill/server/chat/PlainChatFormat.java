@@ -1,10 +1,8 @@
 package dev.rill.server.chat;
 
 import dev.rill.chat.PlainChat;
-import dev.rill.chat.Turn;
 
 import java.util.List;
-import java.util.Locale;
 
 /**
  * Rill's chat format for its own models: the engine's {@link PlainChat} (the format the trainer
@@ -28,30 +26,20 @@ public final class PlainChatFormat implements ChatFormat {
 
     @Override
     public String render(List<ChatMessage> messages, List<Tool> tools) {
-        boolean plain = tools.isEmpty() && messages.stream().allMatch(m -> m.toolCalls().isEmpty() && !m.role().equals(ChatMessage.TOOL));
-        if (plain) return PlainChat.render(messages.stream().map(m -> new Turn(m.role(), m.content())).toList());
-        // The same turns, with the tools' turns that the engine's format (and fine-tuning) does not know.
+        // PlainChat's turns, plus the tools' turns that the engine's format (and fine-tuning) does not know.
         StringBuilder sb = new StringBuilder();
         boolean toolsTold = tools.isEmpty();
         for (ChatMessage m : messages) {
             if (!toolsTold && !m.isSystem()) {
-                turn(sb, "TOOLS", ToolSyntax.PLAIN.instruction(tools));
+                sb.append(PlainChat.turn("TOOLS", ToolSyntax.PLAIN.instruction(tools)));
                 toolsTold = true;
             }
             String text = m.content().strip();
             if (!m.toolCalls().isEmpty()) text = (text.isEmpty() ? "" : text + "\n") + ToolSyntax.PLAIN.write(m.toolCalls());
-            turn(sb, speaker(m.role()), text);
+            sb.append(PlainChat.turn(m.role(), text));
         }
-        if (!toolsTold) turn(sb, "TOOLS", ToolSyntax.PLAIN.instruction(tools));
-        return sb.append(speaker(ChatMessage.ASSISTANT)).append(":\n").toString();
-    }
-
-    private static void turn(StringBuilder sb, String speaker, String text) {
-        sb.append(speaker).append(":\n").append(text).append(END_OF_TURN);
-    }
-
-    private static String speaker(String role) {
-        return role.toUpperCase(Locale.ROOT);
+        if (!toolsTold) sb.append(PlainChat.turn("TOOLS", ToolSyntax.PLAIN.instruction(tools)));
+        return sb.append(PlainChat.header(ChatMessage.ASSISTANT)).toString();
     }
 
     @Override
