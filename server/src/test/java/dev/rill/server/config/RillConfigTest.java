@@ -16,12 +16,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class RillConfigTest {
 
     static RillConfig config(Map<String, String> env) {
-        // Quarkus registers the converter of memory sizes (32M) in the application; a bare builder needs it named.
-        SmallRyeConfig config = new SmallRyeConfigBuilder().withMapping(RillConfig.class)
+        return builder().withSources(new EnvConfigSource(env, 300)).build().getConfigMapping(RillConfig.class);
+    }
+
+    /** Quarkus registers the converters of memory sizes (32M) and durations (30s) in the application; a bare builder needs them named. */
+    static SmallRyeConfigBuilder builder() {
+        return new SmallRyeConfigBuilder().withMapping(RillConfig.class)
                 .withConverter(io.quarkus.runtime.configuration.MemorySize.class, 100, new io.quarkus.runtime.configuration.MemorySizeConverter())
-                .withConverter(java.time.Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter())
-                .withSources(new EnvConfigSource(env, 300)).build();
-        return config.getConfigMapping(RillConfig.class);
+                .withConverter(java.time.Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter());
     }
 
     @Test
@@ -53,11 +55,7 @@ class RillConfigTest {
     @Test
     void theEnginesThreadsPropertyIsAServerSettingToo() {
         // -Drill.threads=N (read by the engine) must not fail the server's validation of rill.* keys.
-        // Quarkus registers the converter of memory sizes (32M) in the application; a bare builder needs it named.
-        SmallRyeConfig config = new SmallRyeConfigBuilder().withMapping(RillConfig.class)
-                .withConverter(io.quarkus.runtime.configuration.MemorySize.class, 100, new io.quarkus.runtime.configuration.MemorySizeConverter())
-                .withConverter(java.time.Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter())
-                .withSources(new PropertiesConfigSource(Map.of("rill.threads", "1"), "test", 400)).build();
+        SmallRyeConfig config = builder().withSources(new PropertiesConfigSource(Map.of("rill.threads", "1"), "test", 400)).build();
         assertEquals(1, config.getConfigMapping(RillConfig.class).threads().getAsInt());
         assertTrue(config(Map.of()).threads().isEmpty());
         assertEquals(3, config(Map.of("RILL_THREADS", "3")).threads().getAsInt());
