@@ -2,18 +2,16 @@ package dev.rill.server.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rill.generate.Embeddings;
-import dev.rill.model.LoadedModel;
 import dev.rill.model.TinyModel;
 import dev.rill.server.LiveServerTest;
+import dev.rill.server.ReferenceModel;
 import dev.rill.server.TinyModelResource;
 import dev.rill.server.WsClient;
-import dev.rill.spi.ForwardPass;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
 import io.restassured.response.Response;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
@@ -43,19 +41,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class OpenAiFeaturesTest extends LiveServerTest {
 
     static final List<Map<String, String>> HI = List.of(Map.of("role", "user", "content", "Hello"));
-    static LoadedModel reference;
-    static ForwardPass pass;
-
-    @BeforeAll
-    static void load() {
-        reference = TinyModel.load();
-        pass = TinyModel.prepare(reference);
-    }
-
-    @AfterAll
-    static void close() {
-        if (pass != null) pass.close();
-    }
+    @AutoClose
+    static final ReferenceModel REFERENCE = ReferenceModel.load();
 
     static Response post(String path, Object body) {
         return given().contentType("application/json").body(body).post(path);
@@ -202,7 +189,7 @@ class OpenAiFeaturesTest extends LiveServerTest {
         JsonNode r = json(post("/v1/embeddings", Map.of("input", List.of("Good morrow", "ROMEO"))).then().statusCode(200).extract().response());
         assertEquals("list", r.get("object").asText());
         assertEquals("tiny", r.get("model").asText());
-        float[] want = Embeddings.embed(reference, pass, reference.vocabulary().encode("Good morrow"));
+        float[] want = Embeddings.embed(REFERENCE.model(), REFERENCE.pass(), REFERENCE.vocabulary().encode("Good morrow"));
         JsonNode got = r.at("/data/0/embedding");
         assertEquals(want.length, got.size());
         double norm = 0;
@@ -212,11 +199,11 @@ class OpenAiFeaturesTest extends LiveServerTest {
         }
         assertEquals(1.0, norm, 1e-4);
         assertNotEquals(r.at("/data/0/embedding").toString(), r.at("/data/1/embedding").toString());
-        assertEquals(reference.vocabulary().encode("Good morrow").length + reference.vocabulary().encode("ROMEO").length, r.at("/usage/prompt_tokens").asInt());
+        assertEquals(REFERENCE.vocabulary().encode("Good morrow").length + REFERENCE.vocabulary().encode("ROMEO").length, r.at("/usage/prompt_tokens").asInt());
         String b64 = json(post("/v1/embeddings", Map.of("input", "Good morrow", "encoding_format", "base64"))).at("/data/0/embedding").asText();
         ByteBuffer buf = ByteBuffer.wrap(Base64.getDecoder().decode(b64)).order(ByteOrder.LITTLE_ENDIAN);
         for (float w : want) assertEquals(w, buf.getFloat(), 1e-6);
-        int[] ids = reference.vocabulary().encode("Good morrow");
+        int[] ids = REFERENCE.vocabulary().encode("Good morrow");
         List<Integer> idList = new ArrayList<>();
         for (int id : ids) idList.add(id);
         assertEquals(got.toString(), json(post("/v1/embeddings", Map.of("input", idList))).at("/data/0/embedding").toString(), "token ids or text, same vector");

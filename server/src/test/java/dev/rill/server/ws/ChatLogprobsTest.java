@@ -1,18 +1,16 @@
 package dev.rill.server.ws;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.rill.model.LoadedModel;
 import dev.rill.model.TinyModel;
 import dev.rill.server.LiveServerTest;
+import dev.rill.server.ReferenceModel;
 import dev.rill.server.TinyModelResource;
 import dev.rill.server.WsClient;
-import dev.rill.spi.ForwardPass;
 import dev.rill.spi.KvCache;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;
@@ -38,19 +36,8 @@ class ChatLogprobsTest extends LiveServerTest {
     @TestHTTPResource("/")
     URI base;
 
-    static LoadedModel reference;
-    static ForwardPass pass;
-
-    @BeforeAll
-    static void load() {
-        reference = TinyModel.load();
-        pass = TinyModel.prepare(reference);
-    }
-
-    @AfterAll
-    static void close() {
-        if (pass != null) pass.close();
-    }
+    @AutoClose
+    static final ReferenceModel REFERENCE = ReferenceModel.load();
 
     static Map<String, Object> chat(String id, int logprobs, Map<String, Object> sampling) {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -66,10 +53,10 @@ class ChatLogprobsTest extends LiveServerTest {
 
     /** log-softmax of the model's logits after {@code tokens}, in double. */
     static double[] logSoftmax(int[] tokens) {
-        int nVocab = reference.weights().arch().nVocab();
+        int nVocab = REFERENCE.model().weights().arch().nVocab();
         float[] logits = new float[nVocab];
-        try (KvCache cache = pass.newCache(reference.maxContext())) {
-            pass.forward(cache, tokens, 0, tokens.length, logits);
+        try (KvCache cache = REFERENCE.pass().newCache(REFERENCE.model().maxContext())) {
+            REFERENCE.pass().forward(cache, tokens, 0, tokens.length, logits);
         }
         double max = Double.NEGATIVE_INFINITY;
         for (float l : logits) max = Math.max(max, l);
@@ -88,7 +75,7 @@ class ChatLogprobsTest extends LiveServerTest {
             List<JsonNode> tokens = ws.untilEnd("l").stream().filter(f -> f.path("type").asText().equals("token")).toList();
             assertEquals(12, tokens.size());
             List<Integer> context = new ArrayList<>();
-            for (int t : reference.vocabulary().encode("ROMEO:\n")) context.add(t);
+            for (int t : REFERENCE.vocabulary().encode("ROMEO:\n")) context.add(t);
             for (JsonNode t : tokens) {
                 double[] want = logSoftmax(context.stream().mapToInt(Integer::intValue).toArray());
                 int id = t.get("token_id").asInt();
@@ -101,7 +88,7 @@ class ChatLogprobsTest extends LiveServerTest {
                 for (int k = 0; k < 5; k++) {
                     assertEquals(order[k].intValue(), top.get(k).get("token_id").asInt(), "rank " + k);
                     assertEquals(want[order[k]], top.get(k).get("logprob").asDouble(), 1e-4);
-                    assertEquals(reference.vocabulary().piece(order[k]), top.get(k).get("text").asText());
+                    assertEquals(REFERENCE.vocabulary().piece(order[k]), top.get(k).get("text").asText());
                 }
                 context.add(id);
             }
