@@ -19,8 +19,10 @@ public final class Gemm {
 
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int L = S.length();
+    /** {@link #MR} floats: one k-step of a packed A group. */
+    private static final VectorSpecies<Float> S4 = FloatVector.SPECIES_128;
     /** Rows and columns of a register tile. */
-    public static final int MR = 4;
+    public static final int MR = 4; // = S4's lanes
     public static final int NR = 2 * L;
     private static final int KC = 256;
     private static final int MC = 64;
@@ -148,7 +150,17 @@ public final class Gemm {
 
     /** Rows {@code [i0, i1)} of A, columns {@code [k0, k0+kc)}, into {@link #MR}-row groups interleaved by k; missing rows zero. */
     public static void packA(float[] A, int aOff, int aRs, int aCs, int i0, int i1, int k0, int kc, float[] ap) {
-        for (int i = i0; i < i1 + (MR - (i1 - i0) % MR) % MR; i++) {
+        int full = 0;
+        if (aRs == 1) {
+            // Aᵀ (a weight gradient's input, transposed): a group's MR values at each k lie side by
+            // side, one 128-bit copy instead of MR loads a row apart.
+            full = (i1 - i0) / MR * MR;
+            for (int i = i0; i < i0 + full; i += MR) {
+                int g = (i - i0) * kc, a = aOff + i + k0 * aCs;
+                for (int k = 0; k < kc; k++, a += aCs) FloatVector.fromArray(S4, A, a).intoArray(ap, g + MR * k);
+            }
+        }
+        for (int i = i0 + full; i < i1 + (MR - (i1 - i0) % MR) % MR; i++) {
             int g = (i - i0) / MR * MR * kc + (i - i0) % MR;
             if (i >= i1) {
                 for (int k = 0; k < kc; k++) ap[g + MR * k] = 0f;

@@ -25,14 +25,14 @@ class GemmTest {
                 assertEquals(s, c[3 + i * (N + 1) + j], 1e-4 * Math.max(1, Math.abs(s)), "A·B at " + i + "," + j);
             }
         }
-        // Aᵀ·B: A stored (K, M).
-        float[] at = random(r, K * M);
+        // Aᵀ·B: A stored (K, M + 2) from offset 1 (a block of columns of a wider matrix, as attention's key blocks).
+        float[] at = random(r, K * (M + 2) + 1);
         float[] d = new float[M * N];
-        Gemm.gemm(M, N, K, at, 0, 1, M, b, 2, N + 3, d, 0, N, false);
+        Gemm.gemm(M, N, K, at, 1, 1, M + 2, b, 2, N + 3, d, 0, N, false);
         for (int i = 0; i < M; i++) {
             for (int j = 0; j < N; j++) {
                 double s = 0;
-                for (int k = 0; k < K; k++) s += (double) at[k * M + i] * b[2 + k * (N + 3) + j];
+                for (int k = 0; k < K; k++) s += (double) at[1 + k * (M + 2) + i] * b[2 + k * (N + 3) + j];
                 assertEquals(s, d[i * N + j], 1e-4 * Math.max(1, Math.abs(s)), "Aᵀ·B at " + i + "," + j);
             }
         }
