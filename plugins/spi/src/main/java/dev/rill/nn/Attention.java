@@ -170,13 +170,14 @@ public final class Attention {
                 for (int j = 0; j <= i; j++) dS[row + j] = att[row + j] * (dS[row + j] - dot) * scale;
                 java.util.Arrays.fill(dS, row + i + 1, row + T, 0f);
             }
-            // dQ = dS · K ; dK = dSᵀ · Q ; dV = Pᵀ · dO  (zeros above the diagonal contribute nothing)
+            // dQ = dS · K ; dK = dSᵀ · Q ; dV = Pᵀ · dO. Zeros above the diagonal contribute nothing:
+            // query block i0 reads keys before i1 only, key block j0 gets queries from j0 on only.
             for (int i0 = 0; i0 < T; i0 += ROWS) {
                 int i1 = Math.min(T, i0 + ROWS);
                 Gemm.gemm(i1 - i0, hs, i1, dS, i0 * T, T, 1, qkv, k, C3, dqkv, q + i0 * C3, C3, false);
+                Gemm.gemm(i1 - i0, hs, T - i0, dS, i0 * T + i0, 1, T, qkv, q + i0 * C3, C3, dqkv, k + i0 * C3, C3, false);
+                Gemm.gemm(i1 - i0, hs, T - i0, att, i0 * T + i0, 1, T, dout, d + i0 * C, C, dqkv, v + i0 * C3, C3, false);
             }
-            Gemm.gemm(T, hs, T, dS, 0, 1, T, qkv, q, C3, dqkv, k, C3, false);
-            Gemm.gemm(T, hs, T, att, 0, 1, T, dout, d, C, dqkv, v, C3, false);
         });
     }
 }
