@@ -85,14 +85,14 @@ final class CpuForwardPass implements ForwardPass {
     @Override
     public void forward(KvCache cache, int[] tokens, int from, int to, float[] logits) {
         Rows r = rows(cache, tokens, from, to);
-        pool.run(() -> run(r.caches, r.tokens, r.pos, new int[]{r.tokens.length - 1}, new float[][]{logits}, null));
+        pool.burst(() -> run(r.caches, r.tokens, r.pos, new int[]{r.tokens.length - 1}, new float[][]{logits}, null));
     }
 
     @Override
     public boolean hiddenStates(KvCache cache, int[] tokens, int from, int to, float[] hiddenSum) {
         if (hiddenSum.length != a.nEmb()) throw new IllegalArgumentException("hidden states have " + a.nEmb() + " values, not " + hiddenSum.length);
         Rows r = rows(cache, tokens, from, to);
-        pool.run(() -> run(r.caches, r.tokens, r.pos, new int[0], new float[0][], hiddenSum));
+        pool.burst(() -> run(r.caches, r.tokens, r.pos, new int[0], new float[0][], hiddenSum));
         return true;
     }
 
@@ -129,7 +129,7 @@ final class CpuForwardPass implements ForwardPass {
                 if (cs[j] == cs[i]) throw new IllegalArgumentException("one cache twice in a decode batch");
             }
         }
-        pool.run(() -> run(cs, tokens, pos, rows, logits, null));
+        pool.burst(() -> run(cs, tokens, pos, rows, logits, null));
     }
 
     /**
