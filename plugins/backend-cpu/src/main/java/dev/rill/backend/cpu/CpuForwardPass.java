@@ -9,6 +9,7 @@ import dev.rill.spi.Architecture;
 import dev.rill.spi.F32Tensor;
 import dev.rill.spi.ForwardPass;
 import dev.rill.spi.KvCache;
+import dev.rill.spi.Linear;
 import dev.rill.spi.ModelWeights;
 import dev.rill.spi.PositionalEncoder;
 import dev.rill.tensor.Parallel;
@@ -37,7 +38,7 @@ final class CpuForwardPass implements ForwardPass {
         // Quantized weights are repacked for the integer kernels now, not on the first request.
         pool.run(() -> {
             for (ModelWeights.Block b : weights.blocks()) {
-                for (dev.rill.spi.Linear l : new dev.rill.spi.Linear[]{b.q(), b.k(), b.v(), b.o(), b.up(), b.gate(), b.down()}) MatMul.prepare(l);
+                for (Linear l : new Linear[]{b.q(), b.k(), b.v(), b.o(), b.up(), b.gate(), b.down()}) MatMul.prepare(l);
             }
             MatMul.prepare(weights.output());
         });
@@ -154,9 +155,7 @@ final class CpuForwardPass implements ForwardPass {
         for (int l = 0; l < a.nLayer(); l++) {
             ModelWeights.Block b = w.blocks().get(l);
             norm(b.attnNorm(), x, s.h, M);
-            MatMul.forward(b.q(), s.h, M, s.q);
-            MatMul.forward(b.k(), s.h, M, s.k);
-            MatMul.forward(b.v(), s.h, M, s.v);
+            MatMul.forward(new Linear[]{b.q(), b.k(), b.v()}, s.h, M, new float[][]{s.q, s.k, s.v});
             prepareQueriesKeys(b, w.positional(l), s, pos, M);
             for (int r = 0; r < M; r++) {
                 System.arraycopy(s.k, r * a.kvDim(), caches[r].keys[l], pos[r] * a.kvDim(), a.kvDim());
@@ -167,15 +166,14 @@ final class CpuForwardPass implements ForwardPass {
             if (b.postAttnNorm() != null) postNorm(b.postAttnNorm(), s, M);
             Vec.add(s.h, 0, x, 0, M * C);
             norm(b.mlpNorm(), x, s.h, M);
-            MatMul.forward(b.up(), s.h, M, s.up);
+            if (a.gated()) MatMul.forward(new Linear[]{b.up(), b.gate()}, s.h, M, new float[][]{s.up, s.gate});
+            else MatMul.forward(b.up(), s.h, M, s.up);
             switch (a.activation()) {
                 case SWIGLU -> {
-                    MatMul.forward(b.gate(), s.h, M, s.gate);
                     SwiGlu.forward(s.gate, s.up, M * a.nHidden());
                     MatMul.forward(b.down(), s.gate, M, s.h);
                 }
                 case GEGLU -> {
-                    MatMul.forward(b.gate(), s.h, M, s.gate);
                     Gelu.forward(s.gate, s.gate, M * a.nHidden());
                     Vec.mul(s.up, 0, s.gate, 0, M * a.nHidden());
                     MatMul.forward(b.down(), s.gate, M, s.h);
