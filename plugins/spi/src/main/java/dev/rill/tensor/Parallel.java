@@ -124,7 +124,10 @@ public final class Parallel implements AutoCloseable {
 
     /**
      * Runs {@code body} over {@code [0, n)} in chunks of at least {@code grain} indices,
-     * about four chunks per core so that uneven chunks balance out. Each chunk is a fixed range,
+     * about four chunks per core so that uneven chunks balance out — two inside a {@link #burst},
+     * whose loops are short and even (a decode step's matrices: every chunk's start and end is a
+     * grab of the counter and, at the end, a wait for the other thread's last chunk; measured on 2
+     * threads, stories110M Q4_K decode 267.3 -> 278.9 tok/s). Each chunk is a fixed range,
      * whichever thread runs it, so results do not depend on scheduling.
      */
     public static void forRange(int n, int grain, RangeBody body) {
@@ -133,7 +136,8 @@ public final class Parallel implements AutoCloseable {
         Helpers helpers = pool == null ? null : pool.helpers;
         int threads = pool == null ? 1 : pool.size;
         boolean[] inChunk = IN_CHUNK.get();
-        int step = Math.max(Math.max(1, grain), ceilDiv(n, threads * 4));
+        int perThread = helpers != null && helpers.bursts.get() > 0 ? 2 : 4;
+        int step = Math.max(Math.max(1, grain), ceilDiv(n, threads * perThread));
         int chunks = ceilDiv(n, step);
         if (helpers == null || chunks <= 1 || inChunk[0]) {
             body.run(0, n);
