@@ -69,6 +69,29 @@ public final class Parallel implements AutoCloseable {
         else ScopedValue.where(CURRENT, this).run(work);
     }
 
+    /**
+     * As {@link #run}, for work that is loops from end to end (a forward pass): the helpers keep
+     * spinning between its loops instead of parking after {@link #SPIN_NANOS}, since its serial
+     * parts (norms, rotations, activation quantization, attention set-up) often outlast that and a
+     * parked helper then misses the start of the next loop while it wakes up. Between bursts they
+     * park as usual, so a server's I/O threads get the cores back. Measured (stories110M Q4_K, 2
+     * threads): without it the helper parked 28 times per decoded token and ran 41–44 % of the
+     * chunks; with it, under once per token and 50 % — decode 209 → 254 tok/s, prompt 748 → 792.
+     */
+    public void burst(Runnable work) {
+        if (helpers == null) {
+            run(work);
+            return;
+        }
+        helpers.bursts.incrementAndGet();
+        helpers.wake();
+        try {
+            run(work);
+        } finally {
+            helpers.bursts.decrementAndGet();
+        }
+    }
+
     /** As {@link #run}, returning {@code work}'s result (and throwing what it throws). */
     public <T, X extends Throwable> T call(ScopedValue.CallableOp<? extends T, X> work) throws X {
         if (CURRENT.isBound() && CURRENT.get() == this) return work.call();
@@ -101,7 +124,10 @@ public final class Parallel implements AutoCloseable {
 
     /**
      * Runs {@code body} over {@code [0, n)} in chunks of at least {@code grain} indices,
-     * about four chunks per core so that uneven chunks balance out. Each chunk is a fixed range,
+     * about four chunks per core so that uneven chunks balance out — two inside a {@link #burst},
+     * whose loops are short and even (a decode step's matrices: every chunk's start and end is a
+     * grab of the counter and, at the end, a wait for the other thread's last chunk; measured on 2
+     * threads, stories110M Q4_K decode 267.3 -> 278.9 tok/s). Each chunk is a fixed range,
      * whichever thread runs it, so results do not depend on scheduling.
      */
     public static void forRange(int n, int grain, RangeBody body) {
@@ -110,7 +136,8 @@ public final class Parallel implements AutoCloseable {
         Helpers helpers = pool == null ? null : pool.helpers;
         int threads = pool == null ? 1 : pool.size;
         boolean[] inChunk = IN_CHUNK.get();
-        int step = Math.max(Math.max(1, grain), ceilDiv(n, threads * 4));
+        int perThread = helpers != null && helpers.bursts.get() > 0 ? 2 : 4;
+        int step = Math.max(Math.max(1, grain), ceilDiv(n, threads * perThread));
         int chunks = ceilDiv(n, step);
         if (helpers == null || chunks <= 1 || inChunk[0]) {
             body.run(0, n);
@@ -187,6 +214,8 @@ public final class Parallel implements AutoCloseable {
         private final AtomicIntegerArray parked;
         private final AtomicLong published = new AtomicLong();
         private final AtomicReference<Job> current = new AtomicReference<>();
+        /** Bursts under way ({@link #burst}): while above zero, idle helpers spin instead of parking. */
+        final AtomicInteger bursts = new AtomicInteger();
         private volatile boolean stopped;
 
         Helpers(Parallel pool, int n) {
@@ -204,6 +233,10 @@ public final class Parallel implements AutoCloseable {
         void publish(Job job) {
             current.set(job);
             published.incrementAndGet();
+            wake();
+        }
+
+        void wake() {
             for (int i = 0; i < threads.length; i++) if (parked.get(i) == 1) LockSupport.unpark(threads[i]);
         }
 
@@ -228,12 +261,13 @@ public final class Parallel implements AutoCloseable {
                     continue;
                 }
                 long deadline = System.nanoTime() + SPIN_NANOS;
-                while (published.get() == seen && System.nanoTime() < deadline) Thread.onSpinWait();
+                while (published.get() == seen && !stopped && (bursts.get() > 0 || System.nanoTime() < deadline)) Thread.onSpinWait();
                 if (published.get() != seen) continue;
-                // Parked is set before the last look, and publish sets its count before reading
-                // parked: one of the two always sees the other, so no loop is slept through.
+                // Parked is set before the last look, and publish (and a burst's start) sets its
+                // count before reading parked: one of the two always sees the other, so no loop is
+                // slept through.
                 parked.set(index, 1);
-                if (published.get() == seen && !stopped) LockSupport.park(this);
+                if (published.get() == seen && !stopped && bursts.get() == 0) LockSupport.park(this);
                 parked.set(index, 0);
             }
         }

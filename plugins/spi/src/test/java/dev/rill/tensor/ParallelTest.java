@@ -13,7 +13,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The loop splitter: every index exactly once, failures reach the caller, parked helpers wake for
- * the next loop, and each pool is its own (loops outside any pool run on the caller).
+ * the next loop, helpers spin through a burst and park after it, and each pool is its own (loops
+ * outside any pool run on the caller).
  */
 class ParallelTest {
 
@@ -59,6 +60,27 @@ class ParallelTest {
             sleep(5);
         }));
         assertTrue(threads.stream().anyMatch(t -> t.startsWith("rill-compute-")), "chunks ran on " + threads);
+    }
+
+    @Test
+    void helpersSpinThroughABurstAndParkAfterIt() throws InterruptedException {
+        Thread caller = Thread.currentThread();
+        Set<Thread> helpers = ConcurrentHashMap.newKeySet();
+        Thread.State[] inSerialPart = new Thread.State[1];
+        pool.burst(() -> {
+            assertEquals(2, Parallel.threads());
+            Parallel.forEach(8, i -> {
+                if (Thread.currentThread() != caller) helpers.add(Thread.currentThread());
+                sleep(5);
+            });
+            sleep(20); // a serial part far longer than the spin: outside a burst the helper would park
+            inSerialPart[0] = helpers.iterator().next().getState();
+        });
+        assertEquals(1, helpers.size(), "the helper ran chunks");
+        assertEquals(Thread.State.RUNNABLE, inSerialPart[0], "a helper waits for the next loop of a burst spinning, not parked");
+        Thread helper = helpers.iterator().next();
+        for (int i = 0; i < 200 && helper.getState() != Thread.State.WAITING; i++) Thread.sleep(10);
+        assertEquals(Thread.State.WAITING, helper.getState(), "after the burst the helper parks");
     }
 
     @Test

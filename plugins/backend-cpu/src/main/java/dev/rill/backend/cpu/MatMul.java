@@ -71,6 +71,43 @@ public final class MatMul {
         }
     }
 
+    /**
+     * {@code ys[i] = x · W_i + b_i} for several linears that read the same {@code x} (q, k, v; gate,
+     * up): when all take the integer kernels, {@code x} is quantized once per activation block size
+     * and their groups of rows run as one parallel loop — one fork/join instead of one per matrix,
+     * which is most of what a decode step's loops cost on two threads. Otherwise one by one.
+     */
+    public static void forward(Linear[] lins, float[] x, int M, float[][] ys) {
+        PackedWeights[] ps = new PackedWeights[lins.length];
+        int[] start = new int[lins.length + 1];
+        for (int i = 0; i < lins.length; i++) {
+            if (!(lins[i].weight() instanceof MappedTensor m) || lins[i].layout() != Linear.Layout.OUT_IN || !integerPath(m, M) || lins[i].in() != lins[0].in()) {
+                for (int j = 0; j < lins.length; j++) forward(lins[j], x, M, ys[j]);
+                return;
+            }
+            ps[i] = PackedWeights.of(m);
+            start[i + 1] = start[i] + ps[i].groups;
+        }
+        Int8Activations[] xq = new Int8Activations[lins.length];
+        for (int i = 0; i < lins.length; i++) {
+            int block = PackedWeights.activationBlock(ps[i].type);
+            for (int j = 0; j < i && xq[i] == null; j++) if (xq[j].block() == block) xq[i] = xq[j];
+            if (xq[i] == null) xq[i] = Int8Activations.of(x, M, lins[0].in(), block);
+        }
+        Parallel.forRange(start[lins.length], 2, (u0, u1) -> {
+            for (int i = 0; i < lins.length; i++) {
+                int g0 = Math.max(u0, start[i]) - start[i], g1 = Math.min(u1, start[i + 1]) - start[i];
+                if (g0 < g1) ps[i].multiply(xq[i], M, ys[i], lins[i].out(), g0, g1);
+            }
+        });
+        for (int i = 0; i < lins.length; i++) {
+            if (lins[i].bias() != null) {
+                F32Tensor b = (F32Tensor) lins[i].bias();
+                for (int m = 0; m < M; m++) Vec.add(b.data(), b.offset(), ys[i], m * lins[i].out(), lins[i].out());
+            }
+        }
+    }
+
     /** Rows of W are outputs: each output is a dot product of an input row with a weight row. */
     private static void outIn(F32Tensor w, float[] x, int M, float[] y, int in, int out) {
         float[] data = w.data();
