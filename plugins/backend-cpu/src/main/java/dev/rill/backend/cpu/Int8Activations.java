@@ -25,8 +25,12 @@ import static dev.rill.spi.BlockFormats.QK;
  * @param pairs the values, two per int, row after row
  * @param d     each block's scale, row after row
  * @param sums  the sum of the values of every 32, row after row (the K-quants' minimums multiply it)
+ * @param steps the pairs as a byte of two 4-bit weights, {@code lo + 16·hi}, takes them
+ *              ({@link PackedWeights}' one-row Q4_0/Q4_K kernels): even pairs as they are, each odd
+ *              one {@code pairs[k] − 16·pairs[k−1]} per 16-bit half (|value| ≤ 2,159), so that
+ *              {@code v·steps[k] + (v>>4)·steps[k+1] = lo·pairs[k] + hi·pairs[k+1]} needs no mask
  */
-public record Int8Activations(int n, int block, int[] pairs, float[] d, int[] sums) {
+public record Int8Activations(int n, int block, int[] pairs, float[] d, int[] sums, int[] steps) {
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final FloatVector HALF = FloatVector.broadcast(F, 0.5f);
@@ -54,7 +58,17 @@ public record Int8Activations(int n, int block, int[] pairs, float[] d, int[] su
             if (vector) quantizeVector(x, o, block, id, pairs, sums);
             else quantizeScalar(x, o, block, id, pairs, sums);
         }
-        return new Int8Activations(n, block, pairs, d, sums);
+        return new Int8Activations(n, block, pairs, d, sums, steps(pairs));
+    }
+
+    private static int[] steps(int[] pairs) {
+        int[] steps = pairs.clone();
+        for (int k = 1; k < pairs.length; k += 2) {
+            int p = pairs[k], q = pairs[k - 1];
+            int lo = (short) p - 16 * (short) q, hi = (p >> 16) - 16 * (q >> 16);
+            steps[k] = (hi << 16) | (lo & 0xFFFF);
+        }
+        return steps;
     }
 
     private static float amaxScalar(float[] x, int o, int len) {

@@ -94,7 +94,7 @@ class PackedWeightsTest {
         }
     }
 
-    /** Each value within half a step ({@code d/2}) of its block, the step {@code amax/127}, values in −127..127, and the sums of every 32. */
+    /** Each value within half a step ({@code d/2}) of its block, the step {@code amax/127}, values in −127..127, the sums of every 32, and the nibble steps. */
     @Test
     void int8ActivationsRoundWithinHalfAStep() {
         float[] x = gaussian(2 * 512, 41, 3f);
@@ -115,6 +115,15 @@ class PackedWeightsTest {
                 int sum = 0;
                 for (int i = 32 * j; i < 32 * j + 32; i++) sum += a.q(i);
                 assertEquals(sum, a.sums()[j], "sum of values " + 32 * j + "..");
+            }
+            for (int k = 0; k < a.pairs().length; k++) {
+                int lo = a.q(2 * k), hi = a.q(2 * k + 1);
+                if (k % 2 == 1) {
+                    lo -= 16 * a.q(2 * k - 2);
+                    hi -= 16 * a.q(2 * k - 1);
+                }
+                assertEquals(lo, (short) a.steps()[k], "step " + k + " low half");
+                assertEquals(hi, a.steps()[k] >> 16, "step " + k + " high half");
             }
             if (block == 32) assertEquals(0f, back[70]);
         }
