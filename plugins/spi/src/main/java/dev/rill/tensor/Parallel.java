@@ -251,7 +251,9 @@ public final class Parallel implements AutoCloseable {
         }
 
         private void loop(int index) {
-            long seen = published.get();
+            // Nothing seen yet, not the count at start-up: a helper that starts after the first loop was
+            // published (thread start-up is slow) still joins it.
+            long seen = 0;
             while (!stopped) {
                 long now = published.get();
                 if (now != seen) {
