@@ -117,13 +117,16 @@ public final class QuantDot {
     }
 
     static float f16(MemorySegment s, long off, float[] x, int xo, int n) {
-        FloatVector a0 = FloatVector.zero(FW), a1 = a0;
+        FloatVector a0 = FloatVector.zero(FW), a1 = a0, a2 = a0, a3 = a0;
         int L = FW.length(), i = 0;
-        for (; i + 2 * L <= n; i += 2 * L) {
+        for (; i + 4 * L <= n; i += 4 * L) {
             a0 = halves(s, off + 2L * i).fma(FloatVector.fromArray(FW, x, xo + i), a0);
             a1 = halves(s, off + 2L * (i + L)).fma(FloatVector.fromArray(FW, x, xo + i + L), a1);
+            a2 = halves(s, off + 2L * (i + 2 * L)).fma(FloatVector.fromArray(FW, x, xo + i + 2 * L), a2);
+            a3 = halves(s, off + 2L * (i + 3 * L)).fma(FloatVector.fromArray(FW, x, xo + i + 3 * L), a3);
         }
-        float sum = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        for (; i + L <= n; i += L) a0 = halves(s, off + 2L * i).fma(FloatVector.fromArray(FW, x, xo + i), a0);
+        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) sum += half(s, off + 2L * i) * x[xo + i];
         return sum;
     }

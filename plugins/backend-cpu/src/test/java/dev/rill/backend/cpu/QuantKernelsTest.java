@@ -155,6 +155,26 @@ class QuantKernelsTest {
         }
     }
 
+    /** One row's dot product for every length around the unrolled and vector widths (their tails included), against float64. */
+    @Test
+    void floatRowDotProductsMatchFloat64AtEveryLengthAndOffset() {
+        for (DType t : new DType[]{DType.F32, DType.F16, DType.BF16}) {
+            for (int n = 1; n <= 200; n++) {
+                float[] w = gaussian(n, n, 1f), x = gaussian(n + 3, 1000 + n, 1f);
+                byte[] q = BlockFormats.quantize(t, w, 0, n);
+                float[] deq = new float[n];
+                BlockFormats.dequantize(t, MemorySegment.ofArray(q), 0, deq, 0, n);
+                double want = 0, scale = 0;
+                for (int i = 0; i < n; i++) {
+                    want += (double) deq[i] * x[3 + i];
+                    scale += Math.abs((double) deq[i] * x[3 + i]);
+                }
+                float got = QuantDot.dot(t, MemorySegment.ofArray(q), 0, x, 3, n);
+                assertEquals(want, got, 1e-6 * scale + 1e-30, t + " n=" + n);
+            }
+        }
+    }
+
     /** Reference y = x·Wᵀ in float64 from the dequantized weights: the scalar definition the kernels are tested against. */
     static double[] reference(MappedTensor w, float[] x, int M) {
         float[] deq = w.toFloats();
