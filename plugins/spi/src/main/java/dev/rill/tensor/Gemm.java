@@ -1,6 +1,7 @@
 package dev.rill.tensor;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -19,10 +20,10 @@ public final class Gemm {
 
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int L = S.length();
-    /** {@link #MR} floats: one k-step of a packed A group. */
-    private static final VectorSpecies<Float> S4 = FloatVector.SPECIES_128;
     /** Rows and columns of a register tile. */
-    public static final int MR = 4; // = S4's lanes
+    public static final int MR = 4;
+    /** {@link #MR} floats: one k-step of a packed A group. */
+    private static final VectorSpecies<Float> S4 = VectorSpecies.of(float.class, VectorShape.forBitSize(MR * Float.SIZE));
     public static final int NR = 2 * L;
     private static final int KC = 256;
     private static final int MC = 64;

@@ -65,10 +65,15 @@ public final class MatMul {
             throw new UnsupportedOperationException("no CPU matmul for weights of type " + w.type() + " in " + w.getClass().getSimpleName()
                     + " (supported: heap F32, or mapped F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K)");
         }
-        if (lin.bias() != null) {
-            F32Tensor b = (F32Tensor) lin.bias();
-            for (int m = 0; m < M; m++) Vec.add(b.data(), b.offset(), y, m * out, out);
-        }
+        addBias(lin, y, M);
+    }
+
+    /** {@code y += b} on each of the {@code M} rows of {@code y}, where {@code lin} has a bias. */
+    private static void addBias(Linear lin, float[] y, int M) {
+        if (lin.bias() == null) return;
+        F32Tensor b = (F32Tensor) lin.bias();
+        int out = lin.out();
+        for (int m = 0; m < M; m++) Vec.add(b.data(), b.offset(), y, m * out, out);
     }
 
     /**
@@ -100,12 +105,7 @@ public final class MatMul {
                 if (g0 < g1) ps[i].multiply(xq[i], M, ys[i], lins[i].out(), g0, g1);
             }
         });
-        for (int i = 0; i < lins.length; i++) {
-            if (lins[i].bias() != null) {
-                F32Tensor b = (F32Tensor) lins[i].bias();
-                for (int m = 0; m < M; m++) Vec.add(b.data(), b.offset(), ys[i], m * lins[i].out(), lins[i].out());
-            }
-        }
+        for (int i = 0; i < lins.length; i++) addBias(lins[i], ys[i], M);
     }
 
     /** Rows of W are outputs: each output is a dot product of an input row with a weight row. */
