@@ -13,7 +13,8 @@ import dev.rill.tensor.Vec;
  * inference uses for every weight matrix, whatever its storage (heap float32, or a
  * {@link MappedTensor} in F32/F16/BF16/Q8_0/Q4_0/Q4_K/Q5_K/Q6_K).
  *
- * <p>Mapped weights: a few rows (decode) take one {@link QuantDot} per (row, output), spread over
+ * <p>Mapped weights (float types copied into huge pages first, {@link ResidentWeights}): a few rows
+ * (decode) take one {@link QuantDot} per (row, output), spread over
  * the cores by output (Q4_0 with the rows quantized to int8 first, {@link Int8Activations}); F32
  * below {@link #F32_TILES_MAX_ROWS} rows is read in place in register tiles ({@link F32Tiles}).
  * Many rows (a prompt) take matrix–matrix tiles: each task dequantizes a panel of {@link #PANEL}
@@ -37,9 +38,15 @@ public final class MatMul {
     private MatMul() {
     }
 
-    /** Does now what the first {@link #forward} through {@code lin} would otherwise do first: repack quantized weights for the integer kernels. */
+    /**
+     * Does now what the first {@link #forward} through {@code lin} would otherwise do first: repack
+     * quantized weights for the integer kernels, copy float ones into huge pages.
+     */
     public static void prepare(Linear lin) {
-        if (lin != null && lin.weight() instanceof MappedTensor m && PackedWeights.packable(m)) PackedWeights.of(m);
+        if (lin != null && lin.weight() instanceof MappedTensor m) {
+            if (PackedWeights.packable(m)) PackedWeights.of(m);
+            else ResidentWeights.of(m);
+        }
     }
 
     /** {@code y (M, out) = x (M, in) · W + b}. */
@@ -52,7 +59,8 @@ public final class MatMul {
             } else {
                 outIn(f, x, M, y, in, out);
             }
-        } else if (w instanceof MappedTensor m) {
+        } else if (w instanceof MappedTensor mapped) {
+            MappedTensor m = ResidentWeights.of(mapped);
             if (lin.layout() != Linear.Layout.OUT_IN) throw new UnsupportedOperationException("mapped " + m.type() + " weights must be OUT_IN (rows are outputs)");
             if (m.type() == Tensor.DType.F32 && QuantDot.VECTOR && M < F32_TILES_MAX_ROWS) {
                 int groups = (out + F32Tiles.NR - 1) / F32Tiles.NR;
@@ -140,10 +148,16 @@ public final class MatMul {
 
     private static void mappedRows(MappedTensor w, float[] x, int M, float[] y, int in, int out) {
         long rowBytes = w.rowBytes();
+        // F16 rows take the activations scaled once (QuantDot.f16Scaled): one vector operation fewer per weight.
+        boolean f16 = w.type() == Tensor.DType.F16 && QuantDot.VECTOR;
+        float[] xs = f16 ? new float[M * in] : x;
+        if (f16) for (int i = 0; i < xs.length; i++) xs[i] = x[i] * QuantDot.XS;
         Parallel.forRange(out, 32, (o0, o1) -> {
             for (int o = o0; o < o1; o++) {
                 long off = o * rowBytes;
-                for (int m = 0; m < M; m++) y[m * out + o] = QuantDot.dot(w.type(), w.data(), off, x, m * in, in);
+                for (int m = 0; m < M; m++) {
+                    y[m * out + o] = f16 ? QuantDot.f16Scaled(w.data(), off, xs, m * in, in) : QuantDot.dot(w.type(), w.data(), off, x, m * in, in);
+                }
             }
         });
     }

@@ -13,9 +13,6 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.ref.ReferenceQueue;
-import java.lang.ref.WeakReference;
-import java.util.concurrent.ConcurrentHashMap;
 
 import static dev.rill.spi.BlockFormats.I8;
 import static dev.rill.spi.BlockFormats.QK;
@@ -65,28 +62,8 @@ final class PackedWeights {
     /** K-quants, per group and sub-block (32 for Q4_K/Q5_K, 16 for Q6_K): R integer scales; Q4_K/Q5_K also R minimums. */
     final byte[] sc, mn;
 
-    /** Each mapped matrix's packed copy, kept as long as the matrix is reachable (weak keys, compared by identity). */
-    private static final ConcurrentHashMap<Key, PackedWeights> CACHE = new ConcurrentHashMap<>();
-    private static final ReferenceQueue<MappedTensor> CLEARED = new ReferenceQueue<>();
-
-    private static final class Key extends WeakReference<MappedTensor> {
-        private final int hash;
-
-        Key(MappedTensor t, ReferenceQueue<MappedTensor> q) {
-            super(t, q);
-            hash = System.identityHashCode(t);
-        }
-
-        @Override
-        public int hashCode() {
-            return hash;
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o == this || (o instanceof Key k && k.get() != null && k.get() == get());
-        }
-    }
+    /** Each mapped matrix's packed copy. */
+    private static final TensorCache<PackedWeights> CACHE = new TensorCache<>();
 
     /** Whether {@code t} is multiplied through the packed kernels. */
     static boolean packable(MappedTensor t) {
@@ -100,8 +77,7 @@ final class PackedWeights {
      * which prompts still read ({@link MatMul#integerPath}).
      */
     static PackedWeights of(MappedTensor t) {
-        for (Object k; (k = CLEARED.poll()) != null; ) CACHE.remove(k);
-        return CACHE.computeIfAbsent(new Key(t, CLEARED), k -> {
+        return CACHE.get(t, k -> {
             PackedWeights p = new PackedWeights(t);
             if (t.data().isMapped() && t.type() != DType.Q8_0) t.data().unload();
             return p;

@@ -116,6 +116,12 @@ public final class QuantDot {
         return h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f);
     }
 
+    /** {@link #halves} without the rebasing multiply: each value 2^−112 times the half (the dot product rebases its sum once). */
+    static FloatVector tiny(MemorySegment s, long o) {
+        IntVector h = (IntVector) ShortVector.fromMemorySegment(SW, s, o, LE).convertShape(VectorOperators.S2I, IW, 0);
+        return h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats();
+    }
+
     static float f16(MemorySegment s, long off, float[] x, int xo, int n) {
         FloatVector a0 = FloatVector.zero(FW), a1 = a0, a2 = a0, a3 = a0;
         int L = FW.length(), i = 0;
@@ -129,6 +135,29 @@ public final class QuantDot {
         float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) sum += half(s, off + 2L * i) * x[xo + i];
         return sum;
+    }
+
+    /** The scale of the activations {@link #f16Scaled} takes, so that products of {@link #tiny} halves with them stay normal floats. */
+    static final float XS = 0x1p40f;
+
+    /**
+     * {@link #f16} given {@code xs = x·}{@link #XS}: a half becomes a float in three vector operations
+     * instead of four ({@link #tiny}), its 2^−112 and the activations' 2^40 taken out of the sum once.
+     * Decode through F16 weights is bound by these conversions (one per weight).
+     */
+    static float f16Scaled(MemorySegment s, long off, float[] xs, int xo, int n) {
+        FloatVector a0 = FloatVector.zero(FW), a1 = a0, a2 = a0, a3 = a0;
+        int L = FW.length(), i = 0;
+        for (; i + 4 * L <= n; i += 4 * L) {
+            a0 = tiny(s, off + 2L * i).fma(FloatVector.fromArray(FW, xs, xo + i), a0);
+            a1 = tiny(s, off + 2L * (i + L)).fma(FloatVector.fromArray(FW, xs, xo + i + L), a1);
+            a2 = tiny(s, off + 2L * (i + 2 * L)).fma(FloatVector.fromArray(FW, xs, xo + i + 2 * L), a2);
+            a3 = tiny(s, off + 2L * (i + 3 * L)).fma(FloatVector.fromArray(FW, xs, xo + i + 3 * L), a3);
+        }
+        for (; i + L <= n; i += L) a0 = tiny(s, off + 2L * i).fma(FloatVector.fromArray(FW, xs, xo + i), a0);
+        float tail = 0;
+        for (; i < n; i++) tail += half(s, off + 2L * i) * xs[xo + i];
+        return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD) * 0x1p72f + tail / XS;
     }
 
     static FloatVector bf16s(MemorySegment s, long o) {

@@ -175,6 +175,35 @@ class QuantKernelsTest {
         }
     }
 
+    /**
+     * The F16 decode kernel takes activations scaled by {@link QuantDot#XS} and halves scaled by
+     * 2^−112: checked at every length 1..200 against float64, for weights from subnormal halves
+     * (1e−6) to 1e3 and activations from 1e−7 to 1e4 (without the activations' scale, products of
+     * small weights and small activations fall to subnormal floats and lose their precision).
+     */
+    @Test
+    void scaledF16RowDotProductsMatchFloat64AcrossMagnitudes() {
+        for (float wStd : new float[]{1e-6f, 1e-3f, 1f, 1e3f}) {
+            for (float xStd : new float[]{1e-7f, 1e-3f, 1f, 1e4f}) {
+                for (int n = 1; n <= 200; n++) {
+                    float[] w = gaussian(n, 7 * n, wStd), x = gaussian(n + 5, 2000 + n, xStd);
+                    byte[] q = BlockFormats.quantize(DType.F16, w, 0, n);
+                    float[] deq = new float[n];
+                    BlockFormats.dequantize(DType.F16, MemorySegment.ofArray(q), 0, deq, 0, n);
+                    float[] xs = new float[x.length];
+                    for (int i = 0; i < x.length; i++) xs[i] = x[i] * QuantDot.XS;
+                    double want = 0, scale = 0;
+                    for (int i = 0; i < n; i++) {
+                        want += (double) deq[i] * x[5 + i];
+                        scale += Math.abs((double) deq[i] * x[5 + i]);
+                    }
+                    float got = QuantDot.f16Scaled(MemorySegment.ofArray(q), 0, xs, 5, n);
+                    assertEquals(want, got, 1e-6 * scale + 1e-40, "w std " + wStd + ", x std " + xStd + ", n=" + n);
+                }
+            }
+        }
+    }
+
     /** Reference y = x·Wᵀ in float64 from the dequantized weights: the scalar definition the kernels are tested against. */
     static double[] reference(MappedTensor w, float[] x, int M) {
         float[] deq = w.toFloats();
