@@ -167,18 +167,23 @@ public final class MatMul {
         // x packed once into Gemm's row groups: every panel's tiles then read it with constant strides.
         float[] xp = new float[(M + Gemm.MR - 1) / Gemm.MR * Gemm.MR * in];
         Gemm.packA(x, 0, in, 1, 0, M, 0, in, xp);
+        // Q8_0 panels come from its repacked copy (PackedWeights.panel: no transposition, no mapped read).
+        PackedWeights packed = PackedWeights.packable(w) ? PackedWeights.of(w) : null;
         Parallel.forRange(panels, 1, (p0, p1) -> {
             float[] panel = new float[in * PANEL];
-            float[] rows = new float[PANEL * in];
+            float[] rows = packed != null ? null : new float[PANEL * in];
             float[] tile = new float[Gemm.MR * PANEL];
             for (int p = p0; p < p1; p++) {
                 int r0 = p * PANEL, nr = Math.min(PANEL, out - r0);
-                for (int r = 0; r < nr; r++) QuantDot.dequantize(w.type(), w.data(), w.rowOffset(r0 + r), rows, r * in, in);
-                // Transposed 64 columns at a time, so the part of the panel being written stays in L1.
-                for (int k0 = 0; k0 < in; k0 += 64) {
-                    int k1 = Math.min(in, k0 + 64);
-                    for (int r = 0; r < nr; r++) {
-                        for (int k = k0, ri = r * in; k < k1; k++) panel[k * PANEL + r] = rows[ri + k];
+                if (packed != null) packed.panel(r0, panel);
+                else {
+                    for (int r = 0; r < nr; r++) QuantDot.dequantize(w.type(), w.data(), w.rowOffset(r0 + r), rows, r * in, in);
+                    // Transposed 64 columns at a time, so the part of the panel being written stays in L1.
+                    for (int k0 = 0; k0 < in; k0 += 64) {
+                        int k1 = Math.min(in, k0 + 64);
+                        for (int r = 0; r < nr; r++) {
+                            for (int k = k0, ri = r * in; k < k1; k++) panel[k * PANEL + r] = rows[ri + k];
+                        }
                     }
                 }
                 for (int m = 0; m < M; m += Gemm.MR) {

@@ -73,13 +73,12 @@ final class PackedWeights {
     /**
      * The packed copy of {@code t}, made on first use and shared by every forward pass over it.
      * The mapped pages it was read from are then handed back to the OS (they stay in its file
-     * cache; a later read pages them in again), so a model is not resident twice — except Q8_0's,
-     * which prompts still read ({@link MatMul#integerPath}).
+     * cache; a later read pages them in again), so a model is not resident twice.
      */
     static PackedWeights of(MappedTensor t) {
         return CACHE.get(t, k -> {
             PackedWeights p = new PackedWeights(t);
-            if (t.data().isMapped() && t.type() != DType.Q8_0) t.data().unload();
+            if (t.data().isMapped()) t.data().unload();
             return p;
         });
     }
@@ -196,6 +195,36 @@ final class PackedWeights {
                     int o = base + (b * bs / 2 + c) * CHUNK + 2 * r;
                     q[o] = (byte) codes[2 * c];
                     q[o + 1] = (byte) codes[2 * c + 1];
+                }
+            }
+        }
+    }
+
+    /**
+     * Q8_0 rows {@code r0 .. r0+2R} dequantized into {@code panel[k·2R + r]}, the layout of
+     * {@link dev.rill.tensor.Gemm}'s packed B panels: prompts multiply Q8_0 weights in float tiles
+     * ({@link MatMul#integerPath}), and the interleaved chunks already hold each input's value for
+     * every row of a group, so the panel takes one sign extension and one scale per value, with no
+     * transposition and no read of the mapped file. Rows past the matrix come out zero.
+     */
+    void panel(int r0, float[] panel) {
+        if (type != DType.Q8_0 || r0 % R != 0) throw new IllegalStateException("Q8_0 panels start on a group: " + type + " row " + r0);
+        int nb = cols / QK, P = 2 * R;
+        for (int h = 0; h < 2; h++) {
+            int g = r0 / R + h;
+            if (g >= groups) {
+                for (int k = 0; k < cols; k++) java.util.Arrays.fill(panel, k * P + h * R, k * P + h * R + R, 0f);
+                continue;
+            }
+            for (int b = 0, qo = g * groupBytes; b < nb; b++) {
+                FloatVector scale = FloatVector.fromArray(F, d, (g * nb + b) * R);
+                for (int j = b * QK / 2; j < (b + 1) * QK / 2; j++, qo += CHUNK) {
+                    ShortVector v = ByteVector.fromArray(B, q, qo).reinterpretAsShorts();
+                    ShortVector even = v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8), odd = v.lanewise(VectorOperators.ASHR, 8);
+                    ((FloatVector) ((IntVector) even.convertShape(VectorOperators.S2I, I, 0)).convert(VectorOperators.I2F, 0)).mul(scale)
+                            .intoArray(panel, 2 * j * P + h * R);
+                    ((FloatVector) ((IntVector) odd.convertShape(VectorOperators.S2I, I, 0)).convert(VectorOperators.I2F, 0)).mul(scale)
+                            .intoArray(panel, (2 * j + 1) * P + h * R);
                 }
             }
         }
