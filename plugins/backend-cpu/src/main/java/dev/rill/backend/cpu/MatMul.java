@@ -1,5 +1,6 @@
 package dev.rill.backend.cpu;
 
+import dev.rill.spi.BlockFormats;
 import dev.rill.spi.F32Tensor;
 import dev.rill.spi.Linear;
 import dev.rill.spi.MappedTensor;
@@ -7,6 +8,8 @@ import dev.rill.spi.Tensor;
 import dev.rill.tensor.Gemm;
 import dev.rill.tensor.Parallel;
 import dev.rill.tensor.Vec;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@code y = x·W + b} for a {@link Linear} of any layout, over {@code M} rows: the one entry point
@@ -34,6 +37,9 @@ public final class MatMul {
      * from about 32 rows (29 against 22 GFLOP/s at 128).
      */
     static final int F32_TILES_MAX_ROWS = 32;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Columns of a panel dequantized at a time: a multiple of every block size (256 for the K-quants). */
+    static final int DEQUANTIZED_COLUMNS = 256;
 
     private MatMul() {
     }
@@ -171,19 +177,20 @@ public final class MatMul {
         PackedWeights packed = PackedWeights.packable(w) ? PackedWeights.of(w) : null;
         Parallel.forRange(panels, 1, (p0, p1) -> {
             float[] panel = new float[in * PANEL];
-            float[] rows = packed != null ? null : new float[PANEL * in];
+            float[] rows = packed != null ? null : new float[PANEL * DEQUANTIZED_COLUMNS];
+            int[] column = new int[PANEL];
             float[] tile = new float[Gemm.MR * PANEL];
             for (int p = p0; p < p1; p++) {
                 int r0 = p * PANEL, nr = Math.min(PANEL, out - r0);
                 if (packed != null) packed.panel(r0, panel);
                 else {
-                    for (int r = 0; r < nr; r++) QuantDot.dequantize(w.type(), w.data(), w.rowOffset(r0 + r), rows, r * in, in);
-                    // Transposed 64 columns at a time, so the part of the panel being written stays in L1.
-                    for (int k0 = 0; k0 < in; k0 += 64) {
-                        int k1 = Math.min(in, k0 + 64);
-                        for (int r = 0; r < nr; r++) {
-                            for (int k = k0, ri = r * in; k < k1; k++) panel[k * PANEL + r] = rows[ri + k];
-                        }
+                    // A slab of columns at a time, so the rows being transposed stay in L1 (whole rows of the
+                    // widest matrices, 32 × 8,192 floats, are 1 MiB).
+                    for (int k0 = 0; k0 < in; k0 += DEQUANTIZED_COLUMNS) {
+                        int kc = Math.min(DEQUANTIZED_COLUMNS, in - k0);
+                        long skip = BlockFormats.rowBytes(w.type(), k0);
+                        for (int r = 0; r < nr; r++) QuantDot.dequantize(w.type(), w.data(), w.rowOffset(r0 + r) + skip, rows, r * kc, kc);
+                        transpose(rows, nr, kc, panel, k0 * PANEL, column);
                     }
                 }
                 for (int m = 0; m < M; m += Gemm.MR) {
@@ -192,5 +199,23 @@ public final class MatMul {
                 }
             }
         });
+    }
+
+
+    /**
+     * {@code panel[p0 + k·PANEL + r] = rows[r·kc + k]} for {@code r < nr}: one gather of a column of
+     * the rows per vector of the panel instead of a load and a store per value (rows past
+     * {@code nr} left as they are: their outputs are never stored).
+     */
+    static void transpose(float[] rows, int nr, int kc, float[] panel, int p0, int[] column) {
+        int L = F.length();
+        for (int r = 0; r < PANEL; r++) column[r] = r * kc;
+        int h = 0;
+        for (; h + L <= nr; h += L) {
+            for (int k = 0, pi = p0 + h; k < kc; k++, pi += PANEL) FloatVector.fromArray(F, rows, k, column, h).intoArray(panel, pi);
+        }
+        for (int r = h; r < nr; r++) {
+            for (int k = 0, ri = r * kc, pi = p0 + r; k < kc; k++, pi += PANEL) panel[pi] = rows[ri + k];
+        }
     }
 }
