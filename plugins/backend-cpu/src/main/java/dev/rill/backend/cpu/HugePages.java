@@ -61,8 +61,11 @@ final class HugePages {
         return MMAP != null;
     }
 
-    /** {@code bytes} of zeroed memory starting on a huge-page boundary, or null where huge pages cannot be had. */
-    static MemorySegment allocate(long bytes) {
+    /**
+     * {@code bytes} of zeroed memory starting on a huge-page boundary, or null where huge pages
+     * cannot be had; {@code freed} runs once the segment has been unmapped.
+     */
+    static MemorySegment allocate(long bytes, Runnable freed) {
         if (MMAP == null || bytes <= 0) return null;
         try {
             long length = (bytes + HUGE - 1) / HUGE * HUGE + HUGE; // one spare page to align the start
@@ -74,7 +77,10 @@ final class HugePages {
                 unmap(base, length);
                 return null;
             }
-            return MemorySegment.ofAddress(start).reinterpret(bytes, Arena.ofAuto(), s -> unmap(base, length));
+            return MemorySegment.ofAddress(start).reinterpret(bytes, Arena.ofAuto(), s -> {
+                unmap(base, length);
+                freed.run();
+            });
         } catch (Throwable e) {
             return null;
         }

@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
 final class ResidentWeights {
 
     private static final boolean ON = !"false".equals(System.getProperty("rill.residentFloats"));
-    /** Bytes all copies together may take: half the memory the JVM sees (its container's limit, where it has one). */
+    /** Bytes all live copies together may take: half the memory the JVM sees (its container's limit, where it has one). */
     static final long BUDGET = (java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
             ? os.getTotalMemorySize() : 0) / 2;
     private static final AtomicLong used = new AtomicLong();
@@ -44,7 +44,7 @@ final class ResidentWeights {
             used.addAndGet(-bytes);
             return t;
         }
-        MemorySegment copy = HugePages.allocate(bytes);
+        MemorySegment copy = HugePages.allocate(bytes, () -> used.addAndGet(-bytes));
         if (copy == null) {
             used.addAndGet(-bytes);
             return t;

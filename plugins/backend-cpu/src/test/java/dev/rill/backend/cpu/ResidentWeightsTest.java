@@ -41,13 +41,29 @@ class ResidentWeightsTest {
     void hugePageMemoryIsAlignedZeroedAndWritable() {
         assumeTrue(HugePages.available(), "no transparent huge pages here");
         long n = (3L << 20) + 5;
-        MemorySegment s = HugePages.allocate(n);
+        MemorySegment s = HugePages.allocate(n, () -> { });
         assertNotNull(s);
         assertEquals(n, s.byteSize());
         assertEquals(0, s.address() % (2L << 20), "starts on a huge page");
         assertEquals(0, s.get(ValueLayout.JAVA_BYTE, n - 1));
         s.set(ValueLayout.JAVA_BYTE, n - 1, (byte) 7);
         assertEquals(7, s.get(ValueLayout.JAVA_BYTE, n - 1));
+    }
+
+    /** Copies are counted against the budget only while they live: unreachable memory is unmapped and said so. */
+    @Test
+    void hugePageMemoryIsUnmappedOnceUnreachable() throws InterruptedException {
+        assumeTrue(HugePages.available(), "no transparent huge pages here");
+        java.util.concurrent.atomic.AtomicBoolean freed = new java.util.concurrent.atomic.AtomicBoolean();
+        MemorySegment s = HugePages.allocate(1 << 20, () -> freed.set(true));
+        assertNotNull(s);
+        s.set(ValueLayout.JAVA_BYTE, 0, (byte) 1);
+        s = null;
+        for (int i = 0; i < 200 && !freed.get(); i++) {
+            System.gc();
+            Thread.sleep(25);
+        }
+        assertTrue(freed.get(), "unmapped after it became unreachable");
     }
 
     @Test
