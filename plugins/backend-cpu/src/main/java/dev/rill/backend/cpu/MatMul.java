@@ -40,6 +40,8 @@ public final class MatMul {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     /** Columns of a panel dequantized at a time: a multiple of every block size (256 for the K-quants). */
     static final int DEQUANTIZED_COLUMNS = 256;
+    /** F16 rows from this many inputs on take four rows per pass ({@link QuantDot#f16x4Scaled}): their activations (32 KiB) no longer fit L1. */
+    static final int WIDE_F16 = 8192;
 
     private MatMul() {
     }
@@ -158,8 +160,15 @@ public final class MatMul {
         boolean f16 = w.type() == Tensor.DType.F16 && QuantDot.VECTOR;
         float[] xs = f16 ? new float[M * in] : x;
         if (f16) for (int i = 0; i < xs.length; i++) xs[i] = x[i] * QuantDot.XS;
+        boolean wide = f16 && in >= WIDE_F16;
         Parallel.forRange(out, 32, (o0, o1) -> {
-            for (int o = o0; o < o1; o++) {
+            int o = o0;
+            if (wide) {
+                for (; o + 4 <= o1; o += 4) {
+                    for (int m = 0; m < M; m++) QuantDot.f16x4Scaled(w.data(), o * rowBytes, rowBytes, xs, m * in, in, y, m * out + o);
+                }
+            }
+            for (; o < o1; o++) {
                 long off = o * rowBytes;
                 for (int m = 0; m < M; m++) {
                     y[m * out + o] = f16 ? QuantDot.f16Scaled(w.data(), off, xs, m * in, in) : QuantDot.dot(w.type(), w.data(), off, x, m * in, in);

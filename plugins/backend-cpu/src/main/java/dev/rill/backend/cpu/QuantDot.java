@@ -160,6 +160,37 @@ public final class QuantDot {
         return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD) * 0x1p72f + tail / XS;
     }
 
+    /**
+     * {@link #f16Scaled} for four rows {@code rowBytes} apart, into {@code y[yo..yo+3]}: each load of
+     * the activations serves four rows. For rows whose activations do not fit L1 (8,192 floats and
+     * more), where one row at a time streamed 2048×8192 at 9–12 GB/s against 21–29 for narrower
+     * matrices (four rows: 19). Written out with no helper, as {@link PackedWeights}' kernels are.
+     */
+    static void f16x4Scaled(MemorySegment s, long off, long rowBytes, float[] xs, int xo, int n, float[] y, int yo) {
+        FloatVector a0 = FloatVector.zero(FW), a1 = a0, a2 = a0, a3 = a0;
+        int L = FW.length(), i = 0;
+        long o1 = off + rowBytes, o2 = o1 + rowBytes, o3 = o2 + rowBytes;
+        for (; i + L <= n; i += L) {
+            FloatVector x = FloatVector.fromArray(FW, xs, xo + i);
+            a0 = ((IntVector) ShortVector.fromMemorySegment(SW, s, off + 2L * i, LE).convertShape(VectorOperators.S2I, IW, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().fma(x, a0);
+            a1 = ((IntVector) ShortVector.fromMemorySegment(SW, s, o1 + 2L * i, LE).convertShape(VectorOperators.S2I, IW, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().fma(x, a1);
+            a2 = ((IntVector) ShortVector.fromMemorySegment(SW, s, o2 + 2L * i, LE).convertShape(VectorOperators.S2I, IW, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().fma(x, a2);
+            a3 = ((IntVector) ShortVector.fromMemorySegment(SW, s, o3 + 2L * i, LE).convertShape(VectorOperators.S2I, IW, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().fma(x, a3);
+        }
+        float t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+        for (; i < n; i++) {
+            float x = xs[xo + i];
+            t0 += half(s, off + 2L * i) * x;
+            t1 += half(s, o1 + 2L * i) * x;
+            t2 += half(s, o2 + 2L * i) * x;
+            t3 += half(s, o3 + 2L * i) * x;
+        }
+        y[yo] = a0.reduceLanes(VectorOperators.ADD) * 0x1p72f + t0 / XS;
+        y[yo + 1] = a1.reduceLanes(VectorOperators.ADD) * 0x1p72f + t1 / XS;
+        y[yo + 2] = a2.reduceLanes(VectorOperators.ADD) * 0x1p72f + t2 / XS;
+        y[yo + 3] = a3.reduceLanes(VectorOperators.ADD) * 0x1p72f + t3 / XS;
+    }
+
     static FloatVector bf16s(MemorySegment s, long o) {
         return ((IntVector) ShortVector.fromMemorySegment(SW, s, o, LE).convertShape(VectorOperators.S2I, IW, 0))
                 .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();

@@ -204,6 +204,46 @@ class QuantKernelsTest {
         }
     }
 
+    /** The four-row F16 kernel gives each row what the one-row kernel gives it, at every length 1..200 (tails included). */
+    @Test
+    void fourRowF16DotProductsMatchFloat64() {
+        for (int n = 1; n <= 200; n++) {
+            float[] w = gaussian(4 * n, 11 * n, 0.5f), x = gaussian(n + 2, 3000 + n, 1f);
+            byte[] q = BlockFormats.quantize(DType.F16, w, 0, w.length);
+            float[] deq = new float[4 * n];
+            BlockFormats.dequantize(DType.F16, MemorySegment.ofArray(q), 0, deq, 0, 4 * n);
+            float[] xs = new float[x.length];
+            for (int i = 0; i < x.length; i++) xs[i] = x[i] * QuantDot.XS;
+            float[] y = new float[5];
+            QuantDot.f16x4Scaled(MemorySegment.ofArray(q), 0, 2L * n, xs, 2, n, y, 1);
+            for (int r = 0; r < 4; r++) {
+                double want = 0, scale = 0;
+                for (int i = 0; i < n; i++) {
+                    want += (double) deq[r * n + i] * x[2 + i];
+                    scale += Math.abs((double) deq[r * n + i] * x[2 + i]);
+                }
+                assertEquals(want, y[1 + r], 1e-6 * scale + 1e-30, "row " + r + " n=" + n);
+            }
+            assertEquals(0f, y[0], "nothing written before yo");
+        }
+    }
+
+    /** Wide F16 rows (the four-row decode path, {@link MatMul#WIDE_F16}) with a ragged number of outputs, against float64. */
+    @Test
+    void wideF16RowsMatchFloat64() {
+        int in = MatMul.WIDE_F16 + 32, out = 23;
+        float[] wf = gaussian(in * out, 24, 0.05f);
+        MappedTensor w = mapped(DType.F16, wf, out, in);
+        Linear lin = new Linear(w, null, Linear.Layout.OUT_IN);
+        for (int M : new int[]{1, 2}) {
+            float[] x = gaussian(M * in, 70 + M, 1f);
+            float[] y = new float[M * out];
+            MatMul.forward(lin, x, M, y);
+            double[] ref = reference(w, x, M);
+            for (int i = 0; i < y.length; i++) assertEquals(ref[i], y[i], 1e-5 * Math.sqrt(in), "M=" + M + " element " + i);
+        }
+    }
+
     /** Reference y = x·Wᵀ in float64 from the dequantized weights: the scalar definition the kernels are tested against. */
     static double[] reference(MappedTensor w, float[] x, int M) {
         float[] deq = w.toFloats();
