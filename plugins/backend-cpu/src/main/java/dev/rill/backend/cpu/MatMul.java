@@ -182,8 +182,9 @@ public final class MatMul {
         // x packed once into Gemm's row groups: every panel's tiles then read it with constant strides.
         float[] xp = new float[(M + Gemm.MR - 1) / Gemm.MR * Gemm.MR * in];
         Gemm.packA(x, 0, in, 1, 0, M, 0, in, xp);
-        // Q8_0 panels come from its repacked copy (PackedWeights.panel: no transposition, no mapped read).
-        PackedWeights packed = PackedWeights.packable(w) ? PackedWeights.of(w) : null;
+        // Q8_0 panels come from its repacked copy (PackedWeights.panel: no transposition, no mapped read);
+        // the other packed types never get here (integerPath).
+        PackedWeights packed = w.type() == Tensor.DType.Q8_0 && PackedWeights.packable(w) ? PackedWeights.of(w) : null;
         Parallel.forRange(panels, 1, (p0, p1) -> {
             float[] panel = new float[in * PANEL];
             float[] rows = packed != null ? null : new float[PANEL * DEQUANTIZED_COLUMNS];
@@ -209,7 +210,6 @@ public final class MatMul {
             }
         });
     }
-
 
     /**
      * {@code panel[p0 + k·PANEL + r] = rows[r·kc + k]} for {@code r < nr}: one gather of a column of
