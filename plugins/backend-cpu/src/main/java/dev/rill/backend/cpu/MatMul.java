@@ -158,8 +158,7 @@ public final class MatMul {
         long rowBytes = w.rowBytes();
         // F16 rows take the activations scaled once (QuantDot.f16Scaled): one vector operation fewer per weight.
         boolean f16 = w.type() == Tensor.DType.F16 && QuantDot.VECTOR;
-        float[] xs = f16 ? new float[M * in] : x;
-        if (f16) for (int i = 0; i < xs.length; i++) xs[i] = x[i] * QuantDot.XS;
+        float[] xs = f16 ? QuantDot.scaled(x, 0, M * in) : x;
         boolean wide = f16 && in >= WIDE_F16;
         Parallel.forRange(out, 32, (o0, o1) -> {
             int o = o0;

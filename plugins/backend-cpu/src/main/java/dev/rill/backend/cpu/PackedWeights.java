@@ -13,6 +13,7 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 
 import static dev.rill.spi.BlockFormats.I8;
 import static dev.rill.spi.BlockFormats.QK;
@@ -213,7 +214,7 @@ final class PackedWeights {
         for (int h = 0; h < 2; h++) {
             int g = r0 / R + h;
             if (g >= groups) {
-                for (int k = 0; k < cols; k++) java.util.Arrays.fill(panel, k * P + h * R, k * P + h * R + R, 0f);
+                for (int k = 0; k < cols; k++) Arrays.fill(panel, k * P + h * R, k * P + h * R + R, 0f);
                 continue;
             }
             for (int b = 0, qo = g * groupBytes; b < nb; b++) {
