@@ -3,6 +3,7 @@ package dev.rill.tensor;
 import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
 
+import java.util.Random;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -30,13 +31,16 @@ class VMathTest {
     }
 
     @Test
-    void horizontalSumAddsLanesInOrder() {
+    void horizontalSumIsTheHalvingTree() {
         var S = FloatVector.SPECIES_PREFERRED;
-        float[] v = new float[S.length()];
-        v[0] = 1e8f;
-        for (int i = 1; i < v.length; i++) v[i] = 1f;
-        float expected = v[0];
-        for (int i = 1; i < v.length; i++) expected += v[i];
-        assertEquals(expected, VMath.sum(FloatVector.fromArray(S, v, 0)));
+        Random rnd = new Random(5);
+        for (int rep = 0; rep < 200; rep++) {
+            float[] v = new float[S.length()];
+            // Magnitudes from 1e-4 to 1e8, so that a different order of additions rounds differently.
+            for (int i = 0; i < v.length; i++) v[i] = (float) (rnd.nextGaussian() * Math.pow(10, rnd.nextInt(-4, 9)));
+            float[] tree = v.clone();
+            for (int h = tree.length / 2; h >= 1; h /= 2) for (int i = 0; i < h; i++) tree[i] = tree[i] + tree[i + h];
+            assertEquals(Float.floatToIntBits(tree[0]), Float.floatToIntBits(VMath.sum(FloatVector.fromArray(S, v, 0))), "lanes " + java.util.Arrays.toString(v));
+        }
     }
 }
