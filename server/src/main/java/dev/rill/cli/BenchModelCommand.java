@@ -65,6 +65,11 @@ final class BenchModelCommand implements Runnable {
     @Option(names = "--tokens", paramLabel = "N", defaultValue = "64", description = "Tokens decoded one at a time (tg).")
     int gen;
 
+    @Option(names = "--depth", paramLabel = "N", defaultValue = "0",
+            description = "Tokens already in the context before each pp and tg run (filled untimed), as llama-bench's -d: "
+                    + "what a reply costs deep into a conversation, where attention reads the whole cache per token (default: 0, an empty context).")
+    int depth;
+
     @Mixin
     PluginOptions plugins;
 
@@ -99,6 +104,10 @@ final class BenchModelCommand implements Runnable {
     @Override
     public void run() {
         if (check < 0) throw new IllegalArgumentException("--check must be >= 0 (got " + check + ")");
+        if (depth < 0) throw new IllegalArgumentException("--depth must be >= 0 tokens (got " + depth + ")");
+        if (depth > 0 && cpuTime) {
+            throw new IllegalArgumentException("--cpu-time compares runs from an empty context (llama-bench's processor time would include filling --depth); drop one of them");
+        }
         if (Arrays.stream(prompt).min().orElse(0) < 1 || gen < 1 || repeat < 1 || batch < 1) {
             throw new IllegalArgumentException("--prompt-tokens, --tokens, --repeat and --batch must be >= 1 (got " + Arrays.toString(prompt) + ", " + gen + ", "
                     + repeat + ", " + batch + ")");
@@ -219,22 +228,30 @@ final class BenchModelCommand implements Runnable {
             otherParams = other.params(params);
         }
         int maxPrompt = Arrays.stream(prompt).max().getAsInt();
-        try (GgufModel m = GgufModel.load(model, registry, maxPrompt + Math.max(gen, check) + 8)) {
+        try (GgufModel m = GgufModel.load(model, registry, depth + maxPrompt + Math.max(gen, check) + 8)) {
             Progress reading = Progress.console("loading " + model.getFileName());
             m.file().readTensorData(reading);
             reading.clear();
             long bytesPerToken = weightBytesPerToken(m.weights());
             var info = m.info();
+            if (depth + maxPrompt + gen + 1 > info.maxContext()) {
+                throw new IllegalArgumentException("--depth " + depth + " + the longest --prompt-tokens " + maxPrompt + " + --tokens " + gen + " need "
+                        + (depth + maxPrompt + gen + 1) + " positions; " + model.getFileName() + " holds " + info.maxContext());
+            }
             System.out.printf(Locale.ROOT, "model %s: %s %s, %.1fM parameters, %.1f MB of weights read per token%n",
                     model.getFileName(), info.architecture(), info.quantization(), info.parameters() / 1e6, bytesPerToken / 1e6);
             StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%-9s", "threads"));
-            for (int p : prompt) head.append(String.format(Locale.ROOT, " %14s", "pp" + p + " tok/s"));
-            head.append(String.format(Locale.ROOT, " %14s %14s %16s %10s %8s", "tg" + gen + " tok/s", "triad GB/s", "bound tok/s", "tg/bound", "load"));
+            String at = depth > 0 ? "@d" + depth : "";
+            // pp/tg columns as wide as their labels ("pp512@d4096 tok/s"), at least 14.
+            int width = Math.max(14, ("pp" + maxPrompt + at + " tok/s").length());
+            String col = " %" + width + "s", num = " %" + width + ".1f";
+            for (int p : prompt) head.append(String.format(Locale.ROOT, col, "pp" + p + at + " tok/s"));
+            head.append(String.format(Locale.ROOT, col + " %14s %16s %10s %8s", "tg" + gen + at + " tok/s", "triad GB/s", "bound tok/s", "tg/bound", "load"));
             System.out.println(head);
             List<String> compared = new ArrayList<>();
             List<String> batched = new ArrayList<>();
             int V = m.weights().arch().nVocab();
-            int[] tokens = new SplittableRandom(7).ints(maxPrompt + gen, 0, Math.min(V, m.vocabulary().size())).toArray();
+            int[] tokens = new SplittableRandom(7).ints(depth + maxPrompt + gen + 1, 0, Math.min(V, m.vocabulary().size())).toArray();
             for (int t : threads) {
                 // Each thread count its own prepared model, with a compute pool of that size.
                 try (ForwardPass fp = cpu.prepare(m.weights(), cpu.params(Map.of("threads", t))); Parallel pool = new Parallel(t)) {
@@ -244,9 +261,9 @@ final class BenchModelCommand implements Runnable {
                     // many times slower before C2 has compiled it).
                     long warmStart = System.nanoTime();
                     for (int w = 0; w < 2 || System.nanoTime() - warmStart < 5_000_000_000L; w++) {
-                        KvCache warm = fp.newCache(maxPrompt + gen);
-                        fp.forward(warm, tokens, 0, prompt[0], logits);
-                        for (int i = 0; i < Math.min(16, gen); i++) fp.forward(warm, tokens, prompt[0] + i, prompt[0] + i + 1, logits);
+                        KvCache warm = context(fp, tokens, maxPrompt + gen, logits);
+                        fp.forward(warm, tokens, depth, depth + prompt[0], logits);
+                        for (int i = depth; i < depth + Math.min(16, gen); i++) fp.forward(warm, tokens, prompt[0] + i, prompt[0] + i + 1, logits);
                     }
                     double[][] pp = new double[prompt.length][repeat], ppCpu = new double[prompt.length][repeat];
                     double[] tg = new double[repeat], tgCpu = new double[repeat];
@@ -255,16 +272,16 @@ final class BenchModelCommand implements Runnable {
                     Progress progress = Progress.console(t + (t == 1 ? " thread" : " threads") + ", run");
                     for (int k = 0; k < repeat; k++) {
                         for (int j = 0; j < prompt.length; j++) {
-                            KvCache c = fp.newCache(prompt[j] + gen);
+                            KvCache c = context(fp, tokens, prompt[j] + gen, logits);
                             long t0 = System.nanoTime(), c0 = cpuClock.getCurrentThreadCpuTime();
-                            fp.forward(c, tokens, 0, prompt[j], logits);
+                            fp.forward(c, tokens, depth, depth + prompt[j], logits);
                             pp[j][k] = prompt[j] / ((System.nanoTime() - t0) / 1e9);
                             ppCpu[j][k] = prompt[j] / ((cpuClock.getCurrentThreadCpuTime() - c0) / 1e9);
                         }
-                        KvCache d = fp.newCache(gen + 1);
-                        fp.forward(d, tokens, 0, 1, logits);
+                        KvCache d = context(fp, tokens, gen + 1, logits);
+                        fp.forward(d, tokens, depth, depth + 1, logits);
                         long t0 = System.nanoTime(), c0 = cpuClock.getCurrentThreadCpuTime();
-                        for (int i = 1; i <= gen; i++) fp.forward(d, tokens, i, i + 1, logits);
+                        for (int i = depth + 1; i <= depth + gen; i++) fp.forward(d, tokens, i, i + 1, logits);
                         tg[k] = gen / ((System.nanoTime() - t0) / 1e9);
                         tgCpu[k] = gen / ((cpuClock.getCurrentThreadCpuTime() - c0) / 1e9);
                         progress.update(k + 1, repeat, "");   // outside the timed parts
@@ -274,24 +291,24 @@ final class BenchModelCommand implements Runnable {
                     double bw = pool.call(BenchModelCommand::triadBandwidth);
                     double bound = bw / bytesPerToken;
                     StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%-9d", t));
-                    for (double[] p : pp) row.append(String.format(Locale.ROOT, " %14.1f", median(p)));
-                    row.append(String.format(Locale.ROOT, " %14.1f %14.1f %16.1f %9.0f%% %8.2f", median(tg), bw / 1e9, bound, 100 * median(tg) / bound, load));
+                    for (double[] p : pp) row.append(String.format(Locale.ROOT, num, median(p)));
+                    row.append(String.format(Locale.ROOT, num + " %14.1f %16.1f %9.0f%% %8.2f", median(tg), bw / 1e9, bound, 100 * median(tg) / bound, load));
                     System.out.println(row);
                     if (batch > 1) batched.add(String.format(Locale.ROOT, "cpu, %d thread%s: %.1f tok/s", t, t == 1 ? "" : "s", decodeBatch(fp, tokens)));
                     if (llamaBench != null) {
                         double refLoad = loadAverage();
-                        LlamaBench.Result ref = LlamaBench.run(llamaBench, model, prompt, gen, t, repeat);
+                        LlamaBench.Result ref = LlamaBench.run(llamaBench, model, prompt, gen, depth, t, repeat);
                         refLoad = Math.max(refLoad, loadAverage());
                         StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-9s", "llama.cpp"));
                         StringBuilder ratio = new StringBuilder(String.format(Locale.ROOT, "%d thread%s:", t, t == 1 ? "" : "s"));
                         for (int j = 0; j < prompt.length; j++) {
                             double r = ref.pp(prompt[j]);
-                            line.append(String.format(Locale.ROOT, " %14.1f", r));
-                            ratio.append(String.format(Locale.ROOT, " pp%d %.2f×,", prompt[j], median(pp[j]) / r));
+                            line.append(String.format(Locale.ROOT, num, r));
+                            ratio.append(String.format(Locale.ROOT, " pp%d%s %.2f×,", prompt[j], at, median(pp[j]) / r));
                         }
-                        line.append(String.format(Locale.ROOT, " %14.1f %14s %16s %9.0f%% %8.2f", ref.tg(), "", "", 100 * ref.tg() / bound, refLoad));
+                        line.append(String.format(Locale.ROOT, num + " %14s %16s %9.0f%% %8.2f", ref.tg(), "", "", 100 * ref.tg() / bound, refLoad));
                         System.out.println(line);
-                        compared.add(ratio + String.format(Locale.ROOT, " tg%d %.2f× llama.cpp (load %.2f / %.2f)", gen, median(tg) / ref.tg(), load, refLoad));
+                        compared.add(ratio + String.format(Locale.ROOT, " tg%d%s %.2f× llama.cpp (load %.2f / %.2f)", gen, at, median(tg) / ref.tg(), load, refLoad));
                         if (cpuTime && t == 1) compared.add(processorTime(ppCpu, tgCpu));
                     }
                 }
@@ -312,7 +329,7 @@ final class BenchModelCommand implements Runnable {
                         fraction = String.format(Locale.ROOT, "%.0f%%", 100 * speed[prompt.length] / b);
                     }
                     StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%-9s", otherName));
-                    for (double v : speed) row.append(String.format(Locale.ROOT, " %14.1f", v));
+                    for (double v : speed) row.append(String.format(Locale.ROOT, num, v));
                     row.append(String.format(Locale.ROOT, " %14s %16s %10s %8.2f", bw, bound, fraction, loadAverage()));
                     System.out.println(row);
                     if (batch > 1) batched.add(String.format(Locale.ROOT, "%s: %.1f tok/s", otherName, decodeBatch(dev, tokens)));
@@ -381,28 +398,35 @@ final class BenchModelCommand implements Runnable {
         return best;
     }
 
+    /** A cache for {@link #depth} + {@code extra} tokens, holding the first {@link #depth} (untimed): the context each pp and tg run starts from. */
+    private KvCache context(ForwardPass fp, int[] tokens, int extra, float[] logits) {
+        KvCache c = fp.newCache(depth + extra);
+        if (depth > 0) fp.forward(c, tokens, 0, depth, logits);
+        return c;
+    }
+
     /** Median prompt-processing tokens/s for each prompt length, then decode tokens/s, of {@code fp}, after a warm-up (the JIT, or a device's first runs). */
     private double[] measure(ForwardPass fp, int[] tokens, String label) {
         float[] logits = new float[fp.weights().arch().nVocab()];
-        try (KvCache warm = fp.newCache(prompt[0] + gen)) {
-            fp.forward(warm, tokens, 0, prompt[0], logits);
-            for (int i = 0; i < Math.min(8, gen); i++) fp.forward(warm, tokens, prompt[0] + i, prompt[0] + i + 1, logits);
+        try (KvCache warm = context(fp, tokens, prompt[0] + gen, logits)) {
+            fp.forward(warm, tokens, depth, depth + prompt[0], logits);
+            for (int i = depth; i < depth + Math.min(8, gen); i++) fp.forward(warm, tokens, prompt[0] + i, prompt[0] + i + 1, logits);
         }
         double[][] pp = new double[prompt.length][repeat];
         double[] tg = new double[repeat];
         Progress progress = Progress.console(label + ", run");
         for (int k = 0; k < repeat; k++) {
             for (int j = 0; j < prompt.length; j++) {
-                try (KvCache c = fp.newCache(prompt[j] + gen)) {
+                try (KvCache c = context(fp, tokens, prompt[j] + gen, logits)) {
                     long t0 = System.nanoTime();
-                    fp.forward(c, tokens, 0, prompt[j], logits);
+                    fp.forward(c, tokens, depth, depth + prompt[j], logits);
                     pp[j][k] = prompt[j] / ((System.nanoTime() - t0) / 1e9);
                 }
             }
-            try (KvCache d = fp.newCache(gen + 1)) {
-                fp.forward(d, tokens, 0, 1, logits);
+            try (KvCache d = context(fp, tokens, gen + 1, logits)) {
+                fp.forward(d, tokens, depth, depth + 1, logits);
                 long t0 = System.nanoTime();
-                for (int i = 1; i <= gen; i++) fp.forward(d, tokens, i, i + 1, logits);
+                for (int i = depth + 1; i <= depth + gen; i++) fp.forward(d, tokens, i, i + 1, logits);
                 tg[k] = gen / ((System.nanoTime() - t0) / 1e9);
             }
             progress.update(k + 1, repeat, "");   // outside the timed parts

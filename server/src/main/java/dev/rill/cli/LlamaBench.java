@@ -31,11 +31,15 @@ final class LlamaBench {
         }
     }
 
-    /** Runs {@code llama-bench -p P1,P2.. -n gen -t threads -r repeat} on {@code model}; each figure is the median of its samples. */
-    static Result run(Path exe, Path model, int[] prompts, int gen, int threads, int repeat) throws IOException {
+    /**
+     * Runs {@code llama-bench -p P1,P2.. -n gen -d depth -t threads -r repeat} on {@code model} (no
+     * {@code -d} for depth 0, so older builds without it still run); each figure is the median of its samples.
+     */
+    static Result run(Path exe, Path model, int[] prompts, int gen, int depth, int threads, int repeat) throws IOException {
         String p = java.util.Arrays.stream(prompts).mapToObj(String::valueOf).collect(java.util.stream.Collectors.joining(","));
-        List<String> cmd = List.of(exe.toString(), "-m", model.toString(), "-p", p, "-n", String.valueOf(gen),
-                "-t", String.valueOf(threads), "-r", String.valueOf(repeat), "-o", "json");
+        List<String> cmd = new java.util.ArrayList<>(List.of(exe.toString(), "-m", model.toString(), "-p", p, "-n", String.valueOf(gen),
+                "-t", String.valueOf(threads), "-r", String.valueOf(repeat), "-o", "json"));
+        if (depth > 0) cmd.addAll(List.of("-d", String.valueOf(depth)));
         Process proc = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         String out = new String(proc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         try {
@@ -53,7 +57,7 @@ final class LlamaBench {
             else if (test.path("n_prompt").asInt() == 0) tg = median;
         }
         for (int n : prompts) if (!pp.containsKey(n)) tg = Double.NaN;
-        if (Double.isNaN(tg)) throw new IOException("llama-bench printed no pp/tg results for -p " + p + " -n " + gen + ": " + out);
+        if (Double.isNaN(tg)) throw new IOException("llama-bench printed no pp/tg results for -p " + p + " -n " + gen + (depth > 0 ? " -d " + depth : "") + ": " + out);
         return new Result(pp, tg);
     }
 

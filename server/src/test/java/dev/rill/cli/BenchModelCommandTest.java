@@ -89,6 +89,39 @@ class BenchModelCommandTest {
         assertTrue(Pattern.compile("(?m)^1\\s.*\\s\\d+\\.\\d\\d$").matcher(out.stdout()).find(), out.stdout());
     }
 
+    /** {@code --depth}: runs start from a filled context, llama-bench is asked for the same depth, and the labels say so. */
+    @Test
+    void measuresDeepInTheContextAsLlamaBenchDoes() throws IOException {
+        Path fixture = Path.of("src/test/resources/llama-bench/tiny-q4_0.json").toAbsolutePath();
+        Path argsSeen = tmp.resolve("args.txt");
+        Path script = tmp.resolve("llama-bench");
+        Files.writeString(script, "#!/bin/sh\necho \"$@\" > '" + argsSeen + "'\ncat '" + fixture + "'\n");
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
+        Path model = tmp.resolve("tiny.gguf");
+
+        Out out = bench(args(model, "--depth", "100", "--llama-bench", script.toString()));
+        assertEquals(0, out.run().code(), out.run().err());
+        assertEquals("-m " + model + " -p 8 -n 4 -t 1 -r 1 -o json -d 100", Files.readString(argsSeen).trim());
+        assertTrue(out.stdout().contains("pp8@d100 tok/s") && out.stdout().contains("tg4@d100 tok/s"), out.stdout());
+        Matcher ours = Pattern.compile("(?m)^1\\s+([\\d.]+)\\s+([\\d.]+)\\s").matcher(out.stdout());
+        assertTrue(ours.find(), out.stdout());
+        assertTrue(Double.parseDouble(ours.group(1)) > 0 && Double.parseDouble(ours.group(2)) > 0, out.stdout());
+        assertTrue(out.stdout().contains("Rill / llama.cpp, 1 thread: pp8@d100 "), out.stdout());
+        assertTrue(out.stdout().contains(" tg4@d100 "), out.stdout());
+
+        // The synthetic model holds 1,024 positions: a depth past them is refused before anything is measured.
+        Out deep = bench(args(model, "--depth", "1020"));
+        assertEquals(1, deep.run().code());
+        assertTrue(deep.run().err().contains("--depth 1020 + the longest --prompt-tokens 8 + --tokens 4 need 1033 positions; tiny.gguf holds 1024"), deep.run().err());
+        assertFalse(deep.stdout().contains("tok/s"), "no table started: " + deep.stdout());
+        var negative = bench(args(model, "--depth", "-1")).run();
+        assertEquals(1, negative.code());
+        assertTrue(negative.err().contains("--depth must be >= 0 tokens (got -1)"), negative.err());
+        var cpuTime = bench(args(model, "--depth", "8", "--cpu-time", "--llama-bench", script.toString())).run();
+        assertEquals(1, cpuTime.code());
+        assertTrue(cpuTime.err().contains("--cpu-time compares runs from an empty context"), cpuTime.err());
+    }
+
     /**
      * {@code --cpu-time}: llama.cpp's processor time per run is the difference between a run with
      * R+1 repeats and one with 1, over R, here from a stand-in that burns processor time in
