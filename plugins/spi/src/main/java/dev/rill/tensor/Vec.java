@@ -13,53 +13,6 @@ public final class Vec {
     private Vec() {
     }
 
-    /**
-     * {@code out[oo+t] = scale · dot(q[qo..qo+n), rows[ro+t·stride..+n))} for {@code t < count}: one
-     * query against many keys. Bit for bit what {@link #dot} gives for each row; for heads of four
-     * vectors the query stays in registers across rows.
-     */
-    public static void dotEach(float[] q, int qo, float[] rows, int ro, int stride, int count, int n, float scale, float[] out, int oo) {
-        if (n != 4 * L) {
-            for (int t = 0; t < count; t++) out[oo + t] = scale * dot(q, qo, rows, ro + t * stride, n);
-            return;
-        }
-        FloatVector q0 = FloatVector.fromArray(S, q, qo), q1 = FloatVector.fromArray(S, q, qo + L);
-        FloatVector q2 = FloatVector.fromArray(S, q, qo + 2 * L), q3 = FloatVector.fromArray(S, q, qo + 3 * L);
-        FloatVector zero = FloatVector.zero(S);
-        for (int t = 0, r = ro; t < count; t++, r += stride) {
-            // The same operations in the same order as dot(): two accumulators, lanes [0,L)+[2L,3L) and [L,2L)+[3L,4L).
-            FloatVector acc0 = q0.fma(FloatVector.fromArray(S, rows, r), zero);
-            FloatVector acc1 = q1.fma(FloatVector.fromArray(S, rows, r + L), zero);
-            acc0 = q2.fma(FloatVector.fromArray(S, rows, r + 2 * L), acc0);
-            acc1 = q3.fma(FloatVector.fromArray(S, rows, r + 3 * L), acc1);
-            out[oo + t] = scale * VMath.sum(acc0.add(acc1));
-        }
-    }
-
-    /**
-     * {@code y[yo..yo+n) += Σ_t w[wo+t]·scale · rows[ro+t·stride..+n)}, adding row after row: bit for bit
-     * {@link #axpy} called for each row in turn; for four-vector rows the sum stays in registers.
-     */
-    public static void addWeightedRows(float[] w, int wo, float scale, float[] rows, int ro, int stride, int count, float[] y, int yo, int n) {
-        if (n != 4 * L) {
-            for (int t = 0; t < count; t++) axpy(w[wo + t] * scale, rows, ro + t * stride, y, yo, n);
-            return;
-        }
-        FloatVector y0 = FloatVector.fromArray(S, y, yo), y1 = FloatVector.fromArray(S, y, yo + L);
-        FloatVector y2 = FloatVector.fromArray(S, y, yo + 2 * L), y3 = FloatVector.fromArray(S, y, yo + 3 * L);
-        for (int t = 0, r = ro; t < count; t++, r += stride) {
-            FloatVector a = FloatVector.broadcast(S, w[wo + t] * scale);
-            y0 = a.fma(FloatVector.fromArray(S, rows, r), y0);
-            y1 = a.fma(FloatVector.fromArray(S, rows, r + L), y1);
-            y2 = a.fma(FloatVector.fromArray(S, rows, r + 2 * L), y2);
-            y3 = a.fma(FloatVector.fromArray(S, rows, r + 3 * L), y3);
-        }
-        y0.intoArray(y, yo);
-        y1.intoArray(y, yo + L);
-        y2.intoArray(y, yo + 2 * L);
-        y3.intoArray(y, yo + 3 * L);
-    }
-
     /** {@code Σ a[ao+i]·b[bo+i]} for {@code i < n}. */
     public static float dot(float[] a, int ao, float[] b, int bo, int n) {
         int i = 0;

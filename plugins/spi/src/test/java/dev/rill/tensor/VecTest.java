@@ -4,10 +4,9 @@ import org.junit.jupiter.api.Test;
 
 import java.util.Random;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** The many-row kernels of decode attention give, bit for bit, what the one-row kernels give row by row. */
+/** Dot products and axpy against plain double-precision loops, at every length around the vector width (tails included). */
 class VecTest {
 
     private static float[] random(Random rnd, int n) {
@@ -17,30 +16,29 @@ class VecTest {
     }
 
     @Test
-    void dotEachIsDotRowByRow() {
+    void dotIsTheSumOfProducts() {
         Random rnd = new Random(7);
-        for (int n : new int[]{4 * Vec.L, 3 * Vec.L, 2 * Vec.L + 3, 5}) {
-            int count = 37, stride = n + 11, qo = 3, ro = 5;
-            float[] q = random(rnd, qo + n), rows = random(rnd, ro + count * stride);
-            float[] got = new float[count + 2];
-            Vec.dotEach(q, qo, rows, ro, stride, count, n, 0.125f, got, 2);
-            for (int t = 0; t < count; t++) {
-                float want = 0.125f * Vec.dot(q, qo, rows, ro + t * stride, n);
-                assertEquals(Float.floatToIntBits(want), Float.floatToIntBits(got[2 + t]), "n " + n + ", row " + t);
+        for (int n = 0; n <= 4 * Vec.L + 5; n++) {
+            float[] a = random(rnd, n + 3), b = random(rnd, n + 5);
+            double want = 0, scale = 0;
+            for (int i = 0; i < n; i++) {
+                want += (double) a[3 + i] * b[5 + i];
+                scale += Math.abs((double) a[3 + i] * b[5 + i]);
             }
+            assertEquals(want, Vec.dot(a, 3, b, 5, n), 1e-6 * scale + 1e-30, "n " + n);
         }
     }
 
     @Test
-    void addWeightedRowsIsAxpyRowByRow() {
+    void axpyAddsAScaledRow() {
         Random rnd = new Random(11);
-        for (int n : new int[]{4 * Vec.L, 3 * Vec.L, 2 * Vec.L + 3, 5}) {
-            int count = 29, stride = n + 7, ro = 4, yo = 6;
-            float[] w = random(rnd, count + 1), rows = random(rnd, ro + count * stride), y0 = random(rnd, yo + n);
-            float[] want = y0.clone(), got = y0.clone();
-            for (int t = 0; t < count; t++) Vec.axpy(w[1 + t] * 0.5f, rows, ro + t * stride, want, yo, n);
-            Vec.addWeightedRows(w, 1, 0.5f, rows, ro, stride, count, got, yo, n);
-            assertArrayEquals(want, got, 0f, "n " + n);
+        for (int n = 0; n <= 2 * Vec.L + 3; n++) {
+            float[] x = random(rnd, n + 2), y = random(rnd, n + 4), y0 = y.clone();
+            Vec.axpy(0.75f, x, 2, y, 4, n);
+            for (int i = 0; i < y.length; i++) {
+                double want = i >= 4 && i < 4 + n ? y0[i] + 0.75 * x[i - 2] : y0[i];
+                assertEquals(want, y[i], 1e-6 * (Math.abs(want) + 1), "n " + n + ", element " + i);
+            }
         }
     }
 }

@@ -200,7 +200,7 @@ final class CpuForwardPass implements ForwardPass {
         norm(w.finalNorm(), last, normed, K);
         float[] out = K == 1 ? logits[0] : new float[K * V];
         MatMul.forward(w.output(), normed, K, out);
-        if (a.finalSoftcap() > 0) softcap(out, K * V, a.finalSoftcap());
+        if (a.finalSoftcap() > 0) softcap(out, 0, K * V, a.finalSoftcap());
         if (K > 1) for (int i = 0; i < K; i++) System.arraycopy(out, i * V, logits[i], 0, V);
     }
 
@@ -228,8 +228,8 @@ final class CpuForwardPass implements ForwardPass {
     }
 
     /** {@code x = cap·tanh(x/cap)}: soft-capping of scores or logits (Gemma 2). */
-    private static void softcap(float[] x, int n, float cap) {
-        for (int i = 0; i < n; i++) x[i] = (float) (cap * Math.tanh(x[i] / cap));
+    private static void softcap(float[] x, int off, int n, float cap) {
+        for (int i = off; i < off + n; i++) x[i] = (float) (cap * Math.tanh(x[i] / cap));
     }
 
     /** Per-head q/k RMSNorm (Qwen 3, Gemma 3) and rotation (RoPE) of this step's queries and keys. */
@@ -273,33 +273,66 @@ final class CpuForwardPass implements ForwardPass {
             return;
         }
         boolean bias = pe.biasesScores();
-        // Enough (row, head) pairs per task that each task does at least ~16k multiply-adds: a
-        // decode step's heads split over the threads from about position 10 on (with 64k, not before
-        // position 40, and the helper waited while the caller ran them all: 2 threads, s110-Q4_K
-        // tg64 261.6 -> 267.3 tok/s alone, 266 -> 278.9 with two chunks per thread in a burst).
-        int maxPos = 0;
-        for (int p : pos) maxPos = Math.max(maxPos, p);
-        long perPair = (long) (maxPos + 1) * hs * 2;
-        int grain = (int) Math.max(1, Math.min(M * NH, 16_384 / Math.max(1, perPair)));
-        Parallel.forRange(M * NH, grain, (i0, i1) -> {
-            float[] scores = new float[pos[0] + 1];
-            for (int i = i0; i < i1; i++) {
-                int r = i / NH, h = i % NH, kvh = h / group;
-                int first = window > 0 ? Math.max(0, pos[r] - window + 1) : 0, n = pos[r] + 1 - first;
-                if (scores.length < n) scores = new float[n];
+        // Tasks are blocks of KEY_BLOCK cached positions of one row, all heads at once: each reads
+        // its keys and values row after row, contiguously. (Split by heads instead, each task read a
+        // head's slice of every row, strided: 2.5x slower on one thread at 512 cached positions, and
+        // two threads slower than one.) A block leaves its own softmax state — per head the largest
+        // score m, Σ e^(s−m) and Σ e^(s−m)·v — and the blocks are merged in order afterwards, so the
+        // result does not depend on how many threads ran them.
+        int[] firstTask = new int[M + 1];
+        for (int r = 0; r < M; r++) firstTask[r + 1] = firstTask[r] + (keys(pos[r], window) + KEY_BLOCK - 1) / KEY_BLOCK;
+        int tasks = firstTask[M];
+        if (s.blockMax == null || s.blockMax.length < tasks * NH) {
+            s.blockMax = new float[tasks * NH];
+            s.blockSum = new float[tasks * NH];
+            s.blockOut = new float[tasks * NH * hs];
+        }
+        float[] blockMax = s.blockMax, blockSum = s.blockSum, blockOut = s.blockOut;
+        Parallel.forRange(tasks, 1, (t0, t1) -> {
+            float[] scores = new float[NH * KEY_BLOCK];
+            for (int t = t0; t < t1; t++) {
+                int r = 0;
+                while (firstTask[r + 1] <= t) r++;
+                int p0 = pos[r] + 1 - keys(pos[r], window) + (t - firstTask[r]) * KEY_BLOCK, len = Math.min(KEY_BLOCK, pos[r] + 1 - p0);
                 float[] keys = caches[r].keys[layer], values = caches[r].values[layer];
-                int q = r * qd + h * hs;
-                Vec.dotEach(s.q, q, keys, first * kd + kvh * hs, kd, n, hs, scale, scores, 0);
-                if (cap > 0) softcap(scores, n, cap);
-                if (bias) pe.scoreBias(h, pos[r], first, scores, 0, n);
-                float max = Vec.max(scores, 0, n);
-                float sum = Vec.expShift(scores, 0, n, max);
-                int o = r * qd + h * hs;
-                java.util.Arrays.fill(s.att, o, o + hs, 0f);
-                float inv = 1f / sum;
-                Vec.addWeightedRows(scores, 0, inv, values, first * kd + kvh * hs, kd, n, s.att, o, hs);
+                int qr = r * qd;
+                for (int j = 0, row = p0 * kd; j < len; j++, row += kd) {
+                    for (int h = 0; h < NH; h++) scores[h * KEY_BLOCK + j] = scale * Vec.dot(s.q, qr + h * hs, keys, row + h / group * hs, hs);
+                }
+                for (int h = 0; h < NH; h++) {
+                    int so = h * KEY_BLOCK;
+                    if (cap > 0) softcap(scores, so, len, cap);
+                    if (bias) pe.scoreBias(h, pos[r], p0, scores, so, len);
+                    float max = Vec.max(scores, so, len);
+                    blockMax[t * NH + h] = max;
+                    blockSum[t * NH + h] = Vec.expShift(scores, so, len, max);
+                }
+                java.util.Arrays.fill(blockOut, t * NH * hs, (t + 1) * NH * hs, 0f);
+                for (int j = 0, row = p0 * kd; j < len; j++, row += kd) {
+                    for (int h = 0; h < NH; h++) Vec.axpy(scores[h * KEY_BLOCK + j], values, row + h / group * hs, blockOut, (t * NH + h) * hs, hs);
+                }
             }
         });
+        for (int r = 0; r < M; r++) {
+            for (int h = 0; h < NH; h++) {
+                float max = Float.NEGATIVE_INFINITY, sum = 0;
+                for (int t = firstTask[r]; t < firstTask[r + 1]; t++) max = Math.max(max, blockMax[t * NH + h]);
+                for (int t = firstTask[r]; t < firstTask[r + 1]; t++) sum += (float) StrictMath.exp(blockMax[t * NH + h] - max) * blockSum[t * NH + h];
+                int o = r * qd + h * hs;
+                java.util.Arrays.fill(s.att, o, o + hs, 0f);
+                for (int t = firstTask[r]; t < firstTask[r + 1]; t++) {
+                    Vec.axpy((float) StrictMath.exp(blockMax[t * NH + h] - max) / sum, blockOut, (t * NH + h) * hs, s.att, o, hs);
+                }
+            }
+        }
+    }
+
+    /** Cached positions per attention block task ({@link #attention}). */
+    static final int KEY_BLOCK = 64;
+
+    /** How many cached positions a query at {@code pos} attends to (all, or the last {@code window}). */
+    private static int keys(int pos, int window) {
+        return window > 0 ? Math.min(pos + 1, window) : pos + 1;
     }
 
     /** Whether the rows are consecutive positions of one cache (a prompt). */
@@ -316,6 +349,8 @@ final class CpuForwardPass implements ForwardPass {
     private static final class Scratch {
         final int M;
         final float[] x, h, q, k, v, att, up, gate, post;
+        /** Attention's per-block softmax state ({@link #attention}), grown as contexts grow. */
+        float[] blockMax, blockSum, blockOut;
 
         Scratch(Architecture a, int M) {
             this.M = M;

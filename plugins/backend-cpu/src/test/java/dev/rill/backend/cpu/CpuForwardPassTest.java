@@ -126,6 +126,36 @@ class CpuForwardPassTest {
         }
     }
 
+    /**
+     * Decode deep into a context, where attention runs over several blocks of cached positions whose
+     * softmax states are merged ({@link CpuForwardPass#KEY_BLOCK}): the logits at positions around
+     * block edges are the reference's (grouped-query heads; scores biased by key position; soft-capped
+     * scores beside a sliding window), and two threads give bit for bit what one gives.
+     */
+    @Test
+    void longContextsDecodeAsTheReferenceOnAnyNumberOfThreads() {
+        int T = 3 * CpuForwardPass.KEY_BLOCK + 8;
+        int[] tokens = new SplittableRandom(17).ints(T, 0, 50).toArray();
+        java.util.Set<Integer> checked = java.util.Set.of(20, 63, 64, 65, 128, 129, 150, T - 1);
+        for (ModelWeights w : new ModelWeights[]{llama(21, T), gpt(22, T), gemma(23, T)}) {
+            ReferenceForward ref = new ReferenceForward(w);
+            String what = w.arch().activation() + " model";
+            int V = w.arch().nVocab();
+            try (ForwardPass one = CPU.prepare(w, CPU.params(Map.of("threads", 1))); ForwardPass two = CPU.prepare(w, CPU.params(Map.of("threads", 2)));
+                 KvCache c1 = one.newCache(T); KvCache c2 = two.newCache(T)) {
+                float[] l1 = new float[V], l2 = new float[V];
+                one.forward(c1, tokens, 0, 20, l1);
+                two.forward(c2, tokens, 0, 20, l2);
+                for (int t = 20; t < T; t++) {
+                    one.forward(c1, tokens, t, t + 1, l1);
+                    two.forward(c2, tokens, t, t + 1, l2);
+                    assertEquals(java.util.Arrays.toString(l1), java.util.Arrays.toString(l2), what + ": 1 and 2 threads at position " + t);
+                    if (checked.contains(t)) assertClose(ref.logits(java.util.Arrays.copyOf(tokens, t + 1)), l1, 1e-4, what + " at position " + t);
+                }
+            }
+        }
+    }
+
     @Test
     void eachPreparedModelHasItsOwnThreadsAndTheyAgree() {
         ModelWeights w = gpt(2);
@@ -156,7 +186,11 @@ class CpuForwardPassTest {
 
     /** RMSNorm, SwiGLU, 4 query heads over 2 key/value heads of 16, q/k norms, q/k/v biases, untied head. */
     static ModelWeights llama(long seed) {
-        int V = 64, C = 64, L = 2, nHead = 4, nKvHead = 2, hs = 16, H = 96, T = 32;
+        return llama(seed, 32);
+    }
+
+    static ModelWeights llama(long seed, int T) {
+        int V = 64, C = 64, L = 2, nHead = 4, nKvHead = 2, hs = 16, H = 96;
         SplittableRandom r = new SplittableRandom(seed);
         Architecture a = new Architecture(V, C, L, nHead, nKvHead, hs, H, T, T, Architecture.Norm.RMS_NORM, 1e-5f,
                 Architecture.Activation.SWIGLU);
@@ -172,7 +206,11 @@ class CpuForwardPassTest {
 
     /** {@link #llama} with Gemma's extras: see {@link #gemmaShapedLogitsAreTheReferences}. */
     static ModelWeights gemma(long seed) {
-        ModelWeights l = llama(seed);
+        return gemma(seed, 32);
+    }
+
+    static ModelWeights gemma(long seed, int T) {
+        ModelWeights l = llama(seed, T);
         SplittableRandom r = new SplittableRandom(seed + 1);
         Architecture b = l.arch();
         Architecture a = new Architecture(b.nVocab(), b.nEmb(), b.nLayer(), b.nHead(), b.nKvHead(), b.headDim(), b.nHidden(), b.T(),
@@ -189,7 +227,11 @@ class CpuForwardPassTest {
 
     /** LayerNorm with shifts, GELU, q/k/v as column views of one fused (C, 3C) matrix, tied head. */
     static ModelWeights gpt(long seed) {
-        int V = 50, C = 32, L = 2, nHead = 4, hs = 8, T = 32;
+        return gpt(seed, 32);
+    }
+
+    static ModelWeights gpt(long seed, int T) {
+        int V = 50, C = 32, L = 2, nHead = 4, hs = 8;
         SplittableRandom r = new SplittableRandom(seed);
         Architecture a = new Architecture(V, C, L, nHead, nHead, hs, 4 * C, T, T, Architecture.Norm.LAYER_NORM, 1e-5f,
                 Architecture.Activation.GELU_TANH);
