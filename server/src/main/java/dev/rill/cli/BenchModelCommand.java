@@ -159,6 +159,9 @@ final class BenchModelCommand implements Runnable {
         }
     }
 
+    /** Positions a synthetic model holds: room for --depth 4096 with a 512-token prompt. */
+    static final int SYNTHETIC_CONTEXT = 8192;
+
     private void createSynthetic() throws java.io.IOException {
         int[] s = shape(shape);
         int dim = s[0], layers = s[1], heads = s[2], kvHeads = s[3], hidden = s[4], vocab = s[5];
@@ -166,7 +169,7 @@ final class BenchModelCommand implements Runnable {
         typeOf(create, "output.weight");
         GgufWriter w = new GgufWriter()
                 .putString("general.architecture", "llama").putString("general.name", "synthetic " + shape + " " + create)
-                .putUInt32("llama.context_length", 1024).putUInt32("llama.embedding_length", dim)
+                .putUInt32("llama.context_length", SYNTHETIC_CONTEXT).putUInt32("llama.embedding_length", dim)
                 .putUInt32("llama.block_count", layers).putUInt32("llama.feed_forward_length", hidden)
                 .putUInt32("llama.attention.head_count", heads).putUInt32("llama.attention.head_count_kv", kvHeads)
                 .putFloat32("llama.attention.layer_norm_rms_epsilon", 1e-5f).putFloat32("llama.rope.freq_base", 10000f)

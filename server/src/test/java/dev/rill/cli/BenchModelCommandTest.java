@@ -109,10 +109,10 @@ class BenchModelCommandTest {
         assertTrue(out.stdout().contains("Rill / llama.cpp, 1 thread: pp8@d100 "), out.stdout());
         assertTrue(out.stdout().contains(" tg4@d100 "), out.stdout());
 
-        // The synthetic model holds 1,024 positions: a depth past them is refused before anything is measured.
-        Out deep = bench(args(model, "--depth", "1020"));
+        // The synthetic model holds 8,192 positions: a depth past them is refused before anything is measured.
+        Out deep = bench(args(model, "--depth", "8180"));
         assertEquals(1, deep.run().code());
-        assertTrue(deep.run().err().contains("--depth 1020 + the longest --prompt-tokens 8 + --tokens 4 need 1033 positions; tiny.gguf holds 1024"), deep.run().err());
+        assertTrue(deep.run().err().contains("--depth 8180 + the longest --prompt-tokens 8 + --tokens 4 need 8193 positions; tiny.gguf holds 8192"), deep.run().err());
         assertFalse(deep.stdout().contains("tok/s"), "no table started: " + deep.stdout());
         var negative = bench(args(model, "--depth", "-1")).run();
         assertEquals(1, negative.code());
