@@ -280,7 +280,7 @@ final class CpuForwardPass implements ForwardPass {
         // score m, Σ e^(s−m) and Σ e^(s−m)·v — and the blocks are merged in order afterwards, so the
         // result does not depend on how many threads ran them.
         int[] firstTask = new int[M + 1];
-        for (int r = 0; r < M; r++) firstTask[r + 1] = firstTask[r] + (keys(pos[r], window) + KEY_BLOCK - 1) / KEY_BLOCK;
+        for (int r = 0; r < M; r++) firstTask[r + 1] = firstTask[r] + (attended(pos[r], window) + KEY_BLOCK - 1) / KEY_BLOCK;
         int tasks = firstTask[M];
         if (s.blockMax == null || s.blockMax.length < tasks * NH) {
             s.blockMax = new float[tasks * NH];
@@ -293,7 +293,7 @@ final class CpuForwardPass implements ForwardPass {
             for (int t = t0; t < t1; t++) {
                 int r = 0;
                 while (firstTask[r + 1] <= t) r++;
-                int p0 = pos[r] + 1 - keys(pos[r], window) + (t - firstTask[r]) * KEY_BLOCK, len = Math.min(KEY_BLOCK, pos[r] + 1 - p0);
+                int p0 = pos[r] + 1 - attended(pos[r], window) + (t - firstTask[r]) * KEY_BLOCK, len = Math.min(KEY_BLOCK, pos[r] + 1 - p0);
                 float[] keys = caches[r].keys[layer], values = caches[r].values[layer];
                 int qr = r * qd;
                 for (int j = 0, row = p0 * kd; j < len; j++, row += kd) {
@@ -331,7 +331,7 @@ final class CpuForwardPass implements ForwardPass {
     static final int KEY_BLOCK = 64;
 
     /** How many cached positions a query at {@code pos} attends to (all, or the last {@code window}). */
-    private static int keys(int pos, int window) {
+    private static int attended(int pos, int window) {
         return window > 0 ? Math.min(pos + 1, window) : pos + 1;
     }
 
