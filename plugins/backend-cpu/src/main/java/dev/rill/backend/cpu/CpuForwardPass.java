@@ -290,8 +290,8 @@ final class CpuForwardPass implements ForwardPass {
         float[] blockMax = s.blockMax, blockSum = s.blockSum, blockOut = s.blockOut;
         Parallel.forRange(tasks, 1, (t0, t1) -> {
             float[] scores = new float[NH * KEY_BLOCK];
+            int r = 0;
             for (int t = t0; t < t1; t++) {
-                int r = 0;
                 while (firstTask[r + 1] <= t) r++;
                 int p0 = pos[r] + 1 - attended(pos[r], window) + (t - firstTask[r]) * KEY_BLOCK, len = Math.min(KEY_BLOCK, pos[r] + 1 - p0);
                 float[] keys = caches[r].keys[layer], values = caches[r].values[layer];
@@ -317,12 +317,14 @@ final class CpuForwardPass implements ForwardPass {
             for (int h = 0; h < NH; h++) {
                 float max = Float.NEGATIVE_INFINITY, sum = 0;
                 for (int t = firstTask[r]; t < firstTask[r + 1]; t++) max = Math.max(max, blockMax[t * NH + h]);
-                for (int t = firstTask[r]; t < firstTask[r + 1]; t++) sum += (float) StrictMath.exp(blockMax[t * NH + h] - max) * blockSum[t * NH + h];
+                // Each block's weight e^(m_b − m) replaces its max: computed once, used for the sum and the output.
+                for (int t = firstTask[r]; t < firstTask[r + 1]; t++) {
+                    blockMax[t * NH + h] = (float) StrictMath.exp(blockMax[t * NH + h] - max);
+                    sum += blockMax[t * NH + h] * blockSum[t * NH + h];
+                }
                 int o = r * qd + h * hs;
                 java.util.Arrays.fill(s.att, o, o + hs, 0f);
-                for (int t = firstTask[r]; t < firstTask[r + 1]; t++) {
-                    Vec.axpy((float) StrictMath.exp(blockMax[t * NH + h] - max) / sum, blockOut, (t * NH + h) * hs, s.att, o, hs);
-                }
+                for (int t = firstTask[r]; t < firstTask[r + 1]; t++) Vec.axpy(blockMax[t * NH + h] / sum, blockOut, (t * NH + h) * hs, s.att, o, hs);
             }
         }
     }
