@@ -263,30 +263,20 @@ final class BenchModelCommand implements Runnable {
                     // loaded machine leaves the compiler threads little time, and vector code runs
                     // many times slower before C2 has compiled it).
                     long warmStart = System.nanoTime();
-                    for (int w = 0; w < 2 || System.nanoTime() - warmStart < 5_000_000_000L; w++) {
-                        KvCache warm = context(fp, tokens, maxPrompt + gen, logits);
-                        fp.forward(warm, tokens, depth, depth + prompt[0], logits);
-                        for (int i = depth; i < depth + Math.min(16, gen); i++) fp.forward(warm, tokens, prompt[0] + i, prompt[0] + i + 1, logits);
-                    }
+                    for (int w = 0; w < 2 || System.nanoTime() - warmStart < 5_000_000_000L; w++) warmUp(fp, tokens, 16, logits);
                     double[][] pp = new double[prompt.length][repeat], ppCpu = new double[prompt.length][repeat];
                     double[] tg = new double[repeat], tgCpu = new double[repeat];
                     double load = loadAverage();
-                    var cpuClock = java.lang.management.ManagementFactory.getThreadMXBean();
                     Progress progress = Progress.console(t + (t == 1 ? " thread" : " threads") + ", run");
                     for (int k = 0; k < repeat; k++) {
                         for (int j = 0; j < prompt.length; j++) {
-                            KvCache c = context(fp, tokens, prompt[j] + gen, logits);
-                            long t0 = System.nanoTime(), c0 = cpuClock.getCurrentThreadCpuTime();
-                            fp.forward(c, tokens, depth, depth + prompt[j], logits);
-                            pp[j][k] = prompt[j] / ((System.nanoTime() - t0) / 1e9);
-                            ppCpu[j][k] = prompt[j] / ((cpuClock.getCurrentThreadCpuTime() - c0) / 1e9);
+                            double[] speed = promptRun(fp, tokens, prompt[j], logits);
+                            pp[j][k] = speed[0];
+                            ppCpu[j][k] = speed[1];
                         }
-                        KvCache d = context(fp, tokens, gen + 1, logits);
-                        fp.forward(d, tokens, depth, depth + 1, logits);
-                        long t0 = System.nanoTime(), c0 = cpuClock.getCurrentThreadCpuTime();
-                        for (int i = depth + 1; i <= depth + gen; i++) fp.forward(d, tokens, i, i + 1, logits);
-                        tg[k] = gen / ((System.nanoTime() - t0) / 1e9);
-                        tgCpu[k] = gen / ((cpuClock.getCurrentThreadCpuTime() - c0) / 1e9);
+                        double[] speed = decodeRun(fp, tokens, logits);
+                        tg[k] = speed[0];
+                        tgCpu[k] = speed[1];
                         progress.update(k + 1, repeat, "");   // outside the timed parts
                     }
                     progress.clear();
@@ -408,30 +398,45 @@ final class BenchModelCommand implements Runnable {
         return c;
     }
 
+    /** One untimed prompt of {@code prompt[0]} tokens and {@code steps} decode steps (at most {@link #gen}), for the JIT or a device's first runs. */
+    private void warmUp(ForwardPass fp, int[] tokens, int steps, float[] logits) {
+        try (KvCache warm = context(fp, tokens, prompt[0] + gen, logits)) {
+            fp.forward(warm, tokens, depth, depth + prompt[0], logits);
+            for (int i = depth; i < depth + Math.min(steps, gen); i++) fp.forward(warm, tokens, prompt[0] + i, prompt[0] + i + 1, logits);
+        }
+    }
+
+    /** A prompt of {@code n} tokens after the context: tokens per second of wall time and of this thread's processor time. */
+    private double[] promptRun(ForwardPass fp, int[] tokens, int n, float[] logits) {
+        try (KvCache c = context(fp, tokens, n + gen, logits)) {
+            long t0 = System.nanoTime(), c0 = CPU_CLOCK.getCurrentThreadCpuTime();
+            fp.forward(c, tokens, depth, depth + n, logits);
+            return new double[]{n / ((System.nanoTime() - t0) / 1e9), n / ((CPU_CLOCK.getCurrentThreadCpuTime() - c0) / 1e9)};
+        }
+    }
+
+    /** {@link #gen} tokens decoded one at a time after the context and one more token: tokens per second of wall time and of this thread's processor time. */
+    private double[] decodeRun(ForwardPass fp, int[] tokens, float[] logits) {
+        try (KvCache d = context(fp, tokens, gen + 1, logits)) {
+            fp.forward(d, tokens, depth, depth + 1, logits);
+            long t0 = System.nanoTime(), c0 = CPU_CLOCK.getCurrentThreadCpuTime();
+            for (int i = depth + 1; i <= depth + gen; i++) fp.forward(d, tokens, i, i + 1, logits);
+            return new double[]{gen / ((System.nanoTime() - t0) / 1e9), gen / ((CPU_CLOCK.getCurrentThreadCpuTime() - c0) / 1e9)};
+        }
+    }
+
+    private static final java.lang.management.ThreadMXBean CPU_CLOCK = java.lang.management.ManagementFactory.getThreadMXBean();
+
     /** Median prompt-processing tokens/s for each prompt length, then decode tokens/s, of {@code fp}, after a warm-up (the JIT, or a device's first runs). */
     private double[] measure(ForwardPass fp, int[] tokens, String label) {
         float[] logits = new float[fp.weights().arch().nVocab()];
-        try (KvCache warm = context(fp, tokens, prompt[0] + gen, logits)) {
-            fp.forward(warm, tokens, depth, depth + prompt[0], logits);
-            for (int i = depth; i < depth + Math.min(8, gen); i++) fp.forward(warm, tokens, prompt[0] + i, prompt[0] + i + 1, logits);
-        }
+        warmUp(fp, tokens, 8, logits);
         double[][] pp = new double[prompt.length][repeat];
         double[] tg = new double[repeat];
         Progress progress = Progress.console(label + ", run");
         for (int k = 0; k < repeat; k++) {
-            for (int j = 0; j < prompt.length; j++) {
-                try (KvCache c = context(fp, tokens, prompt[j] + gen, logits)) {
-                    long t0 = System.nanoTime();
-                    fp.forward(c, tokens, depth, depth + prompt[j], logits);
-                    pp[j][k] = prompt[j] / ((System.nanoTime() - t0) / 1e9);
-                }
-            }
-            try (KvCache d = context(fp, tokens, gen + 1, logits)) {
-                fp.forward(d, tokens, depth, depth + 1, logits);
-                long t0 = System.nanoTime();
-                for (int i = depth + 1; i <= depth + gen; i++) fp.forward(d, tokens, i, i + 1, logits);
-                tg[k] = gen / ((System.nanoTime() - t0) / 1e9);
-            }
+            for (int j = 0; j < prompt.length; j++) pp[j][k] = promptRun(fp, tokens, prompt[j], logits)[0];
+            tg[k] = decodeRun(fp, tokens, logits)[0];
             progress.update(k + 1, repeat, "");   // outside the timed parts
         }
         progress.clear();

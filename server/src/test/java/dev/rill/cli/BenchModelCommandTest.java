@@ -59,13 +59,19 @@ class BenchModelCommandTest {
         return a;
     }
 
-    @Test
-    void createsMeasuresAndComparesWithLlamaBench() throws IOException {
+    /** A stand-in llama-bench that writes its arguments to {@code argsSeen} and prints the fixture's JSON report. */
+    private Path recordingLlamaBench(Path argsSeen) throws IOException {
         Path fixture = Path.of("src/test/resources/llama-bench/tiny-q4_0.json").toAbsolutePath();
-        Path argsSeen = tmp.resolve("args.txt");
         Path script = tmp.resolve("llama-bench");
         Files.writeString(script, "#!/bin/sh\necho \"$@\" > '" + argsSeen + "'\ncat '" + fixture + "'\n");
         Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
+        return script;
+    }
+
+    @Test
+    void createsMeasuresAndComparesWithLlamaBench() throws IOException {
+        Path argsSeen = tmp.resolve("args.txt");
+        Path script = recordingLlamaBench(argsSeen);
         Path model = tmp.resolve("tiny.gguf");
 
         Out out = bench(args(model, "--llama-bench", script.toString()));
@@ -92,11 +98,8 @@ class BenchModelCommandTest {
     /** {@code --depth}: runs start from a filled context, llama-bench is asked for the same depth, and the labels say so. */
     @Test
     void measuresDeepInTheContextAsLlamaBenchDoes() throws IOException {
-        Path fixture = Path.of("src/test/resources/llama-bench/tiny-q4_0.json").toAbsolutePath();
         Path argsSeen = tmp.resolve("args.txt");
-        Path script = tmp.resolve("llama-bench");
-        Files.writeString(script, "#!/bin/sh\necho \"$@\" > '" + argsSeen + "'\ncat '" + fixture + "'\n");
-        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
+        Path script = recordingLlamaBench(argsSeen);
         Path model = tmp.resolve("tiny.gguf");
 
         Out out = bench(args(model, "--depth", "100", "--llama-bench", script.toString()));
