@@ -241,8 +241,23 @@ final class PackedWeights {
      */
     void multiply(Int8Activations x, int M, float[] y, int out, int g0, int g1) {
         int slice = Math.max(1, ACTIVATION_BYTES / (2 * cols));
+        boolean tiles = type == DType.Q4_0 || type == DType.Q4_K;
         for (int m0 = 0; m0 < M; m0 += slice) {
-            for (int g = g0; g < g1; g++) multiply(x, m0, Math.min(M, m0 + slice), y, out, g);
+            int m1 = Math.min(M, m0 + slice), g = g0;
+            // Two full groups at a time, four rows of x at a time: each activation pair is broadcast once
+            // for 2R outputs (Q4_0 and Q4_K tiles 56–65 against 41–50 G multiply-adds/s on one core, 128 rows).
+            if (tiles && m1 - m0 >= 4) {
+                for (; g + 2 <= g1 && (g + 2) * R <= rows; g += 2) {
+                    int m = m0;
+                    for (; m + 4 <= m1; m += 4) {
+                        if (type == DType.Q4_0) q4_0Tile(x, m, g, y, m * out + g * R, out);
+                        else q4_KTile(x, m, g, y, m * out + g * R, out);
+                    }
+                    multiply(x, m, m1, y, out, g);
+                    multiply(x, m, m1, y, out, g + 1);
+                }
+            }
+            for (; g < g1; g++) multiply(x, m0, m1, y, out, g);
         }
     }
 
@@ -628,6 +643,151 @@ final class PackedWeights {
             acc1.intoArray(y, yo + out, F.indexInRange(0, valid));
             acc2.intoArray(y, yo + 2 * out, F.indexInRange(0, valid));
             acc3.intoArray(y, yo + 3 * out, F.indexInRange(0, valid));
+        }
+    }
+
+    // Tiles of two groups (2R outputs, both full) × four rows of x, for prompts: each activation pair
+    // is broadcast once for both groups, where the one-group kernels broadcast it per group, and
+    // the broadcasts were what bound them. The nibbles are read as the one-row kernels read them
+    // (Int8Activations#steps: no mask).
+
+    private void q4_0Tile(Int8Activations x, int m, int g, float[] y, int yo, int out) {
+        int nb = cols / QK, qo = g * groupBytes, half = cols / 2, p = m * half, xb = m * nb, db = g * nb * R;
+        int[] steps = x.steps(), sums = x.sums();
+        float[] xd = x.d();
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        for (int b = 0; b < nb; b++, db += R) {
+            ShortVector s0 = ShortVector.zero(S), s1 = s0, s2 = s0, s3 = s0, t0 = s0, t1 = s0, t2 = s0, t3 = s0;
+            for (int c = 0; c < 8; c++, qo += CHUNK, p += 2) {
+                ShortVector v = (ShortVector) ByteVector.fromArray(B, q, qo).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                ShortVector u = (ShortVector) ByteVector.fromArray(B, q, qo + groupBytes).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                ShortVector vh = v.lanewise(VectorOperators.LSHR, 4), uh = u.lanewise(VectorOperators.LSHR, 4);
+                ShortVector e = IntVector.broadcast(I, steps[p]).reinterpretAsShorts(), o = IntVector.broadcast(I, steps[p + 1]).reinterpretAsShorts();
+                s0 = s0.add(v.mul(e)).add(vh.mul(o));
+                t0 = t0.add(u.mul(e)).add(uh.mul(o));
+                e = IntVector.broadcast(I, steps[p + half]).reinterpretAsShorts();
+                o = IntVector.broadcast(I, steps[p + half + 1]).reinterpretAsShorts();
+                s1 = s1.add(v.mul(e)).add(vh.mul(o));
+                t1 = t1.add(u.mul(e)).add(uh.mul(o));
+                e = IntVector.broadcast(I, steps[p + 2 * half]).reinterpretAsShorts();
+                o = IntVector.broadcast(I, steps[p + 2 * half + 1]).reinterpretAsShorts();
+                s2 = s2.add(v.mul(e)).add(vh.mul(o));
+                t2 = t2.add(u.mul(e)).add(uh.mul(o));
+                e = IntVector.broadcast(I, steps[p + 3 * half]).reinterpretAsShorts();
+                o = IntVector.broadcast(I, steps[p + 3 * half + 1]).reinterpretAsShorts();
+                s3 = s3.add(v.mul(e)).add(vh.mul(o));
+                t3 = t3.add(u.mul(e)).add(uh.mul(o));
+            }
+            FloatVector dv = FloatVector.fromArray(F, d, db), du = FloatVector.fromArray(F, d, db + nb * R);
+            float x0 = xd[xb + b], x1 = xd[xb + nb + b], x2 = xd[xb + 2 * nb + b], x3 = xd[xb + 3 * nb + b];
+            int m0 = 8 * sums[xb + b], m1 = 8 * sums[xb + nb + b], m2 = 8 * sums[xb + 2 * nb + b], m3 = 8 * sums[xb + 3 * nb + b];
+            IntVector i = s0.reinterpretAsInts();
+            a0 = ((FloatVector) i.lanewise(VectorOperators.ASHR, 16).add(i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).sub(m0).convert(VectorOperators.I2F, 0)).fma(dv.mul(x0), a0);
+            i = s1.reinterpretAsInts();
+            a1 = ((FloatVector) i.lanewise(VectorOperators.ASHR, 16).add(i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).sub(m1).convert(VectorOperators.I2F, 0)).fma(dv.mul(x1), a1);
+            i = s2.reinterpretAsInts();
+            a2 = ((FloatVector) i.lanewise(VectorOperators.ASHR, 16).add(i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).sub(m2).convert(VectorOperators.I2F, 0)).fma(dv.mul(x2), a2);
+            i = s3.reinterpretAsInts();
+            a3 = ((FloatVector) i.lanewise(VectorOperators.ASHR, 16).add(i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).sub(m3).convert(VectorOperators.I2F, 0)).fma(dv.mul(x3), a3);
+            i = t0.reinterpretAsInts();
+            b0 = ((FloatVector) i.lanewise(VectorOperators.ASHR, 16).add(i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).sub(m0).convert(VectorOperators.I2F, 0)).fma(du.mul(x0), b0);
+            i = t1.reinterpretAsInts();
+            b1 = ((FloatVector) i.lanewise(VectorOperators.ASHR, 16).add(i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).sub(m1).convert(VectorOperators.I2F, 0)).fma(du.mul(x1), b1);
+            i = t2.reinterpretAsInts();
+            b2 = ((FloatVector) i.lanewise(VectorOperators.ASHR, 16).add(i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).sub(m2).convert(VectorOperators.I2F, 0)).fma(du.mul(x2), b2);
+            i = t3.reinterpretAsInts();
+            b3 = ((FloatVector) i.lanewise(VectorOperators.ASHR, 16).add(i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).sub(m3).convert(VectorOperators.I2F, 0)).fma(du.mul(x3), b3);
+        }
+        a0.intoArray(y, yo);
+        a1.intoArray(y, yo + out);
+        a2.intoArray(y, yo + 2 * out);
+        a3.intoArray(y, yo + 3 * out);
+        b0.intoArray(y, yo + R);
+        b1.intoArray(y, yo + R + out);
+        b2.intoArray(y, yo + R + 2 * out);
+        b3.intoArray(y, yo + R + 3 * out);
+    }
+
+    // Sixteen float sums would not fit the registers beside the integer ones: each super-block's
+    // result is added into y, and the minimums' term is formed after the codes' (it needs no code).
+    private void q4_KTile(Int8Activations x, int m, int g, float[] y, int yo, int out) {
+        int nb = cols / QK_K, qo = g * groupBytes, half = cols / 2, p = m * half, xb = m * nb, db = g * nb * R;
+        int subs = cols / QK, so = g * nb * 8 * R, next = nb * 8 * R, xs = m * subs;
+        int[] steps = x.steps(), sums = x.sums();
+        float[] xd = x.d();
+        for (int n = 0; n < 4; n++) {
+            FloatVector.zero(F).intoArray(y, yo + n * out);
+            FloatVector.zero(F).intoArray(y, yo + n * out + R);
+        }
+        for (int b = 0; b < nb; b++, db += R) {
+            IntVector a0 = IntVector.zero(I), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            for (int j = 0; j < 8; j++, so += R) {
+                ShortVector s0 = ShortVector.zero(S), s1 = s0, s2 = s0, s3 = s0, t0 = s0, t1 = s0, t2 = s0, t3 = s0;
+                for (int c = 0; c < 8; c++, qo += CHUNK, p += 2) {
+                    ShortVector v = (ShortVector) ByteVector.fromArray(B, q, qo).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                    ShortVector u = (ShortVector) ByteVector.fromArray(B, q, qo + groupBytes).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                    ShortVector vh = v.lanewise(VectorOperators.LSHR, 4), uh = u.lanewise(VectorOperators.LSHR, 4);
+                    ShortVector e = IntVector.broadcast(I, steps[p]).reinterpretAsShorts(), o = IntVector.broadcast(I, steps[p + 1]).reinterpretAsShorts();
+                    s0 = s0.add(v.mul(e)).add(vh.mul(o));
+                    t0 = t0.add(u.mul(e)).add(uh.mul(o));
+                    e = IntVector.broadcast(I, steps[p + half]).reinterpretAsShorts();
+                    o = IntVector.broadcast(I, steps[p + half + 1]).reinterpretAsShorts();
+                    s1 = s1.add(v.mul(e)).add(vh.mul(o));
+                    t1 = t1.add(u.mul(e)).add(uh.mul(o));
+                    e = IntVector.broadcast(I, steps[p + 2 * half]).reinterpretAsShorts();
+                    o = IntVector.broadcast(I, steps[p + 2 * half + 1]).reinterpretAsShorts();
+                    s2 = s2.add(v.mul(e)).add(vh.mul(o));
+                    t2 = t2.add(u.mul(e)).add(uh.mul(o));
+                    e = IntVector.broadcast(I, steps[p + 3 * half]).reinterpretAsShorts();
+                    o = IntVector.broadcast(I, steps[p + 3 * half + 1]).reinterpretAsShorts();
+                    s3 = s3.add(v.mul(e)).add(vh.mul(o));
+                    t3 = t3.add(u.mul(e)).add(uh.mul(o));
+                }
+                IntVector sv = (IntVector) ByteVector.fromArray(BR, sc, so).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector su = (IntVector) ByteVector.fromArray(BR, sc, so + next).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector i = s0.reinterpretAsInts();
+                a0 = a0.add(i.lanewise(VectorOperators.ASHR, 16).add(i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(sv));
+                i = s1.reinterpretAsInts();
+                a1 = a1.add(i.lanewise(VectorOperators.ASHR, 16).add(i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(sv));
+                i = s2.reinterpretAsInts();
+                a2 = a2.add(i.lanewise(VectorOperators.ASHR, 16).add(i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(sv));
+                i = s3.reinterpretAsInts();
+                a3 = a3.add(i.lanewise(VectorOperators.ASHR, 16).add(i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(sv));
+                i = t0.reinterpretAsInts();
+                b0 = b0.add(i.lanewise(VectorOperators.ASHR, 16).add(i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(su));
+                i = t1.reinterpretAsInts();
+                b1 = b1.add(i.lanewise(VectorOperators.ASHR, 16).add(i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(su));
+                i = t2.reinterpretAsInts();
+                b2 = b2.add(i.lanewise(VectorOperators.ASHR, 16).add(i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(su));
+                i = t3.reinterpretAsInts();
+                b3 = b3.add(i.lanewise(VectorOperators.ASHR, 16).add(i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(su));
+            }
+            IntVector n0 = IntVector.zero(I), n1 = n0, n2 = n0, n3 = n0, k0 = n0, k1 = n0, k2 = n0, k3 = n0;
+            for (int j = 0, sj = so - 8 * R, xj = xs + 8 * b; j < 8; j++, sj += R, xj++) {
+                IntVector mv = (IntVector) ByteVector.fromArray(BR, mn, sj).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector mu = (IntVector) ByteVector.fromArray(BR, mn, sj + next).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                int x0 = sums[xj], x1 = sums[xj + subs], x2 = sums[xj + 2 * subs], x3 = sums[xj + 3 * subs];
+                n0 = n0.add(mv.mul(x0));
+                n1 = n1.add(mv.mul(x1));
+                n2 = n2.add(mv.mul(x2));
+                n3 = n3.add(mv.mul(x3));
+                k0 = k0.add(mu.mul(x0));
+                k1 = k1.add(mu.mul(x1));
+                k2 = k2.add(mu.mul(x2));
+                k3 = k3.add(mu.mul(x3));
+            }
+            FloatVector dv = FloatVector.fromArray(F, d, db), du = FloatVector.fromArray(F, d, db + nb * R);
+            FloatVector mv = FloatVector.fromArray(F, dmin, db), mu = FloatVector.fromArray(F, dmin, db + nb * R);
+            float x0 = xd[xb + b], x1 = xd[xb + nb + b], x2 = xd[xb + 2 * nb + b], x3 = xd[xb + 3 * nb + b];
+            int y0 = yo, y1 = yo + out, y2 = yo + 2 * out, y3 = yo + 3 * out;
+            ((FloatVector) n0.convert(VectorOperators.I2F, 0)).fma(mv.mul(-x0), ((FloatVector) a0.convert(VectorOperators.I2F, 0)).fma(dv.mul(x0), FloatVector.fromArray(F, y, y0))).intoArray(y, y0);
+            ((FloatVector) n1.convert(VectorOperators.I2F, 0)).fma(mv.mul(-x1), ((FloatVector) a1.convert(VectorOperators.I2F, 0)).fma(dv.mul(x1), FloatVector.fromArray(F, y, y1))).intoArray(y, y1);
+            ((FloatVector) n2.convert(VectorOperators.I2F, 0)).fma(mv.mul(-x2), ((FloatVector) a2.convert(VectorOperators.I2F, 0)).fma(dv.mul(x2), FloatVector.fromArray(F, y, y2))).intoArray(y, y2);
+            ((FloatVector) n3.convert(VectorOperators.I2F, 0)).fma(mv.mul(-x3), ((FloatVector) a3.convert(VectorOperators.I2F, 0)).fma(dv.mul(x3), FloatVector.fromArray(F, y, y3))).intoArray(y, y3);
+            ((FloatVector) k0.convert(VectorOperators.I2F, 0)).fma(mu.mul(-x0), ((FloatVector) b0.convert(VectorOperators.I2F, 0)).fma(du.mul(x0), FloatVector.fromArray(F, y, y0 + R))).intoArray(y, y0 + R);
+            ((FloatVector) k1.convert(VectorOperators.I2F, 0)).fma(mu.mul(-x1), ((FloatVector) b1.convert(VectorOperators.I2F, 0)).fma(du.mul(x1), FloatVector.fromArray(F, y, y1 + R))).intoArray(y, y1 + R);
+            ((FloatVector) k2.convert(VectorOperators.I2F, 0)).fma(mu.mul(-x2), ((FloatVector) b2.convert(VectorOperators.I2F, 0)).fma(du.mul(x2), FloatVector.fromArray(F, y, y2 + R))).intoArray(y, y2 + R);
+            ((FloatVector) k3.convert(VectorOperators.I2F, 0)).fma(mu.mul(-x3), ((FloatVector) b3.convert(VectorOperators.I2F, 0)).fma(du.mul(x3), FloatVector.fromArray(F, y, y3 + R))).intoArray(y, y3 + R);
         }
     }
 

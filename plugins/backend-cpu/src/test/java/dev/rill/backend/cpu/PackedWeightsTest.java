@@ -65,11 +65,18 @@ class PackedWeightsTest {
     void extremeCodesDoNotOverflowTheSixteenBitSums() {
         assumeVectors();
         int in = 512;
-        float[][] rows = new float[4][in];
-        Arrays.fill(rows[0], 1f);
-        Arrays.fill(rows[1], -1f);
-        for (int k = 0; k < in; k++) rows[2][k] = k % 32 == 0 ? -1f : 0.875f; // Q4_0: code 15 beside the block's −8
-        for (int k = 0; k < in; k++) rows[3][k] = k % 2 == 0 ? 1f : -1f;
+        // Four patterns over two full groups and a partial one: the two-group tiles and the one-group kernels.
+        float[][] rows = new float[2 * PackedWeights.R + 4][in];
+        for (int r = 0; r < rows.length; r++) {
+            for (int k = 0; k < in; k++) {
+                rows[r][k] = switch (r % 4) {
+                    case 0 -> 1f;
+                    case 1 -> -1f;
+                    case 2 -> k % 32 == 0 ? -1f : 0.875f; // Q4_0: code 15 beside the block's −8
+                    default -> k % 2 == 0 ? 1f : -1f;
+                };
+            }
+        }
         float[] wf = new float[rows.length * in];
         for (int r = 0; r < rows.length; r++) System.arraycopy(rows[r], 0, wf, r * in, in);
         float[] ones = new float[in], signs = new float[in];
@@ -77,7 +84,7 @@ class PackedWeightsTest {
         for (int k = 0; k < in; k++) signs[k] = k % 2 == 0 ? 1f : -1f;
         for (DType t : PACKED) {
             MappedTensor w = mapped(t, wf, rows.length, in);
-            // One row of x at a time, then two and four rows together (the two- and four-row kernels).
+            // One row of x at a time, then two and four rows together (the two- and four-row kernels, the tiles).
             float[] both = new float[2 * in];
             System.arraycopy(ones, 0, both, 0, in);
             System.arraycopy(signs, 0, both, in, in);
