@@ -17,12 +17,17 @@ public final class SwiGlu {
     }
 
     public static void forward(float[] gate, float[] up, int n) {
-        int i = 0;
-        for (int bound = S.loopBound(n); i < bound; i += S.length()) {
+        forward(gate, up, 0, n);
+    }
+
+    /** The {@code n} gates from {@code off}. */
+    public static void forward(float[] gate, float[] up, int off, int n) {
+        int i = off, end = off + n;
+        for (int bound = off + S.loopBound(n); i < bound; i += S.length()) {
             FloatVector g = FloatVector.fromArray(S, gate, i);
             g.div(VMath.exp(g.neg()).add(1f)).mul(FloatVector.fromArray(S, up, i)).intoArray(gate, i);
         }
-        for (; i < n; i++) {
+        for (; i < end; i++) {
             float g = gate[i];
             gate[i] = g / (1f + VMath.exp(-g)) * up[i];
         }

@@ -5,7 +5,8 @@ import java.util.List;
 /**
  * A positional encoding bound to one model's shape. Each hook comes with its backward twin; the
  * defaults do nothing, so an encoder implements only the hooks it uses.
- * Positions count from 0.
+ * Positions count from 0. Backends call the hooks from several compute threads at once (different
+ * rows, heads or blocks of keys), so they must be safe to call concurrently.
  */
 public interface PositionalEncoder {
 

@@ -24,4 +24,22 @@ class SwiGluTest {
             assertEquals((float) ref, gate[i], 2e-6 * Math.max(1, Math.abs(ref)), "silu(" + g + ")·" + up[i]);
         }
     }
+
+    /** A range from an offset (a prompt's rows split across threads) touches only its gates, each as the whole call computes it. */
+    @Test
+    void aRangeFromAnOffsetMatchesTheWholeCall() {
+        int n = 300, off = 37, len = 200;
+        float[] gate = new float[n], up = new float[n];
+        for (int i = 0; i < n; i++) {
+            gate[i] = (float) Math.cos(0.3 * i) * 6f;
+            up[i] = (float) Math.sin(i) * 3f;
+        }
+        float[] whole = gate.clone(), part = gate.clone();
+        SwiGlu.forward(whole, up, n);
+        SwiGlu.forward(part, up, off, len);
+        for (int i = 0; i < n; i++) {
+            float expected = i >= off && i < off + len ? whole[i] : gate[i];
+            assertEquals(expected, part[i], 0f, "gate " + i);
+        }
+    }
 }

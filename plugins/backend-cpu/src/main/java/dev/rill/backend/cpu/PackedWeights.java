@@ -240,7 +240,8 @@ final class PackedWeights {
      * slice small enough to stay in cache while the groups stream past it.
      */
     void multiply(Int8Activations x, int M, float[] y, int out, int g0, int g1) {
-        int slice = Math.max(1, ACTIVATION_BYTES / (2 * cols));
+        // A multiple of four rows, so that only the last slice leaves rows to the two- and one-row kernels.
+        int slice = Math.max(4, ACTIVATION_BYTES / (2 * cols) / 4 * 4);
         boolean tiles = type == DType.Q4_0 || type == DType.Q4_K;
         for (int m0 = 0; m0 < M; m0 += slice) {
             int m1 = Math.min(M, m0 + slice), g = g0;
