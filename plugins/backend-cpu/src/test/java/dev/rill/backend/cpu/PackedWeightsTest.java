@@ -101,6 +101,27 @@ class PackedWeightsTest {
         }
     }
 
+    /**
+     * A prompt through {@link MatMul} in a two-thread pool (activations quantized in parallel, groups
+     * of rows and the two-group tiles split between the threads, ranges starting on odd groups)
+     * gives bit for bit what one thread gives, for every packed type.
+     */
+    @Test
+    void twoThreadsGiveWhatOneGives() {
+        assumeVectors();
+        int in = 512, out = 5 * PackedWeights.R + 3, M = 37;
+        float[] wf = gaussian(in * out, 81, 0.4f), x = gaussian(M * in, 82, 1f);
+        for (DType t : PACKED) {
+            dev.rill.spi.Linear lin = new dev.rill.spi.Linear(mapped(t, wf, out, in), null, dev.rill.spi.Linear.Layout.OUT_IN);
+            float[] one = new float[M * out], two = new float[M * out];
+            MatMul.forward(lin, x, M, one);
+            try (dev.rill.tensor.Parallel pool = new dev.rill.tensor.Parallel(2)) {
+                pool.run(() -> MatMul.forward(lin, x, M, two));
+            }
+            assertArrayEquals(one, two, t + ": 1 and 2 threads");
+        }
+    }
+
     /** Each value within half a step ({@code d/2}) of its block, the step {@code amax/127}, values in −127..127, the sums of every 32, and the nibble steps. */
     @Test
     void int8ActivationsRoundWithinHalfAStep() {
