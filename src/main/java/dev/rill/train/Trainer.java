@@ -206,13 +206,20 @@ public final class Trainer {
                 return new Result(config.out(), step, lastTrain, lastVal, model.parameterCount(), true);
             }
             long t0 = System.nanoTime();
-            data.draw(step, x, y);
-            model.zeroGrad();
-            double loss = model.forward(x, y, B, T);
-            model.backward();
-            double norm = AdamW.clipGradNorm(model.grads, config.gradClip());
             double lr = schedule.at(step);
-            adam.step(model.params, model.grads, lr, step + 1);
+            // One burst per step: the helpers spin through the step's serial parts instead of parking
+            // and waking for each of its many small loops (config S on two threads: 17.2–17.9 → 18.6–22.5 k tok/s).
+            double[] lossNorm = new double[2];
+            int s = step;
+            Parallel.inBurst(() -> {
+                data.draw(s, x, y);
+                model.zeroGrad();
+                lossNorm[0] = model.forward(x, y, B, T);
+                model.backward();
+                lossNorm[1] = AdamW.clipGradNorm(model.grads, config.gradClip());
+                adam.step(model.params, model.grads, lr, s + 1);
+            });
+            double loss = lossNorm[0], norm = lossNorm[1];
             if (!Double.isFinite(loss)) throw new IllegalStateException("the loss became " + loss + " at step " + step + "; lower the learning rate");
             double seconds = (System.nanoTime() - t0) / 1e9;
             history.train.add(new LossPlot.Point(step + 1, loss));

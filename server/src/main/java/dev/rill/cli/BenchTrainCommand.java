@@ -137,20 +137,21 @@ final class BenchTrainCommand implements Callable<Integer> {
         double[] seconds = new double[steps], cpuSeconds = new double[steps];
         var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         try (Parallel pool = new Parallel(n)) {
-            pool.run(() -> {
-                for (int i = -warmup; i < steps; i++) {
-                    long t0 = System.nanoTime(), c0 = os.getProcessCpuTime();
+            for (int i = -warmup; i < steps; i++) {
+                int step = i;
+                long t0 = System.nanoTime(), c0 = os.getProcessCpuTime();
+                pool.burst(() -> {
                     model.zeroGrad();
                     model.forward(x, y, s.nBatch(), s.T());
                     model.backward();
                     AdamW.clipGradNorm(model.grads, 1.0);
-                    adam.step(model.params, model.grads, 1e-4, Math.max(1, i + warmup + 1));
-                    if (i >= 0) {
-                        seconds[i] = (System.nanoTime() - t0) / 1e9;
-                        cpuSeconds[i] = (os.getProcessCpuTime() - c0) / 1e9;
-                    }
+                    adam.step(model.params, model.grads, 1e-4, Math.max(1, step + warmup + 1));
+                });
+                if (i >= 0) {
+                    seconds[i] = (System.nanoTime() - t0) / 1e9;
+                    cpuSeconds[i] = (os.getProcessCpuTime() - c0) / 1e9;
                 }
-            });
+            }
         }
         Arrays.sort(seconds);
         Arrays.sort(cpuSeconds);

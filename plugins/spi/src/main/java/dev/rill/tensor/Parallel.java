@@ -92,6 +92,12 @@ public final class Parallel implements AutoCloseable {
         }
     }
 
+    /** {@link #burst} on the pool the calling code runs in (outside any pool, {@code work} runs on the caller). */
+    public static void inBurst(Runnable work) {
+        if (CURRENT.isBound()) CURRENT.get().burst(work);
+        else work.run();
+    }
+
     /** As {@link #run}, returning {@code work}'s result (and throwing what it throws). */
     public <T, X extends Throwable> T call(ScopedValue.CallableOp<? extends T, X> work) throws X {
         if (CURRENT.isBound() && CURRENT.get() == this) return work.call();

@@ -83,6 +83,26 @@ class ParallelTest {
         assertEquals(Thread.State.WAITING, helper.getState(), "after the burst the helper parks");
     }
 
+    /** {@link Parallel#inBurst} (a training step) bursts the pool its caller runs in; outside any pool it runs on the caller. */
+    @Test
+    void inBurstBurstsTheCurrentPool() {
+        Thread caller = Thread.currentThread();
+        Set<Thread> helpers = ConcurrentHashMap.newKeySet();
+        Thread.State[] inSerialPart = new Thread.State[1];
+        pool.run(() -> Parallel.inBurst(() -> {
+            Parallel.forEach(8, i -> {
+                if (Thread.currentThread() != caller) helpers.add(Thread.currentThread());
+                sleep(5);
+            });
+            sleep(20);
+            inSerialPart[0] = helpers.iterator().next().getState();
+        }));
+        assertEquals(Thread.State.RUNNABLE, inSerialPart[0], "the helper spins through the step's serial part");
+        int[] outside = new int[1];
+        Parallel.inBurst(() -> outside[0] = Parallel.threads());
+        assertEquals(1, outside[0]);
+    }
+
     @Test
     void eachPoolKeepsItsOwnSizeAndLoopsOutsideAnyPoolRunOnTheCaller() throws InterruptedException {
         assertEquals(1, Parallel.threads());
