@@ -127,6 +127,32 @@ class CpuForwardPassTest {
     }
 
     /**
+     * A prompt over Q4_0 weights (every projection and the output): the prompt's rows take the
+     * two-group tiles of the integer kernels (4 rows × 32 outputs) and, on two threads, the
+     * row-wise steps and activation quantization split between threads. The logits are the
+     * reference's (which quantizes activations as the kernels do), and two threads give bit for bit
+     * what one gives.
+     */
+    @Test
+    void quantizedPromptsMatchTheReferenceOnAnyNumberOfThreads() {
+        ModelWeights f32 = llama(6);
+        List<ModelWeights.Block> blocks = new ArrayList<>();
+        for (ModelWeights.Block b : f32.blocks()) {
+            blocks.add(new ModelWeights.Block(b.attnNorm(), stored(b.q(), DType.Q4_0), stored(b.k(), DType.Q4_0), stored(b.v(), DType.Q4_0),
+                    stored(b.o(), DType.Q4_0), b.qNorm(), b.kNorm(), b.mlpNorm(), stored(b.up(), DType.Q4_0), stored(b.gate(), DType.Q4_0),
+                    stored(b.down(), DType.Q4_0)));
+        }
+        ModelWeights w = new ModelWeights(f32.arch(), f32.positional(), stored(f32.tokenEmbedding(), DType.Q8_0), List.of(), blocks,
+                f32.finalNorm(), stored(f32.output(), DType.Q4_0));
+        int[] prompt = new SplittableRandom(9).ints(20, 0, f32.arch().nVocab()).toArray(); // 5 tiles of 4 rows; 2 row tasks of 16 + 4
+        try (ForwardPass one = CPU.prepare(w, CPU.params(Map.of("threads", 1))); ForwardPass two = CPU.prepare(w, CPU.params(Map.of("threads", 2)))) {
+            float[] l1 = run(one, prompt), l2 = run(two, prompt);
+            assertEquals(java.util.Arrays.toString(l1), java.util.Arrays.toString(l2), "1 and 2 threads");
+            assertClose(new ReferenceForward(w).logits(prompt), l1, 1e-4, "Q4_0 prompt");
+        }
+    }
+
+    /**
      * Decode deep into a context, where attention runs over several blocks of cached positions whose
      * softmax states are merged ({@link CpuForwardPass#KEY_BLOCK}): the logits at positions around
      * block edges are the reference's (grouped-query heads; scores biased by key position; soft-capped
