@@ -110,15 +110,7 @@ class CpuForwardPassTest {
     /** Weights as a GGUF file stores them: Q8_0 and F16 projections in memory segments, a Q8_0 embedding. */
     @Test
     void storedTypesAreMultipliedAsTheirDecodedValues() {
-        ModelWeights f32 = llama(5);
-        List<ModelWeights.Block> blocks = new ArrayList<>();
-        for (ModelWeights.Block b : f32.blocks()) {
-            blocks.add(new ModelWeights.Block(b.attnNorm(), stored(b.q(), DType.Q8_0), stored(b.k(), DType.F16), stored(b.v(), DType.BF16),
-                    stored(b.o(), DType.Q8_0), b.qNorm(), b.kNorm(), b.mlpNorm(), stored(b.up(), DType.F16), stored(b.gate(), DType.Q8_0),
-                    stored(b.down(), DType.F16)));
-        }
-        ModelWeights w = new ModelWeights(f32.arch(), f32.positional(), stored(f32.tokenEmbedding(), DType.Q8_0), List.of(), blocks,
-                f32.finalNorm(), stored(f32.output(), DType.Q8_0));
+        ModelWeights w = stored(llama(5), DType.Q8_0, DType.Q8_0, DType.Q8_0, DType.F16, DType.BF16, DType.Q8_0, DType.F16, DType.Q8_0, DType.F16);
         try (ForwardPass pass = CPU.prepare(w, Params.EMPTY)) {
             // The reference decodes the same stored bytes (and quantizes activations to int8 where the
             // kernels do), so only the kernels' float rounding separates them.
@@ -135,16 +127,9 @@ class CpuForwardPassTest {
      */
     @Test
     void quantizedPromptsMatchTheReferenceOnAnyNumberOfThreads() {
-        ModelWeights f32 = llama(6);
-        List<ModelWeights.Block> blocks = new ArrayList<>();
-        for (ModelWeights.Block b : f32.blocks()) {
-            blocks.add(new ModelWeights.Block(b.attnNorm(), stored(b.q(), DType.Q4_0), stored(b.k(), DType.Q4_0), stored(b.v(), DType.Q4_0),
-                    stored(b.o(), DType.Q4_0), b.qNorm(), b.kNorm(), b.mlpNorm(), stored(b.up(), DType.Q4_0), stored(b.gate(), DType.Q4_0),
-                    stored(b.down(), DType.Q4_0)));
-        }
-        ModelWeights w = new ModelWeights(f32.arch(), f32.positional(), stored(f32.tokenEmbedding(), DType.Q8_0), List.of(), blocks,
-                f32.finalNorm(), stored(f32.output(), DType.Q4_0));
-        int[] prompt = new SplittableRandom(9).ints(20, 0, f32.arch().nVocab()).toArray(); // 5 tiles of 4 rows; 2 row tasks of 16 + 4
+        DType q = DType.Q4_0;
+        ModelWeights w = stored(llama(6), DType.Q8_0, q, q, q, q, q, q, q, q);
+        int[] prompt = new SplittableRandom(9).ints(20, 0, w.arch().nVocab()).toArray(); // 5 tiles of 4 rows; 2 row tasks of 16 + 4
         try (ForwardPass one = CPU.prepare(w, CPU.params(Map.of("threads", 1))); ForwardPass two = CPU.prepare(w, CPU.params(Map.of("threads", 2)))) {
             float[] l1 = run(one, prompt), l2 = run(two, prompt);
             assertEquals(java.util.Arrays.toString(l1), java.util.Arrays.toString(l2), "1 and 2 threads");
@@ -338,6 +323,21 @@ class CpuForwardPassTest {
         double[] d = new double[f.length];
         for (int i = 0; i < f.length; i++) d[i] = f[i];
         return d;
+    }
+
+    /**
+     * {@code f32} with its matrices stored as a GGUF file stores them: the embedding, the output and
+     * each block's q, k, v, o, up, gate, down in the given types.
+     */
+    private static ModelWeights stored(ModelWeights f32, DType embedding, DType output, DType q, DType k, DType v, DType o,
+                                       DType up, DType gate, DType down) {
+        List<ModelWeights.Block> blocks = new ArrayList<>();
+        for (ModelWeights.Block b : f32.blocks()) {
+            blocks.add(new ModelWeights.Block(b.attnNorm(), stored(b.q(), q), stored(b.k(), k), stored(b.v(), v), stored(b.o(), o),
+                    b.qNorm(), b.kNorm(), b.mlpNorm(), stored(b.up(), up), stored(b.gate(), gate), stored(b.down(), down)));
+        }
+        return new ModelWeights(f32.arch(), f32.positional(), stored(f32.tokenEmbedding(), embedding), List.of(), blocks,
+                f32.finalNorm(), stored(f32.output(), output));
     }
 
     private static Linear stored(Linear l, DType type) {
