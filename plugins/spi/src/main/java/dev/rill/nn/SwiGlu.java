@@ -1,5 +1,6 @@
 package dev.rill.nn;
 
+import dev.rill.tensor.Parallel;
 import dev.rill.tensor.VMath;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -16,20 +17,22 @@ public final class SwiGlu {
     private SwiGlu() {
     }
 
+    /**
+     * The {@code n} gates, spread over the current pool as {@link Gelu#forward} is (a prompt's
+     * gates; a decode step's stay on the caller). The vector body and the scalar tail compute the
+     * same function, so where chunks start does not change a value.
+     */
     public static void forward(float[] gate, float[] up, int n) {
-        forward(gate, up, 0, n);
-    }
-
-    /** The {@code n} gates from {@code off}. */
-    public static void forward(float[] gate, float[] up, int off, int n) {
-        int i = off, end = off + n;
-        for (int bound = off + S.loopBound(n); i < bound; i += S.length()) {
-            FloatVector g = FloatVector.fromArray(S, gate, i);
-            g.div(VMath.exp(g.neg()).add(1f)).mul(FloatVector.fromArray(S, up, i)).intoArray(gate, i);
-        }
-        for (; i < end; i++) {
-            float g = gate[i];
-            gate[i] = g / (1f + VMath.exp(-g)) * up[i];
-        }
+        Parallel.forRange(n, 8192, (i0, i1) -> {
+            int i = i0;
+            for (; i + S.length() <= i1; i += S.length()) {
+                FloatVector g = FloatVector.fromArray(S, gate, i);
+                g.div(VMath.exp(g.neg()).add(1f)).mul(FloatVector.fromArray(S, up, i)).intoArray(gate, i);
+            }
+            for (; i < i1; i++) {
+                float g = gate[i];
+                gate[i] = g / (1f + VMath.exp(-g)) * up[i];
+            }
+        });
     }
 }

@@ -12,6 +12,7 @@ import dev.rill.spi.KvCache;
 import dev.rill.spi.Linear;
 import dev.rill.spi.ModelWeights;
 import dev.rill.spi.PositionalEncoder;
+import dev.rill.spi.Tensor;
 import dev.rill.tensor.Parallel;
 import dev.rill.tensor.Vec;
 
@@ -170,8 +171,7 @@ final class CpuForwardPass implements ForwardPass {
             else MatMul.forward(b.up(), s.h, M, s.up);
             switch (a.activation()) {
                 case SWIGLU -> {
-                    int H = a.nHidden();
-                    byRows(M, (r0, r1) -> SwiGlu.forward(s.gate, s.up, r0 * H, (r1 - r0) * H));
+                    SwiGlu.forward(s.gate, s.up, M * a.nHidden());
                     MatMul.forward(b.down(), s.gate, M, s.h);
                 }
                 case GEGLU -> {
@@ -229,7 +229,7 @@ final class CpuForwardPass implements ForwardPass {
         byRows(M, (r0, r1) -> Vec.add(h, r0 * C, x, r0 * C, (r1 - r0) * C));
     }
 
-    /** Rows per task of the row-wise steps between the products (norms, rotations, gates, residuals). */
+    /** Rows per task of the row-wise steps between the products (norms, rotations, residuals). */
     private static final int ROWS_PER_TASK = 16;
 
     /**
@@ -255,29 +255,23 @@ final class CpuForwardPass implements ForwardPass {
 
     /** Per-head q/k RMSNorm (Qwen 3, Gemma 3) and rotation (RoPE) of this step's queries and keys. */
     private void prepareQueriesKeys(ModelWeights.Block b, PositionalEncoder pe, Scratch s, int[] pos, int M) {
-        int hs = a.headDim(), qd = a.qDim(), kd = a.kvDim();
         byRows(M, (r0, r1) -> {
-            for (int r = r0; r < r1; r++) prepareRow(b, pe, s, pos[r], r, hs, qd, kd);
+            for (int r = r0; r < r1; r++) {
+                prepareHeads(s.q, r * a.qDim(), a.nHead(), b.qNorm(), pe, pos[r]);
+                prepareHeads(s.k, r * a.kvDim(), a.nKvHead(), b.kNorm(), pe, pos[r]);
+            }
         });
     }
 
-    /** Row {@code r}'s queries and keys, at position {@code pos}. */
-    private void prepareRow(ModelWeights.Block b, PositionalEncoder pe, Scratch s, int pos, int r, int hs, int qd, int kd) {
-        for (int h = 0; h < a.nHead(); h++) {
-            int off = r * qd + h * hs;
-            if (b.qNorm() != null) {
-                F32Tensor qn = (F32Tensor) b.qNorm();
-                RmsNorm.forward(s.q, off, s.q, off, qn.data(), qn.offset(), hs, a.normEps());
+    /** The {@code heads} heads of one row from {@code off}, at position {@code pos}: normed where the block has a norm, rotated. */
+    private void prepareHeads(float[] v, int off, int heads, Tensor norm, PositionalEncoder pe, int pos) {
+        int hs = a.headDim();
+        for (int h = 0; h < heads; h++, off += hs) {
+            if (norm != null) {
+                F32Tensor n = (F32Tensor) norm;
+                RmsNorm.forward(v, off, v, off, n.data(), n.offset(), hs, a.normEps());
             }
-            if (pe.rotates()) pe.rotate(s.q, off, pos);
-        }
-        for (int h = 0; h < a.nKvHead(); h++) {
-            int off = r * kd + h * hs;
-            if (b.kNorm() != null) {
-                F32Tensor kn = (F32Tensor) b.kNorm();
-                RmsNorm.forward(s.k, off, s.k, off, kn.data(), kn.offset(), hs, a.normEps());
-            }
-            if (pe.rotates()) pe.rotate(s.k, off, pos);
+            if (pe.rotates()) pe.rotate(v, off, pos);
         }
     }
 
