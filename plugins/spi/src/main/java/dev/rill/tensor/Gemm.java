@@ -104,7 +104,15 @@ public final class Gemm {
         Parallel.RangeBody packB = (p0, p1) -> {
             for (int p = p0; p < p1; p++) {
                 int j = p * NR, nr = Math.min(NR, N - j), base = p * K * NR;
-                for (int k = 0; k < K; k++) System.arraycopy(B, bOff + k * ldb + j, bp, base + k * NR, nr);
+                if (nr == NR) {
+                    // Two vectors a row: System.arraycopy's call cost as much as the copy for 32 floats.
+                    for (int k = 0, b = bOff + j; k < K; k++, b += ldb) {
+                        FloatVector.fromArray(S, B, b).intoArray(bp, base + k * NR);
+                        FloatVector.fromArray(S, B, b + L).intoArray(bp, base + k * NR + L);
+                    }
+                } else {
+                    for (int k = 0; k < K; k++) System.arraycopy(B, bOff + k * ldb + j, bp, base + k * NR, nr);
+                }
             }
         };
         int groups = (M + MR - 1) / MR;

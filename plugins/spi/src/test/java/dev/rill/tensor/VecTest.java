@@ -41,4 +41,29 @@ class VecTest {
             }
         }
     }
+
+    @Test
+    void softmaxStepsTouchOnlyTheirRangeAndMatchScalarMath() {
+        Random rnd = new Random(13);
+        for (int n = 1; n <= 3 * Vec.L + 2; n++) {
+            // The range starts at 2 and ends one short of the array's end (the last partial vector's
+            // lanes reach past it), or flush with it, so masked steps must neither read nor write outside.
+            for (int pad : new int[]{0, 1}) {
+                float[] x = random(rnd, 2 + n + pad), x0 = x.clone();
+                double max = Double.NEGATIVE_INFINITY;
+                for (int i = 0; i < n; i++) max = Math.max(max, x0[2 + i]);
+                assertEquals((float) max, Vec.max(x, 2, n), "max, n " + n);
+                Vec.scale(0.5f, x, 2, n);
+                float sum = Vec.expShift(x, 2, n, (float) max * 0.5f);
+                double want = 0;
+                for (int i = 0; i < x.length; i++) {
+                    boolean in = i >= 2 && i < 2 + n;
+                    double e = Math.exp(0.5 * x0[i] - 0.5 * max);
+                    if (in) want += e;
+                    assertEquals(in ? e : x0[i], x[i], in ? 1e-6 * e : 0, "n " + n + ", element " + i);
+                }
+                assertEquals(want, sum, 1e-6 * want, "sum of exp, n " + n);
+            }
+        }
+    }
 }
