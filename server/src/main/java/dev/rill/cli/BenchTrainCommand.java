@@ -51,8 +51,13 @@ final class BenchTrainCommand implements Callable<Integer> {
     List<String> configs;
     @Option(names = "--steps", paramLabel = "N", defaultValue = "10", description = "Timed steps per config.")
     int steps;
-    @Option(names = "--warmup", paramLabel = "N", defaultValue = "3", description = "Untimed steps first, for the JIT.")
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "3", description = "Untimed steps first, at least this many.")
     int warmup;
+    @Option(names = "--warmup-seconds", paramLabel = "S", defaultValue = "5",
+            description = "Warm-up goes on past --warmup steps until this many seconds have passed: the JIT compiles the kernels "
+                    + "during the first seconds (on two threads, 3 steps of config S left some timed steps in slower code). "
+                    + "PyTorch gets as many warm-up steps as Rill ran.")
+    double warmupSeconds;
     @Option(names = "--decode", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Also measure decode tokens/s of the bundled models (shakespeare and chat).")
     boolean decode;
@@ -74,7 +79,7 @@ final class BenchTrainCommand implements Callable<Integer> {
             "M", new Shape("M", 65, 6, 6, 384, 256, 64));
 
     /** One engine's figures for one config. */
-    record Figures(double tokensPerSecond, double tokensPerCpuSecond, double peakRssMiB) {
+    record Figures(double tokensPerSecond, double tokensPerCpuSecond, double peakRssMiB, int warmupSteps) {
     }
 
     private static final Pattern PYTORCH_LINE = Pattern.compile(
@@ -83,6 +88,11 @@ final class BenchTrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (threads < 0) throw new IllegalArgumentException("--threads must be >= 0 (0 = every core), got " + threads);
+        if (steps < 1) throw new IllegalArgumentException("--steps must be >= 1, got " + steps);
+        if (warmup < 0) throw new IllegalArgumentException("--warmup must be >= 0, got " + warmup);
+        if (!(warmupSeconds >= 0 && warmupSeconds <= 3600)) {
+            throw new IllegalArgumentException("--warmup-seconds must be between 0 and 3600, got " + warmupSeconds);
+        }
         if (python != null && !Files.isRegularFile(pytorchScript)) {
             throw new IllegalArgumentException("--pytorch-script " + pytorchScript + " is not a file (run from the repository root, or pass the script's path)");
         }
@@ -105,7 +115,7 @@ final class BenchTrainCommand implements Callable<Integer> {
             Figures ours = train(registry, s, n);
             if (python != null) {
                 double refLoad = BenchModelCommand.loadAverage();
-                Figures ref = pytorch(s, n);
+                Figures ref = pytorch(s, n, ours.warmupSteps());
                 compared.add(String.format(Locale.ROOT, "Rill / PyTorch, config %s, %d thread%s: %.2f× tokens/s, %.2f× tokens per processor-second; "
                                 + "peak RSS %,.0f / %,.0f MiB (%.2f×); load %.2f / %.2f",
                         s.name(), n, n == 1 ? "" : "s", ours.tokensPerSecond() / ref.tokensPerSecond(),
@@ -136,46 +146,47 @@ final class BenchTrainCommand implements Callable<Integer> {
         resetPeaks();
         double[] seconds = new double[steps], cpuSeconds = new double[steps];
         var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        int warmed = 0;
         try (Parallel pool = new Parallel(n)) {
-            for (int i = -warmup; i < steps; i++) {
-                int step = i;
+            int[] done = {0};
+            Runnable step = () -> pool.burst(() -> {
+                model.zeroGrad();
+                model.forward(x, y, s.nBatch(), s.T());
+                model.backward();
+                AdamW.clipGradNorm(model.grads, 1.0);
+                adam.step(model.params, model.grads, 1e-4, ++done[0]);
+            });
+            for (long w0 = System.nanoTime(); warmed < warmup || System.nanoTime() - w0 < warmupSeconds * 1e9; warmed++) step.run();
+            for (int i = 0; i < steps; i++) {
                 long t0 = System.nanoTime(), c0 = os.getProcessCpuTime();
-                pool.burst(() -> {
-                    model.zeroGrad();
-                    model.forward(x, y, s.nBatch(), s.T());
-                    model.backward();
-                    AdamW.clipGradNorm(model.grads, 1.0);
-                    adam.step(model.params, model.grads, 1e-4, Math.max(1, step + warmup + 1));
-                });
-                if (i >= 0) {
-                    seconds[i] = (System.nanoTime() - t0) / 1e9;
-                    cpuSeconds[i] = (os.getProcessCpuTime() - c0) / 1e9;
-                }
+                step.run();
+                seconds[i] = (System.nanoTime() - t0) / 1e9;
+                cpuSeconds[i] = (os.getProcessCpuTime() - c0) / 1e9;
             }
         }
         Arrays.sort(seconds);
         Arrays.sort(cpuSeconds);
         double median = seconds[steps / 2], medianCpu = cpuSeconds[steps / 2];
-        Figures f = new Figures(tokens / median, tokens / medianCpu, peakRssMiB());
+        Figures f = new Figures(tokens / median, tokens / medianCpu, peakRssMiB(), warmed);
         System.out.printf(Locale.ROOT, "config %s (nLayer %d, nHead %d, nEmb %d, T %d, nBatch %d; %,d parameters): "
-                        + "%,.0f tokens/s (median of %d steps, %.1f ms/step), %,.0f tokens per processor-second, peak heap %.0f MiB, peak RSS %,.0f MiB%n",
+                        + "%,.0f tokens/s (median of %d steps after %d warm-up steps, %.1f ms/step), %,.0f tokens per processor-second, peak heap %.0f MiB, peak RSS %,.0f MiB%n",
                 s.name(), s.nLayer(), s.nHead(), s.nEmb(), s.T(), s.nBatch(), model.parameterCount(),
-                f.tokensPerSecond(), steps, median * 1e3, f.tokensPerCpuSecond(), peakHeapBytes() / 1048576.0, f.peakRssMiB());
+                f.tokensPerSecond(), steps, warmed, median * 1e3, f.tokensPerCpuSecond(), peakHeapBytes() / 1048576.0, f.peakRssMiB());
         model.releaseActivations();
         return f;
     }
 
     /** Runs the PyTorch reference on one config and reads its figures from the line it prints. */
-    private Figures pytorch(Shape s, int n) throws IOException, InterruptedException {
+    private Figures pytorch(Shape s, int n, int warmupSteps) throws IOException, InterruptedException {
         List<String> cmd = List.of(python, pytorchScript.toString(), "--threads", String.valueOf(n), "--steps", String.valueOf(steps),
-                "--warmup", String.valueOf(warmup), "--config", s.name());
+                "--warmup", String.valueOf(warmupSteps), "--config", s.name());
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (p.waitFor() != 0) throw new IOException(String.join(" ", cmd) + " exited with " + p.exitValue() + ": " + lastLine(out));
         Matcher m = PYTORCH_LINE.matcher(out);
         if (!m.find()) throw new IOException(String.join(" ", cmd) + " printed no figures for config " + s.name() + ": " + lastLine(out));
         out.lines().filter(l -> l.contains("config " + s.name() + ":")).findFirst().ifPresent(System.out::println);
-        return new Figures(number(m.group(2)), number(m.group(3)), m.group(4).equals("nan") ? Double.NaN : number(m.group(4)));
+        return new Figures(number(m.group(2)), number(m.group(3)), m.group(4).equals("nan") ? Double.NaN : number(m.group(4)), warmupSteps);
     }
 
     /** Whether {@code name} can be started: an executable file, or (without a slash) one on the PATH. */

@@ -59,7 +59,7 @@ class BenchTrainCommandTest {
                 echo "pytorch 2.13.0+cpu config S: 1,000 tokens/s (median of 1 steps, 2048.0 ms/step, 818,048 parameters, 1 threads), 2,000 tokens per processor-second, peak RSS 400 MiB"
                 """.formatted(argsSeen));
         var run = new BenchPositionalCommandTest.Run[1];
-        String out = stdout(run, "bench", "train", "--config", "S", "--steps", "1", "--warmup", "0", "--no-decode", "--threads", "1",
+        String out = stdout(run, "bench", "train", "--config", "S", "--steps", "1", "--warmup", "0", "--warmup-seconds", "0", "--no-decode", "--threads", "1",
                 "--pytorch", python.toString(), "--pytorch-script", script.toString())[0];
         assertEquals(0, run[0].code(), run[0].err());
         assertEquals(script + " --threads 1 --steps 1 --warmup 0 --config S", Files.readString(argsSeen).trim());
@@ -81,7 +81,7 @@ class BenchTrainCommandTest {
     @Test
     void aFailingOrSilentReferenceOrAMissingScriptEndsWithOneLine() throws IOException {
         Path script = Files.writeString(tmp.resolve("reference.py"), "# stand-in\n");
-        String[] common = {"bench", "train", "--config", "S", "--steps", "1", "--warmup", "0", "--no-decode", "--threads", "1"};
+        String[] common = {"bench", "train", "--config", "S", "--steps", "1", "--warmup", "0", "--warmup-seconds", "0", "--no-decode", "--threads", "1"};
 
         Path failing = executable("failing", "#!/bin/sh\necho 'ModuleNotFoundError: No module named torch'\nexit 1\n");
         var run = new BenchPositionalCommandTest.Run[1];
@@ -108,6 +108,38 @@ class BenchTrainCommandTest {
         stdout(run, "bench", "train", "--threads", "-1");
         assertEquals(1, run[0].code());
         assertTrue(run[0].err().contains("--threads must be >= 0"), run[0].err());
+        for (String[] bad : new String[][]{{"--steps", "0", "--steps must be >= 1, got 0"}, {"--warmup", "-1", "--warmup must be >= 0, got -1"},
+                {"--warmup-seconds", "-1", "--warmup-seconds must be between 0 and 3600, got -1.0"},
+                {"--warmup-seconds", "NaN", "--warmup-seconds must be between 0 and 3600, got NaN"}}) {
+            out = stdout(run, "bench", "train", "--no-decode", bad[0], bad[1])[0];
+            assertEquals(1, run[0].code(), bad[0]);
+            assertTrue(run[0].err().contains(bad[2]), run[0].err());
+            assertFalse(out.contains("tokens/s"), "refused before any step: " + out);
+        }
+    }
+
+    @Test
+    void warmUpLastsTheGivenSecondsAndPyTorchGetsAsManyWarmUpSteps() throws IOException {
+        Path script = Files.writeString(tmp.resolve("reference.py"), "# stand-in\n");
+        Path argsSeen = tmp.resolve("args.txt");
+        Path python = executable("python", """
+                #!/bin/sh
+                echo "$@" > '%s'
+                echo "pytorch 2.13.0+cpu config S: 1,000 tokens/s (median of 1 steps, 2048.0 ms/step, 818,048 parameters, 1 threads), 2,000 tokens per processor-second, peak RSS 400 MiB"
+                """.formatted(argsSeen));
+        var run = new BenchPositionalCommandTest.Run[1];
+        long t0 = System.nanoTime();
+        String out = stdout(run, "bench", "train", "--config", "S", "--steps", "1", "--warmup", "1", "--warmup-seconds", "1.5", "--no-decode",
+                "--threads", "1", "--pytorch", python.toString(), "--pytorch-script", script.toString())[0];
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        assertEquals(0, run[0].code(), run[0].err());
+        Matcher m = Pattern.compile("median of 1 steps after (\\d+) warm-up steps, ([\\d.]+) ms/step").matcher(out);
+        assertTrue(m.find(), out);
+        int warmed = Integer.parseInt(m.group(1));
+        // At least --warmup steps, and as many as fill 1.5 s: the last one started before 1.5 s had passed.
+        assertTrue(warmed >= 1 && seconds >= 1.5, warmed + " warm-up steps in a run of " + seconds + " s");
+        assertTrue((warmed - 1) * Double.parseDouble(m.group(2)) / 1e3 < 1.5 * 3, "no more warm-up steps than fill the time (allowing slower early steps): " + out);
+        assertEquals(script + " --threads 1 --steps 1 --warmup " + warmed + " --config S", Files.readString(argsSeen).trim());
     }
 
     private static String[] concat(String[] a, String... b) {
