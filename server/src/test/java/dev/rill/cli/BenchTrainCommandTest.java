@@ -49,15 +49,20 @@ class BenchTrainCommandTest {
         return p;
     }
 
-    @Test
-    void printsRillsFiguresAndTheRatiosToThePyTorchReference() throws IOException {
-        Path script = Files.writeString(tmp.resolve("reference.py"), "# stand-in\n");
-        Path argsSeen = tmp.resolve("args.txt");
-        Path python = executable("python", """
+    /** A "Python" that writes its arguments to {@code argsSeen} and prints a line in the reference's format. */
+    private Path fakePython(Path argsSeen) throws IOException {
+        return executable("python", """
                 #!/bin/sh
                 echo "$@" > '%s'
                 echo "pytorch 2.13.0+cpu config S: 1,000 tokens/s (median of 1 steps, 2048.0 ms/step, 818,048 parameters, 1 threads), 2,000 tokens per processor-second, peak RSS 400 MiB"
                 """.formatted(argsSeen));
+    }
+
+    @Test
+    void printsRillsFiguresAndTheRatiosToThePyTorchReference() throws IOException {
+        Path script = Files.writeString(tmp.resolve("reference.py"), "# stand-in\n");
+        Path argsSeen = tmp.resolve("args.txt");
+        Path python = fakePython(argsSeen);
         var run = new BenchPositionalCommandTest.Run[1];
         String out = stdout(run, "bench", "train", "--config", "S", "--steps", "1", "--warmup", "0", "--warmup-seconds", "0", "--no-decode", "--threads", "1",
                 "--pytorch", python.toString(), "--pytorch-script", script.toString())[0];
@@ -122,11 +127,7 @@ class BenchTrainCommandTest {
     void warmUpLastsTheGivenSecondsAndPyTorchGetsAsManyWarmUpSteps() throws IOException {
         Path script = Files.writeString(tmp.resolve("reference.py"), "# stand-in\n");
         Path argsSeen = tmp.resolve("args.txt");
-        Path python = executable("python", """
-                #!/bin/sh
-                echo "$@" > '%s'
-                echo "pytorch 2.13.0+cpu config S: 1,000 tokens/s (median of 1 steps, 2048.0 ms/step, 818,048 parameters, 1 threads), 2,000 tokens per processor-second, peak RSS 400 MiB"
-                """.formatted(argsSeen));
+        Path python = fakePython(argsSeen);
         var run = new BenchPositionalCommandTest.Run[1];
         long t0 = System.nanoTime();
         String out = stdout(run, "bench", "train", "--config", "S", "--steps", "1", "--warmup", "1", "--warmup-seconds", "1.5", "--no-decode",
