@@ -128,9 +128,8 @@ public final class Gemm {
                     for (int p = 0; p < panels; p++) {
                         int j = p * NR, nr = Math.min(NR, N - j), b = p * K * NR + k0 * NR;
                         for (int i = ib, g = 0; i < ie; i += MR, g++) {
-                            // A whole tile's first k-block goes straight to C; later blocks are summed apart
-                            // and then added, which keeps long sums (K in the thousands) more accurate.
-                            if (k0 == 0 && nr == NR && i + MR <= ie) {
+                            // A whole tile goes straight to C; a partial one through the tile buffer.
+                            if (nr == NR && i + MR <= ie) {
                                 packedTile(ap, g * MR * kc, kc, bp, b, C, cOff + i * ldc + j, ldc, add);
                                 continue;
                             }
@@ -239,13 +238,6 @@ public final class Gemm {
     /** {@code C (MR × NR at c, row stride ldc) (+)= ap group (MR × kc) · bp panel (kc × NR)}, added to what is there when {@code add}. */
     static void packedTile(float[] ap, int a0, int kc, float[] bp, int b0, float[] C, int c, int ldc, boolean add) {
         FloatVector x00 = FloatVector.zero(S), x01 = x00, x10 = x00, x11 = x00, x20 = x00, x21 = x00, x30 = x00, x31 = x00;
-        int c1 = c + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
-        if (add) {
-            x00 = FloatVector.fromArray(S, C, c); x01 = FloatVector.fromArray(S, C, c + L);
-            x10 = FloatVector.fromArray(S, C, c1); x11 = FloatVector.fromArray(S, C, c1 + L);
-            x20 = FloatVector.fromArray(S, C, c2); x21 = FloatVector.fromArray(S, C, c2 + L);
-            x30 = FloatVector.fromArray(S, C, c3); x31 = FloatVector.fromArray(S, C, c3 + L);
-        }
         for (int k = 0; k < kc; k++) {
             int a = a0 + MR * k, b = b0 + NR * k;
             FloatVector b0v = FloatVector.fromArray(S, bp, b), b1v = FloatVector.fromArray(S, bp, b + L);
@@ -257,6 +249,15 @@ public final class Gemm {
             x20 = av.fma(b0v, x20); x21 = av.fma(b1v, x21);
             av = FloatVector.broadcast(S, ap[a + 3]);
             x30 = av.fma(b0v, x30); x31 = av.fma(b1v, x31);
+        }
+        // The block's sum is formed apart and then added to C, not accumulated onto C's values: long
+        // products (K in the thousands) keep the precision of sums taken a block at a time.
+        int c1 = c + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+        if (add) {
+            x00 = x00.add(FloatVector.fromArray(S, C, c)); x01 = x01.add(FloatVector.fromArray(S, C, c + L));
+            x10 = x10.add(FloatVector.fromArray(S, C, c1)); x11 = x11.add(FloatVector.fromArray(S, C, c1 + L));
+            x20 = x20.add(FloatVector.fromArray(S, C, c2)); x21 = x21.add(FloatVector.fromArray(S, C, c2 + L));
+            x30 = x30.add(FloatVector.fromArray(S, C, c3)); x31 = x31.add(FloatVector.fromArray(S, C, c3 + L));
         }
         x00.intoArray(C, c); x01.intoArray(C, c + L);
         x10.intoArray(C, c1); x11.intoArray(C, c1 + L);
