@@ -91,7 +91,10 @@ public final class Gemm {
         // B is copied a slab of its rows (depth k) at a time, the copy at most KEEP_MAX floats (or
         // KC rows): a whole deep B — a weight gradient summed over a training batch, 16,384 rows
         // deep — was a 100 MB copy per call, garbage that grew the heap to several GB.
-        int slab = Math.max(KC, Math.min(K, KEEP_MAX / (panels * NR)) / KC * KC);
+        // A B that fits is one slab: each further slab is another pass over all of C (a 384-deep B had
+        // been cut 256 + 128, and M's forward products ran at 82–88 GFLOP/s against 101–105 at 512 deep).
+        int fit = KEEP_MAX / (panels * NR);
+        int slab = K <= fit ? K : Math.max(KC, fit / KC * KC);
         for (int s0 = 0; s0 < K; s0 += slab) {
             packedSlab(M, N, Math.min(slab, K - s0), A, aOff + s0 * aCs, aRs, aCs, B, bOff + s0 * ldb, ldb, C, cOff, ldc,
                     accumulate || s0 > 0, parallel, panels);
