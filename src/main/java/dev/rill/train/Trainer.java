@@ -90,6 +90,24 @@ public final class Trainer {
     public record Result(Path checkpoint, int steps, double trainLoss, double valLoss, long parameters, boolean cancelled) {
     }
 
+    /** One step's mean cross-entropy and its gradients' norm before clipping. */
+    public record StepLoss(double loss, double gradNorm) {
+    }
+
+    /**
+     * One training step on the batch {@code x → y} ({@code B × T}): gradients, clipping to
+     * {@code gradClip}, AdamW's update at learning rate {@code lr} as its {@code t}-th step (from 1).
+     * {@code rill train} and {@code rill bench train} both take their steps here.
+     */
+    public static StepLoss step(Gpt model, AdamW adam, int[] x, int[] y, int B, int T, double gradClip, double lr, int t) {
+        model.zeroGrad();
+        double loss = model.forward(x, y, B, T);
+        model.backward();
+        double norm = AdamW.clipGradNorm(model.grads, gradClip);
+        adam.step(model.params, model.grads, lr, t);
+        return new StepLoss(loss, norm);
+    }
+
     /** Stops the run before its next step (from any thread); {@link #train} and {@link #resume} then return. */
     public void cancel() {
         cancelled = true;
@@ -209,17 +227,13 @@ public final class Trainer {
             double lr = schedule.at(step);
             // One burst per step: the helpers spin through the step's serial parts instead of parking
             // and waking for each of its many small loops (config S on two threads: 17.2–17.9 → 18.6–22.5 k tok/s).
-            double[] lossNorm = new double[2];
+            StepLoss[] done = new StepLoss[1];
             int s = step;
             Parallel.inBurst(() -> {
                 data.draw(s, x, y);
-                model.zeroGrad();
-                lossNorm[0] = model.forward(x, y, B, T);
-                model.backward();
-                lossNorm[1] = AdamW.clipGradNorm(model.grads, config.gradClip());
-                adam.step(model.params, model.grads, lr, s + 1);
+                done[0] = step(model, adam, x, y, B, T, config.gradClip(), lr, s + 1);
             });
-            double loss = lossNorm[0], norm = lossNorm[1];
+            double loss = done[0].loss(), norm = done[0].gradNorm();
             if (!Double.isFinite(loss)) throw new IllegalStateException("the loss became " + loss + " at step " + step + "; lower the learning rate");
             double seconds = (System.nanoTime() - t0) / 1e9;
             history.train.add(new LossPlot.Point(step + 1, loss));

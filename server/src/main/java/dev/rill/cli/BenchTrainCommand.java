@@ -16,6 +16,7 @@ import dev.rill.spi.Params;
 import dev.rill.spi.PositionalEncoding;
 import dev.rill.tensor.Parallel;
 import dev.rill.train.AdamW;
+import dev.rill.train.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -149,13 +150,7 @@ final class BenchTrainCommand implements Callable<Integer> {
         int warmed = 0;
         try (Parallel pool = new Parallel(n)) {
             int[] done = {0};
-            Runnable step = () -> pool.burst(() -> {
-                model.zeroGrad();
-                model.forward(x, y, s.nBatch(), s.T());
-                model.backward();
-                AdamW.clipGradNorm(model.grads, 1.0);
-                adam.step(model.params, model.grads, 1e-4, ++done[0]);
-            });
+            Runnable step = () -> pool.burst(() -> Trainer.step(model, adam, x, y, s.nBatch(), s.T(), 1.0, 1e-4, ++done[0]));
             for (long w0 = System.nanoTime(); warmed < warmup || System.nanoTime() - w0 < warmupSeconds * 1e9; warmed++) step.run();
             for (int i = 0; i < steps; i++) {
                 long t0 = System.nanoTime(), c0 = os.getProcessCpuTime();
