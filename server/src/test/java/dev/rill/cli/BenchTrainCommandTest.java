@@ -49,25 +49,26 @@ class BenchTrainCommandTest {
         return p;
     }
 
-    /** A "Python" that writes its arguments to {@code argsSeen} and prints a line in the reference's format. */
-    private Path fakePython(Path argsSeen) throws IOException {
-        return executable("python", """
+    /**
+     * {@code rill bench train OPTIONS} with the reference run by a "Python" that writes its arguments
+     * to {@code args.txt} and prints a line in the reference's format; returns what was printed.
+     */
+    private String withFakeReference(BenchPositionalCommandTest.Run[] run, String... options) throws IOException {
+        Path script = Files.writeString(tmp.resolve("reference.py"), "# stand-in\n");
+        Path python = executable("python", """
                 #!/bin/sh
                 echo "$@" > '%s'
                 echo "pytorch 2.13.0+cpu config S: 1,000 tokens/s (median of 1 steps, 2048.0 ms/step, 818,048 parameters, 1 threads), 2,000 tokens per processor-second, peak RSS 400 MiB"
-                """.formatted(argsSeen));
+                """.formatted(tmp.resolve("args.txt")));
+        return stdout(run, concat(concat(new String[]{"bench", "train"}, options), "--pytorch", python.toString(), "--pytorch-script", script.toString()))[0];
     }
 
     @Test
     void printsRillsFiguresAndTheRatiosToThePyTorchReference() throws IOException {
-        Path script = Files.writeString(tmp.resolve("reference.py"), "# stand-in\n");
-        Path argsSeen = tmp.resolve("args.txt");
-        Path python = fakePython(argsSeen);
         var run = new BenchPositionalCommandTest.Run[1];
-        String out = stdout(run, "bench", "train", "--config", "S", "--steps", "1", "--warmup", "0", "--warmup-seconds", "0", "--no-decode", "--threads", "1",
-                "--pytorch", python.toString(), "--pytorch-script", script.toString())[0];
+        String out = withFakeReference(run, "--config", "S", "--steps", "1", "--warmup", "0", "--warmup-seconds", "0", "--no-decode", "--threads", "1");
         assertEquals(0, run[0].code(), run[0].err());
-        assertEquals(script + " --threads 1 --steps 1 --warmup 0 --config S", Files.readString(argsSeen).trim());
+        assertEquals(tmp.resolve("reference.py") + " --threads 1 --steps 1 --warmup 0 --config S", Files.readString(tmp.resolve("args.txt")).trim());
 
         Matcher ours = Pattern.compile("config S .*: ([\\d,]+) tokens/s .*, ([\\d,]+) tokens per processor-second, peak heap \\d+ MiB, peak RSS ([\\d,]+) MiB").matcher(out);
         assertTrue(ours.find(), out);
@@ -125,13 +126,9 @@ class BenchTrainCommandTest {
 
     @Test
     void warmUpLastsTheGivenSecondsAndPyTorchGetsAsManyWarmUpSteps() throws IOException {
-        Path script = Files.writeString(tmp.resolve("reference.py"), "# stand-in\n");
-        Path argsSeen = tmp.resolve("args.txt");
-        Path python = fakePython(argsSeen);
         var run = new BenchPositionalCommandTest.Run[1];
         long t0 = System.nanoTime();
-        String out = stdout(run, "bench", "train", "--config", "S", "--steps", "1", "--warmup", "1", "--warmup-seconds", "1.5", "--no-decode",
-                "--threads", "1", "--pytorch", python.toString(), "--pytorch-script", script.toString())[0];
+        String out = withFakeReference(run, "--config", "S", "--steps", "1", "--warmup", "1", "--warmup-seconds", "1.5", "--no-decode", "--threads", "1");
         double seconds = (System.nanoTime() - t0) / 1e9;
         assertEquals(0, run[0].code(), run[0].err());
         Matcher m = Pattern.compile("median of 1 steps after (\\d+) warm-up steps, ([\\d.]+) ms/step").matcher(out);
@@ -140,7 +137,7 @@ class BenchTrainCommandTest {
         // At least --warmup steps, and as many as fill 1.5 s: the last one started before 1.5 s had passed.
         assertTrue(warmed >= 1 && seconds >= 1.5, warmed + " warm-up steps in a run of " + seconds + " s");
         assertTrue((warmed - 1) * Double.parseDouble(m.group(2)) / 1e3 < 1.5 * 3, "no more warm-up steps than fill the time (allowing slower early steps): " + out);
-        assertEquals(script + " --threads 1 --steps 1 --warmup " + warmed + " --config S", Files.readString(argsSeen).trim());
+        assertEquals(tmp.resolve("reference.py") + " --threads 1 --steps 1 --warmup " + warmed + " --config S", Files.readString(tmp.resolve("args.txt")).trim());
     }
 
     private static String[] concat(String[] a, String... b) {

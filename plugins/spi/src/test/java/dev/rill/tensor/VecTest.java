@@ -46,8 +46,8 @@ class VecTest {
     void softmaxStepsTouchOnlyTheirRangeAndMatchScalarMath() {
         Random rnd = new Random(13);
         for (int n = 1; n <= 3 * Vec.L + 2; n++) {
-            // The range starts at 2 and ends one short of the array's end (the last partial vector's
-            // lanes reach past it), or flush with it, so masked steps must neither read nor write outside.
+            // The range starts at 2 and ends one short of the array's end or flush with it: the steps
+            // (vector body and scalar tail) must neither read nor write outside it.
             for (int pad : new int[]{0, 1}) {
                 float[] x = random(rnd, 2 + n + pad), x0 = x.clone();
                 double max = Double.NEGATIVE_INFINITY;
