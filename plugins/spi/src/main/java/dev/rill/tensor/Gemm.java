@@ -1,7 +1,6 @@
 package dev.rill.tensor;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -13,8 +12,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Register-blocked: a 4-row × 2-vector tile of C stays in registers while K streams through
  * (broadcast one A element, load one B vector, fused multiply-add), and K is cut into blocks so
  * the B panel under the tile stays in L1. Rows are spread across cores. From
- * {@link #PACK_MIN_ROWS} rows on, both operands are first copied into packed layouts the tile
- * walks with constant strides ({@link #packed}); fewer rows read them through their strides.
+ * {@link #PACK_MIN_ROWS} rows on, B is first copied into panels the tile walks with a constant
+ * stride ({@link #packed}); fewer rows read both operands through their strides.
  */
 public final class Gemm {
 
@@ -22,11 +21,11 @@ public final class Gemm {
     static final int L = S.length();
     /** Rows and columns of a register tile. */
     public static final int MR = 4;
-    /** {@link #MR} floats: one k-step of a packed A group. */
-    private static final VectorSpecies<Float> S4 = VectorSpecies.of(float.class, VectorShape.forBitSize(MR * Float.SIZE));
     public static final int NR = 2 * L;
     private static final int KC = 256;
     private static final int MC = 64;
+    /** Rows of C per block when A is read transposed (a weight gradient: C is the weight's shape). */
+    private static final int MC_T = 512;
     /** Multiply-adds below which a product runs on the calling thread alone. */
     static final long PARALLEL_WORK = 1 << 18;
 
@@ -78,12 +77,13 @@ public final class Gemm {
     private static final int KEEP_MAX = 1 << 22;
 
     /**
-     * Large products with packed operands. B is copied once into panels of {@code NR} columns,
+     * Large products, B packed. B is copied once into panels of {@code NR} columns,
      * each column-block contiguous ({@code bp[p·K·NR + k·NR + c]}, missing columns zero); each
-     * task copies {@code MC × KC} blocks of its rows of A into groups of {@code MR} rows,
-     * interleaved by k ({@code ap[g·MR·kc + MR·k + r]}), reused across every panel. The tile then
-     * walks both with constant strides, which lets the compiler check its indices once per loop
-     * instead of once per load: about 1.4× the speed of the strided tile, measured on one core.
+     * task walks its rows {@code MC} at a time (a weight gradient's {@code MC_T}) and K a block of
+     * {@code KC} at a time, each B panel block serving every row of the block, and reads A in place,
+     * {@code MR} rows at a time. With B packed the tile's B index moves by a constant, which lets
+     * the compiler check its indices once per loop instead of once per load: about 1.4× the speed
+     * of the strided tile, measured on one core.
      */
     private static void packed(int M, int N, int K, float[] A, int aOff, int aRs, int aCs,
                                float[] B, int bOff, int ldb, float[] C, int cOff, int ldc, boolean accumulate, boolean parallel) {
@@ -119,25 +119,33 @@ public final class Gemm {
             }
         };
         int groups = (M + MR - 1) / MR;
+        // A weight gradient's C is a few hundred rows, its B thousands deep: the whole C in one block
+        // of rows, so that each B panel fetched from memory serves every row instead of 64.
+        int mc = aRs == 1 ? MC_T : MC;
         Parallel.RangeBody rows = (g0, g1) -> {
-            float[] ap = buffer(A_PACK, MC * KC + MR * NR, false);
-            int tile0 = MC * KC;
-            for (int ib = g0 * MR; ib < Math.min(M, g1 * MR); ib += MC) {
-                int ie = Math.min(Math.min(M, g1 * MR), ib + MC);
+            float[] ap = buffer(A_PACK, MR * KC + MR * NR, false);
+            int tile0 = MR * KC;
+            for (int ib = g0 * MR; ib < Math.min(M, g1 * MR); ib += mc) {
+                int ie = Math.min(Math.min(M, g1 * MR), ib + mc);
                 for (int k0 = 0; k0 < K; k0 += KC) {
                     int kc = Math.min(KC, K - k0);
                     boolean add = accumulate || k0 > 0;
-                    packA(A, aOff, aRs, aCs, ib, ie, k0, kc, ap);
                     for (int p = 0; p < panels; p++) {
                         int j = p * NR, nr = Math.min(NR, N - j), b = p * K * NR + k0 * NR;
-                        for (int i = ib, g = 0; i < ie; i += MR, g++) {
-                            // A whole tile goes straight to C; a partial one through the tile buffer.
-                            if (nr == NR && i + MR <= ie) {
-                                packedTile(ap, g * MR * kc, kc, bp, b, C, cOff + i * ldc + j, ldc, add);
-                                continue;
+                        for (int i = ib; i < ie; i += MR) {
+                            // A is read in place, MR rows at a time; a whole tile goes straight to C, a partial one
+                            // through the tile buffer (a last group of fewer rows copied into MR rows, zero-padded).
+                            int mr = Math.min(MR, ie - i), a = aOff + i * aRs + k0 * aCs, c = cOff + i * ldc + j;
+                            boolean whole = mr == MR && nr == NR;
+                            float[] out = whole ? C : ap;
+                            int o = whole ? c : tile0, ldo = whole ? ldc : NR;
+                            if (mr == MR && aRs == 1) tileT(A, a, aCs, kc, bp, b, out, o, ldo, whole && add);
+                            else if (mr == MR && aCs == 1) tileR(A, a, aRs, kc, bp, b, out, o, ldo, whole && add);
+                            else {
+                                packA(A, aOff, aRs, aCs, i, i + mr, k0, kc, ap);
+                                tileT(ap, 0, MR, kc, bp, b, out, o, ldo, whole && add);
                             }
-                            packedTile(ap, g * MR * kc, kc, bp, b, ap, tile0);
-                            store(ap, tile0, Math.min(MR, ie - i), nr, C, cOff + i * ldc + j, ldc, add);
+                            if (!whole) store(ap, tile0, mr, nr, C, c, ldc, add);
                         }
                     }
                 }
@@ -168,28 +176,7 @@ public final class Gemm {
     /** Rows {@code [i0, i1)} of A, columns {@code [k0, k0+kc)}, into {@link #MR}-row groups interleaved by k; missing rows zero. */
     public static void packA(float[] A, int aOff, int aRs, int aCs, int i0, int i1, int k0, int kc, float[] ap) {
         int full = 0;
-        if (aRs == 1) {
-            // Aᵀ (a weight gradient's input, transposed): a group's MR values at each k lie side by
-            // side, one 128-bit copy instead of MR loads a row apart.
-            full = (i1 - i0) / MR * MR;
-            int i = i0;
-            // Four groups at a time, so that each k-row's 16 values (one cache line) are read together:
-            // a group at a time read each line four times, A's rows far apart (fcproj Aᵀ 0.48 → 0.20 ns a value).
-            for (; i + 4 * MR <= i0 + full; i += 4 * MR) {
-                int g = (i - i0) * kc, a = aOff + i + k0 * aCs;
-                for (int k = 0; k < kc; k++, a += aCs) {
-                    int o = g + MR * k;
-                    FloatVector.fromArray(S4, A, a).intoArray(ap, o);
-                    FloatVector.fromArray(S4, A, a + MR).intoArray(ap, o + MR * kc);
-                    FloatVector.fromArray(S4, A, a + 2 * MR).intoArray(ap, o + 2 * MR * kc);
-                    FloatVector.fromArray(S4, A, a + 3 * MR).intoArray(ap, o + 3 * MR * kc);
-                }
-            }
-            for (; i < i0 + full; i += MR) {
-                int g = (i - i0) * kc, a = aOff + i + k0 * aCs;
-                for (int k = 0; k < kc; k++, a += aCs) FloatVector.fromArray(S4, A, a).intoArray(ap, g + MR * k);
-            }
-        } else if (aCs == 1) {
+        if (aCs == 1) {
             // A's rows lie along k: MR rows of L values each are interleaved by two rounds of
             // two-vector permutes (row pairs, then pairs of pairs), 8 permutes per MR·L values
             // instead of a scalar load and store per value (64 rows × 256: 0.30–0.40 → 0.13–0.17 ns a value).
@@ -233,28 +220,63 @@ public final class Gemm {
         return FloatVector.fromArray(S, idx, 0);
     }
 
-    /** {@code tile (MR × NR, at t0) = ap group (MR × kc) · bp panel (kc × NR)}. */
-    public static void packedTile(float[] ap, int a0, int kc, float[] bp, int b0, float[] tile, int t0) {
-        packedTile(ap, a0, kc, bp, b0, tile, t0, NR, false);
-    }
+    // The tiles below broadcast A's values straight from A, not from a copy in MR-row groups: JFR put
+    // the copy at 10–13 % of a config-S step, but reading in place gained less than that (M's layers
+    // 2–4 % in a harness of its forward and backward products, S level within the noise), the copy's
+    // cost partly hidden behind the tile's own reads. Each walks A with its own index form: one tile
+    // written for any strides ran at 73–93 GFLOP/s on S's shapes where these run at 103–114.
 
-    /** {@code C (MR × NR at c, row stride ldc) (+)= ap group (MR × kc) · bp panel (kc × NR)}, added to what is there when {@code add}. */
-    static void packedTile(float[] ap, int a0, int kc, float[] bp, int b0, float[] C, int c, int ldc, boolean add) {
+    /**
+     * {@code C (MR × NR at c, row stride ldc) (+)= A (MR × kc) · bp panel (kc × NR)}, added to what is
+     * there when {@code add}, A's MR values at each k side by side from {@code a}, {@code lda} apart
+     * (Aᵀ, or a packed group with {@code lda = MR}).
+     */
+    static void tileT(float[] A, int a, int lda, int kc, float[] bp, int b0, float[] C, int c, int ldc, boolean add) {
         FloatVector x00 = FloatVector.zero(S), x01 = x00, x10 = x00, x11 = x00, x20 = x00, x21 = x00, x30 = x00, x31 = x00;
-        for (int k = 0; k < kc; k++) {
-            int a = a0 + MR * k, b = b0 + NR * k;
+        for (int k = 0; k < kc; k++, a += lda) {
+            int b = b0 + NR * k;
             FloatVector b0v = FloatVector.fromArray(S, bp, b), b1v = FloatVector.fromArray(S, bp, b + L);
-            FloatVector av = FloatVector.broadcast(S, ap[a]);
+            FloatVector av = FloatVector.broadcast(S, A[a]);
             x00 = av.fma(b0v, x00); x01 = av.fma(b1v, x01);
-            av = FloatVector.broadcast(S, ap[a + 1]);
+            av = FloatVector.broadcast(S, A[a + 1]);
             x10 = av.fma(b0v, x10); x11 = av.fma(b1v, x11);
-            av = FloatVector.broadcast(S, ap[a + 2]);
+            av = FloatVector.broadcast(S, A[a + 2]);
             x20 = av.fma(b0v, x20); x21 = av.fma(b1v, x21);
-            av = FloatVector.broadcast(S, ap[a + 3]);
+            av = FloatVector.broadcast(S, A[a + 3]);
             x30 = av.fma(b0v, x30); x31 = av.fma(b1v, x31);
         }
-        // The block's sum is formed apart and then added to C, not accumulated onto C's values: long
-        // products (K in the thousands) keep the precision of sums taken a block at a time.
+        storeTile(x00, x01, x10, x11, x20, x21, x30, x31, C, c, ldc, add);
+    }
+
+    /** As {@link #tileT} with A's MR rows along k from {@code a}, {@code lda} apart. */
+    static void tileR(float[] A, int a, int lda, int kc, float[] bp, int b0, float[] C, int c, int ldc, boolean add) {
+        FloatVector x00 = FloatVector.zero(S), x01 = x00, x10 = x00, x11 = x00, x20 = x00, x21 = x00, x30 = x00, x31 = x00;
+        int a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda;
+        for (int k = 0; k < kc; k++) {
+            int b = b0 + NR * k;
+            FloatVector b0v = FloatVector.fromArray(S, bp, b), b1v = FloatVector.fromArray(S, bp, b + L);
+            FloatVector av = FloatVector.broadcast(S, A[a + k]);
+            x00 = av.fma(b0v, x00); x01 = av.fma(b1v, x01);
+            av = FloatVector.broadcast(S, A[a1 + k]);
+            x10 = av.fma(b0v, x10); x11 = av.fma(b1v, x11);
+            av = FloatVector.broadcast(S, A[a2 + k]);
+            x20 = av.fma(b0v, x20); x21 = av.fma(b1v, x21);
+            av = FloatVector.broadcast(S, A[a3 + k]);
+            x30 = av.fma(b0v, x30); x31 = av.fma(b1v, x31);
+        }
+        storeTile(x00, x01, x10, x11, x20, x21, x30, x31, C, c, ldc, add);
+    }
+
+    /** {@code tile (MR × NR, at t0) = ap group (MR × kc) · bp panel (kc × NR)}. */
+    public static void packedTile(float[] ap, int a0, int kc, float[] bp, int b0, float[] tile, int t0) {
+        tileT(ap, a0, MR, kc, bp, b0, tile, t0, NR, false);
+    }
+
+    // The block's sum is formed apart and then added to C, not accumulated onto C's values: long
+    // products (K in the thousands) keep the precision of sums taken a block at a time.
+    private static void storeTile(FloatVector x00, FloatVector x01, FloatVector x10, FloatVector x11,
+                                  FloatVector x20, FloatVector x21, FloatVector x30, FloatVector x31,
+                                  float[] C, int c, int ldc, boolean add) {
         int c1 = c + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
         if (add) {
             x00 = x00.add(FloatVector.fromArray(S, C, c)); x01 = x01.add(FloatVector.fromArray(S, C, c + L));

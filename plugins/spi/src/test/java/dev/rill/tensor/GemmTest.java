@@ -11,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class GemmTest {
 
     @ParameterizedTest
-    @CsvSource({"1,1,1", "3,5,7", "4,16,8", "7,33,300", "64,65,128", "130,40,513", "1,1537,384", "9,17,1", "33,31,257", "32,16,16", "203,100,300", "31,40,40", "32,2048,2100"})
+    @CsvSource({"1,1,1", "3,5,7", "4,16,8", "7,33,300", "64,65,128", "130,40,513", "1,1537,384", "9,17,1", "33,31,257", "32,16,16", "203,100,300", "31,40,40", "32,2048,2100", "515,33,40"})
     void matchesNaiveProductForAllLayouts(int M, int N, int K) {
         SplittableRandom r = new SplittableRandom(M * 31L + N * 7L + K);
         float[] a = random(r, M * K + 5), b = random(r, K * (N + 3) + 2), c0 = random(r, M * (N + 1) + 3);
