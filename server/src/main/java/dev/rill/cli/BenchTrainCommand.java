@@ -42,7 +42,7 @@ import java.util.regex.Pattern;
  * resident memory of full steps (forward, backward, clipping, AdamW) for configs S and M, and decode
  * tokens/s of the default model. With {@code --pytorch PYTHON} each config also runs through the
  * independent PyTorch reference ({@code server/src/bench/pytorch_reference.py}) right after Rill's,
- * and the ratios are printed.
+ * and the ratios are printed; {@code --rounds N} runs the two in turn N times and adds the median ratio.
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = "Training tokens/s and peak memory for configs S and M; decode tokens/s of the bundled models.")
@@ -59,6 +59,10 @@ final class BenchTrainCommand implements Callable<Integer> {
                     + "during the first seconds (on two threads, 3 steps of config S left some timed steps in slower code). "
                     + "PyTorch gets as many warm-up steps as Rill ran.")
     double warmupSeconds;
+    @Option(names = "--rounds", paramLabel = "N", defaultValue = "1",
+            description = "Rill and then PyTorch this many times in turn per config, each round printing its figures and ratios, "
+                    + "then the median ratio: on a shared machine the neighbours' load moves both engines' figures from one minute to the next.")
+    int rounds;
     @Option(names = "--decode", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Also measure decode tokens/s of the bundled models (shakespeare and chat).")
     boolean decode;
@@ -91,6 +95,7 @@ final class BenchTrainCommand implements Callable<Integer> {
         if (threads < 0) throw new IllegalArgumentException("--threads must be >= 0 (0 = every core), got " + threads);
         if (steps < 1) throw new IllegalArgumentException("--steps must be >= 1, got " + steps);
         if (warmup < 0) throw new IllegalArgumentException("--warmup must be >= 0, got " + warmup);
+        if (rounds < 1 || rounds > 100) throw new IllegalArgumentException("--rounds must be between 1 and 100, got " + rounds);
         if (!(warmupSeconds >= 0 && warmupSeconds <= 3600)) {
             throw new IllegalArgumentException("--warmup-seconds must be between 0 and 3600, got " + warmupSeconds);
         }
@@ -112,16 +117,23 @@ final class BenchTrainCommand implements Callable<Integer> {
                 jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize(), Runtime.version());
         List<String> compared = new ArrayList<>();
         for (Shape s : shapes) {
-            double load = BenchModelCommand.loadAverage();
-            Figures ours = train(registry, s, n);
-            if (python != null) {
+            double[] wall = new double[rounds], cpu = new double[rounds];
+            for (int r = 0; r < rounds; r++) {
+                double load = BenchModelCommand.loadAverage();
+                Figures ours = train(registry, s, n);
+                if (python == null) continue;
                 double refLoad = BenchModelCommand.loadAverage();
                 Figures ref = pytorch(s, n, ours.warmupSteps());
-                compared.add(String.format(Locale.ROOT, "Rill / PyTorch, config %s, %d thread%s: %.2f× tokens/s, %.2f× tokens per processor-second; "
+                wall[r] = ours.tokensPerSecond() / ref.tokensPerSecond();
+                cpu[r] = ours.tokensPerCpuSecond() / ref.tokensPerCpuSecond();
+                compared.add(String.format(Locale.ROOT, "Rill / PyTorch, config %s, %s%s: %.2f× tokens/s, %.2f× tokens per processor-second; "
                                 + "peak RSS %,.0f / %,.0f MiB (%.2f×); load %.2f / %.2f",
-                        s.name(), n, n == 1 ? "" : "s", ours.tokensPerSecond() / ref.tokensPerSecond(),
-                        ours.tokensPerCpuSecond() / ref.tokensPerCpuSecond(), ours.peakRssMiB(), ref.peakRssMiB(),
-                        ours.peakRssMiB() / ref.peakRssMiB(), load, refLoad));
+                        s.name(), threadCount(n), rounds > 1 ? ", round " + (r + 1) + " of " + rounds : "", wall[r], cpu[r],
+                        ours.peakRssMiB(), ref.peakRssMiB(), ours.peakRssMiB() / ref.peakRssMiB(), load, refLoad));
+            }
+            if (python != null && rounds > 1) {
+                compared.add(String.format(Locale.ROOT, "Rill / PyTorch, config %s, %s, median of %d rounds: %.2f× tokens/s (%s), %.2f× tokens per processor-second (%s)",
+                        s.name(), threadCount(n), rounds, BenchModelCommand.median(wall), ratios(wall), BenchModelCommand.median(cpu), ratios(cpu)));
             }
         }
         compared.forEach(System.out::println);
@@ -182,6 +194,14 @@ final class BenchTrainCommand implements Callable<Integer> {
         if (!m.find()) throw new IOException(String.join(" ", cmd) + " printed no figures for config " + s.name() + ": " + lastLine(out));
         out.lines().filter(l -> l.contains("config " + s.name() + ":")).findFirst().ifPresent(System.out::println);
         return new Figures(number(m.group(2)), number(m.group(3)), m.group(4).equals("nan") ? Double.NaN : number(m.group(4)), warmupSteps);
+    }
+
+    private static String threadCount(int n) {
+        return n + (n == 1 ? " thread" : " threads");
+    }
+
+    private static String ratios(double[] r) {
+        return Arrays.stream(r).mapToObj(x -> String.format(Locale.ROOT, "%.2f", x)).collect(java.util.stream.Collectors.joining(", "));
     }
 
     /** Whether {@code name} can be started: an executable file, or (without a slash) one on the PATH. */

@@ -115,6 +115,7 @@ class BenchTrainCommandTest {
         assertEquals(1, run[0].code());
         assertTrue(run[0].err().contains("--threads must be >= 0"), run[0].err());
         for (String[] bad : new String[][]{{"--steps", "0", "--steps must be >= 1, got 0"}, {"--warmup", "-1", "--warmup must be >= 0, got -1"},
+                {"--rounds", "0", "--rounds must be between 1 and 100, got 0"}, {"--rounds", "101", "--rounds must be between 1 and 100, got 101"},
                 {"--warmup-seconds", "-1", "--warmup-seconds must be between 0 and 3600, got -1.0"},
                 {"--warmup-seconds", "NaN", "--warmup-seconds must be between 0 and 3600, got NaN"}}) {
             out = stdout(run, "bench", "train", "--no-decode", bad[0], bad[1])[0];
@@ -138,6 +139,47 @@ class BenchTrainCommandTest {
         assertTrue(warmed >= 1 && seconds >= 1.5, warmed + " warm-up steps in a run of " + seconds + " s");
         assertTrue((warmed - 1) * Double.parseDouble(m.group(2)) / 1e3 < 1.5 * 3, "no more warm-up steps than fill the time (allowing slower early steps): " + out);
         assertEquals(tmp.resolve("reference.py") + " --threads 1 --steps 1 --warmup " + warmed + " --config S", Files.readString(tmp.resolve("args.txt")).trim());
+    }
+
+    @Test
+    void roundsRunTheEnginesInTurnAndPrintEachRatioAndTheMedian() throws IOException {
+        Path script = Files.writeString(tmp.resolve("reference.py"), "# stand-in\n");
+        Path count = tmp.resolve("count");
+        // A reference whose figure differs from call to call: 1,000, then 4,000, then 2,000 tokens/s.
+        Path python = executable("python", """
+                #!/bin/sh
+                n=$(cat '%1$s' 2>/dev/null || echo 0); n=$((n + 1)); echo $n > '%1$s'
+                case $n in 1) t=1,000;; 2) t=4,000;; *) t=2,000;; esac
+                echo "pytorch 2.13.0+cpu config S: $t tokens/s (median of 1 steps, 1.0 ms/step, 818,048 parameters, 1 threads), $t tokens per processor-second, peak RSS 400 MiB"
+                """.formatted(count));
+        var run = new BenchPositionalCommandTest.Run[1];
+        String out = stdout(run, "bench", "train", "--config", "S", "--steps", "1", "--warmup", "0", "--warmup-seconds", "0", "--no-decode",
+                "--threads", "1", "--rounds", "3", "--pytorch", python.toString(), "--pytorch-script", script.toString())[0];
+        assertEquals(0, run[0].code(), run[0].err());
+
+        // Rill, then the reference, three times over: each engine's line comes before the other's next one.
+        Matcher lines = Pattern.compile("config S(?: \\(nLayer.*?: ([\\d,]+) tokens/s|: ([\\d,]+) tokens/s)").matcher(out);
+        StringBuilder order = new StringBuilder();
+        double[] ours = new double[3], ref = {1000, 4000, 2000};
+        int r = 0;
+        while (lines.find()) {
+            order.append(lines.group(1) != null ? 'R' : 'P');
+            if (lines.group(1) != null) ours[r++] = Double.parseDouble(lines.group(1).replace(",", ""));
+        }
+        assertEquals("RPRPRP", order.toString(), out);
+        double[] ratios = new double[3];
+        for (int i = 0; i < 3; i++) {
+            Matcher m = Pattern.compile("Rill / PyTorch, config S, 1 thread, round " + (i + 1) + " of 3: ([\\d.]+)× tokens/s").matcher(out);
+            assertTrue(m.find(), out);
+            ratios[i] = Double.parseDouble(m.group(1));
+            assertEquals(ours[i] / ref[i], ratios[i], 0.01 * ours[i] / ref[i] + 0.006, "round " + (i + 1));
+        }
+        Matcher median = Pattern.compile("Rill / PyTorch, config S, 1 thread, median of 3 rounds: ([\\d.]+)× tokens/s \\(([\\d.]+), ([\\d.]+), ([\\d.]+)\\)").matcher(out);
+        assertTrue(median.find(), out);
+        for (int i = 0; i < 3; i++) assertEquals(ratios[i], Double.parseDouble(median.group(i + 2)), 1e-9);
+        double[] sorted = ratios.clone();
+        java.util.Arrays.sort(sorted);
+        assertEquals(sorted[1], Double.parseDouble(median.group(1)), 0.006, out);
     }
 
     private static String[] concat(String[] a, String... b) {
