@@ -61,7 +61,8 @@ final class BenchTrainCommand implements Callable<Integer> {
     double warmupSeconds;
     @Option(names = "--rounds", paramLabel = "N", defaultValue = "1",
             description = "Rill and then PyTorch this many times in turn per config, each round printing its figures and ratios, "
-                    + "then the median ratio: on a shared machine the neighbours' load moves both engines' figures from one minute to the next.")
+                    + "then the median ratio: on a shared machine the neighbours' load moves both engines' figures from one minute to the next. "
+                    + "Rill's peak RSS is the process's: after the first round it includes what earlier rounds left in the JVM.")
     int rounds;
     @Option(names = "--decode", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Also measure decode tokens/s of the bundled models (shakespeare and chat).")
