@@ -511,9 +511,11 @@ final class BenchModelCommand implements Runnable {
         return best;
     }
 
+    /** The middle value; for an even count the mean of the two middle ones (two rounds of {@code bench train}, two repeats). */
     static double median(double[] x) {
         double[] s = x.clone();
         Arrays.sort(s);
-        return s[s.length / 2];
+        int h = s.length / 2;
+        return s.length % 2 == 1 ? s[h] : (s[h - 1] + s[h]) / 2;
     }
 }

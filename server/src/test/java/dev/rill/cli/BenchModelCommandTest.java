@@ -69,6 +69,14 @@ class BenchModelCommandTest {
     }
 
     @Test
+    void theMedianOfAnEvenCountIsTheMeanOfTheTwoMiddleValues() {
+        assertEquals(2.0, BenchModelCommand.median(new double[]{3, 1, 2}));
+        assertEquals(2.5, BenchModelCommand.median(new double[]{4, 1}));
+        assertEquals(2.5, BenchModelCommand.median(new double[]{10, 1, 3, 2}));
+        assertEquals(7.0, BenchModelCommand.median(new double[]{7}));
+    }
+
+    @Test
     void createsMeasuresAndComparesWithLlamaBench() throws IOException {
         Path argsSeen = tmp.resolve("args.txt");
         Path script = recordingLlamaBench(argsSeen);
