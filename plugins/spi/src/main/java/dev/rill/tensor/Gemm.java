@@ -73,7 +73,7 @@ public final class Gemm {
      * 26 against 25, 128 rows 31 against 25. Columns and depth need only fill a tile.
      */
     static final int PACK_MIN_ROWS = 32, PACK_MIN = 16;
-    /** B is packed at most this many floats at a time (or {@link #KC} rows); A-packing buffers above it are not kept. */
+    /** B is packed at most this many floats at a time (or {@link #KC} rows). */
     private static final int KEEP_MAX = 1 << 22;
 
     /**
@@ -103,7 +103,7 @@ public final class Gemm {
 
     private static void packedSlab(int M, int N, int K, float[] A, int aOff, int aRs, int aCs, float[] B, int bOff, int ldb,
                                    float[] C, int cOff, int ldc, boolean accumulate, boolean parallel, int panels) {
-        float[] bp = buffer(B_PACK, panels * K * NR, true);
+        float[] bp = buffer(B_PACK, panels * K * NR);
         Parallel.RangeBody packB = (p0, p1) -> {
             for (int p = p0; p < p1; p++) {
                 int j = p * NR, nr = Math.min(NR, N - j), base = p * K * NR;
@@ -123,13 +123,14 @@ public final class Gemm {
         // of rows, so that each B panel fetched from memory serves every row instead of 64.
         int mc = aRs == 1 ? MC_T : MC;
         Parallel.RangeBody rows = (g0, g1) -> {
-            float[] ap = buffer(A_PACK, MR * KC + MR * NR, false);
+            float[] ap = buffer(A_PACK, MR * KC + MR * NR);
             int tile0 = MR * KC;
             for (int ib = g0 * MR; ib < Math.min(M, g1 * MR); ib += mc) {
                 int ie = Math.min(Math.min(M, g1 * MR), ib + mc);
                 for (int k0 = 0; k0 < K; k0 += KC) {
                     int kc = Math.min(KC, K - k0);
                     boolean add = accumulate || k0 > 0;
+                    int held = -1;   // the group copied into the buffer, kept across panels
                     for (int p = 0; p < panels; p++) {
                         int j = p * NR, nr = Math.min(NR, N - j), b = p * K * NR + k0 * NR;
                         for (int i = ib; i < ie; i += MR) {
@@ -142,7 +143,8 @@ public final class Gemm {
                             if (mr == MR && aRs == 1) tileT(A, a, aCs, kc, bp, b, out, o, ldo, whole && add);
                             else if (mr == MR && aCs == 1) tileR(A, a, aRs, kc, bp, b, out, o, ldo, whole && add);
                             else {
-                                packA(A, aOff, aRs, aCs, i, i + mr, k0, kc, ap);
+                                if (held != i) packA(A, aOff, aRs, aCs, i, i + mr, k0, kc, ap);
+                                held = i;
                                 tileT(ap, 0, MR, kc, bp, b, out, o, ldo, whole && add);
                             }
                             if (!whole) store(ap, tile0, mr, nr, C, c, ldc, add);
@@ -165,11 +167,10 @@ public final class Gemm {
     private static final ThreadLocal<float[][]> B_PACK = ThreadLocal.withInitial(() -> new float[1][0]);
     private static final ThreadLocal<float[][]> A_PACK = ThreadLocal.withInitial(() -> new float[1][0]);
 
-    /** A thread's buffer of at least {@code n} floats; kept for the next call if {@code keep} or small. */
-    private static float[] buffer(ThreadLocal<float[][]> slot, int n, boolean keep) {
+    /** A thread's buffer of at least {@code n} floats, kept for the next call. */
+    private static float[] buffer(ThreadLocal<float[][]> slot, int n) {
         float[][] held = slot.get();
         if (held[0].length >= n) return held[0];
-        if (n > KEEP_MAX && !keep) return new float[n];
         return held[0] = new float[n];
     }
 
