@@ -172,6 +172,7 @@ public final class Gpt {
         }
         Activations a = activations(B, T);
         int N = B * T;
+        a.probsReady = false;   // until this forward's loss is in: backward needs the activations of one forward with targets
         a.inputs = inputs;
         a.targets = targets;
 
@@ -186,10 +187,11 @@ public final class Gpt {
         for (int l = 0; l < L; l++) {
             LayerActs la = a.layers[l];
             float[] residual = l == 0 ? a.encoded : a.layers[l - 1].residual3;
-            // The LayerNorm and GELU outputs go to scratch shared by all layers (scratchC; d4C, which
-            // only backward needs otherwise): backward recomputes them from what is kept (the
-            // residuals with their mean and rstd; fch), one elementwise pass each, instead of
-            // keeping 2·N·C + 4·N·C floats per layer.
+            // The LayerNorm outputs go to scratch (scratchC), and backward recomputes them from the
+            // residuals and their mean and rstd: one cheap pass instead of 2·N·C floats a layer.
+            // GELU's output is kept (4·N·C floats a layer) and, with targets, fch is overwritten by
+            // GELU's derivative, backward's only use for it: recomputing both there took two more
+            // passes with an exponential per value (~4 % of a config-S step).
             LayerNorm.forward(a.scratchC, la.ln1Mean, la.ln1Rstd, residual, params, ln1w[l], params, ln1b[l], N, C);
             Linear.forward(la.qkv, a.scratchC, params, qkvw[l], params, qkvb[l], N, C, 3 * C);
             Attention.rotate(la.qkv, positional, B, T, C, NH);
@@ -198,8 +200,9 @@ public final class Gpt {
             Vec.sum(residual, 0, a.scratchC, 0, la.residual2, 0, N * C);
             LayerNorm.forward(a.scratchC, la.ln2Mean, la.ln2Rstd, la.residual2, params, ln2w[l], params, ln2b[l], N, C);
             Linear.forward(la.fch, a.scratchC, params, fcw[l], params, fcb[l], N, C, 4 * C);
-            Gelu.forward(a.d4C, la.fch, N * 4 * C);
-            Linear.forward(a.scratchC, a.d4C, params, fcprojw[l], params, fcprojb[l], N, 4 * C, C);
+            if (targets != null) Gelu.forwardSavingGrad(la.gelu, la.fch, N * 4 * C);
+            else Gelu.forward(la.gelu, la.fch, N * 4 * C);
+            Linear.forward(a.scratchC, la.gelu, params, fcprojw[l], params, fcprojb[l], N, 4 * C, C);
             Vec.sum(la.residual2, 0, a.scratchC, 0, la.residual3, 0, N * C);
         }
         float[] last = a.layers[L - 1].residual3;
@@ -239,10 +242,9 @@ public final class Gpt {
             LayerActs la = a.layers[l];
             float[] residual = l == 0 ? a.encoded : a.layers[l - 1].residual3;
             // residual3 = residual2 + c_proj(gelu(c_fc(ln2(residual2))))
-            Gelu.forward(a.d4C, la.fch, N * 4 * C);   // the input, then (overwritten) its gradient
-            Linear.backward(a.d4C, false, grads, fcprojw[l], grads, fcprojb[l], a.dResidual, a.d4C,
+            Linear.backward(a.d4C, false, grads, fcprojw[l], grads, fcprojb[l], a.dResidual, la.gelu,
                     params, fcprojw[l], a.wT, N, 4 * C, C);
-            Gelu.backward(a.d4C, la.fch, a.d4C, N * 4 * C, false);
+            Gelu.backwardSaved(a.d4C, la.fch, a.d4C, N * 4 * C);                           // fch holds gelu'
             LayerNorm.forward(a.scratchC, null, null, la.residual2, params, ln2w[l], params, ln2b[l], N, C);
             Linear.backward(a.dC, false, grads, fcw[l], grads, fcb[l], a.d4C, a.scratchC, params, fcw[l], a.wT, N, C, 4 * C);
             LayerNorm.backward(a.dResidual, grads, ln2w[l], grads, ln2b[l], a.dC, la.residual2, params, ln2w[l],
@@ -326,14 +328,18 @@ public final class Gpt {
     /** Bytes the activation buffers take for a batch of {@code B × T}. */
     public static long activationBytes(GptConfig c, int B, int T) {
         long N = (long) B * T, C = c.nEmb();
-        long perLayer = N * C * 10 + N * 4 + (long) B * c.nHead() * T;
+        long perLayer = N * C * 14 + N * 4 + (long) B * c.nHead() * T;
         long rest = N * C * 9 + N * c.nVocab() + N * 2 + Math.max((long) c.nVocab() * C, 4L * C * C);
         return 4 * (perLayer * c.nLayer() + rest);
     }
 
-    /** What backward needs of one layer: the residual stream, qkv, the attention output and log-sum-exps, the MLP's pre-activation, and the LayerNorm statistics. */
+    /**
+     * What backward needs of one layer: the residual stream, the LayerNorm statistics, qkv,
+     * the attention output and log-sum-exps, the MLP's pre-activation (GELU's derivative once a
+     * forward with targets has run) and GELU's output.
+     */
     private static final class LayerActs {
-        final float[] ln1Mean, ln1Rstd, qkv, lse, atty, residual2, ln2Mean, ln2Rstd, fch, residual3;
+        final float[] ln1Mean, ln1Rstd, qkv, lse, atty, residual2, ln2Mean, ln2Rstd, fch, gelu, residual3;
 
         LayerActs(int B, int T, int C, int NH) {
             int N = B * T;
@@ -344,6 +350,7 @@ public final class Gpt {
             residual2 = new float[N * C];
             ln2Mean = new float[N]; ln2Rstd = new float[N];
             fch = new float[N * 4 * C];
+            gelu = new float[N * 4 * C];
             residual3 = new float[N * C];
         }
     }

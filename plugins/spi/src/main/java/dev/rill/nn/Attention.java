@@ -49,7 +49,7 @@ public final class Attention {
     private static final int ROWS = 64;
 
     /** Each thread's scratch (transposed keys or values, score and gradient blocks), kept between calls. */
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[3][0]);
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[4][0]);
 
     private static float[] scratch(int i, int n) {
         float[][] s = SCRATCH.get();
@@ -71,23 +71,33 @@ public final class Attention {
         Parallel.forEach(B * NH, bh -> {
             int b = bh / NH, h = bh % NH;
             int q = b * T * C3 + h * hs, k = q + C, v = q + 2 * C;
-            float[] kT = scratch(0, hs * T), att = scratch(1, ROWS * T);
+            float[] kT = scratch(0, hs * T), att = scratch(1, ROWS * T), inv = scratch(3, ROWS);
             Gemm.transpose(qkv, k, T, hs, C3, kT, 0);
             for (int i0 = 0; i0 < T; i0 += ROWS) {
                 int i1 = Math.min(T, i0 + ROWS);
                 // scores[i, j] for i in [i0, i1), j in [0, i1): only keys up to the block's last query.
                 Gemm.gemm(i1 - i0, i1, hs, qkv, q + i0 * C3, C3, 1, kT, 0, T, att, 0, T, false);
+                // Each row's exponentials are left unnormalised and its output row (hs values, not
+                // i+1) divided by their sum after the product with V: one pass over the row fewer,
+                // and without a bias the scale rides in the exponential's argument, another.
                 for (int i = i0; i < i1; i++) {
                     int row = (i - i0) * T;
-                    Vec.scale(scale, att, row, i + 1);
-                    if (bias) pe.scoreBias(h, i, 0, att, row, i + 1);
-                    float max = Vec.max(att, row, i + 1);
-                    float sum = Vec.expShift(att, row, i + 1, max);
-                    Vec.scale(1f / sum, att, row, i + 1);
+                    float max, sum;
+                    if (bias) {
+                        Vec.scale(scale, att, row, i + 1);
+                        pe.scoreBias(h, i, 0, att, row, i + 1);
+                        max = Vec.max(att, row, i + 1);
+                        sum = Vec.expShift(att, row, i + 1, max);
+                    } else {
+                        max = scale * Vec.max(att, row, i + 1);   // scale > 0: the same score is the largest
+                        sum = Vec.expScaled(att, row, i + 1, scale, max);
+                    }
                     java.util.Arrays.fill(att, row + i + 1, row + i1, 0f);
+                    inv[i - i0] = 1f / sum;
                     lse[bh * T + i] = max + (float) Math.log(sum);
                 }
                 Gemm.gemm(i1 - i0, hs, i1, att, 0, T, 1, qkv, v, C3, out, (b * T + i0) * C + h * hs, C, false);
+                for (int i = i0; i < i1; i++) Vec.scale(inv[i - i0], out, (b * T + i) * C + h * hs, hs);
             }
         });
     }
@@ -152,9 +162,13 @@ public final class Attention {
                 Gemm.gemm(i1 - i0, i1, hs, qkv, q + i0 * C3, C3, 1, tr, 0, T, att, i0 * T, T, false);
                 for (int i = i0; i < i1; i++) {
                     int row = i * T;
-                    Vec.scale(scale, att, row, i + 1);
-                    if (bias) pe.scoreBias(h, i, 0, att, row, i + 1);
-                    Vec.expShift(att, row, i + 1, lse[bh * T + i]);
+                    if (bias) {
+                        Vec.scale(scale, att, row, i + 1);
+                        pe.scoreBias(h, i, 0, att, row, i + 1);
+                        Vec.expShift(att, row, i + 1, lse[bh * T + i]);
+                    } else {
+                        Vec.expScaled(att, row, i + 1, scale, lse[bh * T + i]);
+                    }
                     java.util.Arrays.fill(att, row + i + 1, row + T, 0f);
                 }
             }

@@ -32,6 +32,43 @@ public final class Gelu {
     }
 
     /**
+     * Training's forward: {@code out = gelu(x)}, and {@code x} overwritten by {@code gelu'(x)}, all
+     * that backward needs of it ({@link #backwardSaved}): the one exponential per value serves both,
+     * where recomputing the output and the derivative in backward took two more. Values are those of
+     * {@link #forward} and {@link #backward}, bit for bit.
+     */
+    public static void forwardSavingGrad(float[] out, float[] x, int n) {
+        Parallel.forRange(n, 8192, (i0, i1) -> {
+            int i = i0;
+            for (; i + S.length() <= i1; i += S.length()) {
+                FloatVector v = FloatVector.fromArray(S, x, i);
+                FloatVector v2 = v.mul(v);
+                FloatVector sig = VMath.exp(v2.mul(-2f * K * C3).sub(2f * K).mul(v)).add(1f);   // 1 + e^{−2y}
+                v.div(sig).intoArray(out, i);
+                FloatVector s = FloatVector.broadcast(S, 1f).div(sig);
+                FloatVector dy2 = v2.mul(6f * K * C3).add(2f * K);
+                v.mul(s).mul(s.neg().add(1f)).fma(dy2, s).intoArray(x, i);
+            }
+            for (; i < i1; i++) {
+                float v = x[i];
+                out[i] = scalar(v);
+                x[i] = scalarGrad(v);
+            }
+        });
+    }
+
+    /** {@code dinp = dout · grad}, {@code grad} being what {@link #forwardSavingGrad} left; {@code dinp} may be {@code dout}. */
+    public static void backwardSaved(float[] dinp, float[] grad, float[] dout, int n) {
+        Parallel.forRange(n, 8192, (i0, i1) -> {
+            int i = i0;
+            for (; i + S.length() <= i1; i += S.length()) {
+                FloatVector.fromArray(S, grad, i).mul(FloatVector.fromArray(S, dout, i)).intoArray(dinp, i);
+            }
+            for (; i < i1; i++) dinp[i] = grad[i] * dout[i];
+        });
+    }
+
+    /**
      * {@code dinp = dout · gelu'(inp)} (or {@code +=} when {@code accumulate}); {@code dinp} may be
      * {@code dout} itself. With {@code s = σ(2y)}: {@code gelu' = s + x·s·(1−s)·2·y'}, {@code y' = √(2/π)(1 + 3·0.044715·x²)}.
      */

@@ -120,6 +120,29 @@ public final class Vec {
     }
 
     /**
+     * In place: {@code x = exp(scale·x − shift)} over {@code n} entries; returns their sum. A softmax
+     * over scaled scores in one pass instead of a scaling pass first ({@code scale·x − shift} is one
+     * fused multiply-add).
+     */
+    public static float expScaled(float[] x, int xo, int n, float scale, float shift) {
+        int i = 0;
+        FloatVector vs = FloatVector.broadcast(S, scale), vm = FloatVector.broadcast(S, -shift);
+        FloatVector acc = FloatVector.zero(S);
+        for (; i + L <= n; i += L) {
+            FloatVector e = VMath.exp(FloatVector.fromArray(S, x, xo + i).fma(vs, vm));
+            e.intoArray(x, xo + i);
+            acc = acc.add(e);
+        }
+        float s = VMath.sum(acc);
+        for (; i < n; i++) {
+            float e = VMath.exp(Math.fma(x[xo + i], scale, -shift));
+            x[xo + i] = e;
+            s += e;
+        }
+        return s;
+    }
+
+    /**
      * In place: {@code x = exp(x - max)} over {@code n} entries; returns their sum. Used by softmax
      * (attention rows, cross-entropy).
      */

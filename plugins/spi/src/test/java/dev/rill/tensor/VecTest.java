@@ -66,4 +66,24 @@ class VecTest {
             }
         }
     }
+
+    @Test
+    void expScaledIsTheScaledShiftedExponentialInItsRangeOnly() {
+        Random rnd = new Random(17);
+        for (int n = 1; n <= 3 * Vec.L + 2; n++) {
+            for (int pad : new int[]{0, 1}) {
+                float[] x = random(rnd, 3 + n + pad), x0 = x.clone();
+                float scale = 0.17677669f, shift = 0.4f;
+                float sum = Vec.expScaled(x, 3, n, scale, shift);
+                double want = 0;
+                for (int i = 0; i < x.length; i++) {
+                    boolean in = i >= 3 && i < 3 + n;
+                    double e = Math.exp((double) scale * x0[i] - shift);
+                    if (in) want += e;
+                    assertEquals(in ? e : x0[i], x[i], in ? 1e-6 * e : 0, "n " + n + ", element " + i);
+                }
+                assertEquals(want, sum, 1e-6 * want, "sum, n " + n);
+            }
+        }
+    }
 }
