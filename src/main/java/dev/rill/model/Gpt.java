@@ -244,7 +244,7 @@ public final class Gpt {
             // residual3 = residual2 + c_proj(gelu(c_fc(ln2(residual2))))
             Linear.backward(a.d4C, false, grads, fcprojw[l], grads, fcprojb[l], a.dResidual, la.gelu,
                     params, fcprojw[l], a.wT, N, 4 * C, C);
-            Gelu.backwardSaved(a.d4C, la.fch, a.d4C, N * 4 * C);                           // fch holds gelu'
+            Gelu.backwardSaved(la.fch, a.d4C, N * 4 * C);                                   // fch holds gelu'
             LayerNorm.forward(a.scratchC, null, null, la.residual2, params, ln2w[l], params, ln2b[l], N, C);
             Linear.backward(a.dC, false, grads, fcw[l], grads, fcb[l], a.d4C, a.scratchC, params, fcw[l], a.wT, N, C, 4 * C);
             LayerNorm.backward(a.dResidual, grads, ln2w[l], grads, ln2b[l], a.dC, la.residual2, params, ln2w[l],

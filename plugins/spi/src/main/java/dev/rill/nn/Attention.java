@@ -82,16 +82,14 @@ public final class Attention {
                 // and without a bias the scale rides in the exponential's argument, another.
                 for (int i = i0; i < i1; i++) {
                     int row = (i - i0) * T;
-                    float max, sum;
-                    if (bias) {
+                    float s = scale;
+                    if (bias) {   // the bias is added to scaled scores: scale first
                         Vec.scale(scale, att, row, i + 1);
                         pe.scoreBias(h, i, 0, att, row, i + 1);
-                        max = Vec.max(att, row, i + 1);
-                        sum = Vec.expShift(att, row, i + 1, max);
-                    } else {
-                        max = scale * Vec.max(att, row, i + 1);   // scale > 0: the same score is the largest
-                        sum = Vec.expScaled(att, row, i + 1, scale, max);
+                        s = 1f;
                     }
+                    float max = s * Vec.max(att, row, i + 1);   // s > 0: the same score is the largest
+                    float sum = Vec.expScaled(att, row, i + 1, s, max);
                     java.util.Arrays.fill(att, row + i + 1, row + i1, 0f);
                     inv[i - i0] = 1f / sum;
                     lse[bh * T + i] = max + (float) Math.log(sum);
@@ -162,13 +160,13 @@ public final class Attention {
                 Gemm.gemm(i1 - i0, i1, hs, qkv, q + i0 * C3, C3, 1, tr, 0, T, att, i0 * T, T, false);
                 for (int i = i0; i < i1; i++) {
                     int row = i * T;
+                    float s = scale;
                     if (bias) {
                         Vec.scale(scale, att, row, i + 1);
                         pe.scoreBias(h, i, 0, att, row, i + 1);
-                        Vec.expShift(att, row, i + 1, lse[bh * T + i]);
-                    } else {
-                        Vec.expScaled(att, row, i + 1, scale, lse[bh * T + i]);
+                        s = 1f;
                     }
+                    Vec.expScaled(att, row, i + 1, s, lse[bh * T + i]);
                     java.util.Arrays.fill(att, row + i + 1, row + T, 0f);
                 }
             }

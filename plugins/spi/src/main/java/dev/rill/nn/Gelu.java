@@ -2,6 +2,7 @@ package dev.rill.nn;
 
 import dev.rill.tensor.Parallel;
 import dev.rill.tensor.VMath;
+import dev.rill.tensor.Vec;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -34,8 +35,9 @@ public final class Gelu {
     /**
      * Training's forward: {@code out = gelu(x)}, and {@code x} overwritten by {@code gelu'(x)}, all
      * that backward needs of it ({@link #backwardSaved}): the one exponential per value serves both,
-     * where recomputing the output and the derivative in backward took two more. Values are those of
-     * {@link #forward} and {@link #backward}, bit for bit.
+     * where recomputing the output and the derivative in backward took two more. {@code out} is
+     * {@link #forward}'s, bit for bit. With {@code s = σ(2y)}: {@code gelu' = s + x·s·(1−s)·2·y'},
+     * {@code y' = √(2/π)(1 + 3·0.044715·x²)}.
      */
     public static void forwardSavingGrad(float[] out, float[] x, int n) {
         Parallel.forRange(n, 8192, (i0, i1) -> {
@@ -57,40 +59,9 @@ public final class Gelu {
         });
     }
 
-    /** {@code dinp = dout · grad}, {@code grad} being what {@link #forwardSavingGrad} left; {@code dinp} may be {@code dout}. */
-    public static void backwardSaved(float[] dinp, float[] grad, float[] dout, int n) {
-        Parallel.forRange(n, 8192, (i0, i1) -> {
-            int i = i0;
-            for (; i + S.length() <= i1; i += S.length()) {
-                FloatVector.fromArray(S, grad, i).mul(FloatVector.fromArray(S, dout, i)).intoArray(dinp, i);
-            }
-            for (; i < i1; i++) dinp[i] = grad[i] * dout[i];
-        });
-    }
-
-    /**
-     * {@code dinp = dout · gelu'(inp)} (or {@code +=} when {@code accumulate}); {@code dinp} may be
-     * {@code dout} itself. With {@code s = σ(2y)}: {@code gelu' = s + x·s·(1−s)·2·y'}, {@code y' = √(2/π)(1 + 3·0.044715·x²)}.
-     */
-    public static void backward(float[] dinp, float[] inp, float[] dout, int n, boolean accumulate) {
-        Parallel.forRange(n, 8192, (i0, i1) -> {
-            int i = i0;
-            for (; i + S.length() <= i1; i += S.length()) {
-                FloatVector x = FloatVector.fromArray(S, inp, i);
-                FloatVector x2 = x.mul(x);
-                FloatVector minus2y = x2.mul(-2f * K * C3).sub(2f * K).mul(x);
-                FloatVector s = FloatVector.broadcast(S, 1f).div(VMath.exp(minus2y).add(1f));
-                FloatVector dy2 = x2.mul(6f * K * C3).add(2f * K);                          // 2·y'
-                FloatVector local = x.mul(s).mul(s.neg().add(1f)).fma(dy2, s);
-                FloatVector g = local.mul(FloatVector.fromArray(S, dout, i));
-                if (accumulate) g = g.add(FloatVector.fromArray(S, dinp, i));
-                g.intoArray(dinp, i);
-            }
-            for (; i < i1; i++) {
-                float g = scalarGrad(inp[i]) * dout[i];
-                dinp[i] = accumulate ? dinp[i] + g : g;
-            }
-        });
+    /** In place, {@code d *= grad}: the gradient through GELU, {@code grad} being what {@link #forwardSavingGrad} left. */
+    public static void backwardSaved(float[] grad, float[] d, int n) {
+        Parallel.forRange(n, 8192, (i0, i1) -> Vec.mul(grad, i0, d, i0, i1 - i0));
     }
 
     static float scalar(float x) {

@@ -144,23 +144,10 @@ public final class Vec {
 
     /**
      * In place: {@code x = exp(x - max)} over {@code n} entries; returns their sum. Used by softmax
-     * (attention rows, cross-entropy).
+     * (attention rows, cross-entropy). {@link #expScaled} with scale 1: {@code fma(x, 1, −max)} is
+     * {@code x − max} exactly.
      */
     public static float expShift(float[] x, int xo, int n, float max) {
-        int i = 0;
-        FloatVector vm = FloatVector.broadcast(S, max);
-        FloatVector acc = FloatVector.zero(S);
-        for (; i + L <= n; i += L) {
-            FloatVector e = VMath.exp(FloatVector.fromArray(S, x, xo + i).sub(vm));
-            e.intoArray(x, xo + i);
-            acc = acc.add(e);
-        }
-        float s = VMath.sum(acc);
-        for (; i < n; i++) {
-            float e = VMath.exp(x[xo + i] - max);
-            x[xo + i] = e;
-            s += e;
-        }
-        return s;
+        return expScaled(x, xo, n, 1f, max);
     }
 }
