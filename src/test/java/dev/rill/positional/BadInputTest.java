@@ -32,6 +32,19 @@ class BadInputTest {
         for (String p : parts) assertTrue(e.getMessage().contains(p), "'" + e.getMessage() + "' should mention '" + p + "'");
     }
 
+    /** backward() after a forward without targets (an evaluation in between) is refused: its activations are not that loss's. */
+    @Test
+    void backwardNeedsTheLastForwardToHaveTargets() {
+        Gpt gpt = TinyGpt.build("learned", 11, 8, 1, 2, 8, 8);
+        gpt.initialize(1);
+        java.util.SplittableRandom random = new java.util.SplittableRandom(2);
+        int[] tokens = TinyGpt.tokens(random, 16, 11);
+        gpt.forward(tokens, TinyGpt.tokens(random, 16, 11), 2, 8);
+        gpt.forward(tokens, null, 2, 8);
+        var e = assertThrows(IllegalStateException.class, gpt::backward);
+        assertMentions(e, "backward()", "forward() with targets");
+    }
+
     @Test
     void allFiveAreRegistered() {
         assertEquals(List.of("alibi", "learned", "none", "rope", "sinusoidal"), TinyGpt.REGISTRY.names(PositionalEncoding.class));
