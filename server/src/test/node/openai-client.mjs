@@ -86,10 +86,10 @@ out.nUsage = many.usage;
 
 // stream_options.include_usage: a last chunk with no choices and the usage
 const usageStream = await client.chat.completions.create({
-  model, messages: [{ role: "user", content: "Hi" }], max_tokens: 5, stream: true, stream_options: { include_usage: true },
+  model, messages: [{ role: "user", content: "Hi" }], max_tokens: 5, seed: 12, stream: true, stream_options: { include_usage: true },
 });
 out.usageChunks = [];
-for await (const chunk of usageStream) out.usageChunks.push({ choices: chunk.choices.length, usage: chunk.usage ?? null });
+for await (const chunk of usageStream) out.usageChunks.push({ choices: chunk.choices.length, usage: chunk.usage ?? null, finish: chunk.choices[0]?.finish_reason ?? null });
 
 // completions with logprobs
 const completion = await client.completions.create({ model, prompt: "Once", max_tokens: 4, logprobs: 2, seed: 1 });

@@ -105,13 +105,27 @@ class ClientsTest extends LiveServerTest {
         // n = 3
         assertEquals(3, out.get("n").size());
         for (int i = 0; i < 3; i++) assertEquals(i, out.at("/n/" + i + "/index").asInt());
-        assertEquals(18, out.at("/nUsage/completion_tokens").asInt());
+        boolean allToLength = true;
+        for (JsonNode c : out.get("n")) allToLength &= "length".equals(c.get("finish").asText());
+        int nTokens = out.at("/nUsage/completion_tokens").asInt();
+        if (allToLength) assertEquals(18, nTokens, out.get("n").toString());
+        else assertTrue(nTokens >= 3 && nTokens < 18, out.get("n").toString());
         // include_usage: the last chunk has no choices and the usage
         JsonNode chunks = out.get("usageChunks");
         JsonNode last = chunks.get(chunks.size() - 1);
         assertEquals(0, last.get("choices").asInt());
-        assertEquals(5, last.at("/usage/completion_tokens").asInt());
-        for (int i = 0; i < chunks.size() - 1; i++) assertTrue(chunks.get(i).get("usage").isNull());
+        // Random weights may draw the end token before max_tokens: then the finish is "stop" and fewer tokens are counted.
+        String finish = null;
+        for (int i = 0; i < chunks.size() - 1; i++) {
+            assertTrue(chunks.get(i).get("usage").isNull());
+            if (!chunks.get(i).get("finish").isNull()) finish = chunks.get(i).get("finish").asText();
+        }
+        int completionTokens = last.at("/usage/completion_tokens").asInt();
+        if ("length".equals(finish)) assertEquals(5, completionTokens, chunks.toString());
+        else {
+            assertEquals("stop", finish, chunks.toString());
+            assertTrue(completionTokens >= 1 && completionTokens < 5, chunks.toString());
+        }
         // completions logprobs
         assertEquals(4, out.at("/completionLogprobs/tokens").size());
         assertEquals(2, out.at("/completionLogprobs/top_logprobs/0").size());
