@@ -268,6 +268,25 @@ public final class Gemm {
         storeTile(x00, x01, x10, x11, x20, x21, x30, x31, C, c, ldc, add);
     }
 
+    /** {@code x (M, in)} packed whole into {@link #packA}'s groups of MR rows (the last padded with zeros). */
+    public static float[] packedRows(float[] x, int M, int in) {
+        float[] xp = new float[(M + MR - 1) / MR * MR * in];
+        packA(x, 0, in, 1, 0, M, 0, in, xp);
+        return xp;
+    }
+
+    /**
+     * {@code y[m·ldy + y0 + j] = Σ_k x[m][k]·panel[b0 + k·NR + j]} for all {@code M} rows of
+     * {@code xp} ({@link #packedRows}) and the first {@code nr} of the panel's NR columns, through
+     * {@code tile} (MR·NR floats of scratch).
+     */
+    public static void panelTimesRows(float[] xp, int M, int in, float[] panel, int b0, int nr, float[] tile, float[] y, int y0, int ldy) {
+        for (int m = 0; m < M; m += MR) {
+            packedTile(xp, m * in, in, panel, b0, tile, 0);
+            store(tile, 0, Math.min(MR, M - m), nr, y, m * ldy + y0, ldy, false);
+        }
+    }
+
     /** {@code tile (MR × NR, at t0) = ap group (MR × kc) · bp panel (kc × NR)}. */
     public static void packedTile(float[] ap, int a0, int kc, float[] bp, int b0, float[] tile, int t0) {
         tileT(ap, a0, MR, kc, bp, b0, tile, t0, NR, false);

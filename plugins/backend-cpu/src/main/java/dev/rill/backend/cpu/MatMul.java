@@ -16,11 +16,14 @@ import jdk.incubator.vector.VectorSpecies;
  * inference uses for every weight matrix, whatever its storage (heap float32, or a
  * {@link MappedTensor} in F32/F16/BF16/Q8_0/Q4_0/Q4_K/Q5_K/Q6_K).
  *
- * <p>Mapped weights (float types copied into huge pages first, {@link ResidentWeights}): a few rows
- * (decode) take one {@link QuantDot} per (row, output), spread over
- * the cores by output (Q4_0 with the rows quantized to int8 first, {@link Int8Activations}); F32
- * below {@link #F32_TILES_MAX_ROWS} rows is read in place in register tiles ({@link F32Tiles}).
- * Many rows (a prompt) take matrix–matrix tiles: each task dequantizes a panel of {@link #PANEL}
+ * <p>Mapped float weights (F32, F16, BF16) are repacked once into Gemm's panel layout
+ * ({@link FloatPanels}): decode streams them in order, a prompt multiplies the panels as they are.
+ * Quantized weights are repacked for integer kernels ({@link PackedWeights}): decode, and prompts
+ * but Q8_0's, quantize the activations to int8 ({@link Int8Activations}) and multiply groups of
+ * interleaved rows. What is not repacked (a matrix the heap cannot take, or a type without packed
+ * kernels) is read from the file: a few rows (decode) take one {@link QuantDot} per (row, output),
+ * F32 below {@link #F32_TILES_MAX_ROWS} rows register tiles read in place ({@link F32Tiles}), and
+ * many rows (a prompt) matrix–matrix tiles: each task dequantizes a panel of {@link #PANEL}
  * outputs once into a small float buffer and multiplies every row of {@code x} with it in
  * {@link Gemm}'s packed register tiles ({@code x} packed once per call), so each weight is decoded
  * once per call rather than once per token.
@@ -53,7 +56,7 @@ public final class MatMul {
     public static void prepare(Linear lin) {
         if (lin != null && lin.weight() instanceof MappedTensor m) {
             if (PackedWeights.packable(m)) PackedWeights.of(m);
-            else ResidentWeights.of(m);
+            else if (FloatPanels.of(m) == null) ResidentWeights.of(m);
         }
     }
 
@@ -68,9 +71,11 @@ public final class MatMul {
                 outIn(f, x, M, y, in, out);
             }
         } else if (w instanceof MappedTensor mapped) {
-            MappedTensor m = ResidentWeights.of(mapped);
-            if (lin.layout() != Linear.Layout.OUT_IN) throw new UnsupportedOperationException("mapped " + m.type() + " weights must be OUT_IN (rows are outputs)");
-            if (m.type() == Tensor.DType.F32 && QuantDot.VECTOR && M < F32_TILES_MAX_ROWS) {
+            if (lin.layout() != Linear.Layout.OUT_IN) throw new UnsupportedOperationException("mapped " + mapped.type() + " weights must be OUT_IN (rows are outputs)");
+            FloatPanels panels = FloatPanels.of(mapped);
+            MappedTensor m = panels == null ? ResidentWeights.of(mapped) : null;
+            if (panels != null) panels.multiply(x, M, y);
+            else if (m.type() == Tensor.DType.F32 && QuantDot.VECTOR && M < F32_TILES_MAX_ROWS) {
                 int groups = (out + F32Tiles.NR - 1) / F32Tiles.NR;
                 Parallel.forRange(groups, 8, (g0, g1) ->
                         F32Tiles.rows(m.data(), x, M, y, in, out, g0 * F32Tiles.NR, Math.min(out, g1 * F32Tiles.NR)));
@@ -179,8 +184,7 @@ public final class MatMul {
     private static void mappedPanels(MappedTensor w, float[] x, int M, float[] y, int in, int out) {
         int panels = (out + PANEL - 1) / PANEL;
         // x packed once into Gemm's row groups: every panel's tiles then read it with constant strides.
-        float[] xp = new float[(M + Gemm.MR - 1) / Gemm.MR * Gemm.MR * in];
-        Gemm.packA(x, 0, in, 1, 0, M, 0, in, xp);
+        float[] xp = Gemm.packedRows(x, M, in);
         // Q8_0 panels come from its repacked copy (PackedWeights.panel: no transposition, no mapped read);
         // the other packed types never get here (integerPath).
         PackedWeights packed = w.type() == Tensor.DType.Q8_0 && PackedWeights.packable(w) ? PackedWeights.of(w) : null;
@@ -202,10 +206,7 @@ public final class MatMul {
                         transpose(rows, nr, kc, panel, k0 * PANEL, column);
                     }
                 }
-                for (int m = 0; m < M; m += Gemm.MR) {
-                    Gemm.packedTile(xp, m * in, in, panel, 0, tile, 0);
-                    Gemm.store(tile, 0, Math.min(Gemm.MR, M - m), nr, y, m * out + r0, out, false);
-                }
+                Gemm.panelTimesRows(xp, M, in, panel, 0, nr, tile, y, r0, out);
             }
         });
     }

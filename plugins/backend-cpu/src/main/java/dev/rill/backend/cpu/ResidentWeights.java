@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * one thread: F32 33 → 39 tok/s, F16 85 → 98 with the same kernels). The mapped pages are then
  * handed back to the OS, so the model is not resident twice. Copies stop at half the memory
  * ({@link #BUDGET}); the rest is read in place, as is everything where huge pages are not to be had
- * or {@code -Drill.residentFloats=false}.
+ * or {@code -Drill.residentFloats=false}. Since {@link FloatPanels} repacks float matrices into the
+ * heap, this copy is what a matrix gets that the heap cannot take.
  */
 final class ResidentWeights {
 

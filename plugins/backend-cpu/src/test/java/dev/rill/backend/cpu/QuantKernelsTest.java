@@ -281,19 +281,33 @@ class QuantKernelsTest {
         }
     }
 
-    /** F32 rows of any length (a vector tail) and any number of outputs, for every row count of the tiles. */
+    /**
+     * Float weights of any length (a tail of the 4-input step, of a vector) and any number of outputs
+     * (a ragged last panel), at every row count from decode to prompt: the repacked panels
+     * ({@link FloatPanels}, through MatMul) for F32, F16 and BF16, and the in-place F32 tiles
+     * ({@link F32Tiles}, what a matrix the heap cannot take is read with).
+     */
     @Test
-    void mappedF32TilesHandleRaggedShapes() {
-        int in = 100, out = 21; // 21 = 8 + 8 + 4 + 1 rows: every tile and the single-row rest
-        float[] wf = gaussian(in * out, 23, 0.3f);
-        MappedTensor w = mapped(DType.F32, wf, out, in);
-        Linear lin = new Linear(w, null, Linear.Layout.OUT_IN);
-        for (int M = 1; M <= MatMul.F32_TILES_MAX_ROWS + 1; M++) {
-            float[] x = gaussian(M * in, 60 + M, 1f);
-            float[] y = new float[M * out];
-            MatMul.forward(lin, x, M, y);
-            double[] ref = reference(w, x, M);
-            for (int i = 0; i < y.length; i++) assertEquals(ref[i], y[i], 1e-5 * Math.sqrt(in), "M=" + M + " element " + i);
+    void floatPanelsAndInPlaceTilesHandleRaggedShapes() {
+        for (int[] shape : new int[][]{{100, 21}, {7, FloatPanels.NR + 3}, {2 * FloatPanels.NR + 1, 2 * FloatPanels.NR}}) {
+            int in = shape[0], out = shape[1];
+            float[] wf = gaussian(in * out, 23 + in, 0.3f);
+            for (DType t : new DType[]{DType.F32, DType.F16, DType.BF16}) {
+                MappedTensor w = mapped(t, wf, out, in);
+                assertNotNull(FloatPanels.of(w), t + " repacked");
+                Linear lin = new Linear(w, null, Linear.Layout.OUT_IN);
+                for (int M = 1; M <= MatMul.F32_TILES_MAX_ROWS + 1; M++) {
+                    float[] x = gaussian(M * in, 60 + M, 1f);
+                    double[] ref = reference(w, x, M);
+                    float[] y = new float[M * out];
+                    MatMul.forward(lin, x, M, y);
+                    for (int i = 0; i < y.length; i++) assertEquals(ref[i], y[i], 1e-5 * Math.sqrt(in), t + " " + in + "x" + out + " M=" + M + " element " + i);
+                    if (t != DType.F32) continue;
+                    float[] tiles = new float[M * out];
+                    F32Tiles.rows(w.data(), x, M, tiles, in, out, 0, out);
+                    for (int i = 0; i < y.length; i++) assertEquals(ref[i], tiles[i], 1e-5 * Math.sqrt(in), "tiles " + in + "x" + out + " M=" + M + " element " + i);
+                }
+            }
         }
     }
 
