@@ -166,9 +166,10 @@ public final class Gemm {
     /** Each thread's packing buffers, kept between calls: training multiplies thousands of times per step. */
     private static final ThreadLocal<float[][]> B_PACK = ThreadLocal.withInitial(() -> new float[1][0]);
     private static final ThreadLocal<float[][]> A_PACK = ThreadLocal.withInitial(() -> new float[1][0]);
+    private static final ThreadLocal<float[][]> X_PACK = ThreadLocal.withInitial(() -> new float[1][0]);
 
     /** A thread's buffer of at least {@code n} floats, kept for the next call. */
-    private static float[] buffer(ThreadLocal<float[][]> slot, int n) {
+    public static float[] buffer(ThreadLocal<float[][]> slot, int n) {
         float[][] held = slot.get();
         if (held[0].length >= n) return held[0];
         return held[0] = new float[n];
@@ -268,9 +269,14 @@ public final class Gemm {
         storeTile(x00, x01, x10, x11, x20, x21, x30, x31, C, c, ldc, add);
     }
 
-    /** {@code x (M, in)} packed whole into {@link #packA}'s groups of MR rows (the last padded with zeros). */
+    /**
+     * {@code x (M, in)} packed whole into {@link #packA}'s groups of MR rows (the last padded with
+     * zeros), in a buffer the calling thread keeps: valid until its next call. A prompt's products
+     * call this per matrix, and a new array each time was a third of what a prompt allocated (the
+     * collections it caused stop every thread).
+     */
     public static float[] packedRows(float[] x, int M, int in) {
-        float[] xp = new float[(M + MR - 1) / MR * MR * in];
+        float[] xp = buffer(X_PACK, (M + MR - 1) / MR * MR * in);
         packA(x, 0, in, 1, 0, M, 0, in, xp);
         return xp;
     }

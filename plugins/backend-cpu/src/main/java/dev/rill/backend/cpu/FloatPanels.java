@@ -127,7 +127,7 @@ final class FloatPanels {
         float[] xp = Gemm.packedRows(x, M, in);
         Parallel.forRange(panels, 1, (p0, p1) -> {
             float[] tile = new float[Gemm.MR * NR];
-            float[] panel = f32 != null ? f32 : new float[in * NR];
+            float[] panel = f32 != null ? f32 : Gemm.buffer(MatMul.PANEL_BUFFER, in * NR);
             for (int p = p0; p < p1; p++) {
                 int b0 = p * in * NR;
                 if (f32 == null) {
@@ -203,10 +203,10 @@ final class FloatPanels {
                 : h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 
-    /** The 16-bit panel at {@code b0} as exact floats, into {@code panel} (cols·NR). */
+    /** The 16-bit panel at {@code b0} as exact floats, into the first cols·NR of {@code panel}. */
     private void widen(int b0, float[] panel) {
         boolean f16 = type == DType.F16;
-        for (int i = 0; i < panel.length; i += L) {
+        for (int i = 0, n = cols * NR; i < n; i += L) {
             FloatVector v = widened(b16, b0 + i, f16);
             (f16 ? v.mul(0x1p112f) : v).intoArray(panel, i);
         }

@@ -46,6 +46,9 @@ public final class MatMul {
     /** F16 rows from this many inputs on take four rows per pass ({@link QuantDot#f16x4Scaled}): their activations (32 KiB) no longer fit L1. */
     static final int WIDE_F16 = 8192;
 
+    /** Each thread's buffer for a panel decoded to floats, kept between calls (a prompt's products decode thousands). */
+    static final ThreadLocal<float[][]> PANEL_BUFFER = ThreadLocal.withInitial(() -> new float[1][0]);
+
     private MatMul() {
     }
 
@@ -189,7 +192,7 @@ public final class MatMul {
         // the other packed types never get here (integerPath).
         PackedWeights packed = w.type() == Tensor.DType.Q8_0 && PackedWeights.packable(w) ? PackedWeights.of(w) : null;
         Parallel.forRange(panels, 1, (p0, p1) -> {
-            float[] panel = new float[in * PANEL];
+            float[] panel = Gemm.buffer(PANEL_BUFFER, in * PANEL);
             float[] rows = packed != null ? null : new float[PANEL * DEQUANTIZED_COLUMNS];
             int[] column = new int[PANEL];
             float[] tile = new float[Gemm.MR * PANEL];
