@@ -76,20 +76,24 @@ public final class MatMul {
         } else if (w instanceof MappedTensor mapped) {
             if (lin.layout() != Linear.Layout.OUT_IN) throw new UnsupportedOperationException("mapped " + mapped.type() + " weights must be OUT_IN (rows are outputs)");
             FloatPanels panels = FloatPanels.of(mapped);
-            MappedTensor m = panels == null ? ResidentWeights.of(mapped) : null;
             if (panels != null) panels.multiply(x, M, y);
-            else if (m.type() == Tensor.DType.F32 && QuantDot.VECTOR && M < F32_TILES_MAX_ROWS) {
-                int groups = (out + F32Tiles.NR - 1) / F32Tiles.NR;
-                Parallel.forRange(groups, 8, (g0, g1) ->
-                        F32Tiles.rows(m.data(), x, M, y, in, out, g0 * F32Tiles.NR, Math.min(out, g1 * F32Tiles.NR)));
-            } else if (integerPath(m, M)) packed(m, x, M, y, out);
-            else if (M < PANEL_MIN_ROWS) mappedRows(m, x, M, y, in, out);
-            else mappedPanels(m, x, M, y, in, out);
+            else notPanelled(ResidentWeights.of(mapped), x, M, y, in, out);
         } else {
             throw new UnsupportedOperationException("no CPU matmul for weights of type " + w.type() + " in " + w.getClass().getSimpleName()
                     + " (supported: heap F32, or mapped F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K)");
         }
         addBias(lin, y, M);
+    }
+
+    /** A mapped matrix that {@link FloatPanels} did not take: quantized, or a float matrix the heap could not hold. */
+    private static void notPanelled(MappedTensor m, float[] x, int M, float[] y, int in, int out) {
+        if (m.type() == Tensor.DType.F32 && QuantDot.VECTOR && M < F32_TILES_MAX_ROWS) {
+            int groups = (out + F32Tiles.NR - 1) / F32Tiles.NR;
+            Parallel.forRange(groups, 8, (g0, g1) ->
+                    F32Tiles.rows(m.data(), x, M, y, in, out, g0 * F32Tiles.NR, Math.min(out, g1 * F32Tiles.NR)));
+        } else if (integerPath(m, M)) packed(m, x, M, y, out);
+        else if (M < PANEL_MIN_ROWS) mappedRows(m, x, M, y, in, out);
+        else mappedPanels(m, x, M, y, in, out);
     }
 
     /** {@code y += b} on each of the {@code M} rows of {@code y}, where {@code lin} has a bias. */
