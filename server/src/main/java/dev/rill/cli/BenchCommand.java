@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks that print figures: training, decoding, sampling, serving...",
         subcommands = {BenchTrainCommand.class, BenchModelCommand.class, BenchTokenizerCommand.class, SamplingBench.class, BenchServeCommand.class,
-                BenchPositionalCommand.class, BenchAttackCommand.class})
+                BenchPositionalCommand.class, BenchAttackCommand.class, BenchKernelsCommand.class})
 final class BenchCommand implements Runnable {
 
     @CommandLine.Spec
