@@ -41,6 +41,14 @@ public interface RillConfig {
     /** A folder of plugin jars loaded besides those on the class path. */
     Optional<Path> plugins();
 
+    /**
+     * At most this many seconds per configured model of running it on throwaway sequences before the
+     * server reports ready, until the JIT has compiled its kernels (it stops as soon as the JIT is
+     * quiet), so that the first request does not wait for them; 0: no warm-up.
+     */
+    @WithDefault("20")
+    double warmupSeconds();
+
     /** Exit the application when a model cannot be loaded (else stay up, not ready). */
     @WithDefault("true")
     boolean exitOnLoadFailure();

@@ -2,6 +2,7 @@ package dev.rill.server.model;
 
 import dev.rill.console.Progress;
 import dev.rill.generate.BatchScheduler;
+import dev.rill.generate.WarmUp;
 import dev.rill.model.LoadedModel;
 import dev.rill.model.Models;
 import dev.rill.plugin.PluginRegistry;
@@ -100,6 +101,9 @@ public class ModelService {
                 throw new IllegalArgumentException("rill.generation: need 1 ≤ default-max-tokens ≤ max-tokens (got "
                         + g.defaultMaxTokens() + " and " + g.maxTokens() + ")");
             }
+            if (!(config.warmupSeconds() >= 0)) {
+                throw new IllegalArgumentException("rill.warmup-seconds must be a number of seconds >= 0 (0: no warm-up), got " + config.warmupSeconds());
+            }
             Map<String, String> specs = new LinkedHashMap<>();
             specs.put(config.modelName().orElse(""), config.model());
             specs.putAll(config.models());
@@ -118,7 +122,7 @@ public class ModelService {
                 if (loaded.containsKey(model.name())) {
                     throw new IllegalArgumentException("two models are served under the name '" + model.name() + "'; set rill.model-name");
                 }
-                ServedModel served = serve(model, backend, backendParams, settings);
+                ServedModel served = serve(model, backend, backendParams, settings, true);
                 loaded.put(model.name(), served);
                 metrics.register(served.name(), served.scheduler());
                 if (first == null) first = model.name();
@@ -149,8 +153,14 @@ public class ModelService {
         }
     }
 
-    private ServedModel serve(LoadedModel model, ComputeBackend backend, Params backendParams, BatchScheduler.Settings settings) {
+    /** {@code warm}: run the model before it serves ({@link RillConfig#warmupSeconds()}); not for a training job's checkpoints, published mid-run. */
+    private ServedModel serve(LoadedModel model, ComputeBackend backend, Params backendParams, BatchScheduler.Settings settings, boolean warm) {
         ForwardPass pass = backend.prepare(model.weights(), backendParams);
+        if (warm && config.warmupSeconds() > 0) {
+            long w0 = System.nanoTime();
+            int rounds = WarmUp.run(pass, config.warmupSeconds());
+            LOG.infof("warmed up '%s' in %.0f ms (%d rounds)", model.name(), (System.nanoTime() - w0) / 1e6, rounds);
+        }
         BatchScheduler scheduler = new BatchScheduler(model, pass, settings, metrics.observer(model.name()));
         return new ServedModel(model.name(), model, pass, scheduler, ChatFormats.forModel(model), System.currentTimeMillis() / 1000);
     }
@@ -166,7 +176,7 @@ public class ModelService {
         if (configured.contains(model.name())) {
             throw new IllegalArgumentException("'" + model.name() + "' is a configured model; a trained model cannot replace it");
         }
-        ServedModel served = serve(model, backend, backendParams, schedulerSettings);
+        ServedModel served = serve(model, backend, backendParams, schedulerSettings, false);
         Map<String, ServedModel> next = new LinkedHashMap<>(models);
         ServedModel old = next.put(model.name(), served);
         models = Collections.unmodifiableMap(next);

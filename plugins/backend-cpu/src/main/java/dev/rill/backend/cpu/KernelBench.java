@@ -4,14 +4,13 @@ import dev.rill.spi.BlockFormats;
 import dev.rill.spi.Linear;
 import dev.rill.spi.MappedTensor;
 import dev.rill.spi.Tensor.DType;
+import dev.rill.tensor.JitWarmup;
 import dev.rill.tensor.Parallel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.management.CompilationMXBean;
-import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -122,25 +121,9 @@ public final class KernelBench {
         return result[0];
     }
 
-    /**
-     * Runs {@code op} for at least {@code minSeconds} and until the JIT has been quiet for half a
-     * second (at most {@link #MAX_WARMUP_SECONDS}): a kernel runs interpreted, its vectors boxed,
-     * until C2 has compiled it, and C2 takes seconds over the largest.
-     */
+    /** Runs {@code op} for at least {@code minSeconds} and until the JIT has been quiet for half a second ({@link JitWarmup}). */
     private static void settle(Runnable op, double minSeconds) {
-        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
-        boolean watch = jit != null && jit.isCompilationTimeMonitoringSupported();
-        long start = System.nanoTime(), quietSince = start, compiled = watch ? jit.getTotalCompilationTime() : 0;
-        while (System.nanoTime() - start < MAX_WARMUP_SECONDS * 1_000_000_000L) {
-            timed(0.05, op);
-            long now = System.nanoTime(), c = watch ? jit.getTotalCompilationTime() : compiled;
-            if (c != compiled) {
-                compiled = c;
-                quietSince = now;
-            } else if (now - quietSince > 500_000_000L && now - start > (long) (minSeconds * 1e9)) {
-                return;
-            }
-        }
+        JitWarmup.untilCompiled(() -> timed(0.05, op), minSeconds, 0.5, MAX_WARMUP_SECONDS);
     }
 
     /**
