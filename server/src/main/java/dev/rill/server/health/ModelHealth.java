@@ -13,7 +13,7 @@ import org.eclipse.microprofile.health.Readiness;
 import org.eclipse.microprofile.health.Startup;
 
 /**
- * {@code /q/health/ready} and {@code /q/health/started}: UP once every model is loaded (DOWN while
+ * {@code /q/health/ready} and {@code /q/health/started}: UP once every model is loaded and warmed up (DOWN while
  * loading or after a failure, with the reason). {@code /q/health/live}: UP while the scheduler threads run.
  * The checks only read state, so they are asynchronous: they answer on the event loop, whatever the
  * worker pool is doing (a synchronous check would wait for a free worker).
