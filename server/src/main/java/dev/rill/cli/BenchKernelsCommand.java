@@ -31,7 +31,7 @@ final class BenchKernelsCommand implements Runnable {
     int promptRows;
     @Option(names = "--threads", paramLabel = "N", defaultValue = "1", description = "Compute threads.")
     int threads;
-    @Option(names = "--seconds", paramLabel = "S", defaultValue = "1", description = "Time per figure (after a warm-up of a third of it).")
+    @Option(names = "--seconds", paramLabel = "S", defaultValue = "1", description = "Time per figure, the best of three windows of a third of it, after a warm-up.")
     double seconds;
 
     @Override
