@@ -178,15 +178,17 @@ final class FloatPanels {
         FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0;
         short[] w = b16;
         boolean f16 = type == DType.F16;
-        int q = p * cols * NR, k = 0;
-        for (; k + 2 <= cols; k += 2, q += 2 * NR) {
+        int q0 = p * cols * NR, k = 0;
+        for (; k + 2 <= cols; k += 2) {
+            int q = q0 + k * NR;
             FloatVector a = FloatVector.broadcast(F, xs[k]), b = FloatVector.broadcast(F, xs[k + 1]);
             c0 = widened(w, q, f16).fma(a, c0);
             c1 = widened(w, q + L, f16).fma(a, c1);
             c2 = widened(w, q + 2 * L, f16).fma(b, c2);
             c3 = widened(w, q + 3 * L, f16).fma(b, c3);
         }
-        for (; k < cols; k++, q += NR) {
+        for (; k < cols; k++) {
+            int q = q0 + k * NR;
             FloatVector a = FloatVector.broadcast(F, xs[k]);
             c0 = widened(w, q, f16).fma(a, c0);
             c1 = widened(w, q + L, f16).fma(a, c1);

@@ -314,15 +314,16 @@ final class PackedWeights {
      * 2^16 and each lane's true sum fits in 16 bits, so the sum comes out exact (one vector
      * operation of seven fewer per chunk: Q4_0 decode +12 %, Q4_K +2 to +9 % on one core).
      *
-     * The one-row Q4_0, Q8_0 and Q4_K kernels (decode) read the arrays through locals and compute
-     * every index from the loop counters, and Q4_K forms its minimums' sum in a short loop of its
-     * own before the codes': C2 then hoists the range checks out of the loops and keeps the loop
+     * The one-row Q4_0, Q8_0, Q4_K and Q5_K kernels (decode) read the arrays through locals and
+     * compute every index from the loop counters, and the K-quants form their minimums' sum in a
+     * short loop of its own before the codes': C2 then hoists the range checks out of the loops and keeps the loop
      * state in registers, where running offsets ({@code qo += CHUNK}) left range checks, reloaded
      * array lengths and stack spills in every sub-block. The same kernel in C (gcc, the same
      * instructions) streamed 52–54 G weights/s from memory where this one's old form read 29–37;
      * the new form reads 34–43 (Q4_K 2048×2048, one core, `bench kernels` interleaved; model decode
-     * stories110M Q4_K 217–279 → 304–372 tok/s). Q6_K in this form ran faster in cache but slower
-     * from memory, so it keeps the running offsets.
+     * stories110M Q4_K 217–279 → 304–372 tok/s; Q5_K from memory 15–23 → 15–24, four pairs of six
+     * ahead). Q6_K in this form ran faster in cache but slower from memory, so it keeps the running
+     * offsets.
      */
 
     // Per block of 32: codes 0..15 times |x| ≤ 127, 16 products per 16-bit lane (≤ 30,480); the
@@ -416,33 +417,39 @@ final class PackedWeights {
     // As Q4_K with 5-bit codes in bytes: products ≤ 31·127, 8 per 16-bit lane, so each sub-block
     // of 32 is summed as two halves.
     private void q5_K(Int8Activations x, int m, int g, float[] y, int yo, int valid) {
-        int nb = cols / QK_K, qo = g * groupBytes, p = m * (cols / 2), xb = m * nb, db = g * nb * R;
+        final byte[] q = this.q, sc = this.sc, mn = this.mn;
+        final float[] d = this.d, dmin = this.dmin;
+        int nb = cols / QK_K, q0 = g * groupBytes, p0 = m * (cols / 2), xb = m * nb, d0 = g * nb * R;
+        int s0 = g * nb * 8 * R, x0 = m * (cols / QK);
         int[] pairs = x.pairs(), sums = x.sums();
         float[] xd = x.d();
-        int so = g * nb * 8 * R, xs = m * (cols / QK);
         FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < nb; b++, db += R) {
-            IntVector isum = IntVector.zero(I), imin = IntVector.zero(I);
-            for (int j = 0; j < 8; j++, so += R, xs++) {
-                IntVector sub = IntVector.zero(I);
+        for (int b = 0; b < nb; b++) {
+            IntVector imin = IntVector.zero(I);
+            for (int j = 0; j < 8; j++) {
+                IntVector min = (IntVector) ByteVector.fromArray(BR, mn, s0 + (8 * b + j) * R).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                imin = imin.add(min.mul(sums[x0 + 8 * b + j]));
+            }
+            IntVector isum = IntVector.zero(I);
+            for (int j = 0; j < 8; j++) {
+                int sub = 8 * b + j;
+                IntVector part = IntVector.zero(I);
                 for (int h = 0; h < 2; h++) {
                     ShortVector s = ShortVector.zero(S);
-                    for (int c = 0; c < 8; c++, qo += CHUNK, p++) {
-                        ShortVector v = (ShortVector) ByteVector.fromArray(B, q, qo).convertShape(VectorOperators.B2S, S, 0);
-                        s = s.add(v.mul(IntVector.broadcast(I, pairs[p]).reinterpretAsShorts()));
+                    for (int c = 0; c < 8; c++) {
+                        int k = 16 * sub + 8 * h + c;
+                        ShortVector v = (ShortVector) ByteVector.fromArray(B, q, q0 + k * CHUNK).convertShape(VectorOperators.B2S, S, 0);
+                        s = s.add(v.mul(IntVector.broadcast(I, pairs[p0 + k]).reinterpretAsShorts()));
                     }
                     IntVector i = s.reinterpretAsInts();
-                    sub = sub.add(i.lanewise(VectorOperators.ASHR, 16)).add(i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+                    part = part.add(i.lanewise(VectorOperators.ASHR, 16)).add(i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
                 }
-                IntVector scale = (IntVector) ByteVector.fromArray(BR, sc, so).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                IntVector min = (IntVector) ByteVector.fromArray(BR, mn, so).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                isum = isum.add(sub.mul(scale));
-                imin = imin.add(min.mul(sums[xs]));
+                IntVector scale = (IntVector) ByteVector.fromArray(BR, sc, s0 + sub * R).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                isum = isum.add(part.mul(scale));
             }
             float dx = xd[xb + b];
-            FloatVector scaled = FloatVector.fromArray(F, d, db).mul(dx), mins = FloatVector.fromArray(F, dmin, db).mul(-dx);
-            acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(scaled, acc);
-            acc = ((FloatVector) imin.convert(VectorOperators.I2F, 0)).fma(mins, acc);
+            acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, d, d0 + b * R).mul(dx), acc);
+            acc = ((FloatVector) imin.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, dmin, d0 + b * R).mul(-dx), acc);
         }
         if (valid == R) acc.intoArray(y, yo);
         else acc.intoArray(y, yo, F.indexInRange(0, valid));
