@@ -30,8 +30,12 @@ import static dev.rill.spi.BlockFormats.QK;
  *              ({@link PackedWeights}' one-row Q4_0/Q4_K kernels): even pairs as they are, each odd
  *              one {@code pairs[k] − 16·pairs[k−1]} per 16-bit half (|value| ≤ 2,159), so that
  *              {@code v·steps[k] + (v>>4)·steps[k+1] = lo·pairs[k] + hi·pairs[k+1]} needs no mask
+ * @param fields Q6_K's 6-bit kernels' coefficients ({@link #withFields}), or null
  */
-public record Int8Activations(int n, int block, int[] pairs, float[] d, int[] sums, int[] steps) {
+public record Int8Activations(int n, int block, int[] pairs, float[] d, int[] sums, int[] steps, int[] fields) {
+
+    /** Coefficient pairs per 16 values in {@link #fields}: ten for the words' fields, then the offset. */
+    static final int FIELDS = 11;
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final FloatVector HALF = FloatVector.broadcast(F, 0.5f);
@@ -65,7 +69,47 @@ public record Int8Activations(int n, int block, int[] pairs, float[] d, int[] su
             }
             steps(pairs, steps, r0 * n / 2, r1 * n / 2);
         });
-        return new Int8Activations(n, block, pairs, d, sums, steps);
+        return new Int8Activations(n, block, pairs, d, sums, steps, null);
+    }
+
+    /**
+     * These activations with {@link #fields}, the operand of {@link PackedWeights}' Q6_K kernels,
+     * which read eight 6-bit codes of a 16-bit lane — inputs {@code 2k+h}, {@code k = 0..7}, of
+     * every 16, as lane {@code h} of a pair — from three words, {@code c0 | c1<<6 | c6[0:4)<<12},
+     * {@code c2 | c3<<6 | c6[4:6)<<12 | c7[0:2)<<14}, {@code c4 | c5<<6 | c7[2:6)<<12}, each word
+     * {@code w} as {@code Σ (w >> s_i)·a_i} over its fields' bits {@code s_i}. For the field at
+     * {@code s_i} to be multiplied by {@code X_i} (its input's value, times 16 or 4 for the top bits of
+     * c6 and c7), {@code a_i = X_i − 2^(s_i − s_(i−1))·X_(i−1)}: the shifted copies of lower fields
+     * cancel. Per 16 values, the pairs {@code a} of the three words (3 + 4 + 3), then
+     * {@code −32·Σx} (the codes' offset), each as two 16-bit halves (wrapped: the kernels' sums are
+     * exact modulo 2^16).
+     */
+    public Int8Activations withFields() {
+        if (fields != null) return this;
+        int[] f = new int[pairs.length / 8 * FIELDS];
+        int rows = pairs.length / (n / 2), subsPerRow = n / 16;
+        Parallel.forRange(rows, Math.max(1, ROWS_VALUES / n), (r0, r1) -> {
+            for (int sub = r0 * subsPerRow; sub < r1 * subsPerRow; sub++) {
+                int p = 8 * sub, o = FIELDS * sub;
+                for (int h = 0; h < 2; h++) {
+                    int sh = 16 * h;
+                    int x0 = (short) (pairs[p] >> sh), x1 = (short) (pairs[p + 1] >> sh), x2 = (short) (pairs[p + 2] >> sh), x3 = (short) (pairs[p + 3] >> sh);
+                    int x4 = (short) (pairs[p + 4] >> sh), x5 = (short) (pairs[p + 5] >> sh), x6 = (short) (pairs[p + 6] >> sh), x7 = (short) (pairs[p + 7] >> sh);
+                    f[o] |= (x0 & 0xFFFF) << sh;
+                    f[o + 1] |= ((x1 - 64 * x0) & 0xFFFF) << sh;
+                    f[o + 2] |= ((x6 - 64 * x1) & 0xFFFF) << sh;
+                    f[o + 3] |= (x2 & 0xFFFF) << sh;
+                    f[o + 4] |= ((x3 - 64 * x2) & 0xFFFF) << sh;
+                    f[o + 5] |= ((16 * x6 - 64 * x3) & 0xFFFF) << sh;
+                    f[o + 6] |= ((x7 - 64 * x6) & 0xFFFF) << sh;
+                    f[o + 7] |= (x4 & 0xFFFF) << sh;
+                    f[o + 8] |= ((x5 - 64 * x4) & 0xFFFF) << sh;
+                    f[o + 9] |= ((4 * x7 - 64 * x5) & 0xFFFF) << sh;
+                    f[o + 10] |= ((-32 * (x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7)) & 0xFFFF) << sh;
+                }
+            }
+        });
+        return new Int8Activations(n, block, pairs, d, sums, steps, f);
     }
 
     /** Values from which quantizing is split across threads (smaller rows go together). */

@@ -124,8 +124,9 @@ public final class MatMul {
         Int8Activations[] xq = new Int8Activations[lins.length];
         for (int i = 0; i < lins.length; i++) {
             int block = PackedWeights.activationBlock(ps[i].type);
-            for (int j = 0; j < i && xq[i] == null; j++) if (xq[j].block() == block) xq[i] = xq[j];
-            if (xq[i] == null) xq[i] = Int8Activations.of(x, M, lins[0].in(), block);
+            Int8Activations shared = null;
+            for (int j = 0; j < i; j++) if (xq[j].block() == block && (shared == null || xq[j].fields() != null)) shared = xq[j];
+            xq[i] = ps[i].operand(shared != null ? shared : Int8Activations.of(x, M, lins[0].in(), block));
         }
         Parallel.forRange(start[lins.length], 2, (u0, u1) -> {
             for (int i = 0; i < lins.length; i++) {
@@ -162,7 +163,7 @@ public final class MatMul {
     /** Quantized weights through the integer kernels: activations quantized once, groups of rows spread over the cores. */
     private static void packed(MappedTensor w, float[] x, int M, float[] y, int out) {
         PackedWeights p = PackedWeights.of(w);
-        Int8Activations xq = Int8Activations.of(x, M, w.cols(), PackedWeights.activationBlock(w.type()));
+        Int8Activations xq = p.operand(Int8Activations.of(x, M, w.cols(), PackedWeights.activationBlock(w.type())));
         Parallel.forRange(p.groups, 2, (g0, g1) -> p.multiply(xq, M, y, out, g0, g1));
     }
 

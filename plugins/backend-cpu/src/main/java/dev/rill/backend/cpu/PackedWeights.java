@@ -15,6 +15,7 @@ import jdk.incubator.vector.VectorSpecies;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
+import static dev.rill.backend.cpu.Int8Activations.FIELDS;
 import static dev.rill.spi.BlockFormats.I8;
 import static dev.rill.spi.BlockFormats.QK;
 import static dev.rill.spi.BlockFormats.QK_K;
@@ -33,10 +34,10 @@ import static dev.rill.spi.BlockFormats.u8;
  * to float. Each block's integer sum is scaled once per row group (scales stored as a vector of R
  * floats per block, K-quant sub-block scales as R bytes).
  *
- * <p>Weight codes are stored in 8 bits (Q8_0; Q6_K as {@code q−32}; Q5_K) or 4 bits (Q4_0, Q4_K: one
- * byte holds inputs {@code 4c+j} and {@code 4c+2+j} of a row), so the memory read per weight stays
- * that of the file, except Q6_K (8 bits instead of 6.6: unpacking its 2-bit parts cost more than
- * the bytes saved) and Q5_K. The last group is padded with zero rows.
+ * <p>Weight codes are stored in 8 bits (Q8_0, Q5_K), 6 bits (Q6_K: eight codes of a 16-bit lane in
+ * three 16-bit words, see {@link #q6_K}) or 4 bits (Q4_0, Q4_K: one byte holds inputs {@code 4c+j}
+ * and {@code 4c+2+j} of a row), so the memory read per weight stays about that of the file, except
+ * Q5_K's (8 bits instead of 5.5). The last group is padded with zero rows.
  */
 final class PackedWeights {
 
@@ -51,6 +52,10 @@ final class PackedWeights {
     static final int R = I.length();
     /** Bytes of one interleaved chunk (= 16-bit lanes of one vector). */
     static final int CHUNK = 2 * R;
+    /** The bytes of one vector of shorts: Q6_K's 16-bit words. */
+    static final VectorSpecies<Byte> BW = VectorSpecies.of(byte.class, S.vectorShape());
+    /** Bytes of one vector of Q6_K words (two per row of a group). */
+    static final int WORDS = 4 * R;
 
     final DType type;
     final int rows, cols, groups;
@@ -113,7 +118,7 @@ final class PackedWeights {
         rows = w.rows();
         cols = w.cols();
         groups = (rows + R - 1) / R;
-        groupBytes = nibbles(type) ? R * cols / 2 : R * cols;
+        groupBytes = nibbles(type) ? R * cols / 2 : type == DType.Q6_K ? R * cols / 4 * 3 : R * cols;
         q = new byte[groups * groupBytes];
         int blocks = cols / BlockFormats.blockSize(type);
         d = new float[groups * blocks * R];
@@ -175,17 +180,31 @@ final class PackedWeights {
                     for (int h = 0; h < 2; h++) {
                         for (int l = 0; l < 32; l++) {
                             int lo0 = u8(s, off + 64 * h + l), lo1 = u8(s, off + 64 * h + 32 + l), hi = u8(s, off + 128 + 32 * h + l);
-                            codes[128 * h + l] = ((lo0 & 0xF) | ((hi & 3) << 4)) - 32;
-                            codes[128 * h + 32 + l] = ((lo1 & 0xF) | (((hi >> 2) & 3) << 4)) - 32;
-                            codes[128 * h + 64 + l] = ((lo0 >> 4) | (((hi >> 4) & 3) << 4)) - 32;
-                            codes[128 * h + 96 + l] = ((lo1 >> 4) | ((hi >> 6) << 4)) - 32;
+                            codes[128 * h + l] = (lo0 & 0xF) | ((hi & 3) << 4);
+                            codes[128 * h + 32 + l] = (lo1 & 0xF) | (((hi >> 2) & 3) << 4);
+                            codes[128 * h + 64 + l] = (lo0 >> 4) | (((hi >> 4) & 3) << 4);
+                            codes[128 * h + 96 + l] = (lo1 >> 4) | ((hi >> 6) << 4);
                         }
                     }
                 }
                 default -> throw new IllegalStateException(type.toString());
             }
             int base = g * groupBytes;
-            if (nibbles(type)) {
+            if (type == DType.Q6_K) {
+                // Sub-block j (16 inputs), lane h of row r: codes c0..c7 of inputs 16j + 2k + h in three 16-bit words.
+                for (int j = 0; j < 16; j++) {
+                    for (int h = 0; h < 2; h++) {
+                        int c0 = codes[16 * j + h], c1 = codes[16 * j + 2 + h], c2 = codes[16 * j + 4 + h], c3 = codes[16 * j + 6 + h];
+                        int c4 = codes[16 * j + 8 + h], c5 = codes[16 * j + 10 + h], c6 = codes[16 * j + 12 + h], c7 = codes[16 * j + 14 + h];
+                        int[] words = {c0 | c1 << 6 | (c6 & 15) << 12, c2 | c3 << 6 | (c6 >> 4) << 12 | (c7 & 3) << 14, c4 | c5 << 6 | (c7 >> 2) << 12};
+                        for (int t = 0; t < 3; t++) {
+                            int o = base + ((b * 16 + j) * 3 + t) * WORDS + 2 * (2 * r + h);
+                            q[o] = (byte) words[t]; // little-endian, as a vector of bytes is seen as shorts
+                            q[o + 1] = (byte) (words[t] >> 8);
+                        }
+                    }
+                }
+            } else if (nibbles(type)) {
                 for (int c = 0; c < bs / 4; c++) {
                     int o = base + (b * bs / 4 + c) * CHUNK + 2 * r;
                     q[o] = (byte) (codes[4 * c] | (codes[4 * c + 2] << 4));
@@ -231,6 +250,11 @@ final class PackedWeights {
         }
     }
 
+    /** {@code x} as these kernels take it: Q6_K's with its fields' coefficients ({@link Int8Activations#withFields}). */
+    Int8Activations operand(Int8Activations x) {
+        return type == DType.Q6_K ? x.withFields() : x;
+    }
+
     /** Bytes of activations one pass over a range of groups keeps in cache (about a quarter of a core's L2). */
     private static final int ACTIVATION_BYTES = 256 << 10;
 
@@ -239,7 +263,8 @@ final class PackedWeights {
      * {@code m} of {@code x}. Many rows of {@code x} (a prompt) are taken a slice at a time, each
      * slice small enough to stay in cache while the groups stream past it.
      */
-    void multiply(Int8Activations x, int M, float[] y, int out, int g0, int g1) {
+    void multiply(Int8Activations xq, int M, float[] y, int out, int g0, int g1) {
+        Int8Activations x = operand(xq); // made once per product by MatMul, here only if it did not
         // A multiple of four rows, so that only the last slice leaves rows to the two- and one-row kernels.
         int slice = Math.max(4, ACTIVATION_BYTES / (2 * cols) / 4 * 4);
         boolean tiles = type == DType.Q4_0 || type == DType.Q4_K;
@@ -322,8 +347,7 @@ final class PackedWeights {
      * instructions) streamed 52–54 G weights/s from memory where this one's old form read 29–37;
      * the new form reads 34–43 (Q4_K 2048×2048, one core, `bench kernels` interleaved; model decode
      * stories110M Q4_K 217–279 → 304–372 tok/s; Q5_K from memory 15–23 → 15–24, four pairs of six
-     * ahead). Q6_K in this form ran faster in cache but slower from memory, so it keeps the running
-     * offsets.
+     * ahead).
      */
 
     // Per block of 32: codes 0..15 times |x| ≤ 127, 16 products per 16-bit lane (≤ 30,480); the
@@ -455,26 +479,50 @@ final class PackedWeights {
         else acc.intoArray(y, yo, F.indexInRange(0, valid));
     }
 
-    // Per 16 inputs (one int8 scale): codes −32..31, 8 products per 16-bit lane (≤ 32,512).
+    /*
+     * Q6_K codes are stored in 6 bits: the 8 codes c0..c7 one 16-bit lane takes in a sub-block of 16
+     * inputs sit in three words, c0 | c1<<6 | c6[0:4)<<12, c2 | c3<<6 | c6[4:6)<<12 | c7[0:2)<<14 and
+     * c4 | c5<<6 | c7[2:6)<<12. A word w is multiplied by {@code w·a0 + (w>>6)·a1 + (w>>12)·a2 (+ (w>>14)·a3)}
+     * with the coefficients of Int8Activations#fields, {@code a_i = X_i − 2^(s_i − s_(i−1))·X_(i−1)} for
+     * the field at bit s_i that should be multiplied by X_i: the shifted copies telescope to each
+     * field times its own activation. Products wrap in 16 bits, which is exact modulo 2^16, and the
+     * lane starts at −32·Σx, so it ends at Σ(c − 32)·x, |·| ≤ 8·32·127 = 32,512, which fits. Ten
+     * multiply-adds and seven shifts for 16 inputs, where bytes took eight sign extensions and eight
+     * multiply-adds: about the same work for 0.75 of the bytes (2048×2048, one core, in a scratch
+     * harness: from memory 15–19 → 18–24 G weights/s, in cache 34–48 → 45–64; prompts' two-row
+     * kernel 49–72 → 66–84 G multiply-adds/s). Results are those of the 8-bit codes, bit for bit.
+     */
     private void q6_K(Int8Activations x, int m, int g, float[] y, int yo, int valid) {
-        int nb = cols / QK_K, qo = g * groupBytes, p = m * (cols / 2), xb = m * nb, db = g * nb * R;
-        int[] pairs = x.pairs();
+        final byte[] q = this.q, sc = this.sc;
+        final float[] d = this.d;
+        final int[] f = x.fields();
+        int nb = cols / QK_K, q0 = g * groupBytes, f0 = m * (cols / 16) * FIELDS, xb = m * nb, d0 = g * nb * R, s0 = g * nb * 16 * R;
         float[] xd = x.d();
-        int so = g * nb * 16 * R;
         FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < nb; b++, db += R) {
+        for (int b = 0; b < nb; b++) {
             IntVector isum = IntVector.zero(I);
-            for (int j = 0; j < 16; j++, so += R) {
-                ShortVector s = ShortVector.zero(S);
-                for (int c = 0; c < 8; c++, qo += CHUNK, p++) {
-                    ShortVector v = (ShortVector) ByteVector.fromArray(B, q, qo).convertShape(VectorOperators.B2S, S, 0);
-                    s = s.add(v.mul(IntVector.broadcast(I, pairs[p]).reinterpretAsShorts()));
-                }
-                IntVector i = s.reinterpretAsInts();
-                IntVector scale = (IntVector) ByteVector.fromArray(BR, sc, so).convertShape(VectorOperators.B2I, I, 0);
+            for (int j = 0; j < 16; j++) {
+                int sub = 16 * b + j, fo = f0 + FIELDS * sub, qo = q0 + 3 * WORDS * sub;
+                ShortVector w0 = ByteVector.fromArray(BW, q, qo).reinterpretAsShorts();
+                ShortVector w1 = ByteVector.fromArray(BW, q, qo + WORDS).reinterpretAsShorts();
+                ShortVector w2 = ByteVector.fromArray(BW, q, qo + 2 * WORDS).reinterpretAsShorts();
+                // Three partial sums: shorter chains of dependent adds.
+                ShortVector p0 = w0.mul(IntVector.broadcast(I, f[fo]).reinterpretAsShorts())
+                        .add(w0.lanewise(VectorOperators.LSHR, 6).mul(IntVector.broadcast(I, f[fo + 1]).reinterpretAsShorts()))
+                        .add(w0.lanewise(VectorOperators.LSHR, 12).mul(IntVector.broadcast(I, f[fo + 2]).reinterpretAsShorts()))
+                        .add(IntVector.broadcast(I, f[fo + 10]).reinterpretAsShorts());
+                ShortVector p1 = w1.mul(IntVector.broadcast(I, f[fo + 3]).reinterpretAsShorts())
+                        .add(w1.lanewise(VectorOperators.LSHR, 6).mul(IntVector.broadcast(I, f[fo + 4]).reinterpretAsShorts()))
+                        .add(w1.lanewise(VectorOperators.LSHR, 12).mul(IntVector.broadcast(I, f[fo + 5]).reinterpretAsShorts()))
+                        .add(w1.lanewise(VectorOperators.LSHR, 14).mul(IntVector.broadcast(I, f[fo + 6]).reinterpretAsShorts()));
+                ShortVector p2 = w2.mul(IntVector.broadcast(I, f[fo + 7]).reinterpretAsShorts())
+                        .add(w2.lanewise(VectorOperators.LSHR, 6).mul(IntVector.broadcast(I, f[fo + 8]).reinterpretAsShorts()))
+                        .add(w2.lanewise(VectorOperators.LSHR, 12).mul(IntVector.broadcast(I, f[fo + 9]).reinterpretAsShorts()));
+                IntVector i = p0.add(p1).add(p2).reinterpretAsInts();
+                IntVector scale = (IntVector) ByteVector.fromArray(BR, sc, s0 + sub * R).convertShape(VectorOperators.B2I, I, 0);
                 isum = isum.add(i.lanewise(VectorOperators.ASHR, 16).add(i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(scale));
             }
-            acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, d, db).mul(xd[xb + b]), acc);
+            acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, d, d0 + b * R).mul(xd[xb + b]), acc);
         }
         if (valid == R) acc.intoArray(y, yo);
         else acc.intoArray(y, yo, F.indexInRange(0, valid));
@@ -822,26 +870,51 @@ final class PackedWeights {
     }
 
     private void q6_Kx2(Int8Activations x, int m, int g, float[] y, int yo, int out, int valid) {
-        int nb = cols / QK_K, qo = g * groupBytes, half = cols / 2, p = m * half, xb = m * nb, db = g * nb * R;
-        int[] pairs = x.pairs();
+        final byte[] q = this.q, sc = this.sc;
+        final float[] d = this.d;
+        final int[] f = x.fields();
+        int nb = cols / QK_K, q0 = g * groupBytes, rowFields = (cols / 16) * FIELDS, f0 = m * rowFields, xb = m * nb, d0 = g * nb * R, s0 = g * nb * 16 * R;
         float[] xd = x.d();
-        int so = g * nb * 16 * R;
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
-        for (int b = 0; b < nb; b++, db += R) {
+        for (int b = 0; b < nb; b++) {
             IntVector isum0 = IntVector.zero(I), isum1 = isum0;
-            for (int j = 0; j < 16; j++, so += R) {
-                ShortVector s0 = ShortVector.zero(S), s1 = s0;
-                for (int c = 0; c < 8; c++, qo += CHUNK, p++) {
-                    ShortVector v = (ShortVector) ByteVector.fromArray(B, q, qo).convertShape(VectorOperators.B2S, S, 0);
-                    s0 = s0.add(v.mul(IntVector.broadcast(I, pairs[p]).reinterpretAsShorts()));
-                    s1 = s1.add(v.mul(IntVector.broadcast(I, pairs[p + half]).reinterpretAsShorts()));
-                }
-                IntVector scale = (IntVector) ByteVector.fromArray(BR, sc, so).convertShape(VectorOperators.B2I, I, 0);
-                IntVector i0 = s0.reinterpretAsInts(), i1 = s1.reinterpretAsInts();
+            for (int j = 0; j < 16; j++) {
+                int sub = 16 * b + j, fo = f0 + FIELDS * sub, fp = fo + rowFields, qo = q0 + 3 * WORDS * sub;
+                // The words and their shifts once for both rows.
+                ShortVector w0 = ByteVector.fromArray(BW, q, qo).reinterpretAsShorts();
+                ShortVector w1 = ByteVector.fromArray(BW, q, qo + WORDS).reinterpretAsShorts();
+                ShortVector w2 = ByteVector.fromArray(BW, q, qo + 2 * WORDS).reinterpretAsShorts();
+                ShortVector w06 = w0.lanewise(VectorOperators.LSHR, 6), w012 = w0.lanewise(VectorOperators.LSHR, 12);
+                ShortVector w16 = w1.lanewise(VectorOperators.LSHR, 6), w112 = w1.lanewise(VectorOperators.LSHR, 12), w114 = w1.lanewise(VectorOperators.LSHR, 14);
+                ShortVector w26 = w2.lanewise(VectorOperators.LSHR, 6), w212 = w2.lanewise(VectorOperators.LSHR, 12);
+                ShortVector p0 = w0.mul(IntVector.broadcast(I, f[fo]).reinterpretAsShorts())
+                        .add(w06.mul(IntVector.broadcast(I, f[fo + 1]).reinterpretAsShorts()))
+                        .add(w012.mul(IntVector.broadcast(I, f[fo + 2]).reinterpretAsShorts()))
+                        .add(IntVector.broadcast(I, f[fo + 10]).reinterpretAsShorts());
+                ShortVector p1 = w1.mul(IntVector.broadcast(I, f[fo + 3]).reinterpretAsShorts())
+                        .add(w16.mul(IntVector.broadcast(I, f[fo + 4]).reinterpretAsShorts()))
+                        .add(w112.mul(IntVector.broadcast(I, f[fo + 5]).reinterpretAsShorts()))
+                        .add(w114.mul(IntVector.broadcast(I, f[fo + 6]).reinterpretAsShorts()));
+                ShortVector p2 = w2.mul(IntVector.broadcast(I, f[fo + 7]).reinterpretAsShorts())
+                        .add(w26.mul(IntVector.broadcast(I, f[fo + 8]).reinterpretAsShorts()))
+                        .add(w212.mul(IntVector.broadcast(I, f[fo + 9]).reinterpretAsShorts()));
+                ShortVector r0 = w0.mul(IntVector.broadcast(I, f[fp]).reinterpretAsShorts())
+                        .add(w06.mul(IntVector.broadcast(I, f[fp + 1]).reinterpretAsShorts()))
+                        .add(w012.mul(IntVector.broadcast(I, f[fp + 2]).reinterpretAsShorts()))
+                        .add(IntVector.broadcast(I, f[fp + 10]).reinterpretAsShorts());
+                ShortVector r1 = w1.mul(IntVector.broadcast(I, f[fp + 3]).reinterpretAsShorts())
+                        .add(w16.mul(IntVector.broadcast(I, f[fp + 4]).reinterpretAsShorts()))
+                        .add(w112.mul(IntVector.broadcast(I, f[fp + 5]).reinterpretAsShorts()))
+                        .add(w114.mul(IntVector.broadcast(I, f[fp + 6]).reinterpretAsShorts()));
+                ShortVector r2 = w2.mul(IntVector.broadcast(I, f[fp + 7]).reinterpretAsShorts())
+                        .add(w26.mul(IntVector.broadcast(I, f[fp + 8]).reinterpretAsShorts()))
+                        .add(w212.mul(IntVector.broadcast(I, f[fp + 9]).reinterpretAsShorts()));
+                IntVector scale = (IntVector) ByteVector.fromArray(BR, sc, s0 + sub * R).convertShape(VectorOperators.B2I, I, 0);
+                IntVector i0 = p0.add(p1).add(p2).reinterpretAsInts(), i1 = r0.add(r1).add(r2).reinterpretAsInts();
                 isum0 = isum0.add(i0.lanewise(VectorOperators.ASHR, 16).add(i0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(scale));
                 isum1 = isum1.add(i1.lanewise(VectorOperators.ASHR, 16).add(i1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(scale));
             }
-            FloatVector dv = FloatVector.fromArray(F, d, db);
+            FloatVector dv = FloatVector.fromArray(F, d, d0 + b * R);
             acc0 = ((FloatVector) isum0.convert(VectorOperators.I2F, 0)).fma(dv.mul(xd[xb + b]), acc0);
             acc1 = ((FloatVector) isum1.convert(VectorOperators.I2F, 0)).fma(dv.mul(xd[xb + nb + b]), acc1);
         }

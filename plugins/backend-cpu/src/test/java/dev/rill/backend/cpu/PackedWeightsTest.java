@@ -160,6 +160,48 @@ class PackedWeightsTest {
         assertThrows(IllegalArgumentException.class, () -> Int8Activations.of(x, 1, 512, 64));
     }
 
+    /**
+     * Q6_K's three 16-bit words of eight 6-bit codes, each read as {@code Σ (w >> s_i)·a_i} with the
+     * coefficients of {@link Int8Activations#withFields} in wrapping 16-bit arithmetic, as the
+     * kernels do, give {@code Σ (c − 32)·x} exactly — codes and values at their extremes included.
+     */
+    @Test
+    void sixBitFieldsGiveEachCodeTimesItsValue() {
+        int n = 512;
+        java.util.Random rnd = new java.util.Random(5);
+        float[][] xs = {new float[n], new float[n], new float[n], new float[n]};
+        for (int k = 0; k < n; k++) {
+            xs[0][k] = rnd.nextInt(255) - 127;
+            xs[1][k] = 127;
+            xs[2][k] = -127;
+            xs[3][k] = k % 2 == 0 ? 127 : -127;
+        }
+        int[][] codeSets = {new int[8], new int[8], new int[8]};
+        java.util.Arrays.fill(codeSets[1], 63);
+        for (float[] xf : xs) {
+            Int8Activations a = Int8Activations.of(xf, 1, n, BlockFormats.QK_K).withFields();
+            for (int sub = 0; sub < n / 16; sub++) {
+                for (int h = 0; h < 2; h++) {
+                    for (int[] fixed : codeSets) {
+                        int[] c = fixed == codeSets[2] ? rnd.ints(8, 0, 64).toArray() : fixed;
+                        int[] w = {c[0] | c[1] << 6 | (c[6] & 15) << 12, c[2] | c[3] << 6 | (c[6] >> 4) << 12 | (c[7] & 3) << 14, c[4] | c[5] << 6 | (c[7] >> 2) << 12};
+                        int[][] shifts = {{0, 6, 12}, {0, 6, 12, 14}, {0, 6, 12}};
+                        int o = Int8Activations.FIELDS * sub, sum = field(a, o + 10, h), exact = 0;
+                        for (int t = 0, i = 0; t < 3; t++) {
+                            for (int sh : shifts[t]) sum += (w[t] >>> sh) * field(a, o + i++, h);
+                        }
+                        for (int k = 0; k < 8; k++) exact += (c[k] - 32) * a.q(16 * sub + 2 * k + h);
+                        assertEquals(exact, (short) sum, "sub-block " + sub + " lane " + h + " codes " + Arrays.toString(c));
+                    }
+                }
+            }
+        }
+    }
+
+    private static int field(Int8Activations a, int i, int h) {
+        return (short) (a.fields()[i] >> (16 * h));
+    }
+
     private static void assumeVectors() {
         org.junit.jupiter.api.Assumptions.assumeTrue(PackedWeights.supports(DType.Q4_0), "no packed kernels without 256-bit vectors");
     }
