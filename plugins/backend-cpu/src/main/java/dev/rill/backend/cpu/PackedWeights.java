@@ -488,9 +488,9 @@ final class PackedWeights {
      * field times its own activation. Products wrap in 16 bits, which is exact modulo 2^16, and the
      * lane starts at −32·Σx, so it ends at Σ(c − 32)·x, |·| ≤ 8·32·127 = 32,512, which fits. Ten
      * multiply-adds and seven shifts for 16 inputs, where bytes took eight sign extensions and eight
-     * multiply-adds: about the same work for 0.75 of the bytes (2048×2048, one core, in a scratch
-     * harness: from memory 15–19 → 18–24 G weights/s, in cache 34–48 → 45–64; prompts' two-row
-     * kernel 49–72 → 66–84 G multiply-adds/s). Results are those of the 8-bit codes, bit for bit.
+     * multiply-adds: about the same work for 0.75 of the bytes (`bench kernels`, 2048×2048, one
+     * core, interleaved with the 8-bit kernel: from memory 21.9–25.2 → 26.4–30.2 G weights/s, in
+     * cache 46.9–54.7 → 54.9–62.8, prompts level). Results are those of the 8-bit codes, bit for bit.
      */
     private void q6_K(Int8Activations x, int m, int g, float[] y, int yo, int valid) {
         final byte[] q = this.q, sc = this.sc;
