@@ -46,10 +46,15 @@ final class PackedWeights {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     /** Bytes widened to one vector of shorts. */
     static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(S.vectorBitSize() / 2));
-    /** One byte per row of a group, widened to one vector of ints. */
-    static final VectorSpecies<Byte> BR = VectorSpecies.of(byte.class, VectorShape.forBitSize(I.length() * 8));
+    /**
+     * One byte per row of a group, widened to one vector of ints: R bytes, or 8 where R is 4 (128-bit
+     * vectors: NEON, SSE) and no 32-bit vector exists — the scale arrays then carry 4 bytes of padding.
+     */
+    static final VectorSpecies<Byte> BR = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, I.length() * 8)));
     /** Rows per group. */
     static final int R = I.length();
+    /** Whether the kernels run: with 128-bit vectors too (groups of 4 rows), unlike the float kernels of {@link QuantDot}. */
+    private static final boolean VECTORS = S.vectorBitSize() >= 128 && !Boolean.getBoolean("rill.scalarQuant");
     /** Bytes of one interleaved chunk (= 16-bit lanes of one vector). */
     static final int CHUNK = 2 * R;
     /** The bytes of one vector of shorts: Q6_K's 16-bit words. */
@@ -91,7 +96,7 @@ final class PackedWeights {
 
     /** Whether {@code t} has packed kernels on this CPU. */
     static boolean supports(DType t) {
-        return QuantDot.VECTOR && S.length() == 2 * R && switch (t) {
+        return VECTORS && S.length() == 2 * R && switch (t) {
             case Q4_0, Q8_0, Q4_K, Q5_K, Q6_K -> true;
             default -> false;
         };
@@ -125,8 +130,9 @@ final class PackedWeights {
         boolean k45 = type == DType.Q4_K || type == DType.Q5_K;
         dmin = k45 ? new float[d.length] : null;
         int subs = type == DType.Q6_K ? cols / 16 : cols / QK;
-        sc = type == DType.Q4_K || type == DType.Q5_K || type == DType.Q6_K ? new byte[groups * subs * R] : null;
-        mn = k45 ? new byte[groups * subs * R] : null;
+        int pad = BR.length() - R;
+        sc = type == DType.Q4_K || type == DType.Q5_K || type == DType.Q6_K ? new byte[groups * subs * R + pad] : null;
+        mn = k45 ? new byte[groups * subs * R + pad] : null;
         Parallel.forRange(groups, 1, (g0, g1) -> {
             int[] codes = new int[BlockFormats.blockSize(type)];
             for (int g = g0; g < g1; g++) {

@@ -203,6 +203,6 @@ class PackedWeightsTest {
     }
 
     private static void assumeVectors() {
-        org.junit.jupiter.api.Assumptions.assumeTrue(PackedWeights.supports(DType.Q4_0), "no packed kernels without 256-bit vectors");
+        org.junit.jupiter.api.Assumptions.assumeTrue(PackedWeights.supports(DType.Q4_0), "no packed kernels without 128-bit vectors");
     }
 }
