@@ -21,6 +21,12 @@ import static dev.rill.spi.BlockFormats.QK;
  * {@code 2k+1} in its high 16 bits): broadcast to every int lane, a pair multiplies a vector of
  * 16-bit weights laid out as (row, input 2k), (row, input 2k+1), … in one instruction.
  *
+ * <p>The arrays may be longer than the {@code rows} they hold: {@link MatMul} quantizes into
+ * {@link Buffers} its thread keeps, so that a prompt's products do not leave their operands as
+ * garbage (megabytes a matrix: ~130 MB for one 512-token prompt of stories110M, a young collection
+ * per prompt that copied whatever was young and alive, a new sequence's key/value cache among it).
+ *
+ * @param rows  rows of values
  * @param n     values per row
  * @param block values per scale (32 or 256)
  * @param pairs the values, two per int, row after row
@@ -32,7 +38,31 @@ import static dev.rill.spi.BlockFormats.QK;
  *              {@code v·steps[k] + (v>>4)·steps[k+1] = lo·pairs[k] + hi·pairs[k+1]} needs no mask
  * @param fields Q6_K's 6-bit kernels' coefficients ({@link #withFields}), or null
  */
-public record Int8Activations(int n, int block, int[] pairs, float[] d, int[] sums, int[] steps, int[] fields) {
+public record Int8Activations(int rows, int n, int block, int[] pairs, float[] d, int[] sums, int[] steps, int[] fields) {
+
+    /**
+     * Arrays one thread quantizes into again and again, grown as needed. What they hold lasts until
+     * that thread's next quantization into them: {@link MatMul} uses it within one product.
+     */
+    static final class Buffers {
+        /** Past this many ints an array is not kept (it is made for the call and dropped). */
+        private static final int KEEP_MAX = 8 << 20;
+        private int[] pairs = new int[0], steps = new int[0], sums = new int[0], fields = new int[0];
+        private float[] d = new float[0];
+
+        private static int[] ints(int[] kept, int n) {
+            return n <= kept.length ? kept : new int[n];
+        }
+
+        private void keep(int[] pairs, int[] steps, int[] sums, float[] d) {
+            if (pairs.length <= KEEP_MAX) {
+                this.pairs = pairs;
+                this.steps = steps;
+                this.sums = sums;
+                this.d = d;
+            }
+        }
+    }
 
     /** Coefficient pairs per 16 values in {@link #fields}: ten for the words' fields, then the offset. */
     static final int FIELDS = 11;
@@ -49,16 +79,25 @@ public record Int8Activations(int n, int block, int[] pairs, float[] d, int[] su
 
     /** {@code M} rows of {@code n} values from {@code x[0 ..)}, quantized per {@code block} (32 or 256; {@code n} a multiple of it). */
     public static Int8Activations of(float[] x, int M, int n, int block) {
+        return of(x, M, n, block, null);
+    }
+
+    /** As {@link #of(float[], int, int, int)}, into {@code into}'s arrays where they are large enough (null: new arrays). */
+    static Int8Activations of(float[] x, int M, int n, int block, Buffers into) {
         if (block != QK && block != dev.rill.spi.BlockFormats.QK_K) throw new IllegalArgumentException("int8 activation blocks are 32 or 256 values, not " + block);
         if (n % block != 0) throw new IllegalArgumentException("int8 activations need a multiple of " + block + " values, got " + n);
-        int[] pairs = new int[M * n / 2], steps = new int[pairs.length];
-        float[] d = new float[M * n / block];
-        int[] sums = new int[M * n / QK];
+        int values = M * n;
+        int[] pairs = into == null ? new int[values / 2] : Buffers.ints(into.pairs, values / 2);
+        int[] steps = into == null ? new int[values / 2] : Buffers.ints(into.steps, values / 2);
+        int[] sums = into == null ? new int[values / QK] : Buffers.ints(into.sums, values / QK);
+        float[] d = into == null || values / block > into.d.length ? new float[values / block] : into.d;
+        if (into != null) into.keep(pairs, steps, sums, d);
         boolean vector = QuantDot.VECTOR && block % F.length() == 0;
         int perRow = n / block;
         // Rows are independent: a prompt's are spread over the pool (serial, they took ~3 % of a
         // one-thread prompt, so ~6 % of a two-thread one with the other core waiting).
         Parallel.forRange(M, Math.max(1, ROWS_VALUES / n), (r0, r1) -> {
+            java.util.Arrays.fill(sums, r0 * n / QK, r1 * n / QK, 0); // summed into; a kept array holds the last call's
             for (int b = r0 * perRow; b < r1 * perRow; b++) {
                 int o = b * block;
                 float amax = vector ? amaxVector(x, o, block) : amaxScalar(x, o, block);
@@ -69,7 +108,7 @@ public record Int8Activations(int n, int block, int[] pairs, float[] d, int[] su
             }
             steps(pairs, steps, r0 * n / 2, r1 * n / 2);
         });
-        return new Int8Activations(n, block, pairs, d, sums, steps, null);
+        return new Int8Activations(M, n, block, pairs, d, sums, steps, null);
     }
 
     /**
@@ -85,10 +124,17 @@ public record Int8Activations(int n, int block, int[] pairs, float[] d, int[] su
      * exact modulo 2^16).
      */
     public Int8Activations withFields() {
+        return withFields(null);
+    }
+
+    /** As {@link #withFields()}, the coefficients in {@code into}'s array where it is large enough. */
+    Int8Activations withFields(Buffers into) {
         if (fields != null) return this;
-        int[] f = new int[pairs.length / 8 * FIELDS];
-        int rows = pairs.length / (n / 2), subsPerRow = n / 16;
+        int subsPerRow = n / 16, length = rows * subsPerRow * FIELDS;
+        int[] f = into == null ? new int[length] : Buffers.ints(into.fields, length);
+        if (into != null && f.length <= Buffers.KEEP_MAX) into.fields = f;
         Parallel.forRange(rows, Math.max(1, ROWS_VALUES / n), (r0, r1) -> {
+            java.util.Arrays.fill(f, r0 * subsPerRow * FIELDS, r1 * subsPerRow * FIELDS, 0); // or-ed into
             for (int sub = r0 * subsPerRow; sub < r1 * subsPerRow; sub++) {
                 int p = 8 * sub, o = FIELDS * sub;
                 for (int h = 0; h < 2; h++) {
@@ -109,7 +155,7 @@ public record Int8Activations(int n, int block, int[] pairs, float[] d, int[] su
                 }
             }
         });
-        return new Int8Activations(n, block, pairs, d, sums, steps, f);
+        return new Int8Activations(rows, n, block, pairs, d, sums, steps, f);
     }
 
     /** Values from which quantizing is split across threads (smaller rows go together). */
@@ -167,7 +213,7 @@ public record Int8Activations(int n, int block, int[] pairs, float[] d, int[] su
 
     /** The values these stand for, {@code q·d}, row after row. */
     public float[] toFloats() {
-        float[] x = new float[2 * pairs.length];
+        float[] x = new float[rows * n];
         for (int i = 0; i < x.length; i++) x[i] = q(i) * d[i / block];
         return x;
     }

@@ -126,7 +126,8 @@ public final class MatMul {
             int block = PackedWeights.activationBlock(ps[i].type);
             Int8Activations shared = null;
             for (int j = 0; j < i; j++) if (xq[j].block() == block && (shared == null || xq[j].fields() != null)) shared = xq[j];
-            xq[i] = ps[i].operand(shared != null ? shared : Int8Activations.of(x, M, lins[0].in(), block));
+            Int8Activations.Buffers buffers = buffers(block);
+            xq[i] = ps[i].operand(shared != null ? shared : Int8Activations.of(x, M, lins[0].in(), block, buffers), buffers);
         }
         Parallel.forRange(start[lins.length], 2, (u0, u1) -> {
             for (int i = 0; i < lins.length; i++) {
@@ -160,10 +161,22 @@ public final class MatMul {
         return PackedWeights.packable(m) && (M < PANEL_MIN_ROWS || m.type() != Tensor.DType.Q8_0);
     }
 
+    /**
+     * Each thread's arrays for quantized activations, one set per block size (a product's linears may
+     * take both): what one product quantizes is only read within it.
+     */
+    private static final ThreadLocal<Int8Activations.Buffers[]> BUFFERS =
+            ThreadLocal.withInitial(() -> new Int8Activations.Buffers[]{new Int8Activations.Buffers(), new Int8Activations.Buffers()});
+
+    private static Int8Activations.Buffers buffers(int block) {
+        return BUFFERS.get()[block == dev.rill.spi.BlockFormats.QK ? 0 : 1];
+    }
+
     /** Quantized weights through the integer kernels: activations quantized once, groups of rows spread over the cores. */
     private static void packed(MappedTensor w, float[] x, int M, float[] y, int out) {
         PackedWeights p = PackedWeights.of(w);
-        Int8Activations xq = p.operand(Int8Activations.of(x, M, w.cols(), PackedWeights.activationBlock(w.type())));
+        int block = PackedWeights.activationBlock(w.type());
+        Int8Activations xq = p.operand(Int8Activations.of(x, M, w.cols(), block, buffers(block)), buffers(block));
         Parallel.forRange(p.groups, 2, (g0, g1) -> p.multiply(xq, M, y, out, g0, g1));
     }
 

@@ -258,7 +258,12 @@ final class PackedWeights {
 
     /** {@code x} as these kernels take it: Q6_K's with its fields' coefficients ({@link Int8Activations#withFields}). */
     Int8Activations operand(Int8Activations x) {
-        return type == DType.Q6_K ? x.withFields() : x;
+        return operand(x, null);
+    }
+
+    /** As {@link #operand(Int8Activations)}, the coefficients in {@code into}'s array (null: a new one). */
+    Int8Activations operand(Int8Activations x, Int8Activations.Buffers into) {
+        return type == DType.Q6_K ? x.withFields(into) : x;
     }
 
     /** Bytes of activations one pass over a range of groups keeps in cache (about a quarter of a core's L2). */

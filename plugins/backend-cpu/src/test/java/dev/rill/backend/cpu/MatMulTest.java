@@ -16,6 +16,27 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
  */
 class MatMulTest {
 
+    /**
+     * A thread quantizes its products' activations into arrays it keeps: a product after larger and
+     * different ones on the same thread gives, bit for bit, what it gives on a fresh thread.
+     */
+    @Test
+    void reusedActivationArraysLeaveNothingBehind() throws Exception {
+        int in = 768, out = 37;
+        for (DType t : new DType[]{DType.Q4_0, DType.Q8_0, DType.Q4_K, DType.Q5_K, DType.Q6_K}) {
+            Linear lin = new Linear(mapped(t, gaussian(out * in, 70, 0.4f), out, in), null, Linear.Layout.OUT_IN);
+            float[] big = gaussian(9 * in, 71, 3f), small = gaussian(3 * in, 72, 1f);
+            float[] fresh = new float[3 * out], reused = new float[3 * out];
+            Thread first = new Thread(() -> MatMul.forward(lin, small, 3, fresh));
+            first.start();
+            first.join();
+            MatMul.forward(lin, big, 9, new float[9 * out]);
+            MatMul.forward(new Linear[]{lin, lin}, big, 9, new float[][]{new float[9 * out], new float[9 * out]});
+            MatMul.forward(lin, small, 3, reused);
+            assertArrayEquals(fresh, reused, t + ": after larger products on the same thread");
+        }
+    }
+
     @Test
     void severalLinearsOverOneInputGiveWhatEachGivesAlone() {
         int in = 768;
