@@ -62,7 +62,7 @@ final class FloatPanels {
 
     /** The panels of {@code t}, made on first use; null where {@code t} is not a float type or is not repacked (read it in place). */
     static FloatPanels of(MappedTensor t) {
-        if (!ON || !QuantDot.VECTOR || (t.type() != DType.F32 && t.type() != DType.F16 && t.type() != DType.BF16)) return null;
+        if (!ON || !QuantDot.PREFERRED || (t.type() != DType.F32 && t.type() != DType.F16 && t.type() != DType.BF16)) return null;
         FloatPanels p = CACHE.get(t, FloatPanels::repack);
         return p == NONE ? null : p;
     }

@@ -87,7 +87,7 @@ public final class MatMul {
 
     /** A mapped matrix that {@link FloatPanels} did not take: quantized, or a float matrix the heap could not hold. */
     private static void notPanelled(MappedTensor m, float[] x, int M, float[] y, int in, int out) {
-        if (m.type() == Tensor.DType.F32 && QuantDot.VECTOR && M < F32_TILES_MAX_ROWS) {
+        if (m.type() == Tensor.DType.F32 && QuantDot.PREFERRED && M < F32_TILES_MAX_ROWS) {
             int groups = (out + F32Tiles.NR - 1) / F32Tiles.NR;
             Parallel.forRange(groups, 8, (g0, g1) ->
                     F32Tiles.rows(m.data(), x, M, y, in, out, g0 * F32Tiles.NR, Math.min(out, g1 * F32Tiles.NR)));
@@ -183,7 +183,7 @@ public final class MatMul {
     private static void mappedRows(MappedTensor w, float[] x, int M, float[] y, int in, int out) {
         long rowBytes = w.rowBytes();
         // F16 rows take the activations scaled once (QuantDot.f16Scaled): one vector operation fewer per weight.
-        boolean f16 = w.type() == Tensor.DType.F16 && QuantDot.VECTOR;
+        boolean f16 = w.type() == Tensor.DType.F16 && QuantDot.PREFERRED;
         float[] xs = f16 ? QuantDot.scaled(x, 0, M * in) : x;
         boolean wide = f16 && in >= WIDE_F16;
         Parallel.forRange(out, 32, (o0, o1) -> {

@@ -33,8 +33,13 @@ public final class QuantDot {
     static final VectorSpecies<Byte> B256 = ByteVector.SPECIES_256;
     static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    /** Whether the vector kernels run (the CPU has at least 256-bit vectors). */
+    /** Whether the vector kernels written for 256-bit vectors run (the CPU has at least 256-bit vectors). */
     static final boolean VECTOR = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 256 && !Boolean.getBoolean("rill.scalarQuant");
+    /**
+     * Whether the kernels written for the preferred vector, of any width, run: the float panels and
+     * tiles and F16 rows (128-bit vectors too: NEON, SSE).
+     */
+    static final boolean PREFERRED = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 128 && !Boolean.getBoolean("rill.scalarQuant");
 
     private QuantDot() {
     }

@@ -294,7 +294,7 @@ class QuantKernelsTest {
             float[] wf = gaussian(in * out, 23 + in, 0.3f);
             for (DType t : new DType[]{DType.F32, DType.F16, DType.BF16}) {
                 MappedTensor w = mapped(t, wf, out, in);
-                assertEquals(QuantDot.VECTOR, FloatPanels.of(w) != null, t + " repacked (with vectors of 256 bits or more)");
+                assertEquals(QuantDot.PREFERRED, FloatPanels.of(w) != null, t + " repacked (with vectors of 128 bits or more)");
                 Linear lin = new Linear(w, null, Linear.Layout.OUT_IN);
                 for (int M = 1; M <= MatMul.F32_TILES_MAX_ROWS + 1; M++) {
                     float[] x = gaussian(M * in, 60 + M, 1f);
