@@ -53,8 +53,6 @@ final class PackedWeights {
     static final VectorSpecies<Byte> BR = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, I.length() * 8)));
     /** Rows per group. */
     static final int R = I.length();
-    /** Whether the kernels run: with 128-bit vectors too (groups of 4 rows), unlike the float kernels of {@link QuantDot}. */
-    private static final boolean VECTORS = S.vectorBitSize() >= 128 && !Boolean.getBoolean("rill.scalarQuant");
     /** Bytes of one interleaved chunk (= 16-bit lanes of one vector). */
     static final int CHUNK = 2 * R;
     /** The bytes of one vector of shorts: Q6_K's 16-bit words. */
@@ -96,7 +94,8 @@ final class PackedWeights {
 
     /** Whether {@code t} has packed kernels on this CPU. */
     static boolean supports(DType t) {
-        return VECTORS && S.length() == 2 * R && switch (t) {
+        // Written for the preferred vector of any width: 128 bits too (groups of 4 rows).
+        return QuantDot.PREFERRED && S.length() == 2 * R && switch (t) {
             case Q4_0, Q8_0, Q4_K, Q5_K, Q6_K -> true;
             default -> false;
         };
