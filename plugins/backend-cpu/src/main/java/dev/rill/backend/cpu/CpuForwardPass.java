@@ -65,7 +65,6 @@ final class CpuForwardPass implements ForwardPass {
 
     @Override
     public KvCache newCache(int capacity) {
-        if (capacity <= 0) throw new IllegalArgumentException("cache capacity must be > 0");
         return new CpuKvCache(a.nLayer(), capacity, a.kvDim());
     }
 
@@ -75,6 +74,7 @@ final class CpuForwardPass implements ForwardPass {
         if (from.length > to.capacity || from.kvDim != to.kvDim || from.keys.length != to.keys.length) {
             throw new IllegalArgumentException("cannot copy a cache of " + from.length + " positions into one of capacity " + to.capacity);
         }
+        to.reserve(from.length);
         int n = from.length * from.kvDim;
         for (int l = 0; l < from.keys.length; l++) {
             System.arraycopy(from.keys[l], 0, to.keys[l], 0, n);
@@ -146,6 +146,8 @@ final class CpuForwardPass implements ForwardPass {
             if (pos[r] >= a.maxContext()) throw new IllegalArgumentException("position " + pos[r] + " beyond the model's maximum context of " + a.maxContext() + " positions");
             if (pos[r] >= maxPositions) throw new IllegalArgumentException("position " + pos[r] + " beyond the positional encoding's " + maxPositions + " positions");
         }
+        // Room for every row's position before anything is computed: a cache that cannot grow fails the pass as it came.
+        for (int r = 0; r < M; r++) caches[r].reserve(pos[r] + 1);
         Scratch s = scratch(M);
         float[] x = s.x;
         for (int r = 0; r < M; r++) {

@@ -179,6 +179,53 @@ class CpuForwardPassTest {
         assertThrows(IllegalArgumentException.class, () -> CPU.params(Map.of("threads", -1)));
     }
 
+    /**
+     * A cache holds {@link CpuKvCache#INITIAL} positions at first and grows as a prompt and decode
+     * fill it (across two growths here, one in a prompt, one in decode): the logits are those of a
+     * cache that held every position from the start, bit for bit; a copy made past both continues
+     * as its source did.
+     */
+    @Test
+    void aGrowingCacheGivesWhatAFullOneGives() {
+        int T = 3 * CpuKvCache.INITIAL;
+        ModelWeights w = llama(5, T);
+        int V = w.arch().nVocab();
+        SplittableRandom rnd = new SplittableRandom(9);
+        int[] tokens = new int[T];
+        for (int i = 0; i < T; i++) tokens[i] = rnd.nextInt(V);
+        int prompt = CpuKvCache.INITIAL + 20, copyAt = 2 * CpuKvCache.INITIAL + 5;
+        try (ForwardPass pass = CPU.prepare(w, Params.EMPTY); KvCache grown = pass.newCache(T); KvCache full = pass.newCache(T)) {
+            CpuKvCache g = (CpuKvCache) grown;
+            assertEquals(CpuKvCache.INITIAL, g.allocated());
+            assertEquals(CpuKvCache.INITIAL * w.arch().kvDim(), g.keys[0].length, "a new cache takes INITIAL positions, not its capacity");
+            full.reserve(T);
+            float[][] a = new float[1][V], b = new float[1][V];
+            pass.forward(grown, tokens, 0, prompt, a[0]);
+            pass.forward(full, tokens, 0, prompt, b[0]);
+            assertEquals(2 * CpuKvCache.INITIAL, g.allocated());
+            KvCache copy = null;
+            try {
+                for (int t = prompt; t < T - 1; t++) {
+                    pass.decode(new KvCache[]{grown, full}, new int[]{tokens[t], tokens[t]}, new float[][]{a[0], b[0]});
+                    assertEquals(java.util.Arrays.toString(b[0]), java.util.Arrays.toString(a[0]), "token " + t);
+                    if (t == copyAt) {
+                        copy = pass.newCache(T);
+                        assertTrue(pass.copyCache(grown, copy));
+                    }
+                }
+                assertEquals(T, g.allocated());
+                // The copy, made past two growths of its source, continues as its source did.
+                float[] c = new float[V];
+                for (int t = copyAt + 1; t < T - 1; t++) pass.forward(copy, tokens, t, t + 1, c);
+                assertClose(toDouble(b[0]), c, 1e-5, "the copy (one row where the others ran two)");
+            } finally {
+                if (copy != null) copy.close();
+            }
+            var e = assertThrows(IllegalArgumentException.class, () -> grown.reserve(T + 1));
+            assertTrue(e.getMessage().contains("cannot hold " + (T + 1) + " positions in a cache of capacity " + T), e.getMessage());
+        }
+    }
+
     @Test
     void badInputIsRefusedWithWhatIsAccepted() {
         ModelWeights w = llama(1);
