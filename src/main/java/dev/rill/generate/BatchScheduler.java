@@ -269,9 +269,9 @@ public final class BatchScheduler implements AutoCloseable {
             Sequence sequence;
             try {
                 sequence = new Sequence(model, pass, job.request);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | OutOfMemoryError e) {
                 inSystem.decrementAndGet();
-                notifyError(job, e);
+                notifyError(job, e instanceof RuntimeException r ? r : outOfMemory(job.request.prompt().length, (OutOfMemoryError) e));
                 continue;
             }
             job.sequence = sequence;
@@ -313,7 +313,10 @@ public final class BatchScheduler implements AutoCloseable {
         }
     }
 
-    private void decode(List<Job> jobs) {
+    private void decode(List<Job> all) {
+        List<Job> jobs = new ArrayList<>(all.size());
+        for (Job job : all) if (reserve(job, 1)) jobs.add(job);
+        if (jobs.isEmpty()) return;
         int n = jobs.size();
         KvCache[] caches = new KvCache[n];
         int[] tokens = new int[n];
@@ -339,6 +342,7 @@ public final class BatchScheduler implements AutoCloseable {
         int start = Math.floorMod(rotation++, jobs.size());
         for (int k = 0; k < jobs.size() && budget > 0; k++) {
             Job job = jobs.get((start + k) % jobs.size());
+            if (!reserve(job, Math.min(budget, job.sequence.pending()))) continue;
             int[] chunk = job.sequence.nextChunk(budget);
             budget -= chunk.length;
             rows += chunk.length;
@@ -351,6 +355,30 @@ public final class BatchScheduler implements AutoCloseable {
             if (job.sequence.readyToSample()) sample(job);
         }
         return rows;
+    }
+
+    /**
+     * Makes room in {@code job}'s KV cache for its next {@code tokens} positions before they run, so
+     * that memory running out fails that generation alone, not the batch it would run in.
+     */
+    private boolean reserve(Job job, int tokens) {
+        KvCache cache = job.sequence.cache();
+        int positions = cache.length() + tokens;
+        try {
+            cache.reserve(positions);
+            return true;
+        } catch (RuntimeException e) {
+            fail(job, e);
+        } catch (OutOfMemoryError e) {
+            fail(job, outOfMemory(positions, e));
+        }
+        return false;
+    }
+
+    private IllegalStateException outOfMemory(int positions, OutOfMemoryError e) {
+        return new IllegalStateException("out of memory for a KV cache of " + positions + " positions of model '" + model.name()
+                + "'; other generations go on. Fewer concurrent generations (rill.generation.max-concurrent) or more memory for the JVM"
+                + " (RILL_MAX_RAM_PERCENT, -Xmx) make room", e);
     }
 
     /** Whether a later choice should wait for its leader's prompt rather than run it again. */
@@ -367,6 +395,7 @@ public final class BatchScheduler implements AutoCloseable {
         for (Job job : List.copyOf(running)) {
             if (job.leader != leader || !job.awaitingLeader) continue;
             job.awaitingLeader = false;
+            if (!reserve(job, leader.sequence.cache().length())) continue;
             try {
                 if (!pass.copyCache(leader.sequence.cache(), job.sequence.cache())) continue;
                 job.sequence.adoptPrompt(leader.sequence);

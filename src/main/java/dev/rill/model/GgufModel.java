@@ -98,8 +98,8 @@ public record GgufModel(GgufFile file, ModelWeights weights, Vocabulary vocabula
 
     /**
      * What the shapes ask of memory, before a request allocates it: one sequence's KV cache over the
-     * context must fit one array per block and the JVM's maximum heap (the server gives every
-     * running sequence one).
+     * whole context must fit one array per block and the JVM's maximum heap (caches grow with their
+     * sequences, so a sequence that reaches the end of the context holds all of it).
      */
     private static void checkSizes(GgufFile f, String arch, Architecture a) {
         long kvDim = (long) a.nKvHead() * a.headDim(), maxCtx = a.maxContext();
