@@ -318,9 +318,7 @@ final class CpuForwardPass implements ForwardPass {
                 int p0 = pos[r] + 1 - attended(pos[r], window) + (t - firstTask[r]) * KEY_BLOCK, len = Math.min(KEY_BLOCK, pos[r] + 1 - p0);
                 float[] keys = caches[r].keys[layer], values = caches[r].values[layer];
                 int qr = r * qd;
-                for (int j = 0, row = p0 * kd; j < len; j++, row += kd) {
-                    for (int h = 0; h < NH; h++) scores[h * KEY_BLOCK + j] = scale * Vec.dot(s.q, qr + h * hs, keys, row + h / group * hs, hs);
-                }
+                blockScores(s.q, qr, keys, p0 * kd, len, kd, NH, group, hs, scale, scores);
                 for (int h = 0; h < NH; h++) {
                     int so = h * KEY_BLOCK;
                     if (cap > 0) softcap(scores, so, len, cap);
@@ -329,10 +327,7 @@ final class CpuForwardPass implements ForwardPass {
                     blockMax[t * NH + h] = max;
                     blockSum[t * NH + h] = Vec.expShift(scores, so, len, max);
                 }
-                java.util.Arrays.fill(blockOut, t * NH * hs, (t + 1) * NH * hs, 0f);
-                for (int j = 0, row = p0 * kd; j < len; j++, row += kd) {
-                    for (int h = 0; h < NH; h++) Vec.axpy(scores[h * KEY_BLOCK + j], values, row + h / group * hs, blockOut, (t * NH + h) * hs, hs);
-                }
+                blockValues(scores, values, p0 * kd, len, kd, NH, group, hs, blockOut, t * NH * hs);
             }
         });
         for (int r = 0; r < M; r++) {
@@ -348,6 +343,26 @@ final class CpuForwardPass implements ForwardPass {
                 java.util.Arrays.fill(s.att, o, o + hs, 0f);
                 for (int t = firstTask[r]; t < firstTask[r + 1]; t++) Vec.axpy(blockMax[t * NH + h] / sum, blockOut, (t * NH + h) * hs, s.att, o, hs);
             }
+        }
+    }
+
+    /*
+     * A block's scores and its weighted values are methods of their own: inside attention's loop body,
+     * which also soft-caps and biases, C2 ran out of its inlining budget.
+     */
+
+    /** {@code scores[h·KEY_BLOCK + j] = scale · q_h · k_j} for the block's {@code len} positions from row offset {@code k0}. */
+    private static void blockScores(float[] q, int qr, float[] keys, int k0, int len, int kd, int NH, int group, int hs, float scale, float[] scores) {
+        for (int j = 0, row = k0; j < len; j++, row += kd) {
+            for (int h = 0; h < NH; h++) scores[h * KEY_BLOCK + j] = scale * Vec.dot(q, qr + h * hs, keys, row + h / group * hs, hs);
+        }
+    }
+
+    /** {@code out[o0 + h·hs ..] = Σ_j scores[h·KEY_BLOCK + j] · v_j} (head {@code h}'s key/value head) over the block's positions. */
+    private static void blockValues(float[] scores, float[] values, int v0, int len, int kd, int NH, int group, int hs, float[] out, int o0) {
+        java.util.Arrays.fill(out, o0, o0 + NH * hs, 0f);
+        for (int j = 0, row = v0; j < len; j++, row += kd) {
+            for (int h = 0; h < NH; h++) Vec.axpy(scores[h * KEY_BLOCK + j], values, row + h / group * hs, out, o0 + h * hs, hs);
         }
     }
 
