@@ -347,8 +347,9 @@ final class CpuForwardPass implements ForwardPass {
     }
 
     /*
-     * A block's scores and its weighted values are methods of their own: inside attention's loop body,
-     * which also soft-caps and biases, C2 ran out of its inlining budget.
+     * A block's scores and its weighted values are methods of their own, so that C2 compiles each apart
+     * from attention's larger loop body (which also soft-caps and biases). Measured, not explained:
+     * 1B Q4_K decode at 2,048 cached positions on two threads 20.3–22.9 -> 22.2–26.0 tok/s (README).
      */
 
     /** {@code scores[h·KEY_BLOCK + j] = scale · q_h · k_j} for the block's {@code len} positions from row offset {@code k0}. */
