@@ -271,7 +271,7 @@ public final class BatchScheduler implements AutoCloseable {
                 sequence = new Sequence(model, pass, job.request);
             } catch (RuntimeException | OutOfMemoryError e) {
                 inSystem.decrementAndGet();
-                notifyError(job, e instanceof RuntimeException r ? r : outOfMemory(job.request.prompt().length, (OutOfMemoryError) e));
+                notifyError(job, e instanceof RuntimeException r ? r : outOfMemory("a new generation's KV cache", (OutOfMemoryError) e));
                 continue;
             }
             job.sequence = sequence;
@@ -342,8 +342,8 @@ public final class BatchScheduler implements AutoCloseable {
         int start = Math.floorMod(rotation++, jobs.size());
         for (int k = 0; k < jobs.size() && budget > 0; k++) {
             Job job = jobs.get((start + k) % jobs.size());
-            if (!reserve(job, Math.min(budget, job.sequence.pending()))) continue;
             int[] chunk = job.sequence.nextChunk(budget);
+            if (!reserve(job, chunk.length)) continue;
             budget -= chunk.length;
             rows += chunk.length;
             try {
@@ -370,13 +370,13 @@ public final class BatchScheduler implements AutoCloseable {
         } catch (RuntimeException e) {
             fail(job, e);
         } catch (OutOfMemoryError e) {
-            fail(job, outOfMemory(positions, e));
+            fail(job, outOfMemory("a KV cache of " + positions + " positions", e));
         }
         return false;
     }
 
-    private IllegalStateException outOfMemory(int positions, OutOfMemoryError e) {
-        return new IllegalStateException("out of memory for a KV cache of " + positions + " positions of model '" + model.name()
+    private IllegalStateException outOfMemory(String what, OutOfMemoryError e) {
+        return new IllegalStateException("out of memory for " + what + " of model '" + model.name()
                 + "'; other generations go on. Fewer concurrent generations (rill.generation.max-concurrent) or more memory for the JVM"
                 + " (RILL_MAX_RAM_PERCENT, -Xmx) make room", e);
     }

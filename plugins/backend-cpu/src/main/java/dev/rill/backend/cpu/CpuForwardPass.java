@@ -147,7 +147,8 @@ final class CpuForwardPass implements ForwardPass {
             if (pos[r] >= maxPositions) throw new IllegalArgumentException("position " + pos[r] + " beyond the positional encoding's " + maxPositions + " positions");
         }
         // Room for every row's position before anything is computed: a cache that cannot grow fails the pass as it came.
-        for (int r = 0; r < M; r++) caches[r].reserve(pos[r] + 1);
+        // Last row first: a prompt's cache (its positions rise with the rows) then grows once, to its last position.
+        for (int r = M - 1; r >= 0; r--) caches[r].reserve(pos[r] + 1);
         Scratch s = scratch(M);
         float[] x = s.x;
         for (int r = 0; r < M; r++) {

@@ -38,7 +38,7 @@ final class CpuKvCache implements KvCache {
      */
     @Override
     public void reserve(int positions) {
-        if (positions > capacity) throw new IllegalArgumentException("cannot hold " + positions + " positions in a cache of capacity " + capacity);
+        KvCache.super.reserve(positions); // the capacity check
         if (positions <= allocated) return;
         int n = (int) Math.min(capacity, Math.max(positions, 2L * allocated));
         int L = keys.length, filled = length * kvDim;

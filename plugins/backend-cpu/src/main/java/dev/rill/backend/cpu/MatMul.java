@@ -176,7 +176,8 @@ public final class MatMul {
     private static void packed(MappedTensor w, float[] x, int M, float[] y, int out) {
         PackedWeights p = PackedWeights.of(w);
         int block = PackedWeights.activationBlock(w.type());
-        Int8Activations xq = p.operand(Int8Activations.of(x, M, w.cols(), block, buffers(block)), buffers(block));
+        Int8Activations.Buffers buffers = buffers(block);
+        Int8Activations xq = p.operand(Int8Activations.of(x, M, w.cols(), block, buffers), buffers);
         Parallel.forRange(p.groups, 2, (g0, g1) -> p.multiply(xq, M, y, out, g0, g1));
     }
 
