@@ -109,11 +109,12 @@ public final class Attention {
      * a dot product per key); each row's softmax covers its own positions only.
      *
      * @param q        queries: row {@code i}, head {@code h} at {@code i·qStride + h·hs}
-     * @param keys     cached keys: position {@code t}, head {@code g} at {@code t·kvStride + g·hs}; values likewise
+     * @param keys     the cached keys of a key/value head, transposed (the cache's layout is the caller's)
+     * @param values   cached values: position {@code t}, head {@code g} at {@code t·kvStride + g·hs}
      * @param scale    factor on the scores ({@code 1/√hs} unless the architecture says otherwise)
      * @param out      attention output, laid out as {@code q}
      */
-    public static void prompt(float[] q, int qStride, float[] keys, float[] values, int kvStride, int p0, int M,
+    public static void prompt(float[] q, int qStride, TransposedKeys keys, float[] values, int kvStride, int p0, int M,
                               int NH, int NKV, int hs, float scale, PositionalEncoder pe, float[] out) {
         int group = NH / NKV, blocks = (M + ROWS - 1) / ROWS, n = p0 + M;
         boolean bias = pe.biasesScores();
@@ -123,7 +124,7 @@ public final class Attention {
             for (int t = t0; t < t1; t++) {
                 int h = t / blocks, i0 = t % blocks * ROWS, i1 = Math.min(M, i0 + ROWS), kvh = h / group, cols = p0 + i1;
                 if (kvh != transposed) {
-                    Gemm.transpose(keys, kvh * hs, n, hs, kvStride, kT, 0);
+                    keys.write(kvh, n, kT);
                     transposed = kvh;
                 }
                 Gemm.gemm(i1 - i0, cols, hs, q, i0 * qStride + h * hs, qStride, 1, kT, 0, n, scores, 0, n, false);
@@ -139,6 +140,13 @@ public final class Attention {
                 Gemm.gemm(i1 - i0, hs, cols, scores, 0, n, 1, values, kvh * hs, kvStride, out, i0 * qStride + h * hs, qStride, false);
             }
         });
+    }
+
+    /** A key/value head's cached keys, as {@link #prompt} reads them. */
+    @FunctionalInterface
+    public interface TransposedKeys {
+        /** Writes key/value head {@code g}'s keys of positions {@code [0, n)} into {@code kT}: channel {@code i} of position {@code t} at {@code i·n + t}. */
+        void write(int g, int n, float[] kT);
     }
 
     /**

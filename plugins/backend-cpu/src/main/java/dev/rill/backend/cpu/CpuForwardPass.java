@@ -75,11 +75,7 @@ final class CpuForwardPass implements ForwardPass {
             throw new IllegalArgumentException("cannot copy a cache of " + from.length + " positions into one of capacity " + to.capacity);
         }
         to.reserve(from.length);
-        int n = from.length * from.kvDim;
-        for (int l = 0; l < from.keys.length; l++) {
-            System.arraycopy(from.keys[l], 0, to.keys[l], 0, n);
-            System.arraycopy(from.values[l], 0, to.values[l], 0, n);
-        }
+        from.copyInto(to.keys, to.values);
         to.length = from.length;
         return true;
     }
@@ -161,10 +157,7 @@ final class CpuForwardPass implements ForwardPass {
             norm(b.attnNorm(), x, s.h, M);
             MatMul.forward(new Linear[]{b.q(), b.k(), b.v()}, s.h, M, new float[][]{s.q, s.k, s.v});
             prepareQueriesKeys(b, w.positional(l), s, pos, M);
-            for (int r = 0; r < M; r++) {
-                System.arraycopy(s.k, r * a.kvDim(), caches[r].keys[l], pos[r] * a.kvDim(), a.kvDim());
-                System.arraycopy(s.v, r * a.kvDim(), caches[r].values[l], pos[r] * a.kvDim(), a.kvDim());
-            }
+            for (int r = 0; r < M; r++) caches[r].put(l, pos[r], s.k, r * a.kvDim(), s.v, r * a.kvDim());
             attention(l, b, caches, pos, s, M);
             MatMul.forward(b.o(), s.att, M, s.h);
             if (b.postAttnNorm() != null) postNorm(b.postAttnNorm(), s, M);
@@ -292,18 +285,20 @@ final class CpuForwardPass implements ForwardPass {
         PositionalEncoder pe = w.positional(layer);
         // The blocked path knows no soft-capping and no window shorter than the prompt.
         if (M >= PROMPT_ATTENTION_ROWS && cap <= 0 && (window <= 0 || window >= pos[0] + M) && oneSequence(caches, pos)) {
-            Attention.prompt(s.q, qd, caches[0].keys[layer], caches[0].values[layer], kd, pos[0], M, NH, a.nKvHead(), hs, scale, pe, s.att);
+            CpuKvCache c = caches[0];
+            Attention.prompt(s.q, qd, (g, n, kT) -> transposeKeys(c, layer, g * hs, hs, n, kT), c.values[layer], kd, pos[0], M, NH,
+                    a.nKvHead(), hs, scale, pe, s.att);
             return;
         }
         boolean bias = pe.biasesScores();
-        // Tasks are blocks of KEY_BLOCK cached positions of one row, all heads at once: each reads
-        // its keys and values row after row, contiguously. (Split by heads instead, each task read a
+        // Tasks are the KEY_BLOCK-aligned blocks of cached positions a row attends to, all heads at
+        // once: each reads its keys and values contiguously. (Split by heads instead, each task read a
         // head's slice of every row, strided: 2.5x slower on one thread at 512 cached positions, and
         // two threads slower than one.) A block leaves its own softmax state — per head the largest
         // score m, Σ e^(s−m) and Σ e^(s−m)·v — and the blocks are merged in order afterwards, so the
         // result does not depend on how many threads ran them.
         int[] firstTask = new int[M + 1];
-        for (int r = 0; r < M; r++) firstTask[r + 1] = firstTask[r] + (attended(pos[r], window) + KEY_BLOCK - 1) / KEY_BLOCK;
+        for (int r = 0; r < M; r++) firstTask[r + 1] = firstTask[r] + pos[r] / KEY_BLOCK - first(pos[r], window) / KEY_BLOCK + 1;
         int tasks = firstTask[M];
         if (s.blockMax == null || s.blockMax.length < tasks * NH) {
             s.blockMax = new float[tasks * NH];
@@ -316,19 +311,20 @@ final class CpuForwardPass implements ForwardPass {
             int r = 0;
             for (int t = t0; t < t1; t++) {
                 while (firstTask[r + 1] <= t) r++;
-                int p0 = pos[r] + 1 - attended(pos[r], window) + (t - firstTask[r]) * KEY_BLOCK, len = Math.min(KEY_BLOCK, pos[r] + 1 - p0);
-                float[] keys = caches[r].keys[layer], values = caches[r].values[layer];
-                int qr = r * qd;
-                blockScores(s.q, qr, keys, p0 * kd, len, kd, NH, group, hs, scale, scores);
+                // Positions [p0, p1) of the block that starts at b0; scores from the key group of p0 on.
+                int b0 = (first(pos[r], window) / KEY_BLOCK + t - firstTask[r]) * KEY_BLOCK;
+                int p0 = Math.max(b0, first(pos[r], window)), p1 = Math.min(pos[r] + 1, b0 + KEY_BLOCK), len = p1 - p0;
+                int g0 = p0 & -CpuKvCache.KEY_GROUP, groups = (p1 - g0 + CpuKvCache.KEY_GROUP - 1) / CpuKvCache.KEY_GROUP;
+                CachedAttention.scores(s.q, r * qd, caches[r].keys[layer], g0, groups, kd, NH, group, hs, scale, scores, KEY_BLOCK);
                 for (int h = 0; h < NH; h++) {
-                    int so = h * KEY_BLOCK;
+                    int so = h * KEY_BLOCK + p0 - g0;
                     if (cap > 0) softcap(scores, so, len, cap);
                     if (bias) pe.scoreBias(h, pos[r], p0, scores, so, len);
                     float max = Vec.max(scores, so, len);
                     blockMax[t * NH + h] = max;
                     blockSum[t * NH + h] = Vec.expShift(scores, so, len, max);
                 }
-                blockValues(scores, values, p0 * kd, len, kd, NH, group, hs, blockOut, t * NH * hs);
+                CachedAttention.values(scores, KEY_BLOCK, p0 - g0, caches[r].values[layer], p0, len, kd, NH, group, hs, blockOut, t * NH * hs);
             }
         });
         for (int r = 0; r < M; r++) {
@@ -347,33 +343,21 @@ final class CpuForwardPass implements ForwardPass {
         }
     }
 
-    /*
-     * A block's scores and its weighted values are methods of their own, so that C2 compiles each apart
-     * from attention's larger loop body (which also soft-caps and biases). Measured, not explained:
-     * 1B Q4_K decode at 2,048 cached positions on two threads 20.3–22.9 -> 22.2–26.0 tok/s (README).
-     */
-
-    /** {@code scores[h·KEY_BLOCK + j] = scale · q_h · k_j} for the block's {@code len} positions from row offset {@code k0}. */
-    private static void blockScores(float[] q, int qr, float[] keys, int k0, int len, int kd, int NH, int group, int hs, float scale, float[] scores) {
-        for (int j = 0, row = k0; j < len; j++, row += kd) {
-            for (int h = 0; h < NH; h++) scores[h * KEY_BLOCK + j] = scale * Vec.dot(q, qr + h * hs, keys, row + h / group * hs, hs);
+    /** {@code kT[i·n + t]} = channel {@code c0 + i} of position {@code t}'s key, for {@code i < hs}, {@code t < n}: one head's keys as {@link Attention#prompt} takes them. */
+    private static void transposeKeys(CpuKvCache c, int layer, int c0, int hs, int n, float[] kT) {
+        float[] keys = c.keys[layer];
+        for (int p = 0; p < n; p += CpuKvCache.KEY_GROUP) {
+            int len = Math.min(CpuKvCache.KEY_GROUP, n - p);
+            for (int i = 0, k = c.keyIndex(p, c0); i < hs; i++, k += CpuKvCache.KEY_GROUP) System.arraycopy(keys, k, kT, i * n + p, len);
         }
     }
 
-    /** {@code out[o0 + h·hs ..] = Σ_j scores[h·KEY_BLOCK + j] · v_j} (head {@code h}'s key/value head) over the block's positions. */
-    private static void blockValues(float[] scores, float[] values, int v0, int len, int kd, int NH, int group, int hs, float[] out, int o0) {
-        java.util.Arrays.fill(out, o0, o0 + NH * hs, 0f);
-        for (int j = 0, row = v0; j < len; j++, row += kd) {
-            for (int h = 0; h < NH; h++) Vec.axpy(scores[h * KEY_BLOCK + j], values, row + h / group * hs, out, o0 + h * hs, hs);
-        }
-    }
-
-    /** Cached positions per attention block task ({@link #attention}). */
+    /** Cached positions per attention block task ({@link #attention}); a multiple of {@link CpuKvCache#KEY_GROUP}. */
     static final int KEY_BLOCK = 64;
 
-    /** How many cached positions a query at {@code pos} attends to (all, or the last {@code window}). */
-    private static int attended(int pos, int window) {
-        return window > 0 ? Math.min(pos + 1, window) : pos + 1;
+    /** The first cached position a query at {@code pos} attends to (0, or the start of its window). */
+    private static int first(int pos, int window) {
+        return window > 0 ? Math.max(0, pos + 1 - window) : 0;
     }
 
     /** Whether the rows are consecutive positions of one cache (a prompt). */

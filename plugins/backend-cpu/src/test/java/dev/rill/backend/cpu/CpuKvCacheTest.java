@@ -19,7 +19,7 @@ class CpuKvCacheTest {
      */
     @Test
     void growthThatRunsOutOfMemoryLeavesTheCacheAsItWas() {
-        int kvDim = 1 << 10, layers = 3, capacity = (Integer.MAX_VALUE - 64) / kvDim;
+        int kvDim = 1 << 10, layers = 3, capacity = (Integer.MAX_VALUE - 64) / kvDim & -CpuKvCache.KEY_GROUP;
         int positions = (int) Math.min(capacity, Runtime.getRuntime().maxMemory() / 5 / Float.BYTES / kvDim);
         CpuKvCache c = new CpuKvCache(layers, capacity, kvDim);
         assertEquals(CpuKvCache.INITIAL, c.allocated());
