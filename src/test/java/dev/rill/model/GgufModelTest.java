@@ -86,11 +86,12 @@ class GgufModelTest {
         }
     }
 
+    /** Within 1e-3 of the largest logit: the cpu backend caches keys and values as halves (11 significant bits), transformers as floats. */
     private static void assertClose(JsonNode expected, float[] got, String what) {
         double scale = 0;
         for (JsonNode v : expected) scale = Math.max(scale, Math.abs(v.asDouble()));
         for (int i = 0; i < got.length; i++) {
-            assertEquals(expected.get(i).asDouble(), got[i], 1e-4 * scale + 1e-5, what + " logit " + i);
+            assertEquals(expected.get(i).asDouble(), got[i], 1e-3 * scale + 1e-5, what + " logit " + i);
         }
     }
 

@@ -99,7 +99,8 @@ class CheckpointTest {
         try (ForwardPass pass = new CpuBackend().prepare(back.weights(), Params.EMPTY); KvCache cache = pass.newCache(n)) {
             for (int t = 0; t < n; t++) pass.forward(cache, tokens, t, t + 1, actual);
         }
-        for (int v = 0; v < V; v++) assertEquals(expected[v], actual[v], 1e-4 * Math.max(1, Math.abs(expected[v])), variant + " token " + v);
+        // Within 1e-3: the served path caches keys and values as halves (11 significant bits).
+        for (int v = 0; v < V; v++) assertEquals(expected[v], actual[v], 1e-3 * Math.max(1, Math.abs(expected[v])), variant + " token " + v);
     }
 
     @Test

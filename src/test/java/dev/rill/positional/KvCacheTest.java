@@ -63,11 +63,12 @@ class KvCacheTest {
         assertTrue(e.getMessage().contains("sequence length " + (n + 1)), e.getMessage());
     }
 
+    /** Within 1e-3 of the largest logit (or of 1): the cache holds keys and values as halves (11 significant bits), the recompute as floats. */
     static void assertRow(float[] full, int t, float[] logits, String variant) {
         double scale = 0;
         for (int v = 0; v < V; v++) scale = Math.max(scale, Math.abs(full[t * V + v]));
         for (int v = 0; v < V; v++) {
-            assertEquals(full[t * V + v], logits[v], 1e-4 * Math.max(1, scale), variant + " position " + t + " token " + v);
+            assertEquals(full[t * V + v], logits[v], 1e-3 * Math.max(1, scale), variant + " position " + t + " token " + v);
         }
     }
 }

@@ -286,8 +286,11 @@ final class CpuForwardPass implements ForwardPass {
         // The blocked path knows no soft-capping and no window shorter than the prompt.
         if (M >= PROMPT_ATTENTION_ROWS && cap <= 0 && (window <= 0 || window >= pos[0] + M) && oneSequence(caches, pos)) {
             CpuKvCache c = caches[0];
-            Attention.prompt(s.q, qd, (g, n, kT) -> transposeKeys(c, layer, g * hs, hs, n, kT), c.values[layer], kd, pos[0], M, NH,
-                    a.nKvHead(), hs, scale, pe, s.att);
+            int n = pos[0] + M;
+            if (s.promptValues == null || s.promptValues.length < n * kd) s.promptValues = new float[n * kd];
+            c.valueRows(layer, n, s.promptValues);
+            Attention.prompt(s.q, qd, (g, len, kT) -> c.transposedKeys(layer, g * hs, hs, len, kT), s.promptValues, kd,
+                    pos[0], M, NH, a.nKvHead(), hs, scale, pe, s.att);
             return;
         }
         boolean bias = pe.biasesScores();
@@ -343,15 +346,6 @@ final class CpuForwardPass implements ForwardPass {
         }
     }
 
-    /** {@code kT[i·n + t]} = channel {@code c0 + i} of position {@code t}'s key, for {@code i < hs}, {@code t < n}: one head's keys as {@link Attention#prompt} takes them. */
-    private static void transposeKeys(CpuKvCache c, int layer, int c0, int hs, int n, float[] kT) {
-        float[] keys = c.keys[layer];
-        for (int p = 0; p < n; p += CpuKvCache.KEY_GROUP) {
-            int len = Math.min(CpuKvCache.KEY_GROUP, n - p);
-            for (int i = 0, k = c.keyIndex(p, c0); i < hs; i++, k += CpuKvCache.KEY_GROUP) System.arraycopy(keys, k, kT, i * n + p, len);
-        }
-    }
-
     /** Cached positions per attention block task ({@link #attention}); a multiple of {@link CpuKvCache#KEY_GROUP}. */
     static final int KEY_BLOCK = 64;
 
@@ -376,6 +370,8 @@ final class CpuForwardPass implements ForwardPass {
         final float[] x, h, q, k, v, att, up, gate, post;
         /** Attention's per-block softmax state ({@link #attention}), grown as contexts grow. */
         float[] blockMax, blockSum, blockOut;
+        /** A prompt's cached values as floats ({@link #attention}), grown as contexts grow. */
+        float[] promptValues;
 
         Scratch(Architecture a, int M) {
             this.M = M;

@@ -8,9 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * The cached-attention kernels against their definitions summed plainly in double, on keys and values
- * stored through {@link CpuKvCache#put}: head counts that take the four-head and one-head score
+ * stored through {@link CpuKvCache#put} (as halves, which the definitions read back with
+ * {@link Float#float16ToFloat}): head counts that take the four-head and one-head score
  * paths and the two-head and one-head value paths, head sizes with and without whole vectors, spans
- * that start and end inside a key group.
+ * that start and end inside a key group, subnormal halves and halves near the largest.
  */
 class CachedAttentionTest {
 
@@ -25,11 +26,17 @@ class CachedAttentionTest {
             CpuKvCache cache = new CpuKvCache(2, n, kd);
             float[][] k = new float[n][kd], v = new float[n][kd];
             for (int p = 0; p < n; p++) {
+                // Positions 1 and 2: halves at the ends of their range (subnormal; near the largest).
+                double size = p == 1 ? 1e-6 : p == 2 ? 2e4 : 1;
                 for (int c = 0; c < kd; c++) {
-                    k[p][c] = (float) rnd.nextGaussian();
-                    v[p][c] = (float) rnd.nextGaussian();
+                    k[p][c] = (float) (size * rnd.nextGaussian());
+                    v[p][c] = (float) (size * rnd.nextGaussian());
                 }
                 cache.put(1, p, k[p], 0, v[p], 0);
+                for (int c = 0; c < kd; c++) {   // as the cache holds them
+                    k[p][c] = Float.float16ToFloat(Float.floatToFloat16(k[p][c]));
+                    v[p][c] = Float.float16ToFloat(Float.floatToFloat16(v[p][c]));
+                }
             }
             float[] q = new float[5 + NH * hs];
             for (int i = 0; i < q.length; i++) q[i] = (float) rnd.nextGaussian();
@@ -41,9 +48,12 @@ class CachedAttentionTest {
                 CachedAttention.scores(q, 5, cache.keys[1], g0, groups, kd, NH, group, hs, 0.3f, scores, stride);
                 for (int h = 0; h < NH; h++) {
                     for (int p = p0; p < p0 + len; p++) {
-                        double want = 0;
-                        for (int i = 0; i < hs; i++) want += (double) q[5 + h * hs + i] * k[p][h / group * hs + i];
-                        assertEquals(0.3 * want, scores[h * stride + p - g0], 1e-5 * (1 + Math.abs(want)), what + ": score of head " + h + " at " + p);
+                        double want = 0, size = 0;
+                        for (int i = 0; i < hs; i++) {
+                            want += (double) q[5 + h * hs + i] * k[p][h / group * hs + i];
+                            size += Math.abs((double) q[5 + h * hs + i] * k[p][h / group * hs + i]);
+                        }
+                        assertEquals(0.3 * want, scores[h * stride + p - g0], 1e-6 * (1 + size), what + ": score of head " + h + " at " + p);
                     }
                 }
                 float[] out = new float[7 + NH * hs];

@@ -23,6 +23,12 @@ final class ReferenceForward {
         this.pe = w.positional();
     }
 
+    /** A key or value as the backend's cache holds it: computed in float, stored as a half. */
+    private static double[] cached(double[] x) {
+        for (int i = 0; i < x.length; i++) x[i] = Float.float16ToFloat(Float.floatToFloat16((float) x[i]));
+        return x;
+    }
+
     /** Logits after the last of {@code tokens}, the sequence starting at position 0. */
     double[] logits(int[] tokens) {
         int n = tokens.length, C = a.nEmb(), hs = a.headDim();
@@ -41,8 +47,8 @@ final class ReferenceForward {
             for (int t = 0; t < n; t++) {
                 double[] h = norm(b.attnNorm(), x[t]);
                 q[t] = headwise(linear(b.q(), h, n), b.qNorm(), a.nHead(), t, pe);
-                k[t] = headwise(linear(b.k(), h, n), b.kNorm(), a.nKvHead(), t, pe);
-                v[t] = linear(b.v(), h, n);
+                k[t] = cached(headwise(linear(b.k(), h, n), b.kNorm(), a.nKvHead(), t, pe));
+                v[t] = cached(linear(b.v(), h, n));
             }
             for (int t = 0; t < n; t++) {
                 double[] att = new double[a.qDim()];
