@@ -148,24 +148,21 @@ class CpuForwardPassTest {
         int T = 3 * CpuForwardPass.KEY_BLOCK + 8;
         int[] tokens = new SplittableRandom(17).ints(T, 0, 50).toArray();
         java.util.Set<Integer> checked = java.util.Set.of(20, 63, 64, 65, 128, 129, 150, T - 1);
-        for (ModelWeights w : new ModelWeights[]{llama(21, T), gpt(22, T), gemma(23, T)}) longContext(w, tokens, checked);
-    }
-
-    private static void longContext(ModelWeights w, int[] tokens, java.util.Set<Integer> checked) {
-        int T = tokens.length, V = w.arch().nVocab();
-        ReferenceForward ref = new ReferenceForward(w);
-        String what = w.arch().activation() + " model";
-        try (ForwardPass one = CPU.prepare(w, CPU.params(Map.of("threads", 1)));
-             ForwardPass two = CPU.prepare(w, CPU.params(Map.of("threads", 2)));
-             KvCache c1 = one.newCache(T); KvCache c2 = two.newCache(T)) {
-            float[] l1 = new float[V], l2 = new float[V];
-            one.forward(c1, tokens, 0, 20, l1);
-            two.forward(c2, tokens, 0, 20, l2);
-            for (int t = 20; t < T; t++) {
-                one.forward(c1, tokens, t, t + 1, l1);
-                two.forward(c2, tokens, t, t + 1, l2);
-                assertEquals(java.util.Arrays.toString(l1), java.util.Arrays.toString(l2), what + ": 1 and 2 threads at position " + t);
-                if (checked.contains(t)) assertClose(ref.logits(java.util.Arrays.copyOf(tokens, t + 1)), l1, 1e-4, what + " at position " + t);
+        for (ModelWeights w : new ModelWeights[]{llama(21, T), gpt(22, T), gemma(23, T)}) {
+            ReferenceForward ref = new ReferenceForward(w);
+            String what = w.arch().activation() + " model";
+            int V = w.arch().nVocab();
+            try (ForwardPass one = CPU.prepare(w, CPU.params(Map.of("threads", 1))); ForwardPass two = CPU.prepare(w, CPU.params(Map.of("threads", 2)));
+                 KvCache c1 = one.newCache(T); KvCache c2 = two.newCache(T)) {
+                float[] l1 = new float[V], l2 = new float[V];
+                one.forward(c1, tokens, 0, 20, l1);
+                two.forward(c2, tokens, 0, 20, l2);
+                for (int t = 20; t < T; t++) {
+                    one.forward(c1, tokens, t, t + 1, l1);
+                    two.forward(c2, tokens, t, t + 1, l2);
+                    assertEquals(java.util.Arrays.toString(l1), java.util.Arrays.toString(l2), what + ": 1 and 2 threads at position " + t);
+                    if (checked.contains(t)) assertClose(ref.logits(java.util.Arrays.copyOf(tokens, t + 1)), l1, 1e-4, what + " at position " + t);
+                }
             }
         }
     }
