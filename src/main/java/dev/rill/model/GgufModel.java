@@ -99,7 +99,8 @@ public record GgufModel(GgufFile file, ModelWeights weights, Vocabulary vocabula
     /**
      * What the shapes ask of memory, before a request allocates it: one sequence's KV cache over the
      * whole context must fit one array per block and the JVM's maximum heap (caches grow with their
-     * sequences, so a sequence that reaches the end of the context holds all of it).
+     * sequences, so a sequence that reaches the end of the context holds all of it). Keys and values
+     * count 2 bytes each: the cpu backend caches them in half precision.
      */
     private static void checkSizes(GgufFile f, String arch, Architecture a) {
         long kvDim = (long) a.nKvHead() * a.headDim(), maxCtx = a.maxContext();
@@ -107,7 +108,7 @@ public record GgufModel(GgufFile file, ModelWeights weights, Vocabulary vocabula
             throw new GgufException(f.path() + ": " + arch + ".context_length " + maxCtx + " × " + kvDim
                     + " key/value dimensions is more than a KV cache block holds (2^31 values); cap the context");
         }
-        long kvBytes = 8L * a.nLayer() * maxCtx * kvDim, max = Runtime.getRuntime().maxMemory();
+        long kvBytes = 4L * a.nLayer() * maxCtx * kvDim, max = Runtime.getRuntime().maxMemory();
         if (kvBytes > max) {
             throw new GgufException(f.path() + ": a KV cache over the context of " + maxCtx + " tokens (" + arch + ".context_length) needs "
                     + (kvBytes >> 20) + " MiB, more than the JVM's " + (max >> 20)

@@ -65,10 +65,10 @@ public record GptConfig(int nVocab, int T, int nLayer, int nHead, int nEmb, int 
         }
     }
 
-    /** Bytes of one sequence's KV cache over {@code maxContext} (keys and values, float32, every block). */
+    /** Bytes of one sequence's KV cache over {@code maxContext} (keys and values in half precision, as the cpu backend caches them; every block). */
     public long kvCacheBytes() {
         try {
-            return Math.multiplyExact(Math.multiplyExact(Math.multiplyExact(2L * 4L, (long) nLayer), (long) maxContext), (long) nEmb);
+            return Math.multiplyExact(Math.multiplyExact(Math.multiplyExact(2L * 2L, (long) nLayer), (long) maxContext), (long) nEmb);
         } catch (ArithmeticException e) {
             return Long.MAX_VALUE;
         }

@@ -40,6 +40,7 @@ import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -398,5 +399,16 @@ class ModelFileMutationTest {
             String outcome = attempt(gguf("ctx" + ctx, w -> w.putUInt32("llama.context_length", ctx)));
             assertTrue(outcome.startsWith("refused") && outcome.contains("context"), ctx + " → " + outcome);
         }
+    }
+
+    @Test
+    void aGgufContextWhoseHalfPrecisionCacheFitsTheHeapLoads() throws IOException {
+        // SHAPE caches 2 layers × 32 key/value dimensions: 256 bytes a position as halves, 512 as floats.
+        long max = Runtime.getRuntime().maxMemory(), fits = max * 3 / 4 / 256, tooMany = max * 5 / 4 / 256;
+        assertTrue(tooMany * 32 < Integer.MAX_VALUE - 16, "the test's heap is too large for its shape: " + max);
+        String outcome = attempt(gguf("ctxFits", w -> w.putUInt32("llama.context_length", fits)));
+        assertEquals("loaded", outcome, fits + " positions (" + (fits * 512 >> 20) + " MiB as floats, heap " + (max >> 20) + " MiB)");
+        outcome = attempt(gguf("ctxTooMany", w -> w.putUInt32("llama.context_length", tooMany)));
+        assertTrue(outcome.startsWith("refused") && outcome.contains("needs " + (tooMany * 256 >> 20) + " MiB"), tooMany + " → " + outcome);
     }
 }
