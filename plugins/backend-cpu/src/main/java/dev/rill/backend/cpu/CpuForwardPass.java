@@ -75,7 +75,7 @@ final class CpuForwardPass implements ForwardPass {
             throw new IllegalArgumentException("cannot copy a cache of " + from.length + " positions into one of capacity " + to.capacity);
         }
         to.reserve(from.length);
-        from.copyInto(to.keys, to.values);
+        from.copyInto(to);
         to.length = from.length;
         return true;
     }
@@ -291,6 +291,7 @@ final class CpuForwardPass implements ForwardPass {
             c.valueRows(layer, n, s.promptValues);
             Attention.prompt(s.q, qd, (g, len, kT) -> c.transposedKeys(layer, g * hs, hs, len, kT), s.promptValues, kd,
                     pos[0], M, NH, a.nKvHead(), hs, scale, pe, s.att);
+            nonFinite(layer, caches, pos, s, M);
             return;
         }
         boolean bias = pe.biasesScores();
@@ -343,6 +344,19 @@ final class CpuForwardPass implements ForwardPass {
                 java.util.Arrays.fill(s.att, o, o + hs, 0f);
                 for (int t = firstTask[r]; t < firstTask[r + 1]; t++) Vec.axpy(blockMax[t * NH + h] / sum, blockOut, (t * NH + h) * hs, s.att, o, hs);
             }
+        }
+        nonFinite(layer, caches, pos, s, M);
+    }
+
+    /**
+     * NaN for the attention of each row that attends to a key or value that was not finite: what float
+     * arithmetic gives, and the halves cannot ({@link CpuKvCache#firstNonFinite}). The NaN then reaches
+     * the logits, which the sampler refuses with an error, rather than drawing from garbage.
+     */
+    private void nonFinite(int layer, CpuKvCache[] caches, int[] pos, Scratch s, int M) {
+        int qd = a.qDim();
+        for (int r = 0; r < M; r++) {
+            if (caches[r].attendsNonFinite(layer, pos[r])) java.util.Arrays.fill(s.att, r * qd, (r + 1) * qd, Float.NaN);
         }
     }
 

@@ -25,6 +25,13 @@ final class CpuKvCache implements KvCache {
 
     /** Per layer, {@code allocated × kvDim} F16 bits: replaced by larger copies as the cache grows. */
     short[][] keys, values;
+    /**
+     * Per layer, the first position whose key or value was not finite (NaN or infinite), else
+     * {@link Integer#MAX_VALUE}. Halves have no NaN the kernels can read (they widen a non-finite half
+     * to a large finite number), so the forward pass makes the attention that reads such a position
+     * NaN itself ({@link #attendsNonFinite}), as floats would.
+     */
+    final int[] firstNonFinite;
     final int capacity, kvDim;
     int length;
     private int allocated;
@@ -36,6 +43,8 @@ final class CpuKvCache implements KvCache {
         this.kvDim = kvDim;
         keys = new short[nLayer][0];
         values = new short[nLayer][0];
+        firstNonFinite = new int[nLayer];
+        java.util.Arrays.fill(firstNonFinite, Integer.MAX_VALUE);
         reserve(Math.min(capacity, INITIAL));
     }
 
@@ -44,11 +53,35 @@ final class CpuKvCache implements KvCache {
         return (p & -KEY_GROUP) * kvDim + c * KEY_GROUP + (p & KEY_GROUP - 1);
     }
 
-    /** Stores position {@code p}'s key and value of {@code layer} from {@code k[ko..]} and {@code v[vo..]}, rounded to halves. */
+    /**
+     * Stores position {@code p}'s key and value of {@code layer} from {@code k[ko..]} and {@code v[vo..]},
+     * rounded to halves; beyond the largest half (±65,504) they saturate to it.
+     */
     void put(int layer, int p, float[] k, int ko, float[] v, int vo) {
         short[] hk = keys[layer], hv = values[layer];
-        for (int c = 0, i = keyIndex(p, 0); c < kvDim; c++, i += KEY_GROUP) hk[i] = Float.floatToFloat16(k[ko + c]);
-        for (int c = 0, o = p * kvDim; c < kvDim; c++) hv[o + c] = Float.floatToFloat16(v[vo + c]);
+        boolean finite = true;
+        for (int c = 0, i = keyIndex(p, 0); c < kvDim; c++, i += KEY_GROUP) {
+            float x = k[ko + c];
+            finite &= Float.isFinite(x);
+            hk[i] = Float.floatToFloat16(Math.clamp(x, -MAX_HALF, MAX_HALF));
+        }
+        for (int c = 0, o = p * kvDim; c < kvDim; c++) {
+            float x = v[vo + c];
+            finite &= Float.isFinite(x);
+            hv[o + c] = Float.floatToFloat16(Math.clamp(x, -MAX_HALF, MAX_HALF));
+        }
+        if (!finite) firstNonFinite[layer] = Math.min(firstNonFinite[layer], p);
+    }
+
+    /** The largest finite half. */
+    private static final float MAX_HALF = 65504f;
+
+    /**
+     * Whether {@code layer}'s positions up to {@code pos} hold a key or value that was not finite (a
+     * query there attends to it; with a sliding window it may have left the window, and still counts).
+     */
+    boolean attendsNonFinite(int layer, int pos) {
+        return firstNonFinite[layer] <= pos;
     }
 
     /** {@code kT[i·n + t]} = channel {@code c0 + i} of position {@code t}'s key, for {@code i < hs}, {@code t < n}. */
@@ -98,8 +131,14 @@ final class CpuKvCache implements KvCache {
         allocated = n;
     }
 
+    /** Copies the filled positions, and where they hold non-finite keys or values, into {@code to} (as large or larger). */
+    void copyInto(CpuKvCache to) {
+        copyInto(to.keys, to.values);
+        System.arraycopy(firstNonFinite, 0, to.firstNonFinite, 0, firstNonFinite.length);
+    }
+
     /** Copies the filled positions (the keys' last group whole) into per-layer arrays that hold at least as many. */
-    void copyInto(short[][] k, short[][] v) {
+    private void copyInto(short[][] k, short[][] v) {
         for (int l = 0; l < keys.length; l++) {
             System.arraycopy(keys[l], 0, k[l], 0, whole(length) * kvDim);
             System.arraycopy(values[l], 0, v[l], 0, length * kvDim);
@@ -125,5 +164,6 @@ final class CpuKvCache implements KvCache {
     public void truncate(int length) {
         if (length < 0 || length > this.length) throw new IllegalArgumentException("cannot truncate a cache of " + this.length + " to " + length);
         this.length = length;
+        for (int l = 0; l < firstNonFinite.length; l++) if (firstNonFinite[l] >= length) firstNonFinite[l] = Integer.MAX_VALUE;
     }
 }

@@ -226,6 +226,52 @@ class CpuForwardPassTest {
         }
     }
 
+    /**
+     * A key or value that is not finite makes the logits of every row that attends to it NaN (which
+     * the sampler refuses), as a float cache would: on decode, on a copy of the cache, and on a prompt's
+     * blocked path. Forgetting its position makes them finite again. A value past the largest half
+     * saturates to it and stays finite.
+     */
+    @Test
+    void aNonFiniteKeyOrValueMakesTheLogitsThatAttendToItNaN() {
+        ModelWeights w = llama(3);
+        int V = w.arch().nVocab(), kd = w.arch().kvDim();
+        int[] tokens = new int[24];
+        for (int i = 0; i < tokens.length; i++) tokens[i] = (7 * i + 1) % V;
+        try (ForwardPass pass = CPU.prepare(w, Params.EMPTY)) {
+            for (float bad : new float[]{Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 1e6f}) {
+                for (boolean inKey : new boolean[]{true, false}) {
+                    String what = (inKey ? "key " : "value ") + bad;
+                    try (KvCache c = pass.newCache(32); KvCache copy = pass.newCache(32)) {
+                        float[] clean = new float[V], logits = new float[V];
+                        pass.forward(c, tokens, 0, 4, clean);
+                        // Position 2 of layer 1 as a projection gone wrong would have left it.
+                        float[] k = new float[kd], v = new float[kd];
+                        (inKey ? k : v)[5] = bad;
+                        ((CpuKvCache) c).put(1, 2, k, 0, v, 0);
+                        boolean finite = Float.isFinite(bad);
+                        pass.forward(c, tokens, 4, 5, logits);
+                        assertEquals(!finite, Float.isNaN(logits[0]) && Float.isNaN(logits[V - 1]), what + ", decode: " + logits[0]);
+                        if (finite) {
+                            for (float x : logits) assertTrue(Float.isFinite(x), what + ": " + x);
+                            short h = inKey ? ((CpuKvCache) c).keys[1][((CpuKvCache) c).keyIndex(2, 5)] : ((CpuKvCache) c).values[1][2 * kd + 5];
+                            assertEquals(65504f, Float.float16ToFloat(h), what + " saturates to the largest half");
+                            continue;
+                        }
+                        assertTrue(pass.copyCache(c, copy));
+                        pass.forward(copy, tokens, 5, 6, logits);
+                        assertTrue(Float.isNaN(logits[1]), what + ", the copy: " + logits[1]);
+                        pass.forward(c, tokens, 5, 5 + 16, logits);
+                        assertTrue(Float.isNaN(logits[1]), what + ", a prompt: " + logits[1]);
+                        c.truncate(2);
+                        pass.forward(c, tokens, 2, 4, logits);
+                        assertClose(toDouble(clean), logits, 1e-5, what + ", forgotten");
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void badInputIsRefusedWithWhatIsAccepted() {
         ModelWeights w = llama(1);
