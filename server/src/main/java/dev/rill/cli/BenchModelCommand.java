@@ -85,6 +85,12 @@ final class BenchModelCommand implements Runnable {
     @Option(names = "--repeat", paramLabel = "N", defaultValue = "3", description = "Runs per figure; the median is printed.")
     int repeat;
 
+    @Option(names = "--rounds", paramLabel = "N", defaultValue = "1",
+            description = "With --llama-bench, measure Rill and llama.cpp in turn N times per thread count, the first of each pair "
+                    + "alternating, and print each round's ratios and then their median with its range: on a shared machine one "
+                    + "round's ratio moves by up to 0.3x as the neighbours come and go.")
+    int rounds;
+
     /** A backend measured beside the cpu (default: the cpu alone). */
     @Mixin
     BackendOptions backend;
@@ -113,6 +119,8 @@ final class BenchModelCommand implements Runnable {
                     + repeat + ", " + batch + ")");
         }
         if (bandwidth != null && bandwidth <= 0) throw new IllegalArgumentException("--bandwidth must be > 0 GB/s (got " + bandwidth + ")");
+        if (rounds < 1) throw new IllegalArgumentException("--rounds must be >= 1 (got " + rounds + ")");
+        if (rounds > 1 && llamaBench == null) throw new IllegalArgumentException("--rounds " + rounds + " alternates Rill with llama.cpp: it needs --llama-bench PATH");
         for (int t : threads) if (t < 1) throw new IllegalArgumentException("--threads: each count must be >= 1 (got " + t + ")");
         if (llamaBench != null && !java.nio.file.Files.isExecutable(llamaBench)) {
             throw new IllegalArgumentException("--llama-bench " + llamaBench + " is not an executable file (build llama.cpp's llama-bench target and pass its path)");
@@ -264,45 +272,46 @@ final class BenchModelCommand implements Runnable {
                     // many times slower before C2 has compiled it).
                     long warmStart = System.nanoTime();
                     for (int w = 0; w < 2 || System.nanoTime() - warmStart < 5_000_000_000L; w++) warmUp(fp, tokens, 16, logits);
-                    double[][] pp = new double[prompt.length][repeat], ppCpu = new double[prompt.length][repeat];
-                    double[] tg = new double[repeat], tgCpu = new double[repeat];
-                    double load = loadAverage();
-                    Progress progress = Progress.console(t + (t == 1 ? " thread" : " threads") + ", run");
-                    for (int k = 0; k < repeat; k++) {
-                        for (int j = 0; j < prompt.length; j++) {
-                            double[] speed = promptRun(fp, tokens, prompt[j], logits);
-                            pp[j][k] = speed[0];
-                            ppCpu[j][k] = speed[1];
-                        }
-                        double[] speed = decodeRun(fp, tokens, logits);
-                        tg[k] = speed[0];
-                        tgCpu[k] = speed[1];
-                        progress.update(k + 1, repeat, "");   // outside the timed parts
-                    }
-                    progress.clear();
-                    load = Math.max(load, loadAverage());
-                    double bw = pool.call(BenchModelCommand::triadBandwidth);
-                    double bound = bw / bytesPerToken;
-                    StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%-9d", t));
-                    for (double[] p : pp) row.append(String.format(Locale.ROOT, num, median(p)));
-                    row.append(String.format(Locale.ROOT, num + " %14.1f %16.1f %9.0f%% %8.2f", median(tg), bw / 1e9, bound, 100 * median(tg) / bound, load));
-                    System.out.println(row);
-                    if (batch > 1) batched.add(String.format(Locale.ROOT, "cpu, %d thread%s: %.1f tok/s", t, t == 1 ? "" : "s", decodeBatch(fp, tokens)));
-                    if (llamaBench != null) {
-                        double refLoad = loadAverage();
-                        LlamaBench.Result ref = LlamaBench.run(llamaBench, model, prompt, gen, depth, t, repeat);
-                        refLoad = Math.max(refLoad, loadAverage());
+                    // Each round's ratios, pp then tg: their median and range close the thread count when rounds > 1.
+                    double[][] ratios = new double[prompt.length + 1][rounds];
+                    for (int round = 0; round < rounds; round++) {
+                        // llama.cpp first in every other round, so that neither engine always runs after the other.
+                        boolean llamaFirst = round % 2 == 1;
+                        LlamaRun ref = llamaBench != null && llamaFirst ? llamaRun(t) : null;
+                        Figures own = rillRun(fp, pool, tokens, logits, t);
+                        if (llamaBench != null && !llamaFirst) ref = llamaRun(t);
+                        double bound = own.bandwidth() / bytesPerToken;
+                        StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%-9d", t));
+                        for (double[] p : own.pp()) row.append(String.format(Locale.ROOT, num, median(p)));
+                        row.append(String.format(Locale.ROOT, num + " %14.1f %16.1f %9.0f%% %8.2f", median(own.tg()), own.bandwidth() / 1e9, bound,
+                                100 * median(own.tg()) / bound, own.load()));
+                        System.out.println(row);
+                        if (batch > 1 && round == 0) batched.add(String.format(Locale.ROOT, "cpu, %d thread%s: %.1f tok/s", t, t == 1 ? "" : "s", decodeBatch(fp, tokens)));
+                        if (ref == null) continue;
                         StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-9s", "llama.cpp"));
-                        StringBuilder ratio = new StringBuilder(String.format(Locale.ROOT, "%d thread%s:", t, t == 1 ? "" : "s"));
+                        StringBuilder ratio = new StringBuilder(String.format(Locale.ROOT, "%d thread%s%s:", t, t == 1 ? "" : "s",
+                                rounds > 1 ? ", round " + (round + 1) : ""));
                         for (int j = 0; j < prompt.length; j++) {
-                            double r = ref.pp(prompt[j]);
+                            double r = ref.result().pp(prompt[j]);
                             line.append(String.format(Locale.ROOT, num, r));
-                            ratio.append(String.format(Locale.ROOT, " pp%d%s %.2f×,", prompt[j], at, median(pp[j]) / r));
+                            ratios[j][round] = median(own.pp()[j]) / r;
+                            ratio.append(String.format(Locale.ROOT, " pp%d%s %.2f×,", prompt[j], at, ratios[j][round]));
                         }
-                        line.append(String.format(Locale.ROOT, num + " %14s %16s %9.0f%% %8.2f", ref.tg(), "", "", 100 * ref.tg() / bound, refLoad));
+                        ratios[prompt.length][round] = median(own.tg()) / ref.result().tg();
+                        line.append(String.format(Locale.ROOT, num + " %14s %16s %9.0f%% %8.2f", ref.result().tg(), "", "", 100 * ref.result().tg() / bound, ref.load()));
                         System.out.println(line);
-                        compared.add(ratio + String.format(Locale.ROOT, " tg%d%s %.2f× llama.cpp (load %.2f / %.2f)", gen, at, median(tg) / ref.tg(), load, refLoad));
-                        if (cpuTime && t == 1) compared.add(processorTime(ppCpu, tgCpu));
+                        compared.add(ratio + String.format(Locale.ROOT, " tg%d%s %.2f× llama.cpp (load %.2f / %.2f)", gen, at, ratios[prompt.length][round], own.load(), ref.load()));
+                        if (cpuTime && t == 1 && round == 0) compared.add(processorTime(own.ppCpu(), own.tgCpu()));
+                    }
+                    if (rounds > 1) {
+                        StringBuilder summary = new StringBuilder(String.format(Locale.ROOT, "%d thread%s, median of %d rounds (range):", t, t == 1 ? "" : "s", rounds));
+                        for (int j = 0; j <= prompt.length; j++) {
+                            double[] r = ratios[j].clone();
+                            Arrays.sort(r);
+                            String label = j < prompt.length ? "pp" + prompt[j] : "tg" + gen;
+                            summary.append(String.format(Locale.ROOT, " %s%s %.2f× (%.2f–%.2f)%s", label, at, median(r), r[0], r[r.length - 1], j < prompt.length ? "," : ""));
+                        }
+                        compared.add(summary.toString());
                     }
                 }
             }
@@ -334,6 +343,43 @@ final class BenchModelCommand implements Runnable {
     }
 
     /** Rill's and llama.cpp's tokens per second of processor time on one thread, and their ratios. */
+    /** One round of Rill's figures on a thread count: medians come from {@link #repeat} runs each. */
+    private record Figures(double[][] pp, double[][] ppCpu, double[] tg, double[] tgCpu, double bandwidth, double load) {
+    }
+
+    /** {@link #repeat} prompt and decode runs of {@code fp}, the triad on its thread count, and the highest load average seen meanwhile. */
+    private Figures rillRun(ForwardPass fp, Parallel pool, int[] tokens, float[] logits, int t) {
+        double[][] pp = new double[prompt.length][repeat], ppCpu = new double[prompt.length][repeat];
+        double[] tg = new double[repeat], tgCpu = new double[repeat];
+        double load = loadAverage();
+        Progress progress = Progress.console(t + (t == 1 ? " thread" : " threads") + ", run");
+        for (int k = 0; k < repeat; k++) {
+            for (int j = 0; j < prompt.length; j++) {
+                double[] speed = promptRun(fp, tokens, prompt[j], logits);
+                pp[j][k] = speed[0];
+                ppCpu[j][k] = speed[1];
+            }
+            double[] speed = decodeRun(fp, tokens, logits);
+            tg[k] = speed[0];
+            tgCpu[k] = speed[1];
+            progress.update(k + 1, repeat, "");   // outside the timed parts
+        }
+        progress.clear();
+        load = Math.max(load, loadAverage());
+        double bw = pool.call(BenchModelCommand::triadBandwidth);
+        return new Figures(pp, ppCpu, tg, tgCpu, bw, load);
+    }
+
+    private record LlamaRun(LlamaBench.Result result, double load) {
+    }
+
+    /** llama-bench on the same file and thread count, with the highest load average seen around it. */
+    private LlamaRun llamaRun(int t) throws java.io.IOException {
+        double load = loadAverage();
+        LlamaBench.Result ref = LlamaBench.run(llamaBench, model, prompt, gen, depth, t, repeat);
+        return new LlamaRun(ref, Math.max(load, loadAverage()));
+    }
+
     private String processorTime(double[][] ppCpu, double[] tgCpu) throws java.io.IOException {
         StringBuilder ours = new StringBuilder(), theirs = new StringBuilder(), ratio = new StringBuilder();
         for (int j = 0; j < prompt.length; j++) {

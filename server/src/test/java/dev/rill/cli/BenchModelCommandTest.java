@@ -103,6 +103,43 @@ class BenchModelCommandTest {
         assertTrue(Pattern.compile("(?m)^1\\s.*\\s\\d+\\.\\d\\d$").matcher(out.stdout()).find(), out.stdout());
     }
 
+    /**
+     * {@code --rounds 3}: llama-bench runs once per round, each round prints both engines' figures and
+     * its ratios, and the thread count closes with the median ratio of the rounds and their range.
+     */
+    @Test
+    void roundsAlternateTheEnginesAndEndWithTheMedianRatio() throws IOException {
+        Path calls = tmp.resolve("calls.txt");
+        Path fixture = Path.of("src/test/resources/llama-bench/tiny-q4_0.json").toAbsolutePath();
+        Path script = tmp.resolve("counting-llama-bench");
+        Files.writeString(script, "#!/bin/sh\necho run >> '" + calls + "'\ncat '" + fixture + "'\n");
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
+        Out out = bench(args(tmp.resolve("tiny.gguf"), "--llama-bench", script.toString(), "--rounds", "3"));
+        assertEquals(0, out.run().code(), out.run().err());
+        assertEquals(3, Files.readAllLines(calls).size(), "llama-bench once a round");
+        assertEquals(3, Pattern.compile("(?m)^llama\\.cpp\\s").matcher(out.stdout()).results().count(), out.stdout());
+        double[][] r = new double[2][3];
+        for (int k = 0; k < 3; k++) {
+            Matcher m = Pattern.compile("Rill / llama\\.cpp, 1 thread, round " + (k + 1) + ": pp8 ([\\d.]+)×, tg4 ([\\d.]+)× llama\\.cpp \\(load ")
+                    .matcher(out.stdout());
+            assertTrue(m.find(), "round " + (k + 1) + ": " + out.stdout());
+            r[0][k] = Double.parseDouble(m.group(1));
+            r[1][k] = Double.parseDouble(m.group(2));
+        }
+        java.util.Arrays.sort(r[0]);
+        java.util.Arrays.sort(r[1]);
+        String median = String.format(Locale.ROOT, "Rill / llama.cpp, 1 thread, median of 3 rounds (range): pp8 %.2f× (%.2f–%.2f), tg4 %.2f× (%.2f–%.2f)",
+                r[0][1], r[0][0], r[0][2], r[1][1], r[1][0], r[1][2]);
+        assertTrue(out.stdout().contains(median), median + " in " + out.stdout());
+
+        var alone = bench(args(tmp.resolve("tiny.gguf"), "--rounds", "2")).run();
+        assertEquals(1, alone.code());
+        assertTrue(alone.err().contains("--rounds 2 alternates Rill with llama.cpp: it needs --llama-bench PATH"), alone.err());
+        var none = bench(args(tmp.resolve("tiny.gguf"), "--llama-bench", script.toString(), "--rounds", "0")).run();
+        assertEquals(1, none.code());
+        assertTrue(none.err().contains("--rounds must be >= 1 (got 0)"), none.err());
+    }
+
     /** {@code --depth}: runs start from a filled context, llama-bench is asked for the same depth, and the labels say so. */
     @Test
     void measuresDeepInTheContextAsLlamaBenchDoes() throws IOException {
