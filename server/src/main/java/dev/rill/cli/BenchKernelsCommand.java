@@ -59,8 +59,8 @@ final class BenchKernelsCommand implements Runnable {
         long memory = memoryMb << 20;
         try (Parallel pool = new Parallel(threads)) {
             double read = pool.call(() -> KernelBench.streamRead(memory, seconds));
-            System.out.printf(Locale.ROOT, "%dx%d, %d thread%s; plain read of memory %.1f GB/s (load %.2f)%n",
-                    rows, cols, threads, threads == 1 ? "" : "s", read / 1e9, BenchModelCommand.loadAverage());
+            System.out.printf(Locale.ROOT, "%dx%d, %s; plain read of memory %.1f GB/s (load %.2f)%n",
+                    rows, cols, BenchTrainCommand.threadCount(threads), read / 1e9, BenchModelCommand.loadAverage());
             System.out.printf(Locale.ROOT, "%-6s %8s %14s %16s %10s %9s %18s %10s %6s%n", "type", "B/weight", "cache Gw/s", "memory Gw/s",
                     "GB/s", "of read", "prompt GMAC/s", "max err", "load");
             pool.run(() -> KernelBench.warmUp(parsed, cols, promptRows));

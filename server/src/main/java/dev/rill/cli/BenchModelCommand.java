@@ -286,11 +286,10 @@ final class BenchModelCommand implements Runnable {
                         row.append(String.format(Locale.ROOT, num + " %14.1f %16.1f %9.0f%% %8.2f", median(own.tg()), own.bandwidth() / 1e9, bound,
                                 100 * median(own.tg()) / bound, own.load()));
                         System.out.println(row);
-                        if (batch > 1 && round == 0) batched.add(String.format(Locale.ROOT, "cpu, %d thread%s: %.1f tok/s", t, t == 1 ? "" : "s", decodeBatch(fp, tokens)));
+                        if (batch > 1 && round == 0) batched.add(String.format(Locale.ROOT, "cpu, %s: %.1f tok/s", BenchTrainCommand.threadCount(t), decodeBatch(fp, tokens)));
                         if (ref == null) continue;
                         StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-9s", "llama.cpp"));
-                        StringBuilder ratio = new StringBuilder(String.format(Locale.ROOT, "%d thread%s%s:", t, t == 1 ? "" : "s",
-                                rounds > 1 ? ", round " + (round + 1) : ""));
+                        StringBuilder ratio = new StringBuilder(BenchTrainCommand.threadCount(t) + (rounds > 1 ? ", round " + (round + 1) : "") + ":");
                         for (int j = 0; j < prompt.length; j++) {
                             double r = ref.result().pp(prompt[j]);
                             line.append(String.format(Locale.ROOT, num, r));
@@ -304,7 +303,7 @@ final class BenchModelCommand implements Runnable {
                         if (cpuTime && t == 1 && round == 0) compared.add(processorTime(own.ppCpu(), own.tgCpu()));
                     }
                     if (rounds > 1) {
-                        StringBuilder summary = new StringBuilder(String.format(Locale.ROOT, "%d thread%s, median of %d rounds (range):", t, t == 1 ? "" : "s", rounds));
+                        StringBuilder summary = new StringBuilder(BenchTrainCommand.threadCount(t) + ", median of " + rounds + " rounds (range):");
                         for (int j = 0; j <= prompt.length; j++) {
                             double[] r = ratios[j].clone();
                             Arrays.sort(r);
@@ -352,7 +351,7 @@ final class BenchModelCommand implements Runnable {
         double[][] pp = new double[prompt.length][repeat], ppCpu = new double[prompt.length][repeat];
         double[] tg = new double[repeat], tgCpu = new double[repeat];
         double load = loadAverage();
-        Progress progress = Progress.console(t + (t == 1 ? " thread" : " threads") + ", run");
+        Progress progress = Progress.console(BenchTrainCommand.threadCount(t) + ", run");
         for (int k = 0; k < repeat; k++) {
             for (int j = 0; j < prompt.length; j++) {
                 double[] speed = promptRun(fp, tokens, prompt[j], logits);

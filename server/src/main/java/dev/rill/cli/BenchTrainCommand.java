@@ -197,7 +197,8 @@ final class BenchTrainCommand implements Callable<Integer> {
         return new Figures(number(m.group(2)), number(m.group(3)), m.group(4).equals("nan") ? Double.NaN : number(m.group(4)), warmupSteps);
     }
 
-    private static String threadCount(int n) {
+    /** "1 thread", "2 threads": how the bench commands label a thread count. */
+    static String threadCount(int n) {
         return n + (n == 1 ? " thread" : " threads");
     }
 
