@@ -19,8 +19,10 @@ import static dev.rill.backend.cpu.CpuKvCache.KEY_GROUP;
  * <p>Halves are widened in registers as they are loaded: their bits moved into a float's places
  * (sign to sign, exponent and mantissa to the top of the float's), which is the half's value times
  * 2^−112 for every finite half, subnormals included; the sums are scaled by 2^112 once at the end
- * ({@link QuantDot} widens F16 weights the same way). Infinities and NaNs come out as large finite
- * values (a key or value beyond ±65504 is already infinite in the cache).
+ * ({@link QuantDot} widens F16 weights the same way). Infinities and NaNs would come out as large
+ * finite values: the cache holds none from finite keys and values (it saturates them at ±65504), and
+ * the forward pass makes the attention over one that was not finite NaN itself
+ * ({@link CpuKvCache#firstNonFinite}).
  */
 final class CachedAttention {
 

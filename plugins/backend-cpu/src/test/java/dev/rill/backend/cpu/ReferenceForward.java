@@ -23,9 +23,9 @@ final class ReferenceForward {
         this.pe = w.positional();
     }
 
-    /** A key or value as the backend's cache holds it: computed in float, stored as a half. */
+    /** A key or value as the backend's cache holds it: computed in float, stored as a half (saturating at the largest, ±65504). */
     private static double[] cached(double[] x) {
-        for (int i = 0; i < x.length; i++) x[i] = Float.float16ToFloat(Float.floatToFloat16((float) x[i]));
+        for (int i = 0; i < x.length; i++) x[i] = Float.float16ToFloat(Float.floatToFloat16(Math.clamp((float) x[i], -65504f, 65504f)));
         return x;
     }
 
